@@ -1,0 +1,1 @@
+"""The HTTP API for front ends: a thin FastAPI layer over the ledger and read models."""

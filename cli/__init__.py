@@ -1,0 +1,1 @@
+"""The `cims` command line."""

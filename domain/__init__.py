@@ -1,0 +1,1 @@
+"""CIMS Ledger domain: the Incident aggregate, the policy's rules, deadlines and obligations."""

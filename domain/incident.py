@@ -1,0 +1,908 @@
+"""The Incident aggregate: one CIMS incident report and every step taken on it after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from pydantic import AwareDatetime, Field
+
+from domain.base import Aggregate, applies
+from domain.errors import PolicyViolation
+from domain.policy_table import policy_at
+from domain.rules import classification, closure, fairness, follow_up, outcome_review, scope
+from domain.rules.closure import ObligationLike
+from domain.values import (
+    AllegationOutcome,
+    CareContext,
+    Client,
+    ConsultedBody,
+    Details,
+    DetailsChange,
+    EvidenceKind,
+    FollowUpKind,
+    Impact,
+    IncidentType,
+    NotificationKind,
+    OutcomeReviewResult,
+    Program,
+    Recipient,
+    Recommendation,
+    Ref,
+    RegulatorCategory,
+    Requester,
+    ReviewDecision,
+    ReviewGround,
+    ScopeExclusion,
+    Stamp,
+    SubjectOfAllegation,
+)
+
+Text = str
+
+
+class Stage(StrEnum):
+    REPORTED = "reported"
+    OUT_OF_SCOPE = "out_of_scope"
+    FOLLOW_UP_DETERMINED = "follow_up_determined"
+    UNDER_INVESTIGATION = "under_investigation"
+    UNDER_INCIDENT_REVIEW = "under_incident_review"
+    OUTCOME_RECORDED = "outcome_recorded"
+    OUTCOME_REVIEW = "outcome_review"
+    RESPONSE = "response"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class Incident(Aggregate):
+    """A client incident report and its follow-up, as CIMS policy requires."""
+
+    # ---- the event catalogue, in lifecycle order --------------------------------------------
+
+    class Reported(Aggregate.Created):
+        """An incident that harmed a client was reported in CIMS."""
+
+        reporting_organisation: str
+        program: Program
+        care_context: CareContext
+        clients: tuple[Client, ...]
+        types: tuple[IncidentType, ...]
+        impact: Impact
+        regulator_category: RegulatorCategory
+        subjects_of_allegation: tuple[SubjectOfAllegation, ...]
+        details: Details
+        policy_version: str
+        legacy_types: tuple[str, ...] = ()
+
+    class DetailsAmended(Aggregate.Event):
+        """Facts of the report were amended as new information came to hand."""
+
+        changes: DetailsChange
+
+    class Reclassified(Aggregate.Event):
+        """The incident's types, impact or regulator category were reclassified."""
+
+        types: tuple[IncidentType, ...]
+        impact: Impact
+        regulator_category: RegulatorCategory
+
+    class ScopeAssessed(Aggregate.Event):
+        """The incident was assessed as in or out of CIMS scope."""
+
+        in_scope: bool
+        exclusion: ScopeExclusion | None = None
+
+    class Withdrawn(Aggregate.Event):
+        """The report was withdrawn."""
+
+    class ClientVoiceRecorded(Aggregate.Event):
+        """What the client said happened and what they want was recorded."""
+
+        client_ref: Ref
+        said: Text
+        wanted: Text = ""
+
+    class NotificationRecorded(Aggregate.Event):
+        """Someone outside the provider was notified (police, guardian, regulator, CCYP...)."""
+
+        kind: NotificationKind
+        recipient: Text
+        reference: Text | None = None
+
+    class AboriginalConsultationRecorded(Aggregate.Event):
+        """ACSASS, an ACCO or the ACAC provider was consulted about an Aboriginal client."""
+
+        body: ConsultedBody
+        stage: Text
+        consulted: Text
+        advice: Text = ""
+
+    class DepartmentReviewRecorded(Aggregate.Event):
+        """The department's CIMS officer reviewed the report."""
+
+        decision: ReviewDecision
+
+    class FollowUpDetermined(Aggregate.Event):
+        """The follow-up was determined: investigation, incident review, RCS or local response."""
+
+        kind: FollowUpKind
+
+    class InvestigatorAppointed(Aggregate.Event):
+        """An independent investigator was appointed and declared their independence."""
+
+        investigator_ref: Ref
+        independence_declared: bool
+        declaration: Text
+
+    class InvestigationPlanRecorded(Aggregate.Event):
+        """The investigation plan and its lines of enquiry were recorded."""
+
+        plan: Text
+        lines_of_enquiry: tuple[Text, ...] = ()
+
+    class AllegationsServed(Aggregate.Event):
+        """Allegations were put in writing to each subject of allegation named."""
+
+        subject_refs: tuple[Ref, ...]
+        method: Text
+
+    class SubjectResponseRecorded(Aggregate.Event):
+        """A subject of allegation's response (or their choice not to respond) was recorded."""
+
+        subject_ref: Ref
+        response: Text
+        declined: bool = False
+
+    class EvidenceRecorded(Aggregate.Event):
+        """Evidence was gathered, including reused Child Protection interviews or CCTV."""
+
+        kind: EvidenceKind
+        description: Text
+        source: Text = ""
+
+    class SufficientEvidenceRationaleRecorded(Aggregate.Event):
+        """The evidence at the outset was judged sufficient, with the rationale why."""
+
+        rationale: Text
+
+    class InvestigationOutcomeRecorded(Aggregate.Event):
+        """The investigation's finding on each allegation was recorded."""
+
+        outcomes: tuple[AllegationOutcome, ...]
+
+    class InvestigationReportSubmitted(Aggregate.Event):
+        """The investigation report, with its recommendations, was submitted."""
+
+        summary: Text
+        recommendations: tuple[Recommendation, ...]
+
+    class IncidentReviewCompleted(Aggregate.Event):
+        """The incident review was completed: what happened, why, and recommendations."""
+
+        what_happened: Text
+        contributing_factors: Text
+        recommendations: tuple[Recommendation, ...]
+
+    class OutcomeCommunicated(Aggregate.Event):
+        """The outcome was communicated to a client, guardian or subject of allegation."""
+
+        recipient: Recipient
+        recipient_ref: Ref
+        in_writing: bool
+
+    class OutcomeReviewRequested(Aggregate.Event):
+        """A review of the outcome was requested, on stated grounds."""
+
+        requester: Requester
+        requester_ref: Ref
+        grounds: tuple[ReviewGround, ...]
+
+    class OutcomeReviewDecided(Aggregate.Event):
+        """The outcome review confirmed or varied the outcome."""
+
+        result: OutcomeReviewResult
+        varied_outcomes: tuple[AllegationOutcome, ...] = ()
+
+    class ResponsePlanRecorded(Aggregate.Event):
+        """A response plan was recorded and integrated into case and care planning."""
+
+        plan: Text
+
+    class CarerSupportPlanRecorded(Aggregate.Event):
+        """A support plan for a carer was recorded following the incident."""
+
+        carer_ref: Ref
+        plan: Text
+
+    class DeadlineExtended(Aggregate.Event):
+        """A deadline was extended by an approver, with the reason."""
+
+        obligation_kind: str
+        new_due: AwareDatetime
+        approved_by: Text
+
+    class RecommendationActioned(Aggregate.Event):
+        """A recommendation was actioned."""
+
+        recommendation_id: str
+        action: Text
+
+    class Closed(Aggregate.Event):
+        """The incident was closed; steps not required were named with why."""
+
+        not_required: dict[str, str] = Field(default_factory=dict)
+
+    class Reopened(Aggregate.Event):
+        """The incident was reopened."""
+
+    class RecordCorrected(Aggregate.Event):
+        """An error in an earlier event was corrected; the original event stays as it was."""
+
+        corrected_version: int
+        changes: DetailsChange
+
+    # ---- state -----------------------------------------------------------------------------
+
+    reporting_organisation: str
+    reporter_id: str
+    program: Program
+    care_context: CareContext
+    clients: tuple[Client, ...]
+    types: tuple[IncidentType, ...]
+    impact: Impact
+    regulator_category: RegulatorCategory
+    subjects: tuple[SubjectOfAllegation, ...]
+    details: Details
+    policy_version: str
+    legacy_types: tuple[str, ...]
+    in_scope: bool | None
+    exclusion: ScopeExclusion | None
+    withdrawn: bool
+    closed: bool
+    client_voices: int
+    notified: dict[NotificationKind, datetime]
+    consultations: tuple[ConsultedBody, ...]
+    department_review: ReviewDecision | None
+    follow_up: FollowUpKind | None
+    investigator_ref: Ref | None
+    independence_declared: bool
+    plan_recorded: bool
+    served: frozenset[Ref]
+    responded: frozenset[Ref]
+    evidence_count: int
+    sufficient_evidence_rationale: str | None
+    outcomes: tuple[AllegationOutcome, ...]
+    outcome_decided_by: frozenset[str]
+    report_submitted: bool
+    review_completed: bool
+    recommendations: tuple[Recommendation, ...]
+    communicated: frozenset[tuple[Recipient, Ref]]
+    review_pending: tuple[Requester, Ref] | None
+    reviews_decided: int
+    response_plan_recorded: bool
+    carer_support_plans: frozenset[Ref]
+    extensions: dict[str, datetime]
+    actioned: frozenset[str]
+    corrections: tuple[int, ...]
+
+    def __init__(self) -> None:
+        """State is assigned by `_reported`, so every load rebuilds it from the events alone."""
+
+    # ---- commands --------------------------------------------------------------------------
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        program: Program,
+        care_context: CareContext,
+        clients: Sequence[Client],
+        types: Sequence[IncidentType],
+        impact: Impact,
+        regulator_category: RegulatorCategory,
+        subjects_of_allegation: Sequence[SubjectOfAllegation],
+        details: Details,
+        stamp: Stamp,
+        legacy_types: Sequence[str] = (),
+        incident_id: Any = None,
+    ) -> Incident:
+        scope.require_not_parental_care(care_context)
+        scope.require_responsible_reporter(program, care_context)
+        if not clients:
+            raise_missing("report.client-required", "name at least one client", "clients")
+        classification.require_types(types)
+        classification.require_mandatory_major(types, impact, subjects_of_allegation)
+        between = details.occurred_between
+        scope.require_times_in_order(
+            details.occurred_at,
+            between.start if between else None,
+            between.end if between else None,
+            details.became_aware_at,
+            stamp.now,
+        )
+        # The policy in force when the provider became aware decides the rules that apply.
+        policy = policy_at(details.became_aware_at)
+        return cls._create(
+            cls.Reported,
+            id=incident_id,
+            timestamp=stamp.now,
+            actor=stamp.actor,
+            command_id=stamp.command_id,
+            effective_at=stamp.effective_at,
+            reporting_organisation=stamp.actor.organisation,
+            program=program,
+            care_context=care_context,
+            clients=tuple(clients),
+            types=tuple(types),
+            impact=impact,
+            regulator_category=regulator_category,
+            subjects_of_allegation=tuple(subjects_of_allegation),
+            details=details,
+            policy_version=policy.version,
+            legacy_types=tuple(legacy_types),
+        )
+
+    def amend(self, changes: DetailsChange, reason: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        closure.require_something_to_change(changes.fields(), "amend.no-change")
+        classification.require_reason(reason)
+        self._check_changed_facts(changes, stamp)
+        self._record(self.DetailsAmended, stamp, changes=changes, reason=reason)
+
+    def reclassify(
+        self,
+        reason: str,
+        *,
+        stamp: Stamp,
+        types: Sequence[IncidentType] | None = None,
+        impact: Impact | None = None,
+        regulator_category: RegulatorCategory | None = None,
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        new_types = tuple(types) if types is not None else self.types
+        new_impact = impact or self.impact
+        new_category = regulator_category or self.regulator_category
+        classification.require_types(new_types)
+        classification.require_a_change(
+            (new_types, new_impact, new_category)
+            != (self.types, self.impact, self.regulator_category)
+        )
+        classification.require_no_downgrade_below_mandatory_major(
+            new_types, new_impact, self.subjects
+        )
+        self._record(
+            self.Reclassified, stamp, types=new_types, impact=new_impact,
+            regulator_category=new_category, reason=reason,
+        )
+
+    def assess_scope(
+        self, in_scope: bool, reason: str, *, stamp: Stamp, exclusion: ScopeExclusion | None = None
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        scope.require_exclusion_named(in_scope, exclusion)
+        self._record(self.ScopeAssessed, stamp, in_scope=in_scope, exclusion=exclusion,
+                     reason=reason)
+
+    def withdraw(self, reason: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        closure.require_no_outcome_for_withdrawal(bool(self.outcomes))
+        self._record(self.Withdrawn, stamp, reason=reason)
+
+    def record_client_voice(
+        self, client_ref: Ref, said: str, *, stamp: Stamp, wanted: str = ""
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        require_text(said, "client-voice.said-required", "said")
+        fairness.require_recipient_known(client_ref, self._client_refs())
+        self._record(self.ClientVoiceRecorded, stamp, client_ref=client_ref, said=said,
+                     wanted=wanted)
+
+    def record_notification(
+        self, kind: NotificationKind, recipient: str, *, stamp: Stamp, reference: str | None = None
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        require_text(recipient, "notification.recipient-required", "recipient")
+        closure.require_not_in_future(stamp.effective_at, stamp.now, "effective_at")
+        self._record(self.NotificationRecorded, stamp, kind=kind, recipient=recipient,
+                     reference=reference)
+
+    def record_aboriginal_consultation(
+        self, body: ConsultedBody, stage: str, consulted: str, *, stamp: Stamp, advice: str = ""
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        require_text(stage, "consultation.stage-required", "stage")
+        require_text(consulted, "consultation.consulted-required", "consulted")
+        self._record(self.AboriginalConsultationRecorded, stamp, body=body, stage=stage,
+                     consulted=consulted, advice=advice)
+
+    def record_department_review(
+        self, decision: ReviewDecision, *, stamp: Stamp, reason: str | None = None
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        if decision is ReviewDecision.MORE_INFORMATION_REQUESTED:
+            classification.require_reason(reason, "department-review.request-needs-reason")
+        self._record(self.DepartmentReviewRecorded, stamp, decision=decision, reason=reason)
+
+    def determine_follow_up(self, kind: FollowUpKind, reason: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        follow_up.require_follow_up_not_started(
+            self.investigator_ref is not None or self.review_completed
+        )
+        follow_up.require_follow_up_for_major(self.impact, kind)
+        follow_up.require_investigation_where_mandatory(self.types, self.impact, self.subjects,
+                                                        kind)
+        follow_up.require_integrity_advice_for_rcs(
+            kind, NotificationKind.INTEGRITY_TEAM in self.notified
+        )
+        self._record(self.FollowUpDetermined, stamp, kind=kind, reason=reason)
+
+    def appoint_investigator(
+        self, investigator_ref: Ref, independence_declared: bool, declaration: str, *, stamp: Stamp
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        follow_up.require_investigation_follow_up(self.follow_up)
+        fairness.require_independence_declared(independence_declared)
+        fairness.require_independent_investigator(investigator_ref, self.reporter_id,
+                                                  self.subjects)
+        follow_up.require_police_contact_before_investigation(
+            follow_up.police_contact_required(self.types, self.impact),
+            NotificationKind.POLICE in self.notified,
+        )
+        follow_up.require_integrity_advice_before_investigation(
+            follow_up.integrity_advice_required(self.program, self.subjects),
+            NotificationKind.INTEGRITY_TEAM in self.notified,
+        )
+        self._record(self.InvestigatorAppointed, stamp, investigator_ref=investigator_ref,
+                     independence_declared=independence_declared, declaration=declaration)
+
+    def record_investigation_plan(
+        self, plan: str, *, stamp: Stamp, lines_of_enquiry: Sequence[str] = ()
+    ) -> None:
+        self._require_investigation_under_way()
+        require_text(plan, "investigation.plan-required", "plan")
+        self._record(self.InvestigationPlanRecorded, stamp, plan=plan,
+                     lines_of_enquiry=tuple(lines_of_enquiry))
+
+    def serve_allegations(
+        self, subject_refs: Sequence[Ref], *, stamp: Stamp, method: str = "in writing"
+    ) -> None:
+        self._require_investigation_under_way()
+        fairness.require_known_subjects(subject_refs, self._subject_refs())
+        require_text(method, "fairness.service-method-required", "method")
+        self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs),
+                     method=method)
+
+    def record_subject_response(
+        self, subject_ref: Ref, response: str, *, stamp: Stamp, declined: bool = False
+    ) -> None:
+        self._require_investigation_under_way()
+        fairness.require_known_subjects([subject_ref], self._subject_refs())
+        fairness.require_served_before_response(subject_ref, self.served)
+        if not declined:
+            require_text(response, "fairness.response-required", "response")
+        self._record(self.SubjectResponseRecorded, stamp, subject_ref=subject_ref,
+                     response=response, declined=declined)
+
+    def record_evidence(
+        self, kind: EvidenceKind, description: str, *, stamp: Stamp, source: str = ""
+    ) -> None:
+        self._require_investigation_under_way()
+        require_text(description, "evidence.description-required", "description")
+        self._record(self.EvidenceRecorded, stamp, kind=kind, description=description,
+                     source=source)
+
+    def record_sufficient_evidence_rationale(self, rationale: str, *, stamp: Stamp) -> None:
+        self._require_investigation_under_way()
+        require_text(rationale, "investigation.rationale-required", "rationale")
+        fairness.require_evidence_on_record(self.evidence_count)
+        self._record(self.SufficientEvidenceRationaleRecorded, stamp, rationale=rationale)
+
+    def record_outcome(self, outcomes: Sequence[AllegationOutcome], *, stamp: Stamp) -> None:
+        self._require_investigation_under_way()
+        fairness.require_allegations_served(self.subjects, self.served,
+                                            self.sufficient_evidence_rationale)
+        fairness.require_outcome_per_allegation(outcomes, self.subjects, self.types)
+        self._record(self.InvestigationOutcomeRecorded, stamp, outcomes=tuple(outcomes))
+
+    def submit_investigation_report(
+        self, summary: str, recommendations: Sequence[Recommendation], *, stamp: Stamp
+    ) -> None:
+        self._require_investigation_under_way()
+        fairness.require_outcome_recorded(bool(self.outcomes))
+        require_text(summary, "investigation.summary-required", "summary")
+        follow_up.require_recommendations(self.follow_up, recommendations)
+        follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
+        self._record(self.InvestigationReportSubmitted, stamp, summary=summary,
+                     recommendations=tuple(recommendations))
+
+    def complete_incident_review(
+        self,
+        what_happened: str,
+        contributing_factors: str,
+        recommendations: Sequence[Recommendation],
+        *,
+        stamp: Stamp,
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        follow_up.require_incident_review_follow_up(self.follow_up)
+        follow_up.require_review_sections(what_happened, contributing_factors)
+        follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
+        self._record(self.IncidentReviewCompleted, stamp, what_happened=what_happened,
+                     contributing_factors=contributing_factors,
+                     recommendations=tuple(recommendations))
+
+    def communicate_outcome(
+        self, recipient: Recipient, recipient_ref: Ref, in_writing: bool, *, stamp: Stamp
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        fairness.require_outcome_recorded(bool(self.outcomes) or self.review_completed)
+        fairness.require_subjects_told_in_writing(self.subjects, self.served)
+        known = self._subject_refs() if recipient is Recipient.SUBJECT_OF_ALLEGATION else (
+            self._client_refs()
+        )
+        if recipient is not Recipient.GUARDIAN:
+            fairness.require_recipient_known(recipient_ref, known)
+        self._record(self.OutcomeCommunicated, stamp, recipient=recipient,
+                     recipient_ref=recipient_ref, in_writing=in_writing)
+
+    def request_outcome_review(
+        self,
+        requester: Requester,
+        requester_ref: Ref,
+        grounds: Sequence[ReviewGround],
+        *,
+        stamp: Stamp,
+        reason: str | None = None,
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        fairness.require_outcome_recorded(bool(self.outcomes))
+        outcome_review.require_entitled_requester(requester)
+        outcome_review.require_recognised_grounds(grounds)
+        outcome_review.require_requester_on_record(
+            requester, requester_ref, self._client_refs(), self._subject_refs()
+        )
+        outcome_review.require_no_review_pending(self.review_pending is not None)
+        self._record(self.OutcomeReviewRequested, stamp, requester=requester,
+                     requester_ref=requester_ref, grounds=tuple(grounds), reason=reason)
+
+    def decide_outcome_review(
+        self,
+        result: OutcomeReviewResult,
+        reason: str,
+        *,
+        stamp: Stamp,
+        varied_outcomes: Sequence[AllegationOutcome] = (),
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        outcome_review.require_review_pending(self.review_pending is not None)
+        classification.require_reason(reason)
+        outcome_review.require_independent_reviewer(
+            stamp.actor.id, self.outcome_decided_by | {self.investigator_ref or ""}
+        )
+        outcome_review.require_variation_matches_result(result, varied_outcomes)
+        if varied_outcomes:
+            fairness.require_outcome_per_allegation(varied_outcomes, self.subjects, self.types)
+        self._record(self.OutcomeReviewDecided, stamp, result=result,
+                     varied_outcomes=tuple(varied_outcomes), reason=reason)
+
+    def record_response_plan(self, plan: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        require_text(plan, "response.plan-required", "plan")
+        self._record(self.ResponsePlanRecorded, stamp, plan=plan)
+
+    def record_carer_support_plan(self, carer_ref: Ref, plan: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        require_text(plan, "response.plan-required", "plan")
+        require_text(carer_ref, "response.carer-required", "carer_ref")
+        self._record(self.CarerSupportPlanRecorded, stamp, carer_ref=carer_ref, plan=plan)
+
+    def extend(
+        self,
+        obligation_kind: str,
+        new_due: datetime,
+        approved_by: str,
+        reason: str,
+        *,
+        stamp: Stamp,
+        obligations: Sequence[Any],
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        require_text(approved_by, "extension.approver-required", "approved_by")
+        current = {o.kind: o.due for o in obligations}
+        if obligation_kind not in current:
+            raise_missing("extension.unknown-obligation",
+                          f"no obligation {obligation_kind!r} on this incident", "obligation_kind")
+        closure.require_later_due(new_due, current[obligation_kind], "new_due")
+        self._record(self.DeadlineExtended, stamp, obligation_kind=obligation_kind,
+                     new_due=new_due, approved_by=approved_by, reason=reason)
+
+    def action_recommendation(self, recommendation_id: str, action: str, *, stamp: Stamp) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        follow_up.require_known_recommendation(recommendation_id, self._recommendation_ids())
+        require_text(action, "recommendation.action-required", "action")
+        self._record(self.RecommendationActioned, stamp, recommendation_id=recommendation_id,
+                     action=action)
+
+    def close(
+        self,
+        reason: str,
+        *,
+        stamp: Stamp,
+        obligations: Sequence[ObligationLike],
+        not_required: Mapping[str, str] | None = None,
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        classification.require_reason(reason)
+        waived = dict(not_required or {})
+        closure.require_obligations_settled(obligations, waived)
+        self._record(self.Closed, stamp, not_required=waived, reason=reason)
+
+    def reopen(self, reason: str, *, stamp: Stamp) -> None:
+        closure.require_closed(self.closed)
+        classification.require_reason(reason)
+        self._record(self.Reopened, stamp, reason=reason)
+
+    def correct(
+        self, corrected_version: int, changes: DetailsChange, reason: str, *, stamp: Stamp
+    ) -> None:
+        closure.require_known_version(corrected_version, self.version)
+        closure.require_something_to_change(changes.fields(), "correction.no-change")
+        classification.require_reason(reason)
+        self._check_changed_facts(changes, stamp)
+        self._record(self.RecordCorrected, stamp, corrected_version=corrected_version,
+                     changes=changes, reason=reason)
+
+    # ---- derived views ---------------------------------------------------------------------
+
+    @property
+    def aboriginal(self) -> bool:
+        return any(c.aboriginal for c in self.clients)
+
+    @property
+    def stage(self) -> Stage:
+        if self.withdrawn:
+            return Stage.WITHDRAWN
+        if self.closed:
+            return Stage.CLOSED
+        if self.in_scope is False:
+            return Stage.OUT_OF_SCOPE
+        if self.review_pending is not None:
+            return Stage.OUTCOME_REVIEW
+        if self.communicated or self.response_plan_recorded or self.report_submitted:
+            return Stage.RESPONSE
+        if self.outcomes or self.review_completed:
+            return Stage.OUTCOME_RECORDED
+        if self.follow_up is FollowUpKind.INCIDENT_REVIEW:
+            return Stage.UNDER_INCIDENT_REVIEW
+        if self.investigator_ref is not None:
+            return Stage.UNDER_INVESTIGATION
+        if self.follow_up is not None:
+            return Stage.FOLLOW_UP_DETERMINED
+        return Stage.REPORTED
+
+    def _client_refs(self) -> set[Ref]:
+        return {c.ref for c in self.clients}
+
+    def _subject_refs(self) -> set[Ref]:
+        return {s.ref for s in self.subjects}
+
+    def _recommendation_ids(self) -> set[str]:
+        return {r.id for r in self.recommendations}
+
+    def _require_investigation_under_way(self) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        follow_up.require_investigation_follow_up(self.follow_up)
+        fairness.require_investigator_appointed(self.investigator_ref)
+
+    def _check_changed_facts(self, changes: DetailsChange, stamp: Stamp) -> None:
+        merged = self.details.model_copy(update=changes.details_update())
+        between = merged.occurred_between
+        scope.require_times_in_order(
+            merged.occurred_at if changes.occurred_between is None else None,
+            between.start if between else None,
+            between.end if between else None,
+            merged.became_aware_at,
+            stamp.now,
+        )
+        subjects = changes.subjects_of_allegation
+        if subjects is not None:
+            classification.require_mandatory_major(self.types, self.impact, subjects)
+        if changes.clients is not None and not changes.clients:
+            raise_missing("report.client-required", "name at least one client", "clients")
+
+    # ---- appliers: assignments only, re-run on every load ----------------------------------
+
+    @applies(Reported)
+    def _reported(self, e: Reported) -> None:
+        self.reporting_organisation = e.reporting_organisation
+        self.reporter_id = e.actor.id
+        self.program = e.program
+        self.care_context = e.care_context
+        self.clients = e.clients
+        self.types = e.types
+        self.impact = e.impact
+        self.regulator_category = e.regulator_category
+        self.subjects = e.subjects_of_allegation
+        self.details = e.details
+        self.policy_version = e.policy_version
+        self.legacy_types = e.legacy_types
+        self.in_scope = None
+        self.exclusion = None
+        self.withdrawn = False
+        self.closed = False
+        self.client_voices = 0
+        self.notified = {}
+        self.consultations = ()
+        self.department_review = None
+        self.follow_up = None
+        self.investigator_ref = None
+        self.independence_declared = False
+        self.plan_recorded = False
+        self.served = frozenset()
+        self.responded = frozenset()
+        self.evidence_count = 0
+        self.sufficient_evidence_rationale = None
+        self.outcomes = ()
+        self.outcome_decided_by = frozenset()
+        self.report_submitted = False
+        self.review_completed = False
+        self.recommendations = ()
+        self.communicated = frozenset()
+        self.review_pending = None
+        self.reviews_decided = 0
+        self.response_plan_recorded = False
+        self.carer_support_plans = frozenset()
+        self.extensions = {}
+        self.actioned = frozenset()
+        self.corrections = ()
+
+    @applies(DetailsAmended)
+    def _details_amended(self, e: DetailsAmended) -> None:
+        self._assign_changes(e.changes)
+
+    @applies(Reclassified)
+    def _reclassified(self, e: Reclassified) -> None:
+        self.types = e.types
+        self.impact = e.impact
+        self.regulator_category = e.regulator_category
+
+    @applies(ScopeAssessed)
+    def _scope_assessed(self, e: ScopeAssessed) -> None:
+        self.in_scope = e.in_scope
+        self.exclusion = e.exclusion
+
+    @applies(Withdrawn)
+    def _withdrawn(self, e: Withdrawn) -> None:
+        self.withdrawn = True
+
+    @applies(ClientVoiceRecorded)
+    def _client_voice_recorded(self, e: ClientVoiceRecorded) -> None:
+        self.client_voices += 1
+
+    @applies(NotificationRecorded)
+    def _notification_recorded(self, e: NotificationRecorded) -> None:
+        self.notified = {e.kind: e.happened_at, **self.notified}
+
+    @applies(AboriginalConsultationRecorded)
+    def _aboriginal_consultation_recorded(self, e: AboriginalConsultationRecorded) -> None:
+        self.consultations = (*self.consultations, e.body)
+
+    @applies(DepartmentReviewRecorded)
+    def _department_review_recorded(self, e: DepartmentReviewRecorded) -> None:
+        self.department_review = e.decision
+
+    @applies(FollowUpDetermined)
+    def _follow_up_determined(self, e: FollowUpDetermined) -> None:
+        self.follow_up = e.kind
+
+    @applies(InvestigatorAppointed)
+    def _investigator_appointed(self, e: InvestigatorAppointed) -> None:
+        self.investigator_ref = e.investigator_ref
+        self.independence_declared = e.independence_declared
+
+    @applies(InvestigationPlanRecorded)
+    def _investigation_plan_recorded(self, e: InvestigationPlanRecorded) -> None:
+        self.plan_recorded = True
+
+    @applies(AllegationsServed)
+    def _allegations_served(self, e: AllegationsServed) -> None:
+        self.served = self.served | set(e.subject_refs)
+
+    @applies(SubjectResponseRecorded)
+    def _subject_response_recorded(self, e: SubjectResponseRecorded) -> None:
+        self.responded = self.responded | {e.subject_ref}
+
+    @applies(EvidenceRecorded)
+    def _evidence_recorded(self, e: EvidenceRecorded) -> None:
+        self.evidence_count += 1
+
+    @applies(SufficientEvidenceRationaleRecorded)
+    def _sufficient_evidence_rationale_recorded(
+        self, e: SufficientEvidenceRationaleRecorded
+    ) -> None:
+        self.sufficient_evidence_rationale = e.rationale
+
+    @applies(InvestigationOutcomeRecorded)
+    def _investigation_outcome_recorded(self, e: InvestigationOutcomeRecorded) -> None:
+        self.outcomes = e.outcomes
+        self.outcome_decided_by = self.outcome_decided_by | {e.actor.id}
+
+    @applies(InvestigationReportSubmitted)
+    def _investigation_report_submitted(self, e: InvestigationReportSubmitted) -> None:
+        self.report_submitted = True
+        self.recommendations = (*self.recommendations, *e.recommendations)
+
+    @applies(IncidentReviewCompleted)
+    def _incident_review_completed(self, e: IncidentReviewCompleted) -> None:
+        self.review_completed = True
+        self.recommendations = (*self.recommendations, *e.recommendations)
+
+    @applies(OutcomeCommunicated)
+    def _outcome_communicated(self, e: OutcomeCommunicated) -> None:
+        self.communicated = self.communicated | {(e.recipient, e.recipient_ref)}
+
+    @applies(OutcomeReviewRequested)
+    def _outcome_review_requested(self, e: OutcomeReviewRequested) -> None:
+        self.review_pending = (e.requester, e.requester_ref)
+
+    @applies(OutcomeReviewDecided)
+    def _outcome_review_decided(self, e: OutcomeReviewDecided) -> None:
+        self.review_pending = None
+        self.reviews_decided += 1
+        # A varied outcome supersedes the original here; both stay in the history.
+        self.outcomes = e.varied_outcomes or self.outcomes
+
+    @applies(ResponsePlanRecorded)
+    def _response_plan_recorded(self, e: ResponsePlanRecorded) -> None:
+        self.response_plan_recorded = True
+
+    @applies(CarerSupportPlanRecorded)
+    def _carer_support_plan_recorded(self, e: CarerSupportPlanRecorded) -> None:
+        self.carer_support_plans = self.carer_support_plans | {e.carer_ref}
+
+    @applies(DeadlineExtended)
+    def _deadline_extended(self, e: DeadlineExtended) -> None:
+        self.extensions = {**self.extensions, e.obligation_kind: e.new_due}
+
+    @applies(RecommendationActioned)
+    def _recommendation_actioned(self, e: RecommendationActioned) -> None:
+        self.actioned = self.actioned | {e.recommendation_id}
+
+    @applies(Closed)
+    def _closed(self, e: Closed) -> None:
+        self.closed = True
+
+    @applies(Reopened)
+    def _reopened(self, e: Reopened) -> None:
+        self.closed = False
+
+    @applies(RecordCorrected)
+    def _record_corrected(self, e: RecordCorrected) -> None:
+        self._assign_changes(e.changes)
+        self.corrections = (*self.corrections, e.corrected_version)
+
+    def _assign_changes(self, changes: DetailsChange) -> None:
+        self.details = self.details.model_copy(update=changes.details_update())
+        self.clients = changes.clients or self.clients
+        self.subjects = (
+            self.subjects
+            if changes.subjects_of_allegation is None
+            else changes.subjects_of_allegation
+        )
+
+
+def require_text(value: str, rule_id: str, field: str) -> None:
+    """Free-text facts the policy asks for are not left blank."""
+    if not value or not value.strip():
+        raise_missing(rule_id, f"{field} must not be blank", field)
+
+
+def raise_missing(rule_id: str, message: str, field: str) -> NoReturn:
+    raise PolicyViolation(rule_id, message, field=field)

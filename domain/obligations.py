@@ -1,0 +1,253 @@
+"""What the policy requires of an incident, by when, and whether it was done: one pure function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.calendar import business_days_after, calendar_days_after
+from domain.incident import Incident
+from domain.policy_table import PolicyNumbers, policy_named
+from domain.rules.classification import STAFF_OR_CARER
+from domain.rules.follow_up import (
+    INVESTIGATIONS,
+    integrity_advice_required,
+    police_contact_required,
+)
+from domain.values import (
+    FollowUpKind,
+    Impact,
+    NotificationKind,
+    Recipient,
+    RegulatorCategory,
+    SubjectRole,
+)
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    MET_LATE = "met_late"
+    OVERDUE = "overdue"
+    NOT_REQUIRED = "not_required"
+
+
+SETTLED = frozenset({Status.MET, Status.MET_LATE, Status.NOT_REQUIRED})
+
+
+class Obligation(BaseModel):
+    """One thing the policy requires of an incident, with its deadline and how it stands."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    trigger: str
+    trigger_version: int
+    due: datetime | None
+    original_due: datetime | None
+    extended: bool
+    met_at: datetime | None
+    met_by_version: int | None
+    status: Status
+    waivable: bool
+    note: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When an obligation applies, when it is met, and when it falls due."""
+
+    applies: Callable[[Incident], bool]
+    met: Callable[[Incident], bool]
+    due: Callable[[Incident, PolicyNumbers, datetime], datetime | None]
+    waivable: bool = False
+
+
+def _aware(i: Incident) -> datetime:
+    return i.details.became_aware_at
+
+
+def _business_days(days: Callable[[PolicyNumbers], int]) -> Callable[..., datetime]:
+    return lambda i, p, reported: business_days_after(_aware(i), days(p), p.close_of_business)
+
+
+def _follow_up_due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime:
+    days = p.incident_review_days if i.follow_up is FollowUpKind.INCIDENT_REVIEW else (
+        p.investigation_days
+    )
+    return calendar_days_after(reported, days)
+
+
+def _no_deadline(i: Incident, p: PolicyNumbers, reported: datetime) -> None:
+    return None
+
+
+def _outcome_told(i: Incident) -> bool:
+    client_told = any(r in (Recipient.CLIENT, Recipient.GUARDIAN) for r, _ in i.communicated)
+    subjects_told = {ref for r, ref in i.communicated if r is Recipient.SUBJECT_OF_ALLEGATION}
+    return client_told and {s.ref for s in i.subjects} <= subjects_told
+
+
+def _carers(i: Incident) -> set[str]:
+    return {s.ref for s in i.subjects if s.role in STAFF_OR_CARER - {SubjectRole.STAFF}}
+
+
+RULES: dict[str, Rule] = {
+    "incident_report": Rule(
+        applies=lambda i: True,
+        met=lambda i: True,
+        due=_business_days(lambda p: p.report_business_days),
+    ),
+    "regulator_short_form": Rule(
+        applies=lambda i: i.regulator_category is RegulatorCategory.CRITICAL,
+        met=lambda i: NotificationKind.REGULATOR_SHORT_FORM in i.notified,
+        due=_business_days(lambda p: p.regulator_short_form_business_days),
+    ),
+    "police_contact": Rule(
+        applies=lambda i: police_contact_required(i.types, i.impact),
+        met=lambda i: NotificationKind.POLICE in i.notified,
+        due=_no_deadline,
+    ),
+    "integrity_advice": Rule(
+        applies=lambda i: integrity_advice_required(i.program, i.subjects),
+        met=lambda i: NotificationKind.INTEGRITY_TEAM in i.notified,
+        due=_no_deadline,
+    ),
+    "aboriginal_consultation": Rule(
+        applies=lambda i: i.aboriginal,
+        met=lambda i: bool(i.consultations),
+        due=_no_deadline,
+    ),
+    "investigation_or_review": Rule(
+        applies=lambda i: i.impact is Impact.MAJOR
+        or i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW),
+        met=lambda i: i.report_submitted or i.review_completed,
+        due=_follow_up_due,
+    ),
+    "ccyp_notice": Rule(
+        applies=lambda i: i.follow_up is FollowUpKind.RCS_IN_LIEU,
+        met=lambda i: NotificationKind.CCYP in i.notified,
+        due=_business_days(lambda p: p.rcs_ccyp_notice_business_days),
+    ),
+    "ccyp_details": Rule(
+        applies=lambda i: i.follow_up is FollowUpKind.RCS_IN_LIEU,
+        met=lambda i: NotificationKind.CCYP_DETAILS in i.notified,
+        due=lambda i, p, r: calendar_days_after(_aware(i), p.rcs_ccyp_details_days),
+    ),
+    "allegations_served": Rule(
+        applies=lambda i: i.follow_up in INVESTIGATIONS and bool(i.subjects),
+        met=lambda i: {s.ref for s in i.subjects} <= i.served,
+        due=_no_deadline,
+    ),
+    "outcome_communicated": Rule(
+        applies=lambda i: bool(i.outcomes),
+        met=_outcome_told,
+        due=_no_deadline,
+    ),
+    "outcome_review_decided": Rule(
+        applies=lambda i: i.review_pending is not None or i.reviews_decided > 0,
+        met=lambda i: i.review_pending is None,
+        due=_no_deadline,
+    ),
+    "response_plan": Rule(
+        applies=lambda i: True,
+        met=lambda i: i.response_plan_recorded,
+        due=_no_deadline,
+        waivable=True,
+    ),
+    "carer_support_plan": Rule(
+        applies=lambda i: bool(_carers(i)),
+        met=lambda i: _carers(i) <= i.carer_support_plans,
+        due=_no_deadline,
+        waivable=True,
+    ),
+    "recommendations_actioned": Rule(
+        applies=lambda i: bool(i.recommendations),
+        met=lambda i: {r.id for r in i.recommendations} <= i.actioned,
+        due=_no_deadline,
+        waivable=True,
+    ),
+}
+
+
+def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ...]:
+    """Fold an incident's events (oldest first) into its obligations as they stand at `now`.
+
+    The same function serves the closure rule, the obligations read model and replay as of
+    a moment (fed only the events recorded by then, with `now` at that moment).
+    """
+    incident: Incident | None = None
+    arose: dict[str, tuple[str, int]] = {}
+    met: dict[str, tuple[datetime, int]] = {}
+    waived: dict[str, str] = {}
+    reported_at: datetime | None = None
+    for event in events:
+        incident = event.mutate(incident)
+        assert incident is not None
+        reported_at = reported_at or event.happened_at
+        if isinstance(event, Incident.Closed):
+            waived.update(event.not_required)
+        for kind, rule in RULES.items():
+            if kind not in arose and rule.applies(incident):
+                arose[kind] = (type(event).__name__, event.originator_version)
+            if not rule.met(incident):
+                met.pop(kind, None)
+            elif kind not in met:
+                met[kind] = (event.happened_at, event.originator_version)
+    if incident is None or reported_at is None:
+        return ()
+    policy = policy_named(incident.policy_version)
+    ended = incident.withdrawn or incident.in_scope is False
+    result = []
+    for kind, rule in RULES.items():
+        if not rule.applies(incident):
+            continue
+        original_due = rule.due(incident, policy, reported_at)
+        due = incident.extensions.get(kind, original_due)
+        met_at, met_version = met.get(kind, (None, None))
+        note = None
+        if met_at is not None:
+            late = original_due is not None and met_at > original_due
+            status = Status.MET_LATE if late else Status.MET
+        elif ended and kind != "incident_report":
+            status, note = Status.NOT_REQUIRED, (
+                "incident withdrawn" if incident.withdrawn else "assessed out of scope"
+            )
+        elif kind in waived:
+            status, note = Status.NOT_REQUIRED, waived[kind]
+        elif due is not None and now > due:
+            status = Status.OVERDUE
+        else:
+            status = Status.OPEN
+        trigger, trigger_version = arose[kind]
+        result.append(
+            Obligation(
+                kind=kind,
+                trigger=trigger,
+                trigger_version=trigger_version,
+                due=due,
+                original_due=original_due,
+                extended=due != original_due,
+                met_at=met_at,
+                met_by_version=met_version,
+                status=status,
+                waivable=rule.waivable,
+                note=note,
+            )
+        )
+    return tuple(result)
+
+
+def next_due(items: Iterable[Obligation]) -> datetime | None:
+    """The earliest deadline among obligations not yet settled."""
+    pending = [o.due for o in items if o.due is not None and not o.settled]
+    return min(pending) if pending else None

@@ -1,0 +1,1 @@
+"""The CIMS policy's rules as pure functions: each refuses with a named `PolicyViolation`."""

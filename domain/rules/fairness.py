@@ -1,0 +1,151 @@
+"""Policy §8: the investigation's minimum requirements and procedural fairness."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from domain.errors import PolicyViolation
+from domain.values import AllegationOutcome, IncidentType, Ref, SubjectOfAllegation
+
+
+def require_investigator_appointed(investigator_ref: Ref | None) -> None:
+    """Investigation steps are taken by an appointed investigator."""
+    if investigator_ref is None:
+        raise PolicyViolation(
+            "investigation.no-investigator", "no investigator has been appointed",
+            field="investigator_ref",
+        )
+
+
+def require_independence_declared(declared: bool) -> None:
+    """The investigator declares they are independent of the incident."""
+    if not declared:
+        raise PolicyViolation(
+            "fairness.independence-not-declared",
+            "the investigator must declare their independence",
+            field="independence_declared",
+        )
+
+
+def require_independent_investigator(
+    investigator_ref: Ref, reporter_id: str, subjects: Collection[SubjectOfAllegation]
+) -> None:
+    """Neither the reporter, a subject of allegation nor their line manager investigates."""
+    conflicted = {reporter_id} | {s.ref for s in subjects} | {
+        s.line_manager_ref for s in subjects if s.line_manager_ref
+    }
+    if investigator_ref in conflicted:
+        raise PolicyViolation(
+            "fairness.investigator-not-independent",
+            "the reporter, a subject of allegation or their line manager cannot investigate",
+            field="investigator_ref",
+        )
+
+
+def require_known_subjects(refs: Collection[Ref], known: Collection[Ref]) -> None:
+    """Allegations concern the subjects of allegation named on the incident."""
+    unknown = sorted(set(refs) - set(known))
+    if not refs or unknown:
+        raise PolicyViolation(
+            "fairness.unknown-subject",
+            f"not a subject of allegation on this incident: {', '.join(unknown) or '(none given)'}",
+            field="subject_refs",
+        )
+
+
+def require_served_before_response(subject_ref: Ref, served: Collection[Ref]) -> None:
+    """A subject responds to allegations that were put to them in writing."""
+    if subject_ref not in served:
+        raise PolicyViolation(
+            "fairness.response-before-service",
+            "the allegations were not served on this subject in writing",
+            field="subject_ref",
+        )
+
+
+def require_allegations_served(
+    subjects: Collection[SubjectOfAllegation],
+    served: Collection[Ref],
+    sufficient_evidence_rationale: str | None,
+) -> None:
+    """No outcome before every subject had the allegations in writing, unless the
+    sufficient-evidence path was recorded with a rationale."""
+    unserved = sorted({s.ref for s in subjects} - set(served))
+    if unserved and not sufficient_evidence_rationale:
+        raise PolicyViolation(
+            "fairness.allegations-not-served",
+            "no outcome before the allegations were served in writing on "
+            + ", ".join(unserved),
+            field="outcomes",
+        )
+
+
+def require_subjects_told_in_writing(
+    subjects: Collection[SubjectOfAllegation], served: Collection[Ref]
+) -> None:
+    """Even on the sufficient-evidence path, every subject is told in writing before the
+    outcome is communicated."""
+    unserved = sorted({s.ref for s in subjects} - set(served))
+    if unserved:
+        raise PolicyViolation(
+            "fairness.subject-not-told-in-writing",
+            "tell every subject of allegation in writing before communicating the outcome: "
+            + ", ".join(unserved),
+            field="recipient",
+        )
+
+
+def require_outcome_per_allegation(
+    outcomes: Collection[AllegationOutcome],
+    subjects: Collection[SubjectOfAllegation],
+    types: Collection[IncidentType],
+) -> None:
+    """Each finding is on an allegation of this incident, and every subject has a finding."""
+    known = {s.ref for s in subjects}
+    for o in outcomes:
+        if o.subject_ref not in known or o.incident_type not in types:
+            raise PolicyViolation(
+                "investigation.outcome-unknown-allegation",
+                f"no allegation of {o.incident_type.value} against {o.subject_ref} on this incident",
+                field="outcomes",
+            )
+    keys = [(o.subject_ref, o.incident_type) for o in outcomes]
+    if len(set(keys)) != len(keys):
+        raise PolicyViolation(
+            "investigation.outcome-repeated", "an allegation has two findings", field="outcomes"
+        )
+    missing = sorted(known - {o.subject_ref for o in outcomes})
+    if not outcomes or missing:
+        raise PolicyViolation(
+            "investigation.outcome-missing",
+            "record a finding for every subject of allegation: " + (", ".join(missing) or "none"),
+            field="outcomes",
+        )
+
+
+def require_outcome_recorded(has_outcome: bool) -> None:
+    """There is an outcome to report, communicate or review."""
+    if not has_outcome:
+        raise PolicyViolation(
+            "outcome.not-recorded", "no outcome has been recorded yet", field="outcomes"
+        )
+
+
+def require_recipient_known(recipient_ref: Ref, known: Collection[Ref]) -> None:
+    """An outcome is communicated to a client, their guardian or a subject of this incident."""
+    if recipient_ref not in known:
+        raise PolicyViolation(
+            "outcome.unknown-recipient",
+            f"{recipient_ref} is not a client or subject of allegation on this incident",
+            field="recipient_ref",
+        )
+
+
+def require_evidence_on_record(evidence_count: int) -> None:
+    """The sufficient-evidence path rests on evidence already recorded (e.g. CCTV)."""
+    if evidence_count == 0:
+        raise PolicyViolation(
+            "investigation.sufficient-evidence-without-evidence",
+            "record the evidence (e.g. CCTV) the rationale relies on first",
+            field="rationale",
+        )

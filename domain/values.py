@@ -1,0 +1,263 @@
+"""Value types of the CIMS vocabulary: who acted, clients, subjects of allegation, types, impact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+Ref = str
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    INCIDENT_MANAGER = "incident_manager"
+    DEPARTMENT_OFFICER = "department_officer"
+    INVESTIGATOR = "investigator"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+    REGULATOR = "regulator"
+    ADMIN = "admin"
+
+
+class Actor(Value):
+    """Who did something: a person, their role and their organisation."""
+
+    id: str = Field(min_length=1, max_length=200)
+    role: Role
+    organisation: str = Field(min_length=1, max_length=200)
+
+
+class Program(StrEnum):
+    CHILD_PROTECTION = "child_protection"
+    CSO = "cso"
+    DISABILITY = "disability"
+    HOUSING = "housing"
+    OTHER = "other"
+
+
+class CareContext(StrEnum):
+    CP_KINSHIP = "cp_kinship"
+    CP_PRACTITIONER = "cp_practitioner"
+    CP_RESPITE = "cp_respite"
+    CSO_PLACEMENT = "cso_placement"
+    CSO_CASE_CONTRACTED = "cso_case_contracted"
+    ACAC = "acac"
+    PARENT = "parent"
+    OTHER = "other"
+
+
+class IncidentType(StrEnum):
+    """The 19 incident types in force from 9 December 2024 (policy §4)."""
+
+    ABSENT_CLIENT = "Absent client"
+    ATTEMPTED_SUICIDE = "Attempted suicide"
+    DEATH = "Death"
+    EMOTIONAL_PSYCHOLOGICAL_ABUSE = "Emotional/psychological abuse"
+    EMOTIONAL_PSYCHOLOGICAL_HARM = "Emotional/psychological harm"
+    ESCAPE_FROM_SECURE_FACILITY = "Escape from secure facility"
+    FINANCIAL_ABUSE = "Financial abuse"
+    INAPPROPRIATE_PHYSICAL_TREATMENT = "Inappropriate physical treatment"
+    INAPPROPRIATE_SEXUAL_BEHAVIOUR = "Inappropriate sexual behaviour"
+    INJURY_EXPLAINED = "Injury-explained"
+    INJURY_UNEXPLAINED = "Injury-unexplained"
+    MEDICATION_ERROR = "Medication error"
+    NEGLECT = "Neglect"
+    PHYSICAL_ABUSE = "Physical abuse"
+    SELF_HARM = "Self-harm"
+    SERIOUS_RISK = "Serious risk"
+    SEXUAL_ABUSE = "Sexual abuse"
+    SEXUAL_EXPLOITATION_GROOMING = "Sexual exploitation - grooming"
+    SEXUAL_EXPLOITATION_SUSPECTED = "Sexual exploitation - suspected"
+
+
+class Impact(StrEnum):
+    MAJOR = "major"
+    NON_MAJOR = "non_major"
+
+
+class RegulatorCategory(StrEnum):
+    CRITICAL = "critical"
+    NOTIFIABLE = "notifiable"
+    NONE = "none"
+
+
+class SubjectRole(StrEnum):
+    STAFF = "staff"
+    CARER = "carer"
+    KINSHIP_CARER = "kinship_carer"
+    CLIENT = "client"
+    OTHER = "other"
+
+
+class Client(Value):
+    ref: Ref = Field(min_length=1, max_length=200)
+    aboriginal: bool
+    date_of_birth: date | None = None
+
+
+class SubjectOfAllegation(Value):
+    ref: Ref = Field(min_length=1, max_length=200)
+    role: SubjectRole
+    line_manager_ref: Ref | None = None
+
+
+class OccurredBetween(Value):
+    """The period a historical harm is said to have happened in."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class ScopeExclusion(StrEnum):
+    """Policy §3: what CIMS does not take."""
+
+    ILLNESS = "illness"
+    CLIENT_DANGEROUS_ACTIONS = "client_dangerous_actions"
+    POOR_QUALITY_OF_CARE = "poor_quality_of_care"
+    POLICE_ARREST = "police_arrest"
+    AUTHORISED_RESTRICTIVE_PRACTICE = "authorised_restrictive_practice"
+    PARENTAL_CARE = "parental_care"
+    VHIMS_HEALTH_ORGANISATION = "vhims_health_organisation"
+    TAC_WORKSAFE_FUNDED_DISABILITY = "tac_worksafe_funded_disability"
+    SUPPORTED_RESIDENTIAL_SERVICE = "supported_residential_service"
+
+
+class NotificationKind(StrEnum):
+    POLICE = "police"
+    GUARDIAN = "guardian"
+    PARENT = "parent"
+    REGULATOR_SHORT_FORM = "regulator_short_form"
+    INTEGRITY_TEAM = "integrity_team"
+    CCYP = "ccyp"
+    CCYP_DETAILS = "ccyp_details"
+
+
+class ConsultedBody(StrEnum):
+    ACSASS = "acsass"
+    ACCO = "acco"
+    ACAC = "acac"
+
+
+class ReviewDecision(StrEnum):
+    ACCEPTED = "accepted"
+    MORE_INFORMATION_REQUESTED = "more_information_requested"
+
+
+class FollowUpKind(StrEnum):
+    INVESTIGATION = "investigation"
+    INCIDENT_REVIEW = "incident_review"
+    RCS_IN_LIEU = "rcs_in_lieu"
+    LOCAL_RESPONSE = "local_response"
+
+
+class Finding(StrEnum):
+    SUBSTANTIATED = "substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    UNABLE_TO_BE_DETERMINED = "unable_to_be_determined"
+
+
+class AllegationOutcome(Value):
+    """The finding on one allegation: one subject, one incident type."""
+
+    subject_ref: Ref
+    incident_type: IncidentType
+    finding: Finding
+    rationale: str = Field(min_length=1, max_length=20_000)
+
+
+class Recipient(StrEnum):
+    CLIENT = "client"
+    GUARDIAN = "guardian"
+    SUBJECT_OF_ALLEGATION = "subject_of_allegation"
+
+
+class Requester(StrEnum):
+    CLIENT = "client"
+    GUARDIAN = "guardian"
+    SUBJECT_OF_ALLEGATION = "subject_of_allegation"
+    CARER = "carer"
+    STAFF = "staff"
+    OTHER = "other"
+
+
+class ReviewGround(StrEnum):
+    PROCEDURAL_FAIRNESS = "procedural_fairness"
+    NON_ADHERENCE_TO_MINIMUM_REQUIREMENTS = "non_adherence_to_minimum_requirements"
+    DISAGREEMENT_WITH_FINDING = "disagreement_with_finding"
+
+
+class OutcomeReviewResult(StrEnum):
+    CONFIRMED = "confirmed"
+    VARIED = "varied"
+
+
+class Recommendation(Value):
+    id: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class EvidenceKind(StrEnum):
+    CCTV = "cctv"
+    CP_INTERVIEW = "cp_interview"
+    INTERVIEW = "interview"
+    DOCUMENT = "document"
+    PHOTOGRAPH = "photograph"
+    MEDICAL = "medical"
+    OTHER = "other"
+
+
+class Details(Value):
+    """The facts of a report that can be amended or corrected later."""
+
+    occurred_at: AwareDatetime | None = None
+    occurred_between: OccurredBetween | None = None
+    became_aware_at: AwareDatetime
+    location: str = Field(min_length=1, max_length=2_000)
+    description: str = Field(min_length=1, max_length=50_000)
+    immediate_actions: str = Field(default="", max_length=50_000)
+    other_provider: str | None = Field(default=None, max_length=200)
+    historical: bool = False
+
+
+class DetailsChange(Value):
+    """Fields of `Details` to replace; absent fields stay as they were."""
+
+    occurred_at: AwareDatetime | None = None
+    occurred_between: OccurredBetween | None = None
+    became_aware_at: AwareDatetime | None = None
+    location: str | None = Field(default=None, min_length=1, max_length=2_000)
+    description: str | None = Field(default=None, min_length=1, max_length=50_000)
+    immediate_actions: str | None = Field(default=None, max_length=50_000)
+    other_provider: str | None = Field(default=None, max_length=200)
+    clients: tuple[Client, ...] | None = None
+    subjects_of_allegation: tuple[SubjectOfAllegation, ...] | None = None
+
+    def fields(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+    def details_update(self) -> dict[str, object]:
+        return {
+            k: getattr(self, k)
+            for k in self.model_fields_set
+            if k in Details.model_fields and getattr(self, k) is not None
+        }
+
+
+class Stamp(Value):
+    """Who is acting and when: passed into every command so the domain reads no clock."""
+
+    actor: Actor
+    now: AwareDatetime
+    command_id: str | None = Field(default=None, max_length=200)
+    effective_at: AwareDatetime | None = None
+
+    @field_validator("now", "effective_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None

@@ -1,0 +1,1 @@
+"""Auditor replay from the event store alone: history, state as of, diff, verification, export."""
