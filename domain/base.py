@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
@@ -82,6 +82,10 @@ class Aggregate(BaseAggregate[UUID]):
     # classes, so the class an applier names is a base of the class it receives.
     _appliers: ClassVar[dict[str, Applier]]
     chain_head: str
+
+    @staticmethod
+    def create_id(*_: Any, **__: Any) -> UUID:
+        return uuid4()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

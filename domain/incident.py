@@ -424,7 +424,7 @@ class Incident(Aggregate):
         self, decision: ReviewDecision, *, stamp: Stamp, reason: str | None = None
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
-        if decision is ReviewDecision.MORE_INFORMATION_REQUESTED:
+        if decision == ReviewDecision.MORE_INFORMATION_REQUESTED:
             classification.require_reason(reason, "department-review.request-needs-reason")
         self._record(self.DepartmentReviewRecorded, stamp, decision=decision, reason=reason)
 
@@ -543,10 +543,10 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         fairness.require_outcome_recorded(bool(self.outcomes) or self.review_completed)
         fairness.require_subjects_told_in_writing(self.subjects, self.served)
-        known = self._subject_refs() if recipient is Recipient.SUBJECT_OF_ALLEGATION else (
+        known = self._subject_refs() if recipient == Recipient.SUBJECT_OF_ALLEGATION else (
             self._client_refs()
         )
-        if recipient is not Recipient.GUARDIAN:
+        if recipient != Recipient.GUARDIAN:
             fairness.require_recipient_known(recipient_ref, known)
         self._record(self.OutcomeCommunicated, stamp, recipient=recipient,
                      recipient_ref=recipient_ref, in_writing=in_writing)
@@ -679,7 +679,7 @@ class Incident(Aggregate):
             return Stage.RESPONSE
         if self.outcomes or self.review_completed:
             return Stage.OUTCOME_RECORDED
-        if self.follow_up is FollowUpKind.INCIDENT_REVIEW:
+        if self.follow_up == FollowUpKind.INCIDENT_REVIEW:
             return Stage.UNDER_INCIDENT_REVIEW
         if self.investigator_ref is not None:
             return Stage.UNDER_INVESTIGATION

@@ -81,7 +81,7 @@ def _business_days(days: Callable[[PolicyNumbers], int]) -> Callable[..., dateti
 
 
 def _follow_up_due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime:
-    days = p.incident_review_days if i.follow_up is FollowUpKind.INCIDENT_REVIEW else (
+    days = p.incident_review_days if i.follow_up == FollowUpKind.INCIDENT_REVIEW else (
         p.investigation_days
     )
     return calendar_days_after(reported, days)
@@ -93,7 +93,7 @@ def _no_deadline(i: Incident, p: PolicyNumbers, reported: datetime) -> None:
 
 def _outcome_told(i: Incident) -> bool:
     client_told = any(r in (Recipient.CLIENT, Recipient.GUARDIAN) for r, _ in i.communicated)
-    subjects_told = {ref for r, ref in i.communicated if r is Recipient.SUBJECT_OF_ALLEGATION}
+    subjects_told = {ref for r, ref in i.communicated if r == Recipient.SUBJECT_OF_ALLEGATION}
     return client_told and {s.ref for s in i.subjects} <= subjects_told
 
 
@@ -108,7 +108,7 @@ RULES: dict[str, Rule] = {
         due=_business_days(lambda p: p.report_business_days),
     ),
     "regulator_short_form": Rule(
-        applies=lambda i: i.regulator_category is RegulatorCategory.CRITICAL,
+        applies=lambda i: i.regulator_category == RegulatorCategory.CRITICAL,
         met=lambda i: NotificationKind.REGULATOR_SHORT_FORM in i.notified,
         due=_business_days(lambda p: p.regulator_short_form_business_days),
     ),
@@ -128,18 +128,18 @@ RULES: dict[str, Rule] = {
         due=_no_deadline,
     ),
     "investigation_or_review": Rule(
-        applies=lambda i: i.impact is Impact.MAJOR
+        applies=lambda i: i.impact == Impact.MAJOR
         or i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW),
         met=lambda i: i.report_submitted or i.review_completed,
         due=_follow_up_due,
     ),
     "ccyp_notice": Rule(
-        applies=lambda i: i.follow_up is FollowUpKind.RCS_IN_LIEU,
+        applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP in i.notified,
         due=_business_days(lambda p: p.rcs_ccyp_notice_business_days),
     ),
     "ccyp_details": Rule(
-        applies=lambda i: i.follow_up is FollowUpKind.RCS_IN_LIEU,
+        applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP_DETAILS in i.notified,
         due=lambda i, p, r: calendar_days_after(_aware(i), p.rcs_ccyp_details_days),
     ),

@@ -46,7 +46,7 @@ def require_mandatory_major(
     types: Collection[IncidentType], impact: Impact, subjects: Collection[SubjectOfAllegation]
 ) -> None:
     """Abuse, neglect or grooming with a staff member or carer as subject must be major impact."""
-    if impact is not Impact.MAJOR and mandatory_major(types, subjects):
+    if impact != Impact.MAJOR and mandatory_major(types, subjects):
         raise PolicyViolation(
             "classification.mandatory-major",
             "abuse, neglect or sexual exploitation - grooming alleged against a staff member or "
@@ -59,7 +59,7 @@ def require_no_downgrade_below_mandatory_major(
     types: Collection[IncidentType], impact: Impact, subjects: Collection[SubjectOfAllegation]
 ) -> None:
     """A reclassification may not take a mandatory-major incident below major."""
-    if impact is not Impact.MAJOR and mandatory_major(types, subjects):
+    if impact != Impact.MAJOR and mandatory_major(types, subjects):
         raise PolicyViolation(
             "classification.no-downgrade-below-mandatory-major",
             "this incident must stay major impact: abuse, neglect or grooming is alleged against "

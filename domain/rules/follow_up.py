@@ -24,7 +24,7 @@ def investigation_mandatory(
     types: Collection[IncidentType], impact: Impact, subjects: Collection[SubjectOfAllegation]
 ) -> bool:
     """Major abuse by staff, abuse between clients, neglect, unexplained injury: investigate."""
-    if impact is not Impact.MAJOR:
+    if impact != Impact.MAJOR:
         return False
     abuse = bool(set(types) & ABUSE_TYPES)
     roles = {s.role for s in subjects}
@@ -39,7 +39,7 @@ def investigation_mandatory(
 def police_contact_required(types: Collection[IncidentType], impact: Impact) -> bool:
     """Sexual or physical abuse, or serious (major) neglect, is reported to police first."""
     return bool({T.SEXUAL_ABUSE, T.PHYSICAL_ABUSE} & set(types)) or (
-        T.NEGLECT in types and impact is Impact.MAJOR
+        T.NEGLECT in types and impact == Impact.MAJOR
     )
 
 
@@ -47,14 +47,14 @@ def integrity_advice_required(
     program: Program, subjects: Collection[SubjectOfAllegation]
 ) -> bool:
     """Child Protection seeks Integrity team advice on any allegation of harm in care."""
-    return program is Program.CHILD_PROTECTION and any(
-        s.role is not SubjectRole.CLIENT for s in subjects
+    return program == Program.CHILD_PROTECTION and any(
+        s.role != SubjectRole.CLIENT for s in subjects
     )
 
 
 def require_follow_up_for_major(impact: Impact, kind: FollowUpKind) -> None:
     """A major-impact incident needs an investigation or an incident review."""
-    if impact is Impact.MAJOR and kind is FollowUpKind.LOCAL_RESPONSE:
+    if impact == Impact.MAJOR and kind == FollowUpKind.LOCAL_RESPONSE:
         raise PolicyViolation(
             "follow-up.major-needs-investigation-or-review",
             "a major-impact incident needs an investigation or an incident review",
@@ -110,7 +110,7 @@ def require_integrity_advice_before_investigation(required: bool, advised: bool)
 
 def require_integrity_advice_for_rcs(kind: FollowUpKind, advised: bool) -> None:
     """Only the Integrity team's advice puts an RCS investigation in lieu of CIMS's."""
-    if kind is FollowUpKind.RCS_IN_LIEU and not advised:
+    if kind == FollowUpKind.RCS_IN_LIEU and not advised:
         raise PolicyViolation(
             "rcs.integrity-advice-required",
             "an RCS investigation in lieu needs the Integrity team's advice recorded first",
@@ -130,7 +130,7 @@ def require_investigation_follow_up(kind: FollowUpKind | None) -> None:
 
 def require_incident_review_follow_up(kind: FollowUpKind | None) -> None:
     """An incident review is completed only where one was determined."""
-    if kind is not FollowUpKind.INCIDENT_REVIEW:
+    if kind != FollowUpKind.INCIDENT_REVIEW:
         raise PolicyViolation(
             "review.not-determined",
             "no incident review has been determined for this incident",
@@ -144,7 +144,7 @@ def require_recommendations(
     """An investigation report has recommendations; an RCS report a Recommendations section."""
     if recommendations:
         return
-    if kind is FollowUpKind.RCS_IN_LIEU:
+    if kind == FollowUpKind.RCS_IN_LIEU:
         raise PolicyViolation(
             "rcs.recommendations-section-required",
             "an RCS investigation lodged in lieu must contain a Recommendations section",

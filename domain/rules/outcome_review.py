@@ -39,11 +39,11 @@ def require_requester_on_record(
     requester: Requester, requester_ref: Ref, clients: Collection[Ref], subjects: Collection[Ref]
 ) -> None:
     """A client requests for a client on this incident; a subject for themselves."""
-    known = subjects if requester is Requester.SUBJECT_OF_ALLEGATION else clients
-    if requester is not Requester.GUARDIAN and requester_ref not in known:
+    known = subjects if requester == Requester.SUBJECT_OF_ALLEGATION else clients
+    if requester != Requester.GUARDIAN and requester_ref not in known:
         raise PolicyViolation(
             "outcome-review.requester-not-on-record",
-            f"{requester_ref} is not a {requester.value.replace('_', ' ')} on this incident",
+            f"{requester_ref} is not a {str(requester).replace('_', ' ')} on this incident",
             field="requester_ref",
         )
 
@@ -80,12 +80,12 @@ def require_variation_matches_result(
     result: OutcomeReviewResult, varied_outcomes: Collection[AllegationOutcome]
 ) -> None:
     """A varied outcome states the new findings; a confirmed one changes none."""
-    if result is OutcomeReviewResult.VARIED and not varied_outcomes:
+    if result == OutcomeReviewResult.VARIED and not varied_outcomes:
         raise PolicyViolation(
             "outcome-review.variation-required",
             "a varied outcome must state the new findings", field="varied_outcomes",
         )
-    if result is OutcomeReviewResult.CONFIRMED and varied_outcomes:
+    if result == OutcomeReviewResult.CONFIRMED and varied_outcomes:
         raise PolicyViolation(
             "outcome-review.confirmed-with-variation",
             "a confirmed outcome cannot carry new findings", field="varied_outcomes",

@@ -17,7 +17,7 @@ _CSO_CARE = {CareContext.CSO_PLACEMENT, CareContext.CSO_CASE_CONTRACTED}
 
 def require_not_parental_care(care_context: CareContext) -> None:
     """Incidents while a child is in the care of a parent are out of scope."""
-    if care_context is CareContext.PARENT:
+    if care_context == CareContext.PARENT:
         raise PolicyViolation(
             "scope.parental-care",
             "incidents while the child is in the care of a parent are out of CIMS scope",
@@ -27,13 +27,13 @@ def require_not_parental_care(care_context: CareContext) -> None:
 
 def require_responsible_reporter(program: Program, care_context: CareContext) -> None:
     """Child Protection reports for care it approved; the CSO for its placements and cases."""
-    if care_context in _CHILD_PROTECTION_CARE and program is not Program.CHILD_PROTECTION:
+    if care_context in _CHILD_PROTECTION_CARE and program != Program.CHILD_PROTECTION:
         raise PolicyViolation(
             "responsibility.child-protection-reports",
             f"for care context {care_context.value} Child Protection is the responsible reporter",
             field="program",
         )
-    if care_context in _CSO_CARE and program is not Program.CSO:
+    if care_context in _CSO_CARE and program != Program.CSO:
         raise PolicyViolation(
             "responsibility.cso-reports",
             f"for care context {care_context.value} the community service organisation reports",
