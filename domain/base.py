@@ -105,9 +105,7 @@ class Aggregate(BaseAggregate[UUID]):
 
     def _record(self, event_class: type[Event], stamp: Stamp, **payload: Any) -> None:
         """Trigger one event, stamped with who, when, and the previous link of the chain."""
-        self.trigger_event(
-            event_class, prev_hash=self.chain_head, **stamp_fields(stamp), **payload
-        )
+        self.trigger_event(event_class, prev_hash=self.chain_head, **stamp_fields(stamp), **payload)
 
 
 def stamp_fields(stamp: Stamp) -> dict[str, Any]:

@@ -374,8 +374,12 @@ class Incident(Aggregate):
             new_types, new_impact, self.subjects
         )
         self._record(
-            self.Reclassified, stamp, types=new_types, impact=new_impact,
-            regulator_category=new_category, reason=reason,
+            self.Reclassified,
+            stamp,
+            types=new_types,
+            impact=new_impact,
+            regulator_category=new_category,
+            reason=reason,
         )
 
     def assess_scope(
@@ -384,8 +388,9 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         classification.require_reason(reason)
         scope.require_exclusion_named(in_scope, exclusion)
-        self._record(self.ScopeAssessed, stamp, in_scope=in_scope, exclusion=exclusion,
-                     reason=reason)
+        self._record(
+            self.ScopeAssessed, stamp, in_scope=in_scope, exclusion=exclusion, reason=reason
+        )
 
     def withdraw(self, reason: str, *, stamp: Stamp) -> None:
         closure.require_open(self.closed, self.withdrawn)
@@ -399,8 +404,9 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         require_text(said, "client-voice.said-required", "said")
         fairness.require_recipient_known(client_ref, self._client_refs())
-        self._record(self.ClientVoiceRecorded, stamp, client_ref=client_ref, said=said,
-                     wanted=wanted)
+        self._record(
+            self.ClientVoiceRecorded, stamp, client_ref=client_ref, said=said, wanted=wanted
+        )
 
     def record_notification(
         self, kind: NotificationKind, recipient: str, *, stamp: Stamp, reference: str | None = None
@@ -408,8 +414,9 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         require_text(recipient, "notification.recipient-required", "recipient")
         closure.require_not_in_future(stamp.effective_at, stamp.now, "effective_at")
-        self._record(self.NotificationRecorded, stamp, kind=kind, recipient=recipient,
-                     reference=reference)
+        self._record(
+            self.NotificationRecorded, stamp, kind=kind, recipient=recipient, reference=reference
+        )
 
     def record_aboriginal_consultation(
         self, body: ConsultedBody, stage: str, consulted: str, *, stamp: Stamp, advice: str = ""
@@ -417,8 +424,14 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         require_text(stage, "consultation.stage-required", "stage")
         require_text(consulted, "consultation.consulted-required", "consulted")
-        self._record(self.AboriginalConsultationRecorded, stamp, body=body, stage=stage,
-                     consulted=consulted, advice=advice)
+        self._record(
+            self.AboriginalConsultationRecorded,
+            stamp,
+            body=body,
+            stage=stage,
+            consulted=consulted,
+            advice=advice,
+        )
 
     def record_department_review(
         self, decision: ReviewDecision, *, stamp: Stamp, reason: str | None = None
@@ -435,8 +448,9 @@ class Incident(Aggregate):
             self.investigator_ref is not None or self.review_completed
         )
         follow_up.require_follow_up_for_major(self.impact, kind)
-        follow_up.require_investigation_where_mandatory(self.types, self.impact, self.subjects,
-                                                        kind)
+        follow_up.require_investigation_where_mandatory(
+            self.types, self.impact, self.subjects, kind
+        )
         follow_up.require_integrity_advice_for_rcs(
             kind, NotificationKind.INTEGRITY_TEAM in self.notified
         )
@@ -448,8 +462,7 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_investigation_follow_up(self.follow_up)
         fairness.require_independence_declared(independence_declared)
-        fairness.require_independent_investigator(investigator_ref, self.reporter_id,
-                                                  self.subjects)
+        fairness.require_independent_investigator(investigator_ref, self.reporter_id, self.subjects)
         follow_up.require_police_contact_before_investigation(
             follow_up.police_contact_required(self.types, self.impact),
             NotificationKind.POLICE in self.notified,
@@ -458,16 +471,25 @@ class Incident(Aggregate):
             follow_up.integrity_advice_required(self.program, self.subjects),
             NotificationKind.INTEGRITY_TEAM in self.notified,
         )
-        self._record(self.InvestigatorAppointed, stamp, investigator_ref=investigator_ref,
-                     independence_declared=independence_declared, declaration=declaration)
+        self._record(
+            self.InvestigatorAppointed,
+            stamp,
+            investigator_ref=investigator_ref,
+            independence_declared=independence_declared,
+            declaration=declaration,
+        )
 
     def record_investigation_plan(
         self, plan: str, *, stamp: Stamp, lines_of_enquiry: Sequence[str] = ()
     ) -> None:
         self._require_investigation_under_way()
         require_text(plan, "investigation.plan-required", "plan")
-        self._record(self.InvestigationPlanRecorded, stamp, plan=plan,
-                     lines_of_enquiry=tuple(lines_of_enquiry))
+        self._record(
+            self.InvestigationPlanRecorded,
+            stamp,
+            plan=plan,
+            lines_of_enquiry=tuple(lines_of_enquiry),
+        )
 
     def serve_allegations(
         self, subject_refs: Sequence[Ref], *, stamp: Stamp, method: str = "in writing"
@@ -475,8 +497,7 @@ class Incident(Aggregate):
         self._require_investigation_under_way()
         fairness.require_known_subjects(subject_refs, self._subject_refs())
         require_text(method, "fairness.service-method-required", "method")
-        self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs),
-                     method=method)
+        self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs), method=method)
 
     def record_subject_response(
         self, subject_ref: Ref, response: str, *, stamp: Stamp, declined: bool = False
@@ -486,16 +507,22 @@ class Incident(Aggregate):
         fairness.require_served_before_response(subject_ref, self.served)
         if not declined:
             require_text(response, "fairness.response-required", "response")
-        self._record(self.SubjectResponseRecorded, stamp, subject_ref=subject_ref,
-                     response=response, declined=declined)
+        self._record(
+            self.SubjectResponseRecorded,
+            stamp,
+            subject_ref=subject_ref,
+            response=response,
+            declined=declined,
+        )
 
     def record_evidence(
         self, kind: EvidenceKind, description: str, *, stamp: Stamp, source: str = ""
     ) -> None:
         self._require_investigation_under_way()
         require_text(description, "evidence.description-required", "description")
-        self._record(self.EvidenceRecorded, stamp, kind=kind, description=description,
-                     source=source)
+        self._record(
+            self.EvidenceRecorded, stamp, kind=kind, description=description, source=source
+        )
 
     def record_sufficient_evidence_rationale(self, rationale: str, *, stamp: Stamp) -> None:
         self._require_investigation_under_way()
@@ -505,8 +532,9 @@ class Incident(Aggregate):
 
     def record_outcome(self, outcomes: Sequence[AllegationOutcome], *, stamp: Stamp) -> None:
         self._require_investigation_under_way()
-        fairness.require_allegations_served(self.subjects, self.served,
-                                            self.sufficient_evidence_rationale)
+        fairness.require_allegations_served(
+            self.subjects, self.served, self.sufficient_evidence_rationale
+        )
         fairness.require_outcome_per_allegation(outcomes, self.subjects, self.types)
         self._record(self.InvestigationOutcomeRecorded, stamp, outcomes=tuple(outcomes))
 
@@ -518,8 +546,12 @@ class Incident(Aggregate):
         require_text(summary, "investigation.summary-required", "summary")
         follow_up.require_recommendations(self.follow_up, recommendations)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
-        self._record(self.InvestigationReportSubmitted, stamp, summary=summary,
-                     recommendations=tuple(recommendations))
+        self._record(
+            self.InvestigationReportSubmitted,
+            stamp,
+            summary=summary,
+            recommendations=tuple(recommendations),
+        )
 
     def complete_incident_review(
         self,
@@ -533,9 +565,13 @@ class Incident(Aggregate):
         follow_up.require_incident_review_follow_up(self.follow_up)
         follow_up.require_review_sections(what_happened, contributing_factors)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
-        self._record(self.IncidentReviewCompleted, stamp, what_happened=what_happened,
-                     contributing_factors=contributing_factors,
-                     recommendations=tuple(recommendations))
+        self._record(
+            self.IncidentReviewCompleted,
+            stamp,
+            what_happened=what_happened,
+            contributing_factors=contributing_factors,
+            recommendations=tuple(recommendations),
+        )
 
     def communicate_outcome(
         self, recipient: Recipient, recipient_ref: Ref, in_writing: bool, *, stamp: Stamp
@@ -543,13 +579,20 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         fairness.require_outcome_recorded(bool(self.outcomes) or self.review_completed)
         fairness.require_subjects_told_in_writing(self.subjects, self.served)
-        known = self._subject_refs() if recipient == Recipient.SUBJECT_OF_ALLEGATION else (
-            self._client_refs()
+        known = (
+            self._subject_refs()
+            if recipient == Recipient.SUBJECT_OF_ALLEGATION
+            else (self._client_refs())
         )
         if recipient != Recipient.GUARDIAN:
             fairness.require_recipient_known(recipient_ref, known)
-        self._record(self.OutcomeCommunicated, stamp, recipient=recipient,
-                     recipient_ref=recipient_ref, in_writing=in_writing)
+        self._record(
+            self.OutcomeCommunicated,
+            stamp,
+            recipient=recipient,
+            recipient_ref=recipient_ref,
+            in_writing=in_writing,
+        )
 
     def request_outcome_review(
         self,
@@ -568,8 +611,14 @@ class Incident(Aggregate):
             requester, requester_ref, self._client_refs(), self._subject_refs()
         )
         outcome_review.require_no_review_pending(self.review_pending is not None)
-        self._record(self.OutcomeReviewRequested, stamp, requester=requester,
-                     requester_ref=requester_ref, grounds=tuple(grounds), reason=reason)
+        self._record(
+            self.OutcomeReviewRequested,
+            stamp,
+            requester=requester,
+            requester_ref=requester_ref,
+            grounds=tuple(grounds),
+            reason=reason,
+        )
 
     def decide_outcome_review(
         self,
@@ -588,8 +637,13 @@ class Incident(Aggregate):
         outcome_review.require_variation_matches_result(result, varied_outcomes)
         if varied_outcomes:
             fairness.require_outcome_per_allegation(varied_outcomes, self.subjects, self.types)
-        self._record(self.OutcomeReviewDecided, stamp, result=result,
-                     varied_outcomes=tuple(varied_outcomes), reason=reason)
+        self._record(
+            self.OutcomeReviewDecided,
+            stamp,
+            result=result,
+            varied_outcomes=tuple(varied_outcomes),
+            reason=reason,
+        )
 
     def record_response_plan(self, plan: str, *, stamp: Stamp) -> None:
         closure.require_open(self.closed, self.withdrawn)
@@ -617,18 +671,28 @@ class Incident(Aggregate):
         require_text(approved_by, "extension.approver-required", "approved_by")
         current = {o.kind: o.due for o in obligations}
         if obligation_kind not in current:
-            raise_missing("extension.unknown-obligation",
-                          f"no obligation {obligation_kind!r} on this incident", "obligation_kind")
+            raise_missing(
+                "extension.unknown-obligation",
+                f"no obligation {obligation_kind!r} on this incident",
+                "obligation_kind",
+            )
         closure.require_later_due(new_due, current[obligation_kind], "new_due")
-        self._record(self.DeadlineExtended, stamp, obligation_kind=obligation_kind,
-                     new_due=new_due, approved_by=approved_by, reason=reason)
+        self._record(
+            self.DeadlineExtended,
+            stamp,
+            obligation_kind=obligation_kind,
+            new_due=new_due,
+            approved_by=approved_by,
+            reason=reason,
+        )
 
     def action_recommendation(self, recommendation_id: str, action: str, *, stamp: Stamp) -> None:
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_known_recommendation(recommendation_id, self._recommendation_ids())
         require_text(action, "recommendation.action-required", "action")
-        self._record(self.RecommendationActioned, stamp, recommendation_id=recommendation_id,
-                     action=action)
+        self._record(
+            self.RecommendationActioned, stamp, recommendation_id=recommendation_id, action=action
+        )
 
     def close(
         self,
@@ -656,8 +720,13 @@ class Incident(Aggregate):
         closure.require_something_to_change(changes.fields(), "correction.no-change")
         classification.require_reason(reason)
         self._check_changed_facts(changes, stamp)
-        self._record(self.RecordCorrected, stamp, corrected_version=corrected_version,
-                     changes=changes, reason=reason)
+        self._record(
+            self.RecordCorrected,
+            stamp,
+            corrected_version=corrected_version,
+            changes=changes,
+            reason=reason,
+        )
 
     # ---- derived views ---------------------------------------------------------------------
 

@@ -75,6 +75,13 @@ def fold(events: Sequence[Incident.Event]) -> Incident | None:
     return incident
 
 
+def incident_id_for(stamp: Stamp) -> UUID:
+    """A report's id: derived from its command id when it has one, so a retry is the same."""
+    if stamp.command_id:
+        return uuid5(_IDEMPOTENCY_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
+    return uuid4()
+
+
 class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
@@ -88,12 +95,7 @@ class Ledger(Application[UUID]):
     def report(self, *, stamp: Stamp, **fields: Any) -> Accepted:
         """Record a new incident report. A retried report with the same command id is the same
         incident, so a lost acknowledgement never makes a second one."""
-        incident_id = (
-            uuid5(_IDEMPOTENCY_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
-            if stamp.command_id
-            else uuid4()
-        )
-        incident = Incident.report(stamp=stamp, incident_id=incident_id, **fields)
+        incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp), **fields)
         return self._save(incident, expected_version=0, stamp=stamp)
 
     def execute(

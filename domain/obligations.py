@@ -81,8 +81,10 @@ def _business_days(days: Callable[[PolicyNumbers], int]) -> Callable[..., dateti
 
 
 def _follow_up_due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime:
-    days = p.incident_review_days if i.follow_up == FollowUpKind.INCIDENT_REVIEW else (
-        p.investigation_days
+    days = (
+        p.incident_review_days
+        if i.follow_up == FollowUpKind.INCIDENT_REVIEW
+        else (p.investigation_days)
     )
     return calendar_days_after(reported, days)
 
@@ -128,8 +130,10 @@ RULES: dict[str, Rule] = {
         due=_no_deadline,
     ),
     "investigation_or_review": Rule(
-        applies=lambda i: i.impact == Impact.MAJOR
-        or i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW),
+        applies=lambda i: (
+            i.impact == Impact.MAJOR
+            or i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW)
+        ),
         met=lambda i: i.report_submitted or i.review_completed,
         due=_follow_up_due,
     ),
@@ -219,8 +223,9 @@ def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ..
             late = original_due is not None and met_at > original_due
             status = Status.MET_LATE if late else Status.MET
         elif ended and kind != "incident_report":
-            status, note = Status.NOT_REQUIRED, (
-                "incident withdrawn" if incident.withdrawn else "assessed out of scope"
+            status, note = (
+                Status.NOT_REQUIRED,
+                ("incident withdrawn" if incident.withdrawn else "assessed out of scope"),
             )
         elif kind in waived:
             status, note = Status.NOT_REQUIRED, waived[kind]

@@ -83,21 +83,25 @@ def store_env(database_url: str) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return base | {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": unquote(url.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            # A finite lock wait turns a stuck writer into an error instead of a hang; the
-            # table lock itself keeps the notification log in commit order (design.md §2).
-            "POSTGRES_LOCK_TIMEOUT": "5",
-            "POSTGRES_PRE_PING": "y",
-        } | _schema(url.query)
+        return (
+            base
+            | {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": "5",
+                "POSTGRES_MAX_OVERFLOW": "10",
+                "POSTGRES_CONNECT_TIMEOUT": "5",
+                # A finite lock wait turns a stuck writer into an error instead of a hang; the
+                # table lock itself keeps the notification log in commit order (design.md §2).
+                "POSTGRES_LOCK_TIMEOUT": "5",
+                "POSTGRES_PRE_PING": "y",
+            }
+            | _schema(url.query)
+        )
     msg = f"unsupported database URL scheme {url.scheme!r}: use sqlite:/// or postgresql://"
     raise ValueError(msg)
 

@@ -1,4 +1,4 @@
-"""The policy's numbers, effective-dated: an incident is judged by the version in force when reported."""
+"""The policy's numbers, effective-dated: an incident is judged by the version in force."""
 
 from __future__ import annotations
 

@@ -163,9 +163,9 @@ class Finding(StrEnum):
 
 
 class AllegationOutcome(Value):
-    """The finding on one allegation: one subject, one incident type."""
+    """The finding on one allegation: one subject (none where none was identified), one type."""
 
-    subject_ref: Ref
+    subject_ref: Ref | None = None
     incident_type: IncidentType
     finding: Finding
     rationale: str = Field(min_length=1, max_length=20_000)

@@ -131,10 +131,15 @@ def allegations_served(story: Story | None = None) -> Story:
     return story.do("serve_allegations", subject_refs=refs, actor=INVESTIGATOR)
 
 
-def outcome(subject: str = CARER.ref, finding: Finding = Finding.SUBSTANTIATED,
-            incident_type: IncidentType = T.PHYSICAL_ABUSE) -> AllegationOutcome:
+def outcome(
+    subject: str = CARER.ref,
+    finding: Finding = Finding.SUBSTANTIATED,
+    incident_type: IncidentType = T.PHYSICAL_ABUSE,
+) -> AllegationOutcome:
     return AllegationOutcome(
-        subject_ref=subject, incident_type=incident_type, finding=finding,
+        subject_ref=subject,
+        incident_type=incident_type,
+        finding=finding,
         rationale="Consistent accounts from the client and a witness; injuries photographed.",
     )
 

@@ -35,11 +35,13 @@ def mandatory_major(
 def require_types(types: Collection[IncidentType]) -> None:
     """A report carries at least one of the 19 current types, each once."""
     if not types:
-        raise PolicyViolation("classification.type-required", "name at least one incident type",
-                              field="types")
+        raise PolicyViolation(
+            "classification.type-required", "name at least one incident type", field="types"
+        )
     if len(set(types)) != len(types):
-        raise PolicyViolation("classification.type-repeated", "an incident type is listed twice",
-                              field="types")
+        raise PolicyViolation(
+            "classification.type-repeated", "an incident type is listed twice", field="types"
+        )
 
 
 def require_mandatory_major(
@@ -78,7 +80,8 @@ def require_a_change(changed: bool) -> None:
     """A reclassification changes the types or the impact."""
     if not changed:
         raise PolicyViolation(
-            "classification.no-change", "the types and impact are as already recorded",
+            "classification.no-change",
+            "the types and impact are as already recorded",
             field="types",
         )
 
@@ -108,7 +111,7 @@ _LEGACY: dict[str, tuple[IncidentType | None, tuple[IncidentType, ...]]] = {
 
 
 def map_legacy_type(label: str) -> LegacyMapping:
-    """Map a legacy label: renames map 1:1, splits need a human choice, removed types are flagged."""
+    """Map a legacy label: renames 1:1, splits need a human choice, removed types flagged."""
     if label in _LEGACY:
         current, candidates = _LEGACY[label]
         return LegacyMapping(label, current, candidates, current is None and not candidates)
@@ -116,6 +119,7 @@ def map_legacy_type(label: str) -> LegacyMapping:
         return LegacyMapping(label, IncidentType(label), (), False)
     except ValueError:
         raise PolicyViolation(
-            "classification.unknown-legacy-type", f"{label!r} is not a known CIMS incident type",
+            "classification.unknown-legacy-type",
+            f"{label!r} is not a known CIMS incident type",
             field="types",
         ) from None

@@ -46,7 +46,8 @@ def require_obligations_settled(
     for kind, why in not_required.items():
         if kind not in kinds:
             raise PolicyViolation(
-                "closure.unknown-obligation", f"no obligation {kind!r} on this incident",
+                "closure.unknown-obligation",
+                f"no obligation {kind!r} on this incident",
                 field="not_required",
             )
         if not kinds[kind].waivable and not kinds[kind].settled:
@@ -57,7 +58,8 @@ def require_obligations_settled(
             )
         if not why.strip():
             raise PolicyViolation(
-                "closure.reason-required", f"say why {kind} is not required",
+                "closure.reason-required",
+                f"say why {kind} is not required",
                 field="not_required",
             )
     outstanding = sorted(

@@ -12,7 +12,8 @@ def require_investigator_appointed(investigator_ref: Ref | None) -> None:
     """Investigation steps are taken by an appointed investigator."""
     if investigator_ref is None:
         raise PolicyViolation(
-            "investigation.no-investigator", "no investigator has been appointed",
+            "investigation.no-investigator",
+            "no investigator has been appointed",
             field="investigator_ref",
         )
 
@@ -31,9 +32,11 @@ def require_independent_investigator(
     investigator_ref: Ref, reporter_id: str, subjects: Collection[SubjectOfAllegation]
 ) -> None:
     """Neither the reporter, a subject of allegation nor their line manager investigates."""
-    conflicted = {reporter_id} | {s.ref for s in subjects} | {
-        s.line_manager_ref for s in subjects if s.line_manager_ref
-    }
+    conflicted = (
+        {reporter_id}
+        | {s.ref for s in subjects}
+        | {s.line_manager_ref for s in subjects if s.line_manager_ref}
+    )
     if investigator_ref in conflicted:
         raise PolicyViolation(
             "fairness.investigator-not-independent",
@@ -74,8 +77,7 @@ def require_allegations_served(
     if unserved and not sufficient_evidence_rationale:
         raise PolicyViolation(
             "fairness.allegations-not-served",
-            "no outcome before the allegations were served in writing on "
-            + ", ".join(unserved),
+            "no outcome before the allegations were served in writing on " + ", ".join(unserved),
             field="outcomes",
         )
 
@@ -102,11 +104,13 @@ def require_outcome_per_allegation(
 ) -> None:
     """Each finding is on an allegation of this incident, and every subject has a finding."""
     known = {s.ref for s in subjects}
+    # With no subject of allegation identified (e.g. an unexplained injury), findings name none.
+    allowed: set[Ref | None] = set(known) if known else {None}
     for o in outcomes:
-        if o.subject_ref not in known or o.incident_type not in types:
+        if o.subject_ref not in allowed or o.incident_type not in types:
             raise PolicyViolation(
                 "investigation.outcome-unknown-allegation",
-                f"no allegation of {o.incident_type.value} against {o.subject_ref} on this incident",
+                f"no allegation of {o.incident_type} against {o.subject_ref or 'no one'} here",
                 field="outcomes",
             )
     keys = [(o.subject_ref, o.incident_type) for o in outcomes]

@@ -1,4 +1,4 @@
-"""Policy §5 (major impact needs follow-up), §5a (police, Integrity team), §7 (RCS), §8–9."""
+"""Policy §5 (major impact needs follow-up), §5a (police, Integrity team), §7 (RCS), §8-9."""
 
 from __future__ import annotations
 
@@ -43,9 +43,7 @@ def police_contact_required(types: Collection[IncidentType], impact: Impact) -> 
     )
 
 
-def integrity_advice_required(
-    program: Program, subjects: Collection[SubjectOfAllegation]
-) -> bool:
+def integrity_advice_required(program: Program, subjects: Collection[SubjectOfAllegation]) -> bool:
     """Child Protection seeks Integrity team advice on any allegation of harm in care."""
     return program == Program.CHILD_PROTECTION and any(
         s.role != SubjectRole.CLIENT for s in subjects

@@ -52,7 +52,8 @@ def require_no_review_pending(pending: bool) -> None:
     """One outcome review at a time."""
     if pending:
         raise PolicyViolation(
-            "outcome-review.already-pending", "an outcome review is already pending",
+            "outcome-review.already-pending",
+            "an outcome review is already pending",
             field="requester",
         )
 
@@ -61,12 +62,15 @@ def require_review_pending(pending: bool) -> None:
     """A decision answers a pending request."""
     if not pending:
         raise PolicyViolation(
-            "outcome-review.none-pending", "no outcome review has been requested",
+            "outcome-review.none-pending",
+            "no outcome review has been requested",
             field="result",
         )
 
 
-def require_independent_reviewer(reviewer_id: str, original_decision_makers: Collection[str]) -> None:
+def require_independent_reviewer(
+    reviewer_id: str, original_decision_makers: Collection[str]
+) -> None:
     """The reviewer is independent of the original decision."""
     if reviewer_id in original_decision_makers:
         raise PolicyViolation(
@@ -83,10 +87,12 @@ def require_variation_matches_result(
     if result == OutcomeReviewResult.VARIED and not varied_outcomes:
         raise PolicyViolation(
             "outcome-review.variation-required",
-            "a varied outcome must state the new findings", field="varied_outcomes",
+            "a varied outcome must state the new findings",
+            field="varied_outcomes",
         )
     if result == OutcomeReviewResult.CONFIRMED and varied_outcomes:
         raise PolicyViolation(
             "outcome-review.confirmed-with-variation",
-            "a confirmed outcome cannot carry new findings", field="varied_outcomes",
+            "a confirmed outcome cannot carry new findings",
+            field="varied_outcomes",
         )

@@ -44,7 +44,9 @@ def test_christmas_and_boxing_day_observed_on_the_following_weekdays() -> None:
     assert due == melbourne(2021, 12, 29, 17, 0)
 
 
-def test_morning_in_melbourne_that_is_still_yesterday_in_utc_counts_from_the_melbourne_day() -> None:
+def test_morning_in_melbourne_that_is_still_yesterday_in_utc_counts_from_the_melbourne_day() -> (
+    None
+):
     aware = melbourne(2025, 3, 5, 9, 0)  # Wednesday 09:00 AEDT = Tuesday 22:00 UTC
     assert aware.astimezone(UTC).date() == date(2025, 3, 4)
 
@@ -74,8 +76,9 @@ def test_incidents_are_judged_by_the_policy_in_force_when_reported() -> None:
 
 
 @given(
-    st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 12, 31),
-                 timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2019, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
     st.integers(min_value=1, max_value=10),
 )
 def test_business_day_deadline_lands_at_close_of_business_on_a_business_day(

@@ -26,30 +26,46 @@ MOVES: list[tuple[str, dict[str, Any]]] = [
     ("record_aboriginal_consultation", {"body": "acsass", "stage": "s", "consulted": "c"}),
     ("determine_follow_up", {"kind": "investigation", "reason": "r"}),
     ("determine_follow_up", {"kind": "incident_review", "reason": "r"}),
-    ("appoint_investigator", {"investigator_ref": INVESTIGATOR.id, "independence_declared": True,
-                              "declaration": "d"}),
+    (
+        "appoint_investigator",
+        {"investigator_ref": INVESTIGATOR.id, "independence_declared": True, "declaration": "d"},
+    ),
     ("serve_allegations", {"subject_refs": [CARER.ref]}),
     ("record_subject_response", {"subject_ref": CARER.ref, "response": "no"}),
     ("record_evidence", {"kind": "cctv", "description": "d"}),
     ("record_sufficient_evidence_rationale", {"rationale": "r"}),
     ("record_outcome", {"outcomes": [outcome()]}),
     ("submit_investigation_report", {"summary": "s", "recommendations": [recommendation()]}),
-    ("complete_incident_review", {"what_happened": "w", "contributing_factors": "c",
-                                  "recommendations": [recommendation("R2")]}),
-    ("communicate_outcome", {"recipient": "client", "recipient_ref": CLIENT.ref,
-                             "in_writing": True}),
-    ("communicate_outcome", {"recipient": "subject_of_allegation", "recipient_ref": CARER.ref,
-                             "in_writing": True}),
-    ("request_outcome_review", {"requester": "client", "requester_ref": CLIENT.ref,
-                                "grounds": ["procedural_fairness"]}),
+    (
+        "complete_incident_review",
+        {
+            "what_happened": "w",
+            "contributing_factors": "c",
+            "recommendations": [recommendation("R2")],
+        },
+    ),
+    (
+        "communicate_outcome",
+        {"recipient": "client", "recipient_ref": CLIENT.ref, "in_writing": True},
+    ),
+    (
+        "communicate_outcome",
+        {"recipient": "subject_of_allegation", "recipient_ref": CARER.ref, "in_writing": True},
+    ),
+    (
+        "request_outcome_review",
+        {"requester": "client", "requester_ref": CLIENT.ref, "grounds": ["procedural_fairness"]},
+    ),
     ("decide_outcome_review", {"result": "confirmed", "reason": "r", "actor": REVIEWER}),
     ("record_response_plan", {"plan": "p"}),
     ("record_carer_support_plan", {"carer_ref": CARER.ref, "plan": "p"}),
     ("action_recommendation", {"recommendation_id": "R1", "action": "a"}),
     ("reclassify", {"regulator_category": "critical", "reason": "r"}),
     ("close", {"reason": "r"}),
-    ("close", {"reason": "r", "not_required": {"response_plan": "n/a",
-                                               "carer_support_plan": "n/a"}}),
+    (
+        "close",
+        {"reason": "r", "not_required": {"response_plan": "n/a", "carer_support_plan": "n/a"}},
+    ),
     ("reopen", {"reason": "r"}),
     ("withdraw", {"reason": "r"}),
 ]
@@ -62,8 +78,7 @@ def state(incident: Any) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None)
 @given(
     major=st.booleans(),
-    moves=st.lists(st.tuples(st.sampled_from(range(len(MOVES))), st.integers(0, 72)),
-                   max_size=30),
+    moves=st.lists(st.tuples(st.sampled_from(range(len(MOVES))), st.integers(0, 72)), max_size=30),
 )
 def test_any_accepted_sequence_replays_to_the_same_state_and_never_closes_early(
     major: bool, moves: list[tuple[int, int]]

@@ -23,8 +23,13 @@ def stamp(actor: Any = MANAGER, command_id: str | None = None, **delta: float) -
 
 def test_a_report_and_its_steps_are_stored_and_read_back_exactly(ledger: Ledger) -> None:
     accepted = ledger.report(stamp=stamp(REPORTER), **report_fields())
-    ledger.execute(accepted.incident_id, "record_response_plan", expected_version=1,
-                   stamp=stamp(hours=1), plan="Supervision plan")
+    ledger.execute(
+        accepted.incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=stamp(hours=1),
+        plan="Supervision plan",
+    )
 
     events = ledger.incident_events(accepted.incident_id)
 
@@ -47,12 +52,12 @@ def test_stored_topics_name_the_incident_module_and_event(ledger: Ledger) -> Non
 
 def test_a_stale_expected_version_is_a_conflict_naming_the_current_version(ledger: Ledger) -> None:
     incident_id = ledger.report(stamp=stamp(REPORTER), **report_fields()).incident_id
-    ledger.execute(incident_id, "record_response_plan", expected_version=1, stamp=stamp(),
-                   plan="p")
+    ledger.execute(incident_id, "record_response_plan", expected_version=1, stamp=stamp(), plan="p")
 
     with pytest.raises(VersionConflict) as conflict:
-        ledger.execute(incident_id, "record_response_plan", expected_version=1, stamp=stamp(),
-                       plan="q")
+        ledger.execute(
+            incident_id, "record_response_plan", expected_version=1, stamp=stamp(), plan="q"
+        )
 
     assert conflict.value.current == 2
     assert len(ledger.incident_events(incident_id)) == 2
@@ -62,11 +67,21 @@ def test_a_retried_command_with_the_same_id_returns_the_first_result_not_a_confl
     ledger: Ledger,
 ) -> None:
     incident_id = ledger.report(stamp=stamp(REPORTER), **report_fields()).incident_id
-    first = ledger.execute(incident_id, "record_response_plan", expected_version=1,
-                           stamp=stamp(command_id="cmd-1"), plan="p")
+    first = ledger.execute(
+        incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=stamp(command_id="cmd-1"),
+        plan="p",
+    )
 
-    again = ledger.execute(incident_id, "record_response_plan", expected_version=1,
-                           stamp=stamp(command_id="cmd-1"), plan="p")
+    again = ledger.execute(
+        incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=stamp(command_id="cmd-1"),
+        plan="p",
+    )
 
     assert (again.version, again.event.hash) == (first.version, first.event.hash)
     assert len(ledger.incident_events(incident_id)) == 2
@@ -93,14 +108,24 @@ def test_commit_then_retry_of_the_same_insert_is_answered_as_success(
         return real_insert(*args, **kwargs)  # the retry hits the (incident, version) key
 
     monkeypatch.setattr(ledger.recorder, "insert_events", commit_then_lose_the_connection)
-    accepted = ledger.execute(incident_id, "record_response_plan", expected_version=1,
-                              stamp=stamp(command_id="cmd-9"), plan="p")
+    accepted = ledger.execute(
+        incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=stamp(command_id="cmd-9"),
+        plan="p",
+    )
 
     assert accepted.version == 2
     assert len(ledger.incident_events(incident_id)) == 2
     with pytest.raises(VersionConflict):
-        ledger.execute(incident_id, "record_response_plan", expected_version=1,
-                       stamp=stamp(command_id="someone-else"), plan="p")
+        ledger.execute(
+            incident_id,
+            "record_response_plan",
+            expected_version=1,
+            stamp=stamp(command_id="someone-else"),
+            plan="p",
+        )
 
 
 def test_two_writers_on_one_version_one_wins_and_nothing_is_lost(ledger: Ledger) -> None:
@@ -111,8 +136,14 @@ def test_two_writers_on_one_version_one_wins_and_nothing_is_lost(ledger: Ledger)
     def write(n: int) -> None:
         barrier.wait()
         try:
-            ledger.execute(incident_id, "record_client_voice", expected_version=1,
-                           stamp=stamp(command_id=f"w{n}"), client_ref="client-1", said=f"{n}")
+            ledger.execute(
+                incident_id,
+                "record_client_voice",
+                expected_version=1,
+                stamp=stamp(command_id=f"w{n}"),
+                client_ref="client-1",
+                said=f"{n}",
+            )
             outcomes.append("ok")
         except VersionConflict:
             outcomes.append("conflict")
@@ -141,16 +172,22 @@ def test_refusals_record_nothing(ledger: Ledger) -> None:
 
 
 def test_closing_reads_obligations_from_the_stored_events(ledger: Ledger) -> None:
-    incident_id = ledger.report(stamp=stamp(REPORTER), **report_fields(
-        subjects_of_allegation=[CARER])).incident_id
-    ledger.execute(incident_id, "record_response_plan", expected_version=1, stamp=stamp(),
-                   plan="p")
+    incident_id = ledger.report(
+        stamp=stamp(REPORTER), **report_fields(subjects_of_allegation=[CARER])
+    ).incident_id
+    ledger.execute(incident_id, "record_response_plan", expected_version=1, stamp=stamp(), plan="p")
 
     with pytest.raises(PolicyViolation) as refused:
         ledger.execute(incident_id, "close", expected_version=2, stamp=stamp(), reason="done")
     assert "carer_support_plan" in refused.value.message
 
-    ledger.execute(incident_id, "close", expected_version=2, stamp=stamp(), reason="done",
-                   not_required={"carer_support_plan": "Carer left the program."})
+    ledger.execute(
+        incident_id,
+        "close",
+        expected_version=2,
+        stamp=stamp(),
+        reason="done",
+        not_required={"carer_support_plan": "Carer left the program."},
+    )
     assert ledger.incident(incident_id).closed
     assert ledger.obligations(incident_id, now=datetime.now(UTC))[0].kind == "incident_report"

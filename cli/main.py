@@ -1,0 +1,106 @@
+"""The `cims` command line: serve the API, demo data, incidents, read models and replay."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from cli.demo import seed_demo
+from domain.errors import IncidentNotFound
+from domain.ledger import Ledger
+from domain.obligations import next_due
+from domain.persistence import DEFAULT_DATABASE_URL
+from domain.policy_table import MELBOURNE
+
+app = typer.Typer(
+    help="CIMS Ledger: Victoria's Client Incident Management System, event-sourced.",
+    no_args_is_help=True,
+)
+incidents = typer.Typer(help="Look at incidents in the ledger.", no_args_is_help=True)
+app.add_typer(incidents, name="incidents")
+console = Console()
+
+
+def database_url() -> str:
+    return os.environ.get("CIMS_DATABASE_URL", DEFAULT_DATABASE_URL)
+
+
+def open_ledger() -> Ledger:
+    return Ledger.from_url(database_url())
+
+
+@app.command()
+def demo() -> None:
+    """Write the synthetic demo data set (idempotent: incidents already there are kept)."""
+    with open_ledger() as ledger:
+        written = seed_demo(ledger, now=datetime.now(UTC))
+    console.print(f"demo: {written} incident(s) written to {database_url()}")
+
+
+@incidents.command("list")
+def list_incidents() -> None:
+    """Every incident: id, stage, types, impact and next due."""
+    now = datetime.now(UTC)
+    table = Table("stage", "types", "impact", "next due (Melbourne)")
+    table.columns.insert(0, Column("id", no_wrap=True, min_width=36))
+    with open_ledger() as ledger:
+        for incident_id in ledger.incident_ids():
+            incident = ledger.incident(incident_id)
+            due = next_due(ledger.obligations(incident_id, now=now))
+            table.add_row(
+                str(incident_id),
+                incident.stage.value,
+                ", ".join(incident.types),
+                incident.impact.value,
+                _melbourne(due) if due else "—",
+            )
+    console.print(table)
+
+
+@incidents.command("show")
+def show_incident(incident_id: Annotated[UUID, typer.Argument(help="incident id")]) -> None:
+    """One incident's state and its obligations."""
+    now = datetime.now(UTC)
+    with open_ledger() as ledger:
+        try:
+            incident = ledger.incident(incident_id)
+        except IncidentNotFound:
+            console.print(f"[red]no incident {incident_id}[/red]")
+            raise typer.Exit(1) from None
+        obligations = ledger.obligations(incident_id, now=now)
+    console.print(f"[bold]Incident {incident_id}[/bold] — version {incident.version}")
+    facts = Table(show_header=False)
+    for label, value in [
+        ("stage", incident.stage.value),
+        ("reported by", incident.reporting_organisation),
+        ("program / care", f"{incident.program.value} / {incident.care_context.value}"),
+        ("types", ", ".join(incident.types)),
+        ("impact", incident.impact.value),
+        ("regulator", incident.regulator_category.value),
+        ("Aboriginal client", "yes" if incident.aboriginal else "no"),
+        ("follow-up", incident.follow_up.value if incident.follow_up else "—"),
+        ("became aware", _melbourne(incident.details.became_aware_at)),
+        ("policy", incident.policy_version),
+    ]:
+        facts.add_row(label, value)
+    console.print(facts)
+    table = Table("obligation", "due (Melbourne)", "status", "met at", "note")
+    for o in obligations:
+        table.add_row(
+            o.kind,
+            _melbourne(o.due) if o.due else "—",
+            o.status.value,
+            _melbourne(o.met_at) if o.met_at else "—",
+            o.note or "",
+        )
+    console.print(table)
+
+
+def _melbourne(moment: datetime) -> str:
+    return moment.astimezone(MELBOURNE).strftime("%a %d %b %Y %H:%M")
