@@ -11,9 +11,9 @@ from uuid import UUID, uuid4
 import orjson
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.values import Actor, Stamp
+from domain.values import Actor, Stamp, UtcDatetime
 
 GENESIS_HASH = "0" * 64
 
@@ -37,10 +37,10 @@ class DomainEvent(BaseModel):
 
     originator_id: UUID
     originator_version: int
-    timestamp: AwareDatetime
+    timestamp: UtcDatetime
     actor: Actor
     command_id: str | None = None
-    effective_at: AwareDatetime | None = None
+    effective_at: UtcDatetime | None = None
     reason: str | None = Field(default=None, max_length=20_000)
     prev_hash: str = GENESIS_HASH
     hash: str = ""

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NoReturn
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from domain.base import Aggregate, applies
 from domain.errors import PolicyViolation
@@ -38,6 +38,7 @@ from domain.values import (
     ScopeExclusion,
     Stamp,
     SubjectOfAllegation,
+    UtcDatetime,
 )
 
 Text = str
@@ -220,7 +221,7 @@ class Incident(Aggregate):
         """A deadline was extended by an approver, with the reason."""
 
         obligation_kind: str
-        new_due: AwareDatetime
+        new_due: UtcDatetime
         approved_by: Text
 
     class RecommendationActioned(Aggregate.Event):

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Ref = str
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Instants are stored in UTC whatever offset they arrived with; deadlines are shown in Melbourne.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class Value(BaseModel):
@@ -110,8 +119,8 @@ class SubjectOfAllegation(Value):
 class OccurredBetween(Value):
     """The period a historical harm is said to have happened in."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: UtcDatetime
+    end: UtcDatetime
 
 
 class ScopeExclusion(StrEnum):
@@ -215,9 +224,9 @@ class EvidenceKind(StrEnum):
 class Details(Value):
     """The facts of a report that can be amended or corrected later."""
 
-    occurred_at: AwareDatetime | None = None
+    occurred_at: UtcDatetime | None = None
     occurred_between: OccurredBetween | None = None
-    became_aware_at: AwareDatetime
+    became_aware_at: UtcDatetime
     location: str = Field(min_length=1, max_length=2_000)
     description: str = Field(min_length=1, max_length=50_000)
     immediate_actions: str = Field(default="", max_length=50_000)
@@ -228,9 +237,9 @@ class Details(Value):
 class DetailsChange(Value):
     """Fields of `Details` to replace; absent fields stay as they were."""
 
-    occurred_at: AwareDatetime | None = None
+    occurred_at: UtcDatetime | None = None
     occurred_between: OccurredBetween | None = None
-    became_aware_at: AwareDatetime | None = None
+    became_aware_at: UtcDatetime | None = None
     location: str | None = Field(default=None, min_length=1, max_length=2_000)
     description: str | None = Field(default=None, min_length=1, max_length=50_000)
     immediate_actions: str | None = Field(default=None, max_length=50_000)
@@ -253,11 +262,6 @@ class Stamp(Value):
     """Who is acting and when: passed into every command so the domain reads no clock."""
 
     actor: Actor
-    now: AwareDatetime
+    now: UtcDatetime
     command_id: str | None = Field(default=None, max_length=200)
-    effective_at: AwareDatetime | None = None
-
-    @field_validator("now", "effective_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
+    effective_at: UtcDatetime | None = None
