@@ -71,26 +71,51 @@ MOVES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+# A path that can reach closure; the strategy interleaves its steps with random moves so that
+# generated histories do get as far as closing (and reopening) instead of stalling at refusals.
+PATH: list[tuple[str, dict[str, Any]]] = [
+    MOVES[0],
+    MOVES[3],
+    MOVES[5],
+    MOVES[6],
+    MOVES[7],
+    ("record_outcome", {"outcomes": [outcome()], "actor": INVESTIGATOR}),
+    MOVES[11],
+    MOVES[13],
+    MOVES[14],
+    MOVES[17],
+    MOVES[18],
+    MOVES[19],
+    MOVES[21],
+]
+
+
 def state(incident: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(incident).items() if not k.startswith("_")}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     major=st.booleans(),
-    moves=st.lists(st.tuples(st.sampled_from(range(len(MOVES))), st.integers(0, 72)), max_size=30),
+    moves=st.lists(
+        st.tuples(st.one_of(st.none(), st.sampled_from(range(len(MOVES)))), st.integers(0, 72)),
+        max_size=40,
+    ),
 )
 def test_any_accepted_sequence_replays_to_the_same_state_and_never_closes_early(
-    major: bool, moves: list[tuple[int, int]]
+    major: bool, moves: list[tuple[int | None, int]]
 ) -> None:
     story = major_abuse_by_carer() if major else reported(subjects_of_allegation=[CARER])
+    step = 0
     for index, hours in moves:
-        command, args = MOVES[index]
+        on_path = index is None
+        command, args = PATH[min(step, len(PATH) - 1)] if on_path else MOVES[index]
         story.later(hours=hours)
         try:
             story.do(command, **args)
         except PolicyViolation:
             continue
+        step += on_path
         if command == "close":
             unmet = [o for o in story.obligations() if not o.settled]
             assert not unmet, f"closed with unmet obligations {unmet}"
