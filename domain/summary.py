@@ -1,0 +1,84 @@
+"""One readable line per event, for audit trails and auditors' histories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.incident import Incident
+
+
+def summarise(e: Any) -> str:
+    """What the event recorded, in a line a person reads, naming no free-text content."""
+    i = Incident
+    match e:
+        case i.Reported():
+            types = ", ".join(e.types)
+            return f"Reported {types} ({e.impact}) by {e.reporting_organisation}"
+        case i.DetailsAmended() | i.RecordCorrected():
+            fields = ", ".join(sorted(e.changes.fields()))
+            what = (
+                "Corrected v" + str(e.corrected_version)
+                if isinstance(e, i.RecordCorrected)
+                else "Amended"
+            )
+            return f"{what}: {fields}"
+        case i.Reclassified():
+            types = ", ".join(e.types)
+            return f"Reclassified as {types} ({e.impact}, regulator {e.regulator_category})"
+        case i.ScopeAssessed():
+            return "Assessed in scope" if e.in_scope else f"Assessed out of scope: {e.exclusion}"
+        case i.NotificationRecorded():
+            return f"Notified {e.kind}: {e.recipient}"
+        case i.AboriginalConsultationRecorded():
+            return f"Consulted {e.body.upper()} at {e.stage}"
+        case i.DepartmentReviewRecorded():
+            return f"Department review: {e.decision}"
+        case i.FollowUpDetermined():
+            return f"Follow-up determined: {e.kind}"
+        case i.InvestigatorAppointed():
+            return f"Investigator {e.investigator_ref} appointed; independence declared"
+        case i.AllegationsServed():
+            return f"Allegations served {e.method} on {', '.join(e.subject_refs)}"
+        case i.SubjectResponseRecorded():
+            return f"{e.subject_ref} {'declined to respond' if e.declined else 'responded'}"
+        case i.EvidenceRecorded():
+            return f"Evidence recorded: {e.kind}"
+        case i.InvestigationOutcomeRecorded() | i.OutcomeReviewDecided():
+            outcomes = (
+                e.outcomes if isinstance(e, i.InvestigationOutcomeRecorded) else e.varied_outcomes
+            )
+            findings = "; ".join(f"{o.incident_type}: {o.finding}" for o in outcomes)
+            if isinstance(e, i.OutcomeReviewDecided):
+                return f"Outcome review {e.result}" + (f" — {findings}" if findings else "")
+            return f"Outcome recorded — {findings}"
+        case i.InvestigationReportSubmitted() | i.IncidentReviewCompleted():
+            kind = (
+                "Investigation report"
+                if isinstance(e, i.InvestigationReportSubmitted)
+                else "Incident review"
+            )
+            return f"{kind} with {len(e.recommendations)} recommendation(s)"
+        case i.OutcomeCommunicated():
+            return f"Outcome communicated to {e.recipient} {e.recipient_ref}" + (
+                " in writing" if e.in_writing else ""
+            )
+        case i.OutcomeReviewRequested():
+            return f"Outcome review requested by {e.requester} on {', '.join(e.grounds)}"
+        case i.CarerSupportPlanRecorded():
+            return f"Carer support plan for {e.carer_ref}"
+        case i.DeadlineExtended():
+            return f"{e.obligation_kind} extended to {e.new_due.isoformat()} by {e.approved_by}"
+        case i.RecommendationActioned():
+            return f"Recommendation {e.recommendation_id} actioned"
+        case i.Closed():
+            waived = ", ".join(sorted(e.not_required))
+            return "Closed" + (f" (not required: {waived})" if waived else "")
+    labels = {
+        "Withdrawn": "Withdrawn",
+        "ClientVoiceRecorded": "Client's voice recorded",
+        "InvestigationPlanRecorded": "Investigation plan recorded",
+        "SufficientEvidenceRationaleRecorded": "Sufficient evidence at the outset: rationale",
+        "ResponsePlanRecorded": "Response plan recorded",
+        "Reopened": "Reopened",
+    }
+    return labels.get(type(e).__name__, type(e).__name__)

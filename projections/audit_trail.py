@@ -1,0 +1,109 @@
+"""audit_trail: who did what, when, why — every event flattened; and who read which record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.summary import summarise
+from domain.values import Actor
+from projections.base import Batch, serial_key
+from projections.db import Tx, ts
+
+name = "audit_trail"
+_COLUMNS = (
+    "position, incident_id, version, event_type, actor_id, actor_role, actor_organisation,"
+    " recorded_at, effective_at, reason, summary"
+)
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}audit_trail (
+            position BIGINT PRIMARY KEY, incident_id TEXT NOT NULL, version INTEGER NOT NULL,
+            event_type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
+            actor_organisation TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT,
+            reason TEXT, summary TEXT NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {p}audit_trail_incident ON {p}audit_trail"
+        " (incident_id, position)",
+    ]
+
+
+def access_log_table(tx: Tx) -> str:
+    # Reads are not events: the access log is appended to directly and never rebuilt.
+    return f"""CREATE TABLE IF NOT EXISTS rm_access_log (
+        id {serial_key(tx)}, at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
+        actor_organisation TEXT NOT NULL, incident_id TEXT, what TEXT NOT NULL)"""
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}audit_trail"]
+
+
+def handle(tx: Tx, p: str, batch: Batch) -> None:
+    tx.executemany(
+        f"INSERT INTO {p}audit_trail ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                position,
+                str(e.originator_id),
+                e.originator_version,
+                type(e).__name__,
+                e.actor.id,
+                e.actor.role.value,
+                e.actor.organisation,
+                ts(e.timestamp),
+                ts(e.effective_at),
+                e.reason,
+                summarise(e),
+            )
+            for position, e in batch.events
+        ],
+    )
+
+
+def trail(
+    tx: Tx, *, incident_id: UUID | None, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    where, params = "position > ?", list[Any]([after])
+    if incident_id is not None:
+        where += " AND incident_id = ?"
+        params.append(str(incident_id))
+    rows = tx.execute(
+        f"SELECT {_COLUMNS} FROM rm_audit_trail WHERE {where} ORDER BY position LIMIT ?",
+        [*params, limit],
+    )
+    keys = [c.strip() for c in _COLUMNS.split(",")]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def log_access(tx: Tx, *, actor: Actor, incident_id: UUID | None, what: str, at: datetime) -> None:
+    tx.execute(
+        "INSERT INTO rm_access_log (at, actor_id, actor_role, actor_organisation, incident_id,"
+        " what) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ts(at),
+            actor.id,
+            actor.role.value,
+            actor.organisation,
+            str(incident_id) if incident_id else None,
+            what,
+        ],
+    )
+
+
+def access_log(
+    tx: Tx, *, incident_id: UUID | None = None, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    where, params = "id > ?", list[Any]([after])
+    if incident_id is not None:
+        where += " AND incident_id = ?"
+        params.append(str(incident_id))
+    rows = tx.execute(
+        "SELECT id, at, actor_id, actor_role, actor_organisation, incident_id, what"
+        f" FROM rm_access_log WHERE {where} ORDER BY id LIMIT ?",
+        [*params, limit],
+    )
+    keys = ["id", "at", "actor_id", "actor_role", "actor_organisation", "incident_id", "what"]
+    return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -1,0 +1,55 @@
+"""What every read model is given: a batch of events from the log, and each incident's history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from projections.db import Tx
+
+Event = Any
+History = Callable[[UUID, int], list[Event]]
+
+
+@dataclass
+class Batch:
+    """Events read from the notification log, in order, with their positions.
+
+    `history(id)` is the incident's events up to the last of them in this batch, so a view
+    built from it reflects exactly the log up to the batch's end, on a live run and a rebuild.
+    """
+
+    events: list[tuple[int, Event]]
+    _load: History
+    _cache: dict[UUID, list[Event]] = field(default_factory=dict)
+
+    def touched(self) -> dict[UUID, int]:
+        """Each incident in the batch, with the last version of it the batch holds."""
+        last: dict[UUID, int] = {}
+        for _, e in self.events:
+            last[e.originator_id] = e.originator_version
+        return last
+
+    def history(self, incident_id: UUID) -> list[Event]:
+        if incident_id not in self._cache:
+            self._cache[incident_id] = self._load(incident_id, self.touched()[incident_id])
+        return self._cache[incident_id]
+
+
+class ReadModel(Protocol):
+    """One read model: its tables (named with a prefix, so a rebuild can go to scratch tables),
+    how a batch of events updates them, and which of them a rebuild replaces."""
+
+    name: str
+
+    def tables(self, p: str) -> list[str]: ...
+
+    def rebuilt_tables(self, p: str) -> list[str]: ...
+
+    def handle(self, tx: Tx, p: str, batch: Batch) -> None: ...
+
+
+def serial_key(tx: Tx) -> str:
+    return "BIGSERIAL PRIMARY KEY" if tx.postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"

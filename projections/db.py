@@ -1,0 +1,109 @@
+"""A small SQL layer over the ledger's own database (SQLite file or PostgreSQL schema)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from psycopg_pool import ConnectionPool
+
+from domain.persistence import is_postgres
+
+Row = tuple[Any, ...]
+
+
+def ts(moment: datetime | None) -> str | None:
+    """One fixed-width UTC text form, so instants compare correctly as strings in SQL."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    return (
+        None
+        if text is None
+        else datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    )
+
+
+class Tx:
+    """One open transaction; SQL is written with `?` placeholders for both databases."""
+
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self._cursor = cursor
+        self.postgres = postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cursor.execute(self._sql(sql), tuple(params))
+        return list(self._cursor.fetchall()) if self._cursor.description else []
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+
+class Db:
+    """Transactions on the read-model tables, which live beside the events they are built from."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.postgres = is_postgres(database_url)
+        self._local = threading.local()
+        self._pool: ConnectionPool | None = None
+        if self.postgres:
+            self._pool = ConnectionPool(
+                self.conninfo(), min_size=1, max_size=8, open=True, timeout=10
+            )
+        else:
+            self._path = database_url.removeprefix("sqlite:///")
+
+    def conninfo(self) -> str:
+        """A libpq URL for this database, with `?schema=` turned into the search path."""
+        url = urlsplit(self.url)
+        schema = parse_qs(url.query).get("schema")
+        base = urlunsplit(("postgresql", url.netloc, url.path, "", ""))
+        return base + (f"?options=-csearch_path%3D{schema[0]}" if schema else "")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        if self._pool is not None:
+            with self._pool.connection() as pg, pg.transaction(), pg.cursor() as pg_cursor:
+                yield Tx(pg_cursor, postgres=True)
+            return
+        conn = self._sqlite()
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield Tx(cur, postgres=False)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            cur.close()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=15, isolation_level=None, check_same_thread=False
+            )
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

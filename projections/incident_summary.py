@@ -1,0 +1,172 @@
+"""incident_summary: what is the current stage, type, impact, owner of each incident?"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from domain.ledger import fold
+from domain.obligations import next_due, obligations
+from projections.base import Batch
+from projections.db import Tx, ts
+
+name = "incident_summary"
+
+_COLUMNS = (
+    "incident_id, reporting_organisation, other_provider, stage, types, impact,"
+    " regulator_category, program, aboriginal, follow_up, reported_at, became_aware_at,"
+    " occurred_at, version, next_due, position"
+)
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}incident_summary (
+            incident_id TEXT PRIMARY KEY, reporting_organisation TEXT NOT NULL,
+            other_provider TEXT, stage TEXT NOT NULL, types TEXT NOT NULL, impact TEXT NOT NULL,
+            regulator_category TEXT NOT NULL, program TEXT NOT NULL, aboriginal INTEGER NOT NULL,
+            follow_up TEXT, reported_at TEXT NOT NULL, became_aware_at TEXT NOT NULL,
+            occurred_at TEXT, version INTEGER NOT NULL, next_due TEXT, position BIGINT NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {p}incident_summary_list ON {p}incident_summary"
+        " (reported_at, incident_id)",
+        f"CREATE INDEX IF NOT EXISTS {p}incident_summary_org ON {p}incident_summary"
+        " (reporting_organisation, stage)",
+        f"""CREATE TABLE IF NOT EXISTS {p}incident_types (
+            incident_id TEXT NOT NULL, incident_type TEXT NOT NULL,
+            PRIMARY KEY (incident_id, incident_type))""",
+        f"CREATE INDEX IF NOT EXISTS {p}incident_types_type ON {p}incident_types"
+        " (incident_type, incident_id)",
+    ]
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}incident_summary", f"{p}incident_types"]
+
+
+def handle(tx: Tx, p: str, batch: Batch) -> None:
+    last_position = {e.originator_id: pos for pos, e in batch.events}
+    for incident_id in batch.touched():
+        history = batch.history(incident_id)
+        incident = fold(history)
+        assert incident is not None
+        d = incident.details
+        due = next_due(obligations(history, now=history[-1].timestamp))
+        key = str(incident_id)
+        tx.execute(f"DELETE FROM {p}incident_summary WHERE incident_id = ?", [key])
+        tx.execute(f"DELETE FROM {p}incident_types WHERE incident_id = ?", [key])
+        tx.execute(
+            f"INSERT INTO {p}incident_summary ({_COLUMNS}) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                key,
+                incident.reporting_organisation,
+                d.other_provider,
+                incident.stage.value,
+                json.dumps(list(incident.types)),
+                incident.impact.value,
+                incident.regulator_category.value,
+                incident.program.value,
+                int(incident.aboriginal),
+                incident.follow_up.value if incident.follow_up else None,
+                ts(history[0].timestamp),
+                ts(d.became_aware_at),
+                ts(d.occurred_at or (d.occurred_between.start if d.occurred_between else None)),
+                incident.version,
+                ts(due),
+                last_position[incident_id],
+            ],
+        )
+        tx.executemany(
+            f"INSERT INTO {p}incident_types VALUES (?, ?)", [(key, t.value) for t in incident.types]
+        )
+
+
+def _cursor(row: tuple[Any, ...]) -> str:
+    return base64.urlsafe_b64encode(f"{row[10]}|{row[0]}".encode()).decode()
+
+
+def _uncursor(cursor: str) -> tuple[str, str]:
+    reported_at, _, incident_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+    return reported_at, incident_id
+
+
+def list_incidents(
+    tx: Tx,
+    *,
+    organisations: set[str] | None,
+    now: datetime,
+    stage: str | None = None,
+    incident_type: str | None = None,
+    impact: str | None = None,
+    organisation: str | None = None,
+    overdue: bool | None = None,
+    aboriginal: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, keyset-paged; `organisations` limits to what the caller may see."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    p = "rm_"
+    if organisations is not None:
+        marks = ", ".join("?" * len(organisations)) or "NULL"
+        where.append(f"(reporting_organisation IN ({marks}) OR other_provider IN ({marks}))")
+        params += [*sorted(organisations), *sorted(organisations)]
+    for column, value in (("stage", stage), ("impact", impact)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if organisation is not None:
+        where.append("(reporting_organisation = ? OR other_provider = ?)")
+        params += [organisation, organisation]
+    if incident_type is not None:
+        where.append(
+            f"incident_id IN (SELECT incident_id FROM {p}incident_types WHERE incident_type = ?)"
+        )
+        params.append(incident_type)
+    if aboriginal is not None:
+        where.append("aboriginal = ?")
+        params.append(int(aboriginal))
+    if overdue is not None:
+        # The next deadline is kept on the row, so "overdue" is judged against the clock now.
+        where.append(
+            "(next_due IS NOT NULL AND next_due < ?)"
+            if overdue
+            else "(next_due IS NULL OR next_due >= ?)"
+        )
+        params.append(ts(now))
+    if cursor:
+        reported_at, incident_id = _uncursor(cursor)
+        where.append("(reported_at < ? OR (reported_at = ? AND incident_id < ?))")
+        params += [reported_at, reported_at, incident_id]
+    rows = tx.execute(
+        f"SELECT {_COLUMNS} FROM {p}incident_summary WHERE {' AND '.join(where)}"
+        " ORDER BY reported_at DESC, incident_id DESC LIMIT ?",
+        [*params, limit + 1],
+    )
+    page = rows[:limit]
+    items = [_item(r, now) for r in page]
+    return items, _cursor(page[-1]) if len(rows) > limit else None
+
+
+def _item(r: tuple[Any, ...], now: datetime) -> dict[str, Any]:
+    return {
+        "id": r[0],
+        "reporting_organisation": r[1],
+        "other_provider": r[2],
+        "stage": r[3],
+        "types": json.loads(r[4]),
+        "impact": r[5],
+        "regulator_category": r[6],
+        "program": r[7],
+        "aboriginal": bool(r[8]),
+        "follow_up": r[9],
+        "reported_at": r[10],
+        "became_aware_at": r[11],
+        "occurred_at": r[12],
+        "version": r[13],
+        "next_due": r[14],
+        "overdue": r[14] is not None and r[14] < ts(now),
+    }

@@ -1,0 +1,144 @@
+"""obligations: what is due, overdue, met late — per organisation, per incident."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from domain.ledger import fold
+from domain.obligations import Status, obligations
+from projections.base import Batch
+from projections.db import Tx, ts
+
+name = "obligations"
+_COLUMNS = (
+    "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
+    " met_at, settled_status, note"
+)
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}obligations (
+            incident_id TEXT NOT NULL, kind TEXT NOT NULL, organisation TEXT NOT NULL,
+            other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
+            extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
+            PRIMARY KEY (incident_id, kind))""",
+        f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
+        " (settled_status, due, incident_id, kind)",
+        f"CREATE INDEX IF NOT EXISTS {p}obligations_org ON {p}obligations (organisation, due)",
+    ]
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}obligations"]
+
+
+def handle(tx: Tx, p: str, batch: Batch) -> None:
+    for incident_id in batch.touched():
+        history = batch.history(incident_id)
+        incident = fold(history)
+        assert incident is not None
+        rows = []
+        for o in obligations(history, now=history[-1].timestamp):
+            # Only settled statuses are stored; open and overdue are told apart at query time
+            # against the clock, so an obligation turns overdue with no new event.
+            settled = o.status.value if o.settled else None
+            rows.append(
+                (
+                    str(incident_id),
+                    o.kind,
+                    incident.reporting_organisation,
+                    incident.details.other_provider,
+                    o.trigger,
+                    ts(o.due),
+                    ts(o.original_due),
+                    int(o.extended),
+                    ts(o.met_at),
+                    settled,
+                    o.note,
+                )
+            )
+        tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
+        tx.executemany(
+            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def status_now(settled_status: str | None, due: str | None, now: datetime) -> Status:
+    if settled_status is not None:
+        return Status(settled_status)
+    now_text = ts(now)
+    assert now_text is not None
+    return Status.OVERDUE if due is not None and due < now_text else Status.OPEN
+
+
+def worklist(
+    tx: Tx,
+    *,
+    organisations: set[str] | None,
+    now: datetime,
+    status: str | None = None,
+    organisation: str | None = None,
+    incident_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Obligations soonest due first (undated ones last), filtered and keyset-paged."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if organisations is not None:
+        marks = ", ".join("?" * len(organisations)) or "NULL"
+        where.append(f"(organisation IN ({marks}) OR other_provider IN ({marks}))")
+        params += [*sorted(organisations), *sorted(organisations)]
+    if organisation is not None:
+        where.append("(organisation = ? OR other_provider = ?)")
+        params += [organisation, organisation]
+    if incident_id is not None:
+        where.append("incident_id = ?")
+        params.append(incident_id)
+    if status == Status.OVERDUE:
+        where.append("settled_status IS NULL AND due < ?")
+        params.append(ts(now))
+    elif status == Status.OPEN:
+        where.append("settled_status IS NULL AND (due IS NULL OR due >= ?)")
+        params.append(ts(now))
+    elif status is not None:
+        where.append("settled_status = ?")
+        params.append(status)
+    sort_key = "COALESCE(due, '9999')"
+    if cursor:
+        key, incident, kind = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        where.append(
+            f"({sort_key} > ? OR ({sort_key} = ? AND (incident_id > ? OR"
+            " (incident_id = ? AND kind > ?))))"
+        )
+        params += [key, key, incident, incident, kind]
+    rows = tx.execute(
+        f"SELECT {_COLUMNS}, {sort_key} FROM rm_obligations WHERE {' AND '.join(where)}"
+        f" ORDER BY {sort_key}, incident_id, kind LIMIT ?",
+        [*params, limit + 1],
+    )
+    page = rows[:limit]
+    items = [
+        {
+            "incident_id": r[0],
+            "kind": r[1],
+            "organisation": r[2],
+            "trigger": r[4],
+            "due": r[5],
+            "original_due": r[6],
+            "extended": bool(r[7]),
+            "met_at": r[8],
+            "status": status_now(r[9], r[5], now).value,
+            "note": r[10],
+        }
+        for r in page
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = base64.urlsafe_b64encode(f"{last[11]}|{last[0]}|{last[1]}".encode()).decode()
+    return items, next_cursor

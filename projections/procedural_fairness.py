@@ -1,0 +1,80 @@
+"""procedural_fairness: for each investigation, was each fairness requirement met, and where?"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.obligations import obligations
+from domain.procedural_fairness import Verdict, procedural_fairness
+from projections.base import Batch
+from projections.db import Tx, ts
+
+name = "procedural_fairness"
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}procedural_fairness (
+            incident_id TEXT NOT NULL, seq INTEGER NOT NULL, check_name TEXT NOT NULL,
+            verdict TEXT NOT NULL, evidence_versions TEXT NOT NULL, detail TEXT NOT NULL,
+            due TEXT, PRIMARY KEY (incident_id, seq))""",
+    ]
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}procedural_fairness"]
+
+
+def handle(tx: Tx, p: str, batch: Batch) -> None:
+    for incident_id in batch.touched():
+        history = batch.history(incident_id)
+        checks = procedural_fairness(history, now=history[-1].timestamp)
+        due = next(
+            (
+                o.due
+                for o in obligations(history, now=history[-1].timestamp)
+                if o.kind == "investigation_or_review"
+            ),
+            None,
+        )
+        tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])
+        tx.executemany(
+            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(incident_id),
+                    n,
+                    c.check,
+                    c.verdict.value,
+                    json.dumps(c.evidence_versions),
+                    c.detail,
+                    ts(due) if c.check == "completed_within_28_days" else None,
+                )
+                for n, c in enumerate(checks)
+            ],
+        )
+
+
+def checks(tx: Tx, incident_id: UUID, *, now: datetime) -> list[dict[str, Any]]:
+    rows = tx.execute(
+        "SELECT check_name, verdict, evidence_versions, detail, due FROM rm_procedural_fairness"
+        " WHERE incident_id = ? ORDER BY seq",
+        [str(incident_id)],
+    )
+    now_text = ts(now)
+    assert now_text is not None
+    return [
+        {
+            "check": r[0],
+            # A pending timeframe is missed once its due date passes, with no new event.
+            "verdict": Verdict.FAIL.value
+            if r[1] == Verdict.PENDING and r[4] and r[4] < now_text
+            else r[1],
+            "evidence_versions": json.loads(r[2]),
+            "detail": r[3],
+        }
+        for r in rows
+    ]

@@ -1,0 +1,155 @@
+"""regulator_feed: data-minimised, ordered, resumable feeds for the SSR and for CCYP.
+
+Each item is a CloudEvents 1.0 object. The cursor is the event's position in the ledger's
+notification log, so it is stable across rebuilds. Client and subject references are
+pseudonymised per regulator with HMAC-SHA256, and no description or free text leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from domain.incident import Incident
+from domain.ledger import fold
+from domain.rules.follow_up import INVESTIGATIONS
+from domain.values import FollowUpKind, RegulatorCategory
+from projections.base import Batch
+from projections.db import Tx, ts
+
+name = "regulator_feed"
+REGULATORS = ("ssr", "ccyp")
+SOURCE = "urn:cims-ledger"
+_SSR_EVENTS = {
+    "Reported": "reported",
+    "Reclassified": "reclassified",
+    "InvestigationOutcomeRecorded": "outcome",
+    "OutcomeReviewDecided": "outcome_reviewed",
+    "IncidentReviewCompleted": "outcome",
+    "Closed": "closed",
+}
+_CCYP_EVENTS = {
+    "FollowUpDetermined": "rcs_investigation_started",
+    "InvestigationOutcomeRecorded": "rcs_findings",
+    "InvestigationReportSubmitted": "rcs_report_lodged",
+    "Closed": "closed",
+}
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}regulator_feed (
+            regulator TEXT NOT NULL, position BIGINT NOT NULL, item TEXT NOT NULL,
+            PRIMARY KEY (regulator, position))""",
+    ]
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}regulator_feed"]
+
+
+class Pseudonymiser:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def __call__(self, regulator: str, ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        return hmac.new(self._secret, f"{regulator}:{ref}".encode(), hashlib.sha256).hexdigest()
+
+
+def handler(secret: bytes) -> Any:
+    pseudonym = Pseudonymiser(secret)
+
+    def handle(tx: Tx, p: str, batch: Batch) -> None:
+        rows = []
+        for position, e in batch.events:
+            history = [
+                h
+                for h in batch.history(e.originator_id)
+                if h.originator_version <= e.originator_version
+            ]
+            incident = fold(history)
+            assert incident is not None
+            for regulator in _feeds_for(incident, e):
+                item = _item(regulator, position, e, incident, pseudonym)
+                rows.append((regulator, position, json.dumps(item, sort_keys=True)))
+        tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", rows)
+
+    return handle
+
+
+def _feeds_for(incident: Incident, e: Any) -> list[str]:
+    kind = type(e).__name__
+    feeds = []
+    notifiable = incident.regulator_category in (
+        RegulatorCategory.CRITICAL,
+        RegulatorCategory.NOTIFIABLE,
+    )
+    if notifiable and kind in _SSR_EVENTS:
+        feeds.append("ssr")
+    rcs = incident.follow_up == FollowUpKind.RCS_IN_LIEU
+    if (
+        rcs
+        and kind in _CCYP_EVENTS
+        and (kind != "FollowUpDetermined" or e.kind == FollowUpKind.RCS_IN_LIEU)
+    ):
+        feeds.append("ccyp")
+    return feeds
+
+
+def _item(
+    regulator: str, position: int, e: Any, i: Incident, pseudonym: Pseudonymiser
+) -> dict[str, Any]:
+    names = _SSR_EVENTS if regulator == "ssr" else _CCYP_EVENTS
+    d = i.details
+    data: dict[str, Any] = {
+        "incident": str(i.id),
+        "version": e.originator_version,
+        "organisation": i.reporting_organisation,
+        "program": i.program.value,
+        "types": list(i.types),
+        "impact": i.impact.value,
+        "regulator_category": i.regulator_category.value,
+        "became_aware_at": ts(d.became_aware_at),
+        "occurred_at": ts(d.occurred_at),
+        "historical": d.historical,
+        "clients": [
+            {"pseudonym": pseudonym(regulator, c.ref), "aboriginal": c.aboriginal}
+            for c in i.clients
+        ],
+        "subjects_of_allegation": [
+            {"pseudonym": pseudonym(regulator, s.ref), "role": s.role.value} for s in i.subjects
+        ],
+        "stage": i.stage.value,
+        "investigated": i.follow_up in INVESTIGATIONS,
+        "findings": [
+            {
+                "subject": pseudonym(regulator, o.subject_ref),
+                "type": o.incident_type.value,
+                "finding": o.finding.value,
+            }
+            for o in i.outcomes
+        ],
+    }
+    return {
+        "specversion": "1.0",
+        "id": f"{regulator}-{position}",
+        "source": f"{SOURCE}/{regulator}",
+        "type": f"au.gov.vic.cims.incident.{names[type(e).__name__]}",
+        "time": ts(e.timestamp),
+        "subject": str(i.id),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def items(tx: Tx, regulator: str, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    rows = tx.execute(
+        "SELECT position, item FROM rm_regulator_feed WHERE regulator = ? AND position > ?"
+        " ORDER BY position LIMIT ?",
+        [regulator, after, limit],
+    )
+    return [{"cursor": r[0], **json.loads(r[1])} for r in rows]

@@ -1,0 +1,105 @@
+"""statistics: counts by type, impact, organisation and month; time to close; overdue rates."""
+
+from __future__ import annotations
+
+import statistics as stats
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from domain.ledger import fold
+from domain.obligations import next_due, obligations
+from projections.base import Batch
+from projections.db import Tx, parse_ts, ts
+
+name = "statistics"
+
+
+def tables(p: str) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {p}statistics (
+            incident_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, other_provider TEXT,
+            impact TEXT NOT NULL, reported_month TEXT NOT NULL, reported_at TEXT NOT NULL,
+            closed_at TEXT, withdrawn INTEGER NOT NULL, next_due TEXT,
+            ever_late INTEGER NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {p}statistics_types (
+            incident_id TEXT NOT NULL, incident_type TEXT NOT NULL,
+            PRIMARY KEY (incident_id, incident_type))""",
+    ]
+
+
+def rebuilt_tables(p: str) -> list[str]:
+    return [f"{p}statistics", f"{p}statistics_types"]
+
+
+def handle(tx: Tx, p: str, batch: Batch) -> None:
+    for incident_id in batch.touched():
+        history = batch.history(incident_id)
+        incident = fold(history)
+        assert incident is not None
+        items = obligations(history, now=history[-1].timestamp)
+        closed_at = (
+            next((e.timestamp for e in reversed(history) if type(e).__name__ == "Closed"), None)
+            if incident.closed
+            else None
+        )
+        reported = history[0].timestamp
+        key = str(incident_id)
+        tx.execute(f"DELETE FROM {p}statistics WHERE incident_id = ?", [key])
+        tx.execute(f"DELETE FROM {p}statistics_types WHERE incident_id = ?", [key])
+        tx.execute(
+            f"INSERT INTO {p}statistics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                key,
+                incident.reporting_organisation,
+                incident.details.other_provider,
+                incident.impact.value,
+                reported.strftime("%Y-%m"),
+                ts(reported),
+                ts(closed_at),
+                int(incident.withdrawn),
+                ts(next_due(items)),
+                int(any(o.status in ("met_late", "overdue") for o in items)),
+            ],
+        )
+        tx.executemany(
+            f"INSERT INTO {p}statistics_types VALUES (?, ?)",
+            [(key, t.value) for t in incident.types],
+        )
+
+
+def summary(tx: Tx, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
+    where, params = "1 = 1", []
+    if organisations is not None:
+        marks = ", ".join("?" * len(organisations)) or "NULL"
+        where = f"(organisation IN ({marks}) OR other_provider IN ({marks}))"
+        params = [*sorted(organisations), *sorted(organisations)]
+    rows = tx.execute(
+        "SELECT incident_id, organisation, impact, reported_month, reported_at, closed_at,"
+        f" withdrawn, next_due, ever_late FROM rm_statistics WHERE {where}",
+        params,
+    )
+    types = tx.execute("SELECT incident_id, incident_type FROM rm_statistics_types")
+    visible = {r[0] for r in rows}
+    now_text = ts(now)
+    assert now_text is not None
+    open_rows = [r for r in rows if r[5] is None and not r[6]]
+    overdue = [r for r in open_rows if r[7] is not None and r[7] < now_text]
+    days_to_close = [
+        (close - start).total_seconds() / 86400
+        for r in rows
+        if (close := parse_ts(r[5])) is not None and (start := parse_ts(r[4])) is not None
+    ]
+    return {
+        "incidents": len(rows),
+        "by_type": dict(Counter(t for i, t in types if i in visible)),
+        "by_impact": dict(Counter(r[2] for r in rows)),
+        "by_organisation": dict(Counter(r[1] for r in rows)),
+        "by_month": dict(sorted(Counter(r[3] for r in rows).items())),
+        "open": len(open_rows),
+        "closed": len(days_to_close),
+        "median_days_to_close": round(stats.median(days_to_close), 2) if days_to_close else None,
+        "overdue_now": len(overdue),
+        "overdue_rate": round(len(overdue) / len(open_rows), 4) if open_rows else 0.0,
+        "ever_late_rate": round(sum(r[8] for r in rows) / len(rows), 4) if rows else 0.0,
+    }
