@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Column, Table
 
+from api.auth import mint_token
+from cli import projections, replay
 from cli.demo import seed_demo
+from cli.settings import database_url, open_ledger, settings
 from domain.errors import IncidentNotFound
-from domain.ledger import Ledger
 from domain.obligations import next_due
-from domain.persistence import DEFAULT_DATABASE_URL
+from domain.persistence import is_postgres
 from domain.policy_table import MELBOURNE
+from domain.values import Role
 
 app = typer.Typer(
     help="CIMS Ledger: Victoria's Client Incident Management System, event-sourced.",
@@ -24,15 +27,43 @@ app = typer.Typer(
 )
 incidents = typer.Typer(help="Look at incidents in the ledger.", no_args_is_help=True)
 app.add_typer(incidents, name="incidents")
+app.add_typer(projections.app, name="projections")
+app.add_typer(replay.app, name="replay")
 console = Console()
 
 
-def database_url() -> str:
-    return os.environ.get("CIMS_DATABASE_URL", DEFAULT_DATABASE_URL)
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn workers (PostgreSQL only)")] = 1,
+    demo_data: Annotated[bool, typer.Option("--demo", help="write demo data if empty")] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    url = database_url()
+    if workers > 1 and not is_postgres(url):
+        console.print("[yellow]the embedded SQLite store is one process: using 1 worker[/yellow]")
+        workers = 1
+    if demo_data:
+        with open_ledger() as ledger:
+            if next(ledger.incident_ids(), None) is None:
+                written = seed_demo(ledger, now=datetime.now(UTC))
+                console.print(f"demo: {written} incidents written")
+    console.print(f"CIMS Ledger on http://{host}:{port} (docs at /docs), store {url}")
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
-def open_ledger() -> Ledger:
-    return Ledger.from_url(database_url())
+@app.command()
+def token(
+    sub: Annotated[str, typer.Option(help="the user's id")],
+    role: Annotated[Role, typer.Option(help="the user's role")],
+    org: Annotated[str, typer.Option(help="the user's organisation")],
+    ttl: Annotated[int, typer.Option(help="minutes the token is valid")] = 480,
+) -> None:
+    """Mint a development token signed with the configured (or generated) secret."""
+    print(mint_token(settings(), sub=sub, role=role, org=org, ttl=timedelta(minutes=ttl)))
 
 
 @app.command()

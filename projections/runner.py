@@ -131,14 +131,23 @@ class Runner:
         return self.position()
 
     def _apply(self, model: Model, prefix: str, events: list[tuple[int, Any]]) -> bool:
-        batch = Batch(events, self._history)
+        name = self._tracking_name(model, prefix)
         try:
             with self.db.transaction() as tx:
-                model.handle(tx, prefix, batch)
+                # Lock this read model's tracking row first: another worker that got here
+                # before us has already applied some of these events, and we skip them.
+                lock = " FOR UPDATE" if tx.postgres else ""
+                done = tx.execute(f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name])[
+                    0
+                ][0]
+                events = [(p, e) for p, e in events if p > done]
+                if not events:
+                    return True
+                model.handle(tx, prefix, Batch(events, self._history))
                 tx.execute(
                     "UPDATE rm_tracking SET position = ?, error = NULL, error_position = NULL,"
                     " updated_at = ? WHERE view = ?",
-                    [events[-1][0], ts(datetime.now(UTC)), self._tracking_name(model, prefix)],
+                    [events[-1][0], ts(datetime.now(UTC)), name],
                 )
         except Exception as exc:  # a read model's failure stops that read model only
             self.failed_at[model.name] = time.monotonic()
@@ -150,7 +159,7 @@ class Runner:
                         f"{type(exc).__name__}: {exc}"[:2000],
                         events[0][0],
                         ts(datetime.now(UTC)),
-                        self._tracking_name(model, prefix),
+                        name,
                     ],
                 )
             return False

@@ -46,6 +46,10 @@ class ReadModels:
     def position(self) -> int:
         return self.runner.position()
 
+    def notify(self) -> None:
+        """A write was committed here: wake the in-process follower now."""
+        self._poke.set()
+
     def wait_for(self, position: int, timeout: float = 2.0) -> bool:
         """Read-your-writes: poll the tracking positions (not the library's `wait()`)."""
         deadline = time.monotonic() + timeout

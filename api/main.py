@@ -1,0 +1,218 @@
+"""The FastAPI application: built from settings, with its ledger, read models and guards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import ORJSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.auth import Verifier
+from api.deps import Clock, Services
+from api.idempotency import IdempotencyStore
+from api.metrics import Metrics
+from api.routers import incidents, read_models, replay
+from api.settings import Settings, get_settings
+from domain.ledger import Ledger
+from projections.db import Db
+from projections.service import ReadModels
+from replay.auditor import Auditor
+
+TYPE_BASE = problems.TYPE_BASE
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """True when JSON nests deeper than `limit`: refused before a parser recurses into it."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+class BodyGuard:
+    """Refuses oversized, non-UTF-8 or too deeply nested request bodies with a clear 4xx."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
+        self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(
+                send,
+                413,
+                "body-too-large",
+                "Request body too large",
+                f"the body is over {self.max_bytes} bytes",
+            )
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(
+                    send,
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"the body is over {self.max_bytes} bytes",
+                )
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            await self._refuse(
+                send,
+                400,
+                "invalid-utf8",
+                "Body is not UTF-8",
+                "JSON bodies must be encoded as UTF-8",
+            )
+            return
+        if json_depth_exceeds(body, self.max_depth):
+            await self._refuse(
+                send,
+                400,
+                "json-too-deep",
+                "JSON nested too deeply",
+                f"JSON may nest at most {self.max_depth} levels",
+            )
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(send: Send, status: int, slug: str, title: str, detail: str) -> None:
+        payload = orjson.dumps(
+            {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ledger = Ledger.from_url(settings.database_url)
+    db = Db(settings.database_url)
+    svc = Services(
+        settings=settings,
+        ledger=ledger,
+        read_models=ReadModels(db, ledger, feed_secret=settings.feed_secret.encode()),
+        auditor=Auditor(ledger, db),
+        verifier=Verifier(settings),
+        idempotency=IdempotencyStore(db),
+        metrics=Metrics(),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_projections_in_process:
+            svc.read_models.start()
+        try:
+            yield
+        finally:
+            svc.read_models.close()
+            ledger.close()
+
+    app = FastAPI(
+        title="CIMS Ledger",
+        version="1",
+        description="Victoria's Client Incident Management System as an event-sourced ledger.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: (
+            f"{route.tags[0]}-{route.name}" if route.tags else route.name
+        ),
+    )
+    app.state.services = svc
+    problems.install(app)
+    app.include_router(incidents.router)
+    app.include_router(read_models.router)
+    app.include_router(replay.router)
+    _operations(app, svc)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        began = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        svc.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - began)
+        return response
+
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
+    return app
+
+
+def _operations(app: FastAPI, svc: Services) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The store answers; read-model lag")
+    async def readyz() -> Any:
+        status = await run_in_threadpool(svc.read_models.status)
+        return {
+            "status": "ready",
+            "read_models": status,
+            "max_lag": max((s["lag"] for s in status), default=0),
+        }
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        status = await run_in_threadpool(svc.read_models.status)
+        body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status})
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

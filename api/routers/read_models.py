@@ -1,0 +1,108 @@
+"""Worklists, statistics, the access log and the regulators' feeds, from the read models."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from api import authorisation as authz
+from api.deps import ActorDep, ServicesDep
+from api.problems import Problem
+from api.routers.incidents import MinPosition, read_models_at
+from domain.obligations import Status
+from domain.values import Role
+from projections.regulator_feed import REGULATORS
+
+router = APIRouter(prefix="/v1", tags=["read-models"])
+
+
+@router.get("/obligations", summary="The worklist: obligations by status and organisation")
+async def worklist(
+    svc: ServicesDep,
+    actor: ActorDep,
+    response: Response,
+    status: Status | None = None,
+    organisation: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    orgs = authz.visible_organisations(actor)
+    await read_models_at(svc, min_position)
+    try:
+        items, next_cursor = await run_in_threadpool(
+            svc.read_models.worklist,
+            organisations=orgs,
+            now=svc.clock(),
+            status=status,
+            organisation=organisation,
+            cursor=cursor,
+            limit=limit,
+        )
+    except ValueError:
+        raise Problem(
+            422,
+            "validation",
+            "The request is not valid",
+            "cursor is not valid",
+            errors=[
+                {
+                    "field": "cursor",
+                    "rule": "schema.cursor",
+                    "message": "not a cursor this API gave",
+                }
+            ],
+        ) from None
+    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/statistics", summary="Counts, time to close and overdue rates")
+async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
+    orgs = authz.visible_organisations(actor)
+    return await run_in_threadpool(svc.read_models.statistics, organisations=orgs, now=svc.clock())
+
+
+@router.get("/access-log", summary="Who read which incident record, and when")
+async def access_log(
+    svc: ServicesDep,
+    actor: ActorDep,
+    incident_id: str | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    authz.require_role(actor, authz.AUDITORS, "read the access log")
+    try:
+        wanted = uuid.UUID(incident_id) if incident_id else None
+    except ValueError:
+        raise Problem(
+            422,
+            "validation",
+            "The request is not valid",
+            "incident_id is not a UUID",
+            errors=[{"field": "incident_id", "rule": "schema.uuid", "message": "not a UUID"}],
+        ) from None
+    items = await run_in_threadpool(
+        svc.read_models.access_log, incident_id=wanted, after=after, limit=limit
+    )
+    return {"items": items}
+
+
+@router.get("/feeds/{regulator}", summary="A regulator's feed of CloudEvents", tags=["feeds"])
+async def feed(
+    regulator: str,
+    svc: ServicesDep,
+    actor: ActorDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    if regulator not in REGULATORS:
+        raise Problem(404, "feed-not-found", "No such feed", f"feeds: {', '.join(REGULATORS)}")
+    own = actor.role == Role.REGULATOR and actor.organisation.lower() == regulator
+    if not own and actor.role != Role.ADMIN:
+        raise Problem(403, "forbidden", "Forbidden", "a regulator reads its own feed only")
+    items = await run_in_threadpool(svc.read_models.feed, regulator, after=after, limit=limit)
+    return {"items": items, "next_cursor": items[-1]["cursor"] if items else after}

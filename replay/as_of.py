@@ -1,0 +1,59 @@
+"""state as of a moment or a version: the incident and its deadlines exactly as they stood."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.ledger import Ledger, fold
+from domain.obligations import Obligation, obligations
+from domain.views import incident_state
+
+
+class StateAsOf(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: UUID
+    version: int
+    as_of: datetime
+    policy_version: str
+    state: dict[str, Any]
+    obligations: list[Obligation]
+
+
+def events_as_of(
+    ledger: Ledger, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
+) -> tuple[list[Any], datetime]:
+    """The events recorded by then, and the instant to judge deadlines at."""
+    if (at is None) == (version is None):
+        raise ValueError("give exactly one of at= or version=")
+    events = ledger.incident_events(incident_id)
+    if version is not None:
+        if not 1 <= version <= len(events):
+            raise ValueError(f"incident {incident_id} has versions 1 to {len(events)}")
+        chosen = events[:version]
+        return chosen, chosen[-1].timestamp
+    assert at is not None
+    chosen = [e for e in events if e.timestamp <= at]
+    if not chosen:
+        raise ValueError(f"incident {incident_id} was not yet reported at {at.isoformat()}")
+    return chosen, at
+
+
+def state_as_of(
+    ledger: Ledger, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
+) -> StateAsOf:
+    chosen, moment = events_as_of(ledger, incident_id, at=at, version=version)
+    incident = fold(chosen)
+    assert incident is not None
+    return StateAsOf(
+        incident_id=incident_id,
+        version=incident.version,
+        as_of=moment,
+        policy_version=incident.policy_version,
+        state=incident_state(incident),
+        obligations=list(obligations(chosen, now=moment)),
+    )

@@ -1,0 +1,47 @@
+"""The auditor's view of the ledger: everything here reads the event store alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from domain.ledger import Ledger
+from projections.db import Db
+from replay import as_of, diff, export, history, verify
+from replay.as_of import StateAsOf
+from replay.checkpoint import Checkpoint, Checkpoints
+from replay.diff import Diff
+from replay.history import History
+from replay.store import EventRows
+from replay.verify import LedgerVerification, Verification
+
+
+class Auditor:
+    def __init__(self, ledger: Ledger, db: Db) -> None:
+        self.ledger = ledger
+        self.rows = EventRows(ledger, db)
+        self.checkpoints = Checkpoints(db)
+
+    def history(self, incident_id: UUID) -> History:
+        return history.history(self.rows, incident_id)
+
+    def state_as_of(
+        self, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
+    ) -> StateAsOf:
+        return as_of.state_as_of(self.ledger, incident_id, at=at, version=version)
+
+    def diff(self, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
+        return diff.diff(self.ledger, incident_id, a, b)
+
+    def verify(self, incident_id: UUID) -> Verification:
+        return verify.verify(self.rows, incident_id)
+
+    def verify_all(self, progress: Callable[[int], None] | None = None) -> LedgerVerification:
+        return verify.verify_all(self.rows, self.checkpoints, progress)
+
+    def export(self, incident_id: UUID) -> bytes:
+        return export.export(self.rows, incident_id)
+
+    def checkpoint(self) -> Checkpoint:
+        return self.checkpoints.take(self.rows)

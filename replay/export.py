@@ -1,0 +1,73 @@
+"""export: one zip an auditor can check offline — events, states, deadlines, fairness, sums."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.errors import IncidentNotFound
+from domain.ledger import fold
+from domain.obligations import obligations
+from domain.procedural_fairness import procedural_fairness
+from domain.views import incident_state
+from replay import bundle_check
+from replay.store import EventRows
+from replay.verify import verify
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, sort_keys=True, default=str).encode()
+
+
+def export(rows: EventRows, incident_id: UUID) -> bytes:
+    stored = rows.of_incident(incident_id)
+    if not stored:
+        raise IncidentNotFound(incident_id)
+    events = [rows.event(row) for row in stored]
+    files: dict[str, bytes] = {
+        "events.ndjson": b"".join(
+            json.dumps(
+                {"position": row.position, "topic": row.topic, "state": rows.decode(row)},
+                sort_keys=True,
+                ensure_ascii=False,
+            ).encode()
+            + b"\n"
+            for row in stored
+        ),
+    }
+    timeline = []
+    for n in range(1, len(events) + 1):
+        prefix = events[:n]
+        incident = fold(prefix)
+        assert incident is not None
+        files[f"states/v{n:04d}.json"] = _json(incident_state(incident))
+        timeline.append(
+            {
+                "version": n,
+                "as_of": prefix[-1].timestamp.isoformat(),
+                "obligations": [
+                    o.model_dump(mode="json") for o in obligations(prefix, now=prefix[-1].timestamp)
+                ],
+            }
+        )
+    last = events[-1].timestamp
+    files["obligations.json"] = _json(timeline)
+    files["procedural_fairness.json"] = _json(
+        [c.model_dump(mode="json") for c in procedural_fairness(events, now=last)]
+    )
+    files["verification.json"] = _json(verify(rows, incident_id).model_dump(mode="json"))
+    files["bundle_check.py"] = Path(bundle_check.__file__).read_bytes()
+    manifest = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in sorted(files.items()):
+            bundle.writestr(name, data)
+        bundle.writestr("MANIFEST.sha256", manifest)
+    return buffer.getvalue()

@@ -1,0 +1,151 @@
+"""Integrity verification: the hash chain, version continuity and log order of every event."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.base import GENESIS_HASH, chain_hash
+from replay.checkpoint import Checkpoint, Checkpoints, fold_digest
+from replay.store import EventRows, Row
+
+
+class Verification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    incident_id: UUID
+    events_checked: int
+    first_broken_version: int | None = None
+    problem: str | None = None
+
+
+class LedgerVerification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ok: bool
+    incidents_checked: int
+    events_checked: int
+    checkpoints_checked: int
+    broken: list[Verification]
+    checkpoint_problem: str | None = None
+
+
+@dataclass
+class _Chain:
+    version: int = 0
+    hash: str = GENESIS_HASH
+    position: int = 0
+    count: int = 0
+    broken: Verification | None = None
+
+
+@dataclass
+class ChainChecker:
+    """Checks events one at a time, in log order, keeping each incident's chain head."""
+
+    rows: EventRows
+    chains: dict[UUID, _Chain] = field(default_factory=dict)
+
+    def feed(self, row: Row) -> None:
+        chain = self.chains.setdefault(row.incident_id, _Chain())
+        if chain.broken is not None:
+            return
+        chain.count += 1
+        problem = self._problem(row, chain)
+        if problem is not None:
+            chain.broken = Verification(
+                ok=False,
+                incident_id=row.incident_id,
+                events_checked=chain.count,
+                first_broken_version=row.version,
+                problem=problem,
+            )
+            return
+
+    def _problem(self, row: Row, chain: _Chain) -> str | None:
+        if row.version != chain.version + 1:
+            return f"version {row.version} follows version {chain.version}: events are missing"
+        if row.position <= chain.position:
+            return f"version {row.version} is out of log order (position {row.position})"
+        try:
+            state = self.rows.decode(row)
+        except Exception as exc:  # an edited row may no longer decode at all
+            return f"stored state does not decode: {exc}"
+        if state.get("originator_version") != row.version or str(state.get("originator_id")) != str(
+            row.incident_id
+        ):
+            return "stored state belongs to a different event than its row"
+        if state.get("prev_hash") != chain.hash:
+            return "prev_hash does not link to the previous event"
+        if chain_hash(row.topic, state) != state.get("hash"):
+            return "hash does not match the stored event: it was altered"
+        chain.version, chain.hash, chain.position = row.version, str(state["hash"]), row.position
+        return None
+
+    def result(self, incident_id: UUID) -> Verification:
+        chain = self.chains.get(incident_id)
+        if chain is None:
+            return Verification(
+                ok=False,
+                incident_id=incident_id,
+                events_checked=0,
+                problem="no events stored for this incident",
+            )
+        return chain.broken or Verification(
+            ok=True, incident_id=incident_id, events_checked=chain.count
+        )
+
+
+def verify(rows: EventRows, incident_id: UUID) -> Verification:
+    checker = ChainChecker(rows)
+    for row in rows.of_incident(incident_id):
+        checker.feed(row)
+    return checker.result(incident_id)
+
+
+def verify_all(
+    rows: EventRows, checkpoints: Checkpoints, progress: Callable[[int], None] | None = None
+) -> LedgerVerification:
+    """Every incident's chain, and the running digest of the whole log against every
+    checkpoint, so a deleted incident or a truncated log is found as well as an edit."""
+    checker = ChainChecker(rows)
+    expected = {c.position: c for c in checkpoints.list()}
+    digest, count, checked, problem = hashlib.sha256(b"").hexdigest(), 0, 0, None
+    positions = sorted(expected)
+    for row in rows.all():
+        while positions and positions[0] < row.position and problem is None:
+            problem = _compare(expected[positions.pop(0)], digest, count)
+            checked += 1
+        checker.feed(row)
+        digest = fold_digest(digest, row)
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    for position in positions:
+        if problem is None:
+            problem = _compare(expected[position], digest, count)
+        checked += 1
+    broken = [c.broken for c in checker.chains.values() if c.broken is not None]
+    return LedgerVerification(
+        ok=not broken and problem is None,
+        incidents_checked=len(checker.chains),
+        events_checked=count,
+        checkpoints_checked=checked,
+        broken=broken,
+        checkpoint_problem=problem,
+    )
+
+
+def _compare(checkpoint: Checkpoint, digest: str, count: int) -> str | None:
+    if checkpoint.digest != digest or checkpoint.event_count != count:
+        return (
+            f"checkpoint at position {checkpoint.position} recorded {checkpoint.event_count}"
+            f" events with digest {checkpoint.digest[:12]}…, the log now gives {count}"
+            f" events and {digest[:12]}…: events were removed or altered"
+        )
+    return None
