@@ -46,7 +46,8 @@ class EventRows:
                 f"SELECT {self._position}, originator_id, originator_version, topic, state"
                 f" FROM {self._table} WHERE originator_id = {cast}"
                 " ORDER BY originator_version",
-                [str(incident_id)],
+                # The SQLite recorder keeps ids as 32 hex digits; PostgreSQL as uuid.
+                [str(incident_id) if self.db.postgres else incident_id.hex],
             )
         return [self._row(r) for r in rows]
 

@@ -146,3 +146,55 @@ def outcome(
 
 def recommendation(rec_id: str = "R1") -> Recommendation:
     return Recommendation(id=rec_id, text="Carer to complete therapeutic care training.")
+
+
+@dataclass
+class LedgerStory:
+    """An incident driven through a real ledger (and so a real store), one command at a time."""
+
+    ledger: Any
+    incident_id: Any = None
+    version: int = 0
+    now: datetime = START
+
+    @classmethod
+    def report(
+        cls, ledger: Any, actor: Actor = REPORTER, now: datetime = START, **overrides: Any
+    ) -> LedgerStory:
+        story = cls(ledger, now=now)
+        accepted = ledger.report(stamp=Stamp(actor=actor, now=now), **report_fields(**overrides))
+        story.incident_id, story.version = accepted.incident_id, accepted.version
+        return story
+
+    def later(self, **delta: float) -> LedgerStory:
+        self.now += timedelta(**delta)
+        return self
+
+    def do(self, command: str, *, actor: Actor = MANAGER, **args: Any) -> LedgerStory:
+        accepted = self.ledger.execute(
+            self.incident_id,
+            command,
+            expected_version=self.version,
+            stamp=Stamp(actor=actor, now=self.now),
+            **args,
+        )
+        self.version = accepted.version
+        return self
+
+
+def investigate_to_outcome(story: LedgerStory) -> LedgerStory:
+    """Police told, investigation determined, investigator appointed, served, outcome."""
+    return (
+        story.do("record_notification", kind="police", recipient="Victoria Police")
+        .do("determine_follow_up", kind="investigation", reason="physical abuse by a carer")
+        .do(
+            "appoint_investigator",
+            investigator_ref=INVESTIGATOR.id,
+            independence_declared=True,
+            declaration="independent",
+        )
+        .later(days=2)
+        .do("serve_allegations", subject_refs=[CARER.ref], actor=INVESTIGATOR)
+        .later(days=5)
+        .do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    )
