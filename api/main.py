@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import ORJSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +18,7 @@ from api.auth import Verifier
 from api.deps import Clock, Services
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
+from api.responses import JSON
 from api.routers import incidents, read_models, replay
 from api.settings import Settings, get_settings
 from domain.ledger import Ledger
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="CIMS Ledger",
         version="1",
         description="Victoria's Client Incident Management System as an event-sourced ledger.",
-        default_response_class=ORJSONResponse,
+        default_response_class=JSON,
         lifespan=lifespan,
         generate_unique_id_function=lambda route: (
             f"{route.tags[0]}-{route.name}" if route.tags else route.name

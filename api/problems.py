@@ -11,10 +11,10 @@ import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
+from api.responses import JSON
 from domain.errors import IncidentNotFound, PolicyViolation, UnknownCommand, VersionConflict
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
@@ -39,7 +39,7 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(problem: Problem, request: Request) -> ORJSONResponse:
+def problem_response(problem: Problem, request: Request) -> JSON:
     body = {
         "type": TYPE_BASE + problem.slug,
         "title": problem.title,
@@ -48,7 +48,7 @@ def problem_response(problem: Problem, request: Request) -> ORJSONResponse:
         "instance": request.url.path,
         **problem.extra,
     }
-    return ORJSONResponse(
+    return JSON(
         body,
         status_code=problem.status,
         headers=problem.headers,
@@ -132,7 +132,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install(app: FastAPI) -> None:
-    async def handle(request: Request, exc: Exception) -> ORJSONResponse:
+    async def handle(request: Request, exc: Exception) -> JSON:
         return problem_response(_as_problem(exc), request)
 
     for kind in (

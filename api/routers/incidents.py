@@ -10,13 +10,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import ORJSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
 from api.problems import Problem
+from api.responses import JSON
 from api.schemas import CommandIn, ReportIn
 from domain.ledger import Accepted
 from domain.values import Actor, Stamp
@@ -46,7 +46,7 @@ async def idempotent(
     actor: Actor,
     key: str | None,
     run: Callable[[], Awaitable[Stored]],
-) -> ORJSONResponse:
+) -> JSON:
     """Answer a repeat of a keyed request with the stored first answer, else run it once."""
     if key is None:
         stored = await run()
@@ -54,12 +54,12 @@ async def idempotent(
         print_ = fingerprint(request.method, request.url.path, await request.body())
         found = await run_in_threadpool(svc.idempotency.recall, actor.organisation, key, print_)
         if found is not None:
-            return ORJSONResponse(found.body, status_code=found.status, headers=found.headers)
+            return JSON(found.body, status_code=found.status, headers=found.headers)
         stored = await run()
         await run_in_threadpool(svc.idempotency.remember, actor.organisation, key, print_, stored)
     svc.metrics.events.inc()
     svc.read_models.notify()
-    return ORJSONResponse(stored.body, status_code=stored.status, headers=stored.headers)
+    return JSON(stored.body, status_code=stored.status, headers=stored.headers)
 
 
 @router.post("", status_code=201, summary="Report an incident")
@@ -69,7 +69,7 @@ async def report_incident(
     svc: ServicesDep,
     actor: ActorDep,
     idempotency_key: IdempotencyKey = None,
-) -> ORJSONResponse:
+) -> JSON:
     authz.require_role(actor, authz.REPORTERS, "report an incident")
 
     async def run() -> Stored:
@@ -126,7 +126,7 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
         if_match: IfMatch = None,
-    ) -> ORJSONResponse:
+    ) -> JSON:
         command: CommandIn = body
         expected = _expected_version(command, if_match)
         incident = await run_in_threadpool(svc.ledger.incident, incident_id)

@@ -16,8 +16,8 @@ from tests.factories import (
     CLIENT,
     INVESTIGATOR,
     START,
-    T,
     LedgerStory,
+    T,
     investigate_to_outcome,
 )
 

@@ -14,7 +14,7 @@ from domain.ledger import Ledger
 from projections.runner import Model
 from projections.service import ReadModels
 from tests.domain.test_properties import MOVES, PATH
-from tests.factories import CARER, START, T, LedgerStory
+from tests.factories import CARER, START, LedgerStory, T
 
 pytestmark = pytest.mark.store
 

@@ -19,7 +19,7 @@ from domain.ledger import Ledger, fold
 from domain.views import incident_state
 from projections.db import Db
 from replay.auditor import Auditor
-from tests.factories import CARER, START, T, LedgerStory, investigate_to_outcome
+from tests.factories import CARER, START, LedgerStory, T, investigate_to_outcome
 
 pytestmark = pytest.mark.store
 

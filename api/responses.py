@@ -1,0 +1,19 @@
+"""JSON responses written with orjson (UTC instants, UUIDs and enums as the events have them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ProblemJSON(JSON):
+    media_type = "application/problem+json"
