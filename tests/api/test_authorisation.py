@@ -1,0 +1,167 @@
+"""Authorisation matrix: every role, every command, own and other organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import mint_token
+from api.authorisation import ACTIONS, SEE_ALL
+from api.main import create_app
+from api.settings import Settings
+from domain.values import Role
+from tests.api.conftest import OTHER, OWN, report_body
+
+OUTCOME = {
+    "subject_ref": "carer-1",
+    "incident_type": "Physical abuse",
+    "finding": "substantiated",
+    "rationale": "r",
+}
+REC = {"id": "R1", "text": "t"}
+CHANGES = {"location": "Elsewhere"}
+BODIES: dict[str, dict[str, Any]] = {
+    "amend": {"changes": CHANGES, "reason": "r"},
+    "reclassify": {"regulator_category": "critical", "reason": "r"},
+    "scope-assessment": {"in_scope": True, "reason": "r"},
+    "withdraw": {"reason": "r"},
+    "client-voice": {"client_ref": "client-1", "said": "s"},
+    "notifications": {"kind": "police", "recipient": "VP"},
+    "aboriginal-consultations": {"body": "acsass", "stage": "s", "consulted": "c"},
+    "department-reviews": {"decision": "accepted"},
+    "follow-up": {"kind": "investigation", "reason": "r"},
+    "appoint-investigator": {
+        "investigator_ref": "x",
+        "independence_declared": True,
+        "declaration": "d",
+    },
+    "investigation-plan": {"plan": "p"},
+    "serve-allegations": {"subject_refs": ["carer-1"]},
+    "subject-responses": {"subject_ref": "carer-1", "response": "r"},
+    "evidence": {"kind": "cctv", "description": "d"},
+    "sufficient-evidence-rationale": {"rationale": "r"},
+    "outcomes": {"outcomes": [OUTCOME]},
+    "investigation-report": {"summary": "s", "recommendations": [REC]},
+    "incident-review": {
+        "what_happened": "w",
+        "contributing_factors": "c",
+        "recommendations": [REC],
+    },
+    "communicate-outcome": {"recipient": "client", "recipient_ref": "client-1", "in_writing": True},
+    "request-outcome-review": {
+        "requester": "client",
+        "requester_ref": "client-1",
+        "grounds": ["procedural_fairness"],
+    },
+    "decide-outcome-review": {"result": "confirmed", "reason": "r"},
+    "response-plan": {"plan": "p"},
+    "carer-support-plan": {"carer_ref": "carer-1", "plan": "p"},
+    "extend": {
+        "obligation_kind": "incident_report",
+        "new_due": "2030-01-01T00:00:00Z",
+        "approved_by": "a",
+        "reason": "r",
+    },
+    "recommendation-actions": {"recommendation_id": "R1", "action": "a"},
+    "close": {"reason": "r"},
+    "reopen": {"reason": "r"},
+    "corrections": {"corrected_version": 1, "changes": CHANGES, "reason": "r"},
+}
+APPOINTED = "investigator-1"
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str, Settings]]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path_factory.mktemp('m')}/m.db",
+        jwt_secret="matrix-secret-" + "y" * 32,
+        run_projections_in_process=False,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        manager = {
+            "Authorization": "Bearer "
+            + mint_token(settings, sub="m", role=Role.INCIDENT_MANAGER, org=OWN)
+        }
+        incident = client.post("/v1/incidents", json=report_body(), headers=manager).json()["id"]
+        for n, (action, body) in enumerate(
+            [
+                ("notifications", {"kind": "police", "recipient": "VP"}),
+                ("follow-up", {"kind": "investigation", "reason": "r"}),
+                (
+                    "appoint-investigator",
+                    {
+                        "investigator_ref": APPOINTED,
+                        "independence_declared": True,
+                        "declaration": "d",
+                    },
+                ),
+            ],
+            start=1,
+        ):
+            response = client.post(
+                f"/v1/incidents/{incident}/{action}",
+                json={**body, "expected_version": n},
+                headers=manager,
+            )
+            assert response.status_code == 200, response.text
+        yield client, incident, settings
+
+
+def expected(role: Role, action: str, org: str) -> int:
+    rule = ACTIONS[action]
+    sub = f"{role.value}-1"
+    if role == Role.REGULATOR:
+        return 403
+    if org != OWN and role not in SEE_ALL and sub != APPOINTED:
+        return 404
+    if role not in rule.roles or (rule.appointed_investigator and sub != APPOINTED):
+        return 403
+    return 409  # authorised: the stale expected version is all that stops it
+
+
+def test_every_action_has_a_body_in_the_matrix() -> None:
+    assert set(BODIES) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("org", [OWN, OTHER])
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_may_issue_exactly_its_commands_on_visible_incidents(
+    matrix: tuple[TestClient, str, Settings], role: Role, org: str
+) -> None:
+    client, incident, settings = matrix
+    headers = {
+        "Authorization": "Bearer " + mint_token(settings, sub=f"{role.value}-1", role=role, org=org)
+    }
+    found = {}
+    for action, body in BODIES.items():
+        response = client.post(
+            f"/v1/incidents/{incident}/{action}",
+            json={**body, "expected_version": 999},
+            headers=headers,
+        )
+        found[action] = response.status_code
+    assert found == {action: expected(role, action, org) for action in BODIES}
+
+
+@pytest.mark.parametrize("org", [OWN, OTHER])
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_reads_only_what_it_may(
+    matrix: tuple[TestClient, str, Settings], role: Role, org: str
+) -> None:
+    client, incident, settings = matrix
+    headers = {
+        "Authorization": "Bearer " + mint_token(settings, sub=f"{role.value}-1", role=role, org=org)
+    }
+    visible = expected(role, "notifications", org) != 404 and role != Role.REGULATOR
+    for path in ("", "/obligations", "/procedural-fairness", "/audit-trail"):
+        status = client.get(f"/v1/incidents/{incident}{path}", headers=headers).status_code
+        assert status == (200 if visible else 403 if role == Role.REGULATOR else 404), path
+    # Replay is for auditors (who see every incident); any other role is refused outright,
+    # the same for every id, so a refusal says nothing about whether an incident exists.
+    auditing = role in (Role.AUDITOR, Role.DEPARTMENT_OFFICER)
+    for path in ("/history", "/verify", "/as-of?version=1", "/diff?a=1&b=2", "/export"):
+        status = client.get(f"/v1/incidents/{incident}{path}", headers=headers).status_code
+        assert status == (200 if auditing else 403), path
