@@ -63,13 +63,7 @@ class BodyGuard:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(
-                send,
-                413,
-                "body-too-large",
-                "Request body too large",
-                f"the body is over {self.max_bytes} bytes",
-            )
+            await self._too_large(send)
             return
         chunks, size = [], 0
         while True:
@@ -77,13 +71,7 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(
-                    send,
-                    413,
-                    "body-too-large",
-                    "Request body too large",
-                    f"the body is over {self.max_bytes} bytes",
-                )
+                await self._too_large(send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -119,6 +107,15 @@ class BodyGuard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        await self._refuse(
+            send,
+            413,
+            "body-too-large",
+            "Request body too large",
+            f"the body is over {self.max_bytes} bytes",
+        )
 
     @staticmethod
     async def _refuse(send: Send, status: int, slug: str, title: str, detail: str) -> None:

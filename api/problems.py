@@ -39,6 +39,17 @@ class Problem(Exception):
         self.extra = extra
 
 
+def invalid(field: str, rule: str, message: str) -> Problem:
+    """A 422 for one field of the request, naming the rule it broke."""
+    return Problem(
+        422,
+        "validation",
+        "The request is not valid",
+        message,
+        errors=[{"field": field, "rule": rule, "message": message}],
+    )
+
+
 def problem_response(problem: Problem, request: Request) -> JSON:
     body = {
         "type": TYPE_BASE + problem.slug,

@@ -53,3 +53,13 @@ class ReadModel(Protocol):
 
 def serial_key(tx: Tx) -> str:
     return "BIGSERIAL PRIMARY KEY" if tx.postgres else "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+
+def visible_to(organisations: set[str] | None, reporter_column: str) -> tuple[str, list[str]]:
+    """SQL keeping the incidents these organisations reported or are named responsible for
+    (`None`: every incident)."""
+    if organisations is None:
+        return "1 = 1", []
+    names = sorted(organisations)
+    marks = ", ".join("?" * len(names)) or "NULL"
+    return f"({reporter_column} IN ({marks}) OR other_provider IN ({marks}))", names + names

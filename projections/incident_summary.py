@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.ledger import fold
 from domain.obligations import next_due, obligations
-from projections.base import Batch
+from projections.base import Batch, visible_to
 from projections.db import Tx, ts
 
 name = "incident_summary"
@@ -110,10 +110,9 @@ def list_incidents(
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     p = "rm_"
-    if organisations is not None:
-        marks = ", ".join("?" * len(organisations)) or "NULL"
-        where.append(f"(reporting_organisation IN ({marks}) OR other_provider IN ({marks}))")
-        params += [*sorted(organisations), *sorted(organisations)]
+    clause, names = visible_to(organisations, "reporting_organisation")
+    where.append(clause)
+    params += names
     for column, value in (("stage", stage), ("impact", impact)):
         if value is not None:
             where.append(f"{column} = ?")

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.ledger import fold
 from domain.obligations import Status, obligations
-from projections.base import Batch
+from projections.base import Batch, visible_to
 from projections.db import Tx, ts
 
 name = "obligations"
@@ -89,10 +89,9 @@ def worklist(
     """Obligations soonest due first (undated ones last), filtered and keyset-paged."""
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
-    if organisations is not None:
-        marks = ", ".join("?" * len(organisations)) or "NULL"
-        where.append(f"(organisation IN ({marks}) OR other_provider IN ({marks}))")
-        params += [*sorted(organisations), *sorted(organisations)]
+    clause, names = visible_to(organisations, "organisation")
+    where.append(clause)
+    params += names
     if organisation is not None:
         where.append("(organisation = ? OR other_provider = ?)")
         params += [organisation, organisation]

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.ledger import fold
 from domain.obligations import next_due, obligations
-from projections.base import Batch
+from projections.base import Batch, visible_to
 from projections.db import Tx, parse_ts, ts
 
 name = "statistics"
@@ -69,11 +69,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
 
 
 def summary(tx: Tx, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
-    where, params = "1 = 1", []
-    if organisations is not None:
-        marks = ", ".join("?" * len(organisations)) or "NULL"
-        where = f"(organisation IN ({marks}) OR other_provider IN ({marks}))"
-        params = [*sorted(organisations), *sorted(organisations)]
+    where, params = visible_to(organisations, "organisation")
     rows = tx.execute(
         "SELECT incident_id, organisation, impact, reported_month, reported_at, closed_at,"
         f" withdrawn, next_due, ever_late FROM rm_statistics WHERE {where}",

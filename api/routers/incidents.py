@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api import authorisation as authz
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
-from api.problems import Problem
+from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import CommandIn, ReportIn
 from domain.ledger import Accepted
@@ -94,18 +94,8 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
         try:
             return int(if_match.strip().removeprefix("W/").strip('"'))
         except ValueError:
-            raise Problem(
-                422,
-                "validation",
-                "The request is not valid",
-                'If-Match must be an incident version, e.g. "3"',
-                errors=[
-                    {
-                        "field": "If-Match",
-                        "rule": "schema.version",
-                        "message": "not a version number",
-                    }
-                ],
+            raise invalid(
+                "If-Match", "schema.version", 'If-Match must be an incident version, e.g. "3"'
             ) from None
     raise Problem(
         428,
@@ -215,19 +205,7 @@ def _cursor(cursor: str | None) -> str | None:
     try:
         base64.urlsafe_b64decode(cursor.encode()).decode().split("|")[1]
     except (binascii.Error, UnicodeDecodeError, IndexError, ValueError):
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
-            "cursor is not valid",
-            errors=[
-                {
-                    "field": "cursor",
-                    "rule": "schema.cursor",
-                    "message": "not a cursor this API gave",
-                }
-            ],
-        ) from None
+        raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     return cursor
 
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api.deps import ActorDep, ServicesDep
-from api.problems import Problem
+from api.problems import Problem, invalid
 from api.routers.incidents import MinPosition, read_models_at
 from domain.obligations import Status
 from domain.values import Role
@@ -43,19 +43,7 @@ async def worklist(
             limit=limit,
         )
     except ValueError:
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
-            "cursor is not valid",
-            errors=[
-                {
-                    "field": "cursor",
-                    "rule": "schema.cursor",
-                    "message": "not a cursor this API gave",
-                }
-            ],
-        ) from None
+        raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     return {"items": items, "next_cursor": next_cursor}
 
@@ -78,13 +66,7 @@ async def access_log(
     try:
         wanted = uuid.UUID(incident_id) if incident_id else None
     except ValueError:
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
-            "incident_id is not a UUID",
-            errors=[{"field": "incident_id", "rule": "schema.uuid", "message": "not a UUID"}],
-        ) from None
+        raise invalid("incident_id", "schema.uuid", "incident_id is not a UUID") from None
     items = await run_in_threadpool(
         svc.read_models.access_log, incident_id=wanted, after=after, limit=limit
     )

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api.deps import ActorDep, ServicesDep
-from api.problems import Problem
+from api.problems import Problem, invalid
 from api.routers.incidents import visible_incident
 
 router = APIRouter(prefix="/v1/incidents", tags=["replay"])
@@ -33,30 +33,16 @@ def _point(value: str, name: str) -> int | datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
+        raise invalid(
+            name,
+            "schema.version-or-instant",
             f"{name} must be a version number or an instant with an offset",
-            errors=[
-                {
-                    "field": name,
-                    "rule": "schema.version-or-instant",
-                    "message": "not a version or an aware instant",
-                }
-            ],
         )
     return moment
 
 
 def _invalid(exc: ValueError, field: str) -> Problem:
-    return Problem(
-        422,
-        "validation",
-        "The request is not valid",
-        str(exc),
-        errors=[{"field": field, "rule": "replay.out-of-range", "message": str(exc)}],
-    )
+    return invalid(field, "replay.out-of-range", str(exc))
 
 
 @router.get("/{incident_id}/history", summary="Every event, from the event store")
@@ -76,33 +62,9 @@ async def get_as_of(
 ) -> Any:
     await audited(svc, actor, incident_id, "as-of")
     if (at is None) == (version is None):
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
-            "give at= or version=",
-            errors=[
-                {
-                    "field": "at",
-                    "rule": "replay.one-of-at-or-version",
-                    "message": "exactly one of at and version",
-                }
-            ],
-        )
+        raise invalid("at", "replay.one-of-at-or-version", "give at= or version=")
     if at is not None and at.tzinfo is None:
-        raise Problem(
-            422,
-            "validation",
-            "The request is not valid",
-            "at needs an offset",
-            errors=[
-                {
-                    "field": "at",
-                    "rule": "schema.aware-datetime",
-                    "message": "give an offset, e.g. Z or +11:00",
-                }
-            ],
-        )
+        raise invalid("at", "schema.aware-datetime", "at needs an offset")
     try:
         found = await run_in_threadpool(
             svc.auditor.state_as_of, incident_id, at=at, version=version
