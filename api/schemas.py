@@ -33,6 +33,8 @@ from domain.values import (
 )
 
 Text = str
+# Versions and log positions are 64-bit in both stores; a larger number is refused up front.
+MAX_INT = 2**62
 Short = Field(min_length=1, max_length=2_000)
 Long = Field(min_length=1, max_length=50_000)
 
@@ -86,7 +88,7 @@ class ReportIn(Body):
 class CommandIn(Body):
     """Every command carries the version the caller saw (or sends `If-Match`)."""
 
-    expected_version: int | None = Field(default=None, ge=0)
+    expected_version: int | None = Field(default=None, ge=0, le=MAX_INT)
     effective_at: UtcDatetime | None = Field(
         default=None, description="when it happened in the world, where that differs"
     )
@@ -232,7 +234,7 @@ class CloseIn(Reasoned):
 
 
 class CorrectionIn(Reasoned):
-    corrected_version: int = Field(ge=1)
+    corrected_version: int = Field(ge=1, le=MAX_INT)
     changes: DetailsChange
 
 

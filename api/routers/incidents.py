@@ -17,7 +17,7 @@ from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
 from api.problems import Problem, invalid
 from api.responses import JSON
-from api.schemas import CommandIn, ReportIn
+from api.schemas import MAX_INT, CommandIn, ReportIn
 from domain.ledger import Accepted
 from domain.values import Actor, Stamp
 from domain.views import incident_state
@@ -26,7 +26,8 @@ router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 MinPosition = Annotated[
-    int | None, Query(ge=0, description="wait for the read models to reach this position")
+    int | None,
+    Query(ge=0, le=MAX_INT, description="wait for the read models to reach this position"),
 ]
 
 
@@ -92,7 +93,10 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
         return body.expected_version
     if if_match is not None:
         try:
-            return int(if_match.strip().removeprefix("W/").strip('"'))
+            version = int(if_match.strip().removeprefix("W/").strip('"'))
+            if not 0 <= version <= MAX_INT:
+                raise ValueError(version)
+            return version
         except ValueError:
             raise invalid(
                 "If-Match", "schema.version", 'If-Match must be an incident version, e.g. "3"'
@@ -269,7 +273,7 @@ async def get_audit_trail(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:

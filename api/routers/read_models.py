@@ -12,6 +12,7 @@ from api import authorisation as authz
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
 from api.routers.incidents import MinPosition, read_models_at
+from api.schemas import MAX_INT
 from domain.obligations import Status
 from domain.values import Role
 from projections.regulator_feed import REGULATORS
@@ -59,7 +60,7 @@ async def access_log(
     svc: ServicesDep,
     actor: ActorDep,
     incident_id: str | None = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     authz.require_role(actor, authz.AUDITORS, "read the access log")
@@ -78,7 +79,7 @@ async def feed(
     regulator: str,
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     if regulator not in REGULATORS:

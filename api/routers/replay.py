@@ -14,6 +14,7 @@ from api import authorisation as authz
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
 from api.routers.incidents import visible_incident
+from api.schemas import MAX_INT
 
 router = APIRouter(prefix="/v1/incidents", tags=["replay"])
 
@@ -58,7 +59,7 @@ async def get_as_of(
     svc: ServicesDep,
     actor: ActorDep,
     at: datetime | None = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Any:
     await audited(svc, actor, incident_id, "as-of")
     if (at is None) == (version is None):

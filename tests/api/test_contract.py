@@ -345,3 +345,22 @@ def test_effective_time_in_the_future_is_refused(
     )
 
     assert response.status_code == 422 and response.json()["rule"] == "time.in-future"
+
+
+def test_a_version_beyond_the_stores_integers_is_a_422_not_a_crash(
+    client: TestClient, auth: Auth
+) -> None:
+    # Found by schemathesis: SQLite cannot bind an integer this large.
+    incident = report(client, auth)["id"]
+
+    body = act(client, auth, incident, "reopen", 16490020745326362415, reason="r")
+    header = client.post(
+        f"/v1/incidents/{incident}/reopen",
+        json={"reason": "r"},
+        headers=auth(**{"If-Match": '"16490020745326362415"'}),
+    )
+    query = client.get(
+        f"/v1/incidents/{incident}/audit-trail?after=16490020745326362415", headers=auth()
+    )
+
+    assert (body.status_code, header.status_code, query.status_code) == (422, 422, 422)
