@@ -233,3 +233,21 @@ def test_access_log_records_who_read_which_incident(
 
     (entry,) = read_models.access_log(incident_id=story.incident_id)
     assert (entry["actor_id"], entry["what"]) == (INVESTIGATOR.id, "incident")
+
+
+def test_the_follower_picks_up_a_write_made_by_another_process_without_being_told(
+    database_url: str, ledger: Ledger, read_models: ReadModels
+) -> None:
+    # Another process's write: a second ledger on the same store, so no in-process poke; on
+    # PostgreSQL the follower wakes on NOTIFY, on SQLite its short poll finds it.
+    read_models.start()
+    other = Ledger.from_url(database_url)
+    try:
+        story = LedgerStory.report(other)
+        assert read_models.wait_for(story.version, timeout=5.0)
+    finally:
+        other.close()
+        read_models.stop()
+
+    (row,), _ = read_models.list_incidents(organisations=EVERYONE, now=START)
+    assert row["id"] == str(story.incident_id)
