@@ -139,11 +139,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or get_settings()
     ledger = Ledger.from_url(settings.database_url)
     db = Db(settings.database_url)
+    auditor = Auditor(ledger, db)
+    every = settings.checkpoint_every
     svc = Services(
         settings=settings,
         ledger=ledger,
-        read_models=ReadModels(db, ledger, feed_secret=settings.feed_secret.encode()),
-        auditor=Auditor(ledger, db),
+        read_models=ReadModels(
+            db,
+            ledger,
+            feed_secret=settings.feed_secret.encode(),
+            on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+        ),
+        auditor=auditor,
         verifier=Verifier(settings),
         idempotency=IdempotencyStore(db),
         metrics=Metrics(),

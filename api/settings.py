@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     read_your_writes_wait_seconds: float = 2.0
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 32
+    # The follower records a ledger checkpoint each time this many events have been logged.
+    checkpoint_every: int = 1000
+    checkpoint_key: str = "development-checkpoint-key"
 
     def secret_file(self) -> Path:
         """Where the generated development secret is kept: beside the embedded store."""

@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from cli.settings import database_url, feed_secret, open_ledger
+from cli.settings import database_url, feed_secret, open_ledger, settings
+from projections.db import Db
 from projections.service import ReadModels
+from replay.auditor import Auditor
 
 app = typer.Typer(
     help="Read models: follow the log, rebuild, status, verify.", no_args_is_help=True
@@ -19,7 +21,15 @@ console = Console()
 
 
 def open_read_models() -> ReadModels:
-    return ReadModels.open(database_url(), open_ledger(), feed_secret=feed_secret())
+    ledger = open_ledger()
+    auditor = Auditor(ledger, Db(database_url()))
+    every = settings().checkpoint_every
+    return ReadModels(
+        Db(database_url()),
+        ledger,
+        feed_secret=feed_secret(),
+        on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+    )
 
 
 @app.command()

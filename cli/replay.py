@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from cli.settings import database_url, open_ledger
+from cli.settings import checkpoint_key, database_url, open_ledger
 from domain.errors import IncidentNotFound
 from projections.db import Db
 from replay.auditor import Auditor
+from replay.checkpoint import load_signed, sign
 
 app = typer.Typer(help="Auditor replay from the event store alone.", no_args_is_help=True)
 console = Console()
@@ -86,6 +87,9 @@ def diff(incident_id: UUID, a: str, b: str) -> None:
 def verify(
     incident_id: Annotated[UUID | None, typer.Argument()] = None,
     all_: Annotated[bool, typer.Option("--all", help="every incident and checkpoint")] = False,
+    kept: Annotated[
+        list[Path] | None, typer.Option("--checkpoint", help="a signed checkpoint kept elsewhere")
+    ] = None,
 ) -> None:
     """Recompute hash chains; exit 1 on any break."""
     if incident_id is None and not all_:
@@ -101,7 +105,8 @@ def verify(
         SpinnerColumn(), TextColumn("{task.completed} events checked"), console=console
     ) as progress:
         task = progress.add_task("verify", total=None)
-        everything = auditor().verify_all(lambda n: progress.update(task, completed=n))
+        elsewhere = [load_signed(json.loads(p.read_text()), checkpoint_key()) for p in kept or []]
+        everything = auditor().verify_all(lambda n: progress.update(task, completed=n), elsewhere)
     _print_json(everything.model_dump(mode="json"))
     if not everything.ok:
         raise typer.Exit(1)
@@ -117,6 +122,11 @@ def export(
 
 
 @app.command()
-def checkpoint() -> None:
-    """Record the running digest of the whole log (keep its output somewhere else too)."""
-    _print_json(auditor().checkpoint().model_dump(mode="json"))
+def checkpoint(
+    export: Annotated[Path | None, typer.Option(help="also write it, signed, to this file")] = None,
+) -> None:
+    """Record the running digest of the whole log; keep a signed copy outside the database."""
+    signed = sign(auditor().checkpoint(), checkpoint_key())
+    if export is not None:
+        export.write_text(json.dumps(signed, indent=2))
+    _print_json(signed)

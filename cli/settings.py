@@ -20,3 +20,7 @@ def feed_secret() -> bytes:
 
 def open_ledger() -> Ledger:
     return Ledger.from_url(database_url())
+
+
+def checkpoint_key() -> bytes:
+    return settings().checkpoint_key.encode()

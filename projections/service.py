@@ -26,8 +26,17 @@ from projections.runner import Runner, models
 
 
 class ReadModels:
-    def __init__(self, db: Db, ledger: Ledger, *, feed_secret: bytes) -> None:
+    def __init__(
+        self,
+        db: Db,
+        ledger: Ledger,
+        *,
+        feed_secret: bytes,
+        on_caught_up: Callable[[], object] | None = None,
+    ) -> None:
         self.db = db
+        # Run after each catch-up by the follower (the ledger's periodic checkpoint, say).
+        self.on_caught_up = on_caught_up
         self.runner = Runner(db, ledger, models(feed_secret))
         self.runner.setup()
         self._stop = threading.Event()
@@ -82,6 +91,8 @@ class ReadModels:
             while not self._stop.is_set():
                 try:
                     self.runner.catch_up()
+                    if self.on_caught_up is not None:
+                        self.on_caught_up()
                 except Exception:  # the store may be down; try again shortly
                     time.sleep(0.5)
                 self._wait_for_news(listener)

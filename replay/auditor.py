@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -37,11 +37,18 @@ class Auditor:
     def verify(self, incident_id: UUID) -> Verification:
         return verify.verify(self.rows, incident_id)
 
-    def verify_all(self, progress: Callable[[int], None] | None = None) -> LedgerVerification:
-        return verify.verify_all(self.rows, self.checkpoints, progress)
+    def verify_all(
+        self,
+        progress: Callable[[int], None] | None = None,
+        kept_elsewhere: Sequence[Checkpoint] = (),
+    ) -> LedgerVerification:
+        return verify.verify_all(self.rows, self.checkpoints, progress, kept_elsewhere)
 
     def export(self, incident_id: UUID) -> bytes:
         return export.export(self.rows, incident_id)
 
     def checkpoint(self) -> Checkpoint:
         return self.checkpoints.take(self.rows)
+
+    def checkpoint_if_due(self, every: int) -> Checkpoint | None:
+        return self.checkpoints.take_if_due(self.rows, every)

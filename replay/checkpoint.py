@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +22,26 @@ class Checkpoint(BaseModel):
     event_count: int
     digest: str
     created_at: str
+
+
+def _signed_bytes(checkpoint: Checkpoint) -> bytes:
+    return json.dumps(checkpoint.model_dump(mode="json"), sort_keys=True).encode()
+
+
+def sign(checkpoint: Checkpoint, key: bytes) -> dict[str, object]:
+    """The checkpoint with an HMAC-SHA256 signature, to keep outside the database."""
+    mac = hmac.new(key, _signed_bytes(checkpoint), hashlib.sha256).hexdigest()
+    return {**checkpoint.model_dump(mode="json"), "signature": mac}
+
+
+def load_signed(data: dict[str, object], key: bytes) -> Checkpoint:
+    """A checkpoint kept outside, once its signature is shown to be ours."""
+    fields = {k: v for k, v in data.items() if k != "signature"}
+    checkpoint = Checkpoint.model_validate(fields)
+    expected = hmac.new(key, _signed_bytes(checkpoint), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, str(data.get("signature", ""))):
+        raise ValueError("the checkpoint's signature does not match: it was altered or forged")
+    return checkpoint
 
 
 def fold_digest(digest: str, row: Row) -> str:
@@ -51,9 +73,13 @@ class Checkpoints:
         ]
 
     def take(self, rows: EventRows) -> Checkpoint:
-        """Digest the whole log as it stands and record it."""
-        digest, count, position = hashlib.sha256(b"").hexdigest(), 0, 0
-        for row in rows.all():
+        """Digest the log up to its head and record it, carrying on from the last checkpoint
+        (whose own digest verify_all checks from position 0)."""
+        known = self.list()
+        last = known[-1] if known else None
+        digest = last.digest if last else hashlib.sha256(b"").hexdigest()
+        count, position = (last.event_count, last.position) if last else (0, 0)
+        for row in rows.all(after=position):
             digest, count, position = fold_digest(digest, row), count + 1, row.position
         checkpoint = Checkpoint(
             position=position,
@@ -79,3 +105,9 @@ class Checkpoints:
                 [position, count, digest, checkpoint.created_at],
             )
         return checkpoint
+
+    def take_if_due(self, rows: EventRows, every: int) -> Checkpoint | None:
+        """A checkpoint once `every` more events have been logged since the last one."""
+        known = self.list()
+        last = known[-1].position if known else 0
+        return self.take(rows) if rows.head() - last >= every else None

@@ -51,9 +51,8 @@ class EventRows:
             )
         return [self._row(r) for r in rows]
 
-    def all(self, batch: int = 1000) -> Iterator[Row]:
-        """Every stored event in log order, streamed in batches."""
-        after = 0
+    def all(self, batch: int = 1000, after: int = 0) -> Iterator[Row]:
+        """Every stored event after position `after`, in log order, streamed in batches."""
         while True:
             with self.db.transaction() as tx:
                 rows = tx.execute(
@@ -67,6 +66,9 @@ class EventRows:
             if len(rows) < batch:
                 return
             after = rows[-1][0]
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
 
     def decode(self, row: Row) -> dict[str, Any]:
         """The JSON state exactly as stored (decrypted and decompressed if configured)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -109,12 +109,16 @@ def verify(rows: EventRows, incident_id: UUID) -> Verification:
 
 
 def verify_all(
-    rows: EventRows, checkpoints: Checkpoints, progress: Callable[[int], None] | None = None
+    rows: EventRows,
+    checkpoints: Checkpoints,
+    progress: Callable[[int], None] | None = None,
+    kept_elsewhere: Sequence[Checkpoint] = (),
 ) -> LedgerVerification:
     """Every incident's chain, and the running digest of the whole log against every
     checkpoint, so a deleted incident or a truncated log is found as well as an edit."""
     checker = ChainChecker(rows)
-    expected = {c.position: c for c in checkpoints.list()}
+    # A checkpoint kept outside the database also catches deletion of the stored checkpoints.
+    expected = {c.position: c for c in [*checkpoints.list(), *kept_elsewhere]}
     digest, count, checked, problem = hashlib.sha256(b"").hexdigest(), 0, 0, None
     positions = sorted(expected)
     for row in rows.all():

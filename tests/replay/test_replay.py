@@ -19,6 +19,7 @@ from domain.ledger import Ledger, fold
 from domain.views import incident_state
 from projections.db import Db
 from replay.auditor import Auditor
+from replay.checkpoint import load_signed, sign
 from tests.factories import CARER, START, LedgerStory, T, investigate_to_outcome
 
 pytestmark = pytest.mark.store
@@ -267,3 +268,35 @@ def rewrite(data: bytes, name: str | None, change: Any) -> bytes:
         for n, v in files.items():
             target.writestr(n, v)
     return out.getvalue()
+
+
+def test_checkpoints_carry_on_from_the_last_and_are_taken_when_due(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    investigated(ledger)
+    assert auditor.checkpoint_if_due(every=100) is None
+    first = auditor.checkpoint_if_due(every=6)
+    investigated(ledger, now=START + timedelta(hours=1))
+    second = auditor.checkpoint()
+
+    assert first is not None and (first.event_count, second.event_count) == (6, 12)
+    fresh = Auditor(ledger, auditor.rows.db)
+    sql(auditor, "DELETE FROM ledger_checkpoints", [])
+    assert fresh.checkpoint().digest == second.digest  # incremental == from scratch
+    assert auditor.verify_all().ok
+
+
+def test_a_signed_checkpoint_kept_elsewhere_catches_deletion_of_the_stored_ones(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    gone = investigated(ledger)
+    kept = sign(auditor.checkpoint(), b"auditor-key")
+
+    sql(auditor, "DELETE FROM ledger_checkpoints", [])
+    sql(auditor, "DELETE FROM {table} WHERE originator_id = {id}", [gone.incident_id])
+
+    assert auditor.verify_all().ok  # with its checkpoints gone too, the database alone can't tell
+    result = auditor.verify_all(kept_elsewhere=[load_signed(kept, b"auditor-key")])
+    assert not result.ok and "removed or altered" in (result.checkpoint_problem or "")
+    with pytest.raises(ValueError, match="signature"):
+        load_signed({**kept, "digest": "0" * 64}, b"auditor-key")
