@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
@@ -111,8 +111,13 @@ def major_abuse_by_carer(**overrides: Any) -> Story:
     )
 
 
-def under_investigation(story: Story | None = None) -> Story:
-    story = story or major_abuse_by_carer()
+S = TypeVar("S", "Story", "LedgerStory")
+
+
+def under_investigation(story: S | None = None) -> S:
+    """Police told, an investigation determined, an independent investigator appointed."""
+    story = story or major_abuse_by_carer()  # type: ignore[assignment]
+    assert story is not None
     return (
         story.do("record_notification", kind="police", recipient="Victoria Police")
         .do("determine_follow_up", kind="investigation", reason="physical abuse by a carer")
@@ -183,16 +188,9 @@ class LedgerStory:
 
 
 def investigate_to_outcome(story: LedgerStory) -> LedgerStory:
-    """Police told, investigation determined, investigator appointed, served, outcome."""
+    """Under investigation, then allegations served, then the outcome."""
     return (
-        story.do("record_notification", kind="police", recipient="Victoria Police")
-        .do("determine_follow_up", kind="investigation", reason="physical abuse by a carer")
-        .do(
-            "appoint_investigator",
-            investigator_ref=INVESTIGATOR.id,
-            independence_declared=True,
-            declaration="independent",
-        )
+        under_investigation(story)
         .later(days=2)
         .do("serve_allegations", subject_refs=[CARER.ref], actor=INVESTIGATOR)
         .later(days=5)

@@ -223,31 +223,29 @@ async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what:
     return incident
 
 
+async def with_obligations(
+    svc: Services, actor: Actor, incident_id: UUID, what: str, response: Response
+) -> tuple[Any, list[dict[str, Any]]]:
+    incident = await visible_incident(svc, actor, incident_id, what)
+    obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
+    response.headers["ETag"] = f'"{incident.version}"'
+    return incident, [o.model_dump(mode="json") for o in obligations]
+
+
 @router.get("/{incident_id}", summary="One incident's current state and obligations")
 async def get_incident(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
-    incident = await visible_incident(svc, actor, incident_id, "incident")
-    obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
-    response.headers["ETag"] = f'"{incident.version}"'
-    return {
-        **incident_state(incident),
-        "obligations": [o.model_dump(mode="json") for o in obligations],
-    }
+    incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
+    return {**incident_state(incident), "obligations": obligations}
 
 
 @router.get("/{incident_id}/obligations", summary="An incident's obligations and deadlines")
 async def get_obligations(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
-    incident = await visible_incident(svc, actor, incident_id, "obligations")
-    obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
-    response.headers["ETag"] = f'"{incident.version}"'
-    return {
-        "id": str(incident_id),
-        "version": incident.version,
-        "obligations": [o.model_dump(mode="json") for o in obligations],
-    }
+    incident, obligations = await with_obligations(svc, actor, incident_id, "obligations", response)
+    return {"id": str(incident_id), "version": incident.version, "obligations": obligations}
 
 
 @router.get("/{incident_id}/procedural-fairness", summary="Procedural-fairness checklist")
