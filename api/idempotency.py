@@ -37,7 +37,7 @@ class IdempotencyStore:
             )
 
     def recall(self, scope: str, key: str, print_: str) -> Stored | None:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute(
                 "SELECT fingerprint, status, body, headers FROM api_idempotency"
                 " WHERE scope = ? AND idem_key = ?",

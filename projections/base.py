@@ -37,6 +37,17 @@ class Batch:
             self._cache[incident_id] = self._load(incident_id, self.touched()[incident_id])
         return self._cache[incident_id]
 
+    def preload(self) -> Batch:
+        """Read every touched incident's history now, before a write transaction opens: the
+        ledger's own connections are never waited on while the read models hold a lock."""
+        for incident_id in self.touched():
+            self.history(incident_id)
+        return self
+
+    def after(self, position: int) -> Batch:
+        """The events past `position`, sharing the histories already read."""
+        return Batch([(p, e) for p, e in self.events if p > position], self._load, self._cache)
+
 
 class ReadModel(Protocol):
     """One read model: its tables (named with a prefix, so a rebuild can go to scratch tables),

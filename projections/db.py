@@ -74,7 +74,9 @@ class Db:
         return base + (f"?options=-csearch_path%3D{schema[0]}" if schema else "")
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        """One transaction. On SQLite a writing one takes the write lock at once (no upgrade
+        deadlock); a reading one (`write=False`) takes none."""
         if self._pool is not None:
             with self._pool.connection() as pg, pg.transaction(), pg.cursor() as pg_cursor:
                 yield Tx(pg_cursor, postgres=True)
@@ -82,7 +84,7 @@ class Db:
         conn = self._sqlite()
         cur = conn.cursor()
         try:
-            cur.execute("BEGIN IMMEDIATE")
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield Tx(cur, postgres=False)
             conn.commit()
         except BaseException:

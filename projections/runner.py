@@ -97,7 +97,7 @@ class Runner:
     # ---- processing --------------------------------------------------------------------------
 
     def positions(self) -> dict[str, tuple[int, str | None, int | None]]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute("SELECT view, position, error, error_position FROM rm_tracking")
         return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
 
@@ -119,10 +119,10 @@ class Runner:
             )
             if not notes:
                 break
-            events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
+            read = self._read(notes)
             for model in list(ready):
-                mine = [(p, e) for p, e in events if p > position[model.name]]
-                if not mine:
+                mine = read.after(position[model.name])
+                if not mine.events:
                     continue
                 if self._apply(model, LIVE, mine):
                     position[model.name] = notes[-1].id
@@ -130,24 +130,25 @@ class Runner:
                     ready.remove(model)
         return self.position()
 
-    def _apply(self, model: Model, prefix: str, events: list[tuple[int, Any]]) -> bool:
+    def _apply(self, model: Model, prefix: str, read: Batch) -> bool:
+        """Apply the batch's events past this model's position, with the new position, at once."""
         name = self._tracking_name(model, prefix)
         try:
             with self.db.transaction() as tx:
                 # Lock this read model's tracking row first: another worker that got here
                 # before us has already applied some of these events, and we skip them.
                 lock = " FOR UPDATE" if tx.postgres else ""
-                done = tx.execute(f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name])[
-                    0
-                ][0]
-                events = [(p, e) for p, e in events if p > done]
-                if not events:
+                (done,) = tx.execute(
+                    f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name]
+                )[0]
+                batch = read.after(done)
+                if not batch.events:
                     return True
-                model.handle(tx, prefix, Batch(events, self._history))
+                model.handle(tx, prefix, batch)
                 tx.execute(
                     "UPDATE rm_tracking SET position = ?, error = NULL, error_position = NULL,"
                     " updated_at = ? WHERE view = ?",
-                    [events[-1][0], ts(datetime.now(UTC)), name],
+                    [batch.events[-1][0], ts(datetime.now(UTC)), name],
                 )
         except Exception as exc:  # a read model's failure stops that read model only
             self.failed_at[model.name] = time.monotonic()
@@ -157,7 +158,7 @@ class Runner:
                     " WHERE view = ?",
                     [
                         f"{type(exc).__name__}: {exc}"[:2000],
-                        events[0][0],
+                        read.events[0][0],
                         ts(datetime.now(UTC)),
                         name,
                     ],
@@ -165,6 +166,11 @@ class Runner:
             return False
         self.failed_at.pop(model.name, None)
         return True
+
+    def _read(self, notes: Sequence[Any]) -> Batch:
+        """Decode a page of the log once, and read its incidents' histories, for every model."""
+        events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
+        return Batch(events, self._history).preload()
 
     def _history(self, incident_id: UUID, version: int) -> list[Any]:
         return self.ledger.incident_events(incident_id, lte=version)
@@ -259,10 +265,10 @@ class Runner:
             )
             if not notes:
                 return
-            events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
+            read = self._read(notes)
             for model in chosen:
-                if not self._apply(model, prefix, events):
-                    raise RuntimeError(f"{model.name} failed while rebuilding at {events[0][0]}")
+                if not self._apply(model, prefix, read):
+                    raise RuntimeError(f"{model.name} failed while rebuilding at {notes[0].id}")
             start = notes[-1].id
             if progress is not None:
                 progress(start, head)

@@ -145,21 +145,21 @@ class ReadModels:
     # ---- queries -----------------------------------------------------------------------------
 
     def list_incidents(self, **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return incident_summary.list_incidents(tx, **filters)
 
     def worklist(self, **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return obligations.worklist(tx, **filters)
 
     def procedural_fairness(self, incident_id: UUID, *, now: datetime) -> list[dict[str, Any]]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return procedural_fairness.checks(tx, incident_id, now=now)
 
     def audit_trail(
         self, *, incident_id: UUID | None, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return audit_trail.trail(tx, incident_id=incident_id, after=after, limit=limit)
 
     def log_access(
@@ -171,13 +171,13 @@ class ReadModels:
     def access_log(
         self, *, incident_id: UUID | None = None, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return audit_trail.access_log(tx, incident_id=incident_id, after=after, limit=limit)
 
     def feed(self, regulator: str, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return regulator_feed.items(tx, regulator, after=after, limit=limit)
 
     def statistics(self, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             return statistics.summary(tx, organisations=organisations, now=now)

@@ -63,7 +63,7 @@ class Checkpoints:
             )
 
     def list(self) -> list[Checkpoint]:
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute(
                 "SELECT position, event_count, digest, created_at"
                 " FROM ledger_checkpoints ORDER BY position"

@@ -41,7 +41,7 @@ class EventRows:
 
     def of_incident(self, incident_id: UUID) -> list[Row]:
         cast = "CAST(? AS uuid)" if self.db.postgres else "?"
-        with self.db.transaction() as tx:
+        with self.db.transaction(write=False) as tx:
             rows = tx.execute(
                 f"SELECT {self._position}, originator_id, originator_version, topic, state"
                 f" FROM {self._table} WHERE originator_id = {cast}"
@@ -54,7 +54,7 @@ class EventRows:
     def all(self, batch: int = 1000, after: int = 0) -> Iterator[Row]:
         """Every stored event after position `after`, in log order, streamed in batches."""
         while True:
-            with self.db.transaction() as tx:
+            with self.db.transaction(write=False) as tx:
                 rows = tx.execute(
                     f"SELECT {self._position}, originator_id, originator_version, topic, state"
                     f" FROM {self._table} WHERE {self._position} > ?"
