@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.incident import Incident
+from domain.ledger import fold
+from domain.obligations import Obligation, obligations
 from projections.db import Tx
 
 Event = Any
@@ -24,18 +27,35 @@ class Batch:
     events: list[tuple[int, Event]]
     _load: History
     _cache: dict[UUID, list[Event]] = field(default_factory=dict)
+    # Folded once per batch and shared by every read model that needs them.
+    _folded: dict[UUID, tuple[Incident, tuple[Obligation, ...]]] = field(default_factory=dict)
+    _touched: dict[UUID, int] | None = None
 
     def touched(self) -> dict[UUID, int]:
         """Each incident in the batch, with the last version of it the batch holds."""
-        last: dict[UUID, int] = {}
-        for _, e in self.events:
-            last[e.originator_id] = e.originator_version
-        return last
+        if self._touched is None:
+            self._touched = {e.originator_id: e.originator_version for _, e in self.events}
+        return self._touched
 
     def history(self, incident_id: UUID) -> list[Event]:
         if incident_id not in self._cache:
             self._cache[incident_id] = self._load(incident_id, self.touched()[incident_id])
         return self._cache[incident_id]
+
+    def incident(self, incident_id: UUID) -> Incident:
+        return self._fold(incident_id)[0]
+
+    def obligations(self, incident_id: UUID) -> tuple[Obligation, ...]:
+        """As they stood when the batch's last event of the incident was recorded."""
+        return self._fold(incident_id)[1]
+
+    def _fold(self, incident_id: UUID) -> tuple[Incident, tuple[Obligation, ...]]:
+        if incident_id not in self._folded:
+            history = self.history(incident_id)
+            incident = fold(history)
+            assert incident is not None
+            self._folded[incident_id] = (incident, obligations(history, now=history[-1].timestamp))
+        return self._folded[incident_id]
 
     def preload(self) -> Batch:
         """Read every touched incident's history now, before a write transaction opens: the
@@ -46,7 +66,9 @@ class Batch:
 
     def after(self, position: int) -> Batch:
         """The events past `position`, sharing the histories already read."""
-        return Batch([(p, e) for p, e in self.events if p > position], self._load, self._cache)
+        return Batch(
+            [(p, e) for p, e in self.events if p > position], self._load, self._cache, self._folded
+        )
 
 
 class ReadModel(Protocol):

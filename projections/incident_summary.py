@@ -7,8 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from domain.ledger import fold
-from domain.obligations import next_due, obligations
+from domain.obligations import next_due
 from projections.base import Batch, visible_to
 from projections.db import Tx, ts
 
@@ -49,10 +48,9 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
     last_position = {e.originator_id: pos for pos, e in batch.events}
     for incident_id in batch.touched():
         history = batch.history(incident_id)
-        incident = fold(history)
-        assert incident is not None
+        incident = batch.incident(incident_id)
         d = incident.details
-        due = next_due(obligations(history, now=history[-1].timestamp))
+        due = next_due(batch.obligations(incident_id))
         key = str(incident_id)
         tx.execute(f"DELETE FROM {p}incident_summary WHERE incident_id = ?", [key])
         tx.execute(f"DELETE FROM {p}incident_types WHERE incident_id = ?", [key])

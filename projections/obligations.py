@@ -6,8 +6,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from domain.ledger import fold
-from domain.obligations import Status, obligations
+from domain.obligations import Status
 from projections.base import Batch, visible_to
 from projections.db import Tx, ts
 
@@ -37,11 +36,9 @@ def rebuilt_tables(p: str) -> list[str]:
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     for incident_id in batch.touched():
-        history = batch.history(incident_id)
-        incident = fold(history)
-        assert incident is not None
+        incident = batch.incident(incident_id)
         rows = []
-        for o in obligations(history, now=history[-1].timestamp):
+        for o in batch.obligations(incident_id):
             # Only settled statuses are stored; open and overdue are told apart at query time
             # against the clock, so an obligation turns overdue with no new event.
             settled = o.status.value if o.settled else None

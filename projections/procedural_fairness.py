@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.obligations import obligations
 from domain.procedural_fairness import Verdict, procedural_fairness
 from projections.base import Batch
 from projections.db import Tx, ts
@@ -33,11 +32,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         history = batch.history(incident_id)
         checks = procedural_fairness(history, now=history[-1].timestamp)
         due = next(
-            (
-                o.due
-                for o in obligations(history, now=history[-1].timestamp)
-                if o.kind == "investigation_or_review"
-            ),
+            (o.due for o in batch.obligations(incident_id) if o.kind == "investigation_or_review"),
             None,
         )
         tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from domain.incident import Incident
-from domain.ledger import fold
 from domain.rules.follow_up import INVESTIGATIONS
 from domain.values import FollowUpKind, RegulatorCategory
 from projections.base import Batch
@@ -64,19 +63,21 @@ def handler(secret: bytes) -> Any:
     pseudonym = Pseudonymiser(secret)
 
     def handle(tx: Tx, p: str, batch: Batch) -> None:
+        wanted = {(e.originator_id, e.originator_version): position for position, e in batch.events}
         rows = []
-        for position, e in batch.events:
-            history = [
-                h
-                for h in batch.history(e.originator_id)
-                if h.originator_version <= e.originator_version
-            ]
-            incident = fold(history)
-            assert incident is not None
-            for regulator in _feeds_for(incident, e):
-                item = _item(regulator, position, e, incident, pseudonym)
-                rows.append((regulator, position, json.dumps(item, sort_keys=True)))
-        tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", rows)
+        for incident_id in batch.touched():
+            # One pass over the history: the state as each event of the batch left it.
+            incident: Incident | None = None
+            for e in batch.history(incident_id):
+                incident = e.mutate(incident)
+                position = wanted.get((incident_id, e.originator_version))
+                if position is None:
+                    continue
+                assert incident is not None
+                for regulator in _feeds_for(incident, e):
+                    item = _item(regulator, position, e, incident, pseudonym)
+                    rows.append((regulator, position, json.dumps(item, sort_keys=True)))
+        tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", sorted(rows))
 
     return handle
 

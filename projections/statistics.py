@@ -7,8 +7,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from domain.ledger import fold
-from domain.obligations import next_due, obligations
+from domain.obligations import next_due
 from projections.base import Batch, visible_to
 from projections.db import Tx, parse_ts, ts
 
@@ -35,9 +34,8 @@ def rebuilt_tables(p: str) -> list[str]:
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     for incident_id in batch.touched():
         history = batch.history(incident_id)
-        incident = fold(history)
-        assert incident is not None
-        items = obligations(history, now=history[-1].timestamp)
+        incident = batch.incident(incident_id)
+        items = batch.obligations(incident_id)
         closed_at = (
             next((e.timestamp for e in reversed(history) if type(e).__name__ == "Closed"), None)
             if incident.closed

@@ -1,0 +1,159 @@
+"""Read-side figures: rebuild speed against a bare read of the log, replay and query latency.
+
+Run on demand: `.venv/bin/python -m bench.bench_read_side [--incidents N] [--store postgres]`.
+Prints a table and one JSON line. Each figure stands beside its reference from the same run:
+rebuild events/s beside a bare `select_notifications` of the same log (the read floor), and
+`state_as_of`/`verify` at 20, 200 and 2,000 events per incident; query latency at N incidents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from domain.incident import Incident
+from domain.ledger import Ledger
+from domain.values import (
+    Actor,
+    CareContext,
+    Client,
+    Details,
+    Impact,
+    IncidentType,
+    Program,
+    RegulatorCategory,
+    Role,
+    Stamp,
+    SubjectOfAllegation,
+    SubjectRole,
+)
+from projections.db import Db
+from projections.service import ReadModels
+from replay.auditor import Auditor
+
+START = datetime(2025, 3, 4, 1, tzinfo=UTC)
+ORGS = [f"Provider {n}" for n in range(20)]
+
+
+def synthetic(n: int, extra_events: int = 8) -> Incident:
+    """An incident with `extra_events` steps after its report, made through its own commands."""
+    org = ORGS[n % len(ORGS)]
+    actor = Actor(id=f"u{n}", role=Role.INCIDENT_MANAGER, organisation=org)
+    at = START + timedelta(minutes=n)
+    incident = Incident.report(
+        stamp=Stamp(actor=actor, now=at),
+        program=Program.CSO,
+        care_context=CareContext.CSO_PLACEMENT,
+        clients=[Client(ref=f"c{n}", aboriginal=n % 5 == 0)],
+        types=[list(IncidentType)[n % 19]],
+        impact=Impact.MAJOR,
+        regulator_category=RegulatorCategory.NOTIFIABLE,
+        subjects_of_allegation=[SubjectOfAllegation(ref=f"s{n}", role=SubjectRole.STAFF)],
+        details=Details(occurred_at=at, became_aware_at=at, location="l", description="d"),
+    )
+    for k in range(extra_events):
+        incident.record_client_voice(
+            f"c{n}", f"said {k}", stamp=Stamp(actor=actor, now=at + timedelta(hours=k))
+        )
+    return incident
+
+
+def seed(ledger: Ledger, incidents: int, per: int) -> int:
+    made = 0
+    for start in range(0, incidents, 200):
+        batch = [synthetic(n, per) for n in range(start, min(start + 200, incidents))]
+        ledger.save(*batch)
+        made += sum(i.version for i in batch)
+    return made
+
+
+def timed(fn: Callable[[], Any], repeat: int = 20) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples), max(statistics.quantiles(samples, n=20)[-1], 0)
+
+
+def store_url(kind: str, postgres: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{postgres}?schema={schema}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    url = store_url(args.store, args.postgres)
+    ledger = Ledger.from_url(url)
+    events = seed(ledger, args.incidents, 8)
+    results: dict[str, Any] = {"store": args.store, "incidents": args.incidents, "events": events}
+
+    t = time.perf_counter()
+    start, read = 1, 0
+    while page := ledger.recorder.select_notifications(start=start, limit=500):
+        read += len(page)
+        start = page[-1].id + 1
+    floor = read / (time.perf_counter() - t)
+
+    models = ReadModels.open(url, ledger, feed_secret=b"bench")
+    t = time.perf_counter()
+    models.rebuild()
+    rebuild = events / (time.perf_counter() - t)
+    results |= {
+        "log_read_floor_events_per_s": round(floor),
+        "rebuild_events_per_s": round(rebuild),
+        "rebuild_ratio": round(rebuild / floor, 4),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+    now = START + timedelta(days=40)
+    for name, query in {
+        "list_all": lambda: models.list_incidents(organisations=None, now=now, limit=50),
+        "list_org_overdue": lambda: models.list_incidents(
+            organisations={ORGS[3]}, now=now, overdue=True, limit=50
+        ),
+        "list_type": lambda: models.list_incidents(
+            organisations=None, now=now, incident_type="Neglect", limit=50
+        ),
+        "worklist_overdue": lambda: models.worklist(
+            organisations=None, now=now, status="overdue", limit=100
+        ),
+    }.items():
+        p50, p95 = timed(query)
+        results[f"{name}_p50_ms"], results[f"{name}_p95_ms"] = round(p50, 2), round(p95, 2)
+
+    auditor = Auditor(ledger, Db(url))
+    for size in (20, 200, 2000):
+        incident = synthetic(10**6 + size, size - 1)
+        ledger.save(incident)
+        p50, _ = timed(lambda i=incident.id, v=size: auditor.state_as_of(i, version=v), repeat=5)
+        v50, _ = timed(lambda i=incident.id: auditor.verify(i), repeat=5)
+        results[f"as_of_{size}_ms"], results[f"verify_{size}_ms"] = round(p50, 2), round(v50, 2)
+    models.close()
+
+    width = max(map(len, results))
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps({"bench": "read_side", **results}))
+
+
+if __name__ == "__main__":
+    main()
