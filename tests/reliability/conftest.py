@@ -1,0 +1,3 @@
+"""The API fixtures, shared with the reliability battery."""
+
+from tests.api.conftest import auth, client, clock, settings  # noqa: F401
