@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.auth import Verifier
+from api.breaker import StoreBreaker
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
 from api.settings import Settings
@@ -31,10 +32,12 @@ class Services:
     idempotency: IdempotencyStore
     metrics: Metrics
     clock: Clock
+    breaker: StoreBreaker
 
 
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
+    found.breaker.check()
     return found
 
 

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.auth import Verifier
+from api.breaker import StoreBreaker
 from api.deps import Clock, Services
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         idempotency=IdempotencyStore(db),
         metrics=Metrics(),
         clock=clock or (lambda: datetime.now(UTC)),
+        breaker=StoreBreaker(db.probe),
     )
 
     @asynccontextmanager
@@ -208,6 +210,7 @@ def _operations(app: FastAPI, svc: Services) -> None:
 
     @app.get("/readyz", tags=["operations"], summary="The store answers; read-model lag")
     async def readyz() -> Any:
+        svc.breaker.check()
         status = await run_in_threadpool(svc.read_models.status)
         return {
             "status": "ready",

@@ -144,7 +144,10 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSON:
-        return problem_response(_as_problem(exc), request)
+        problem = _as_problem(exc)
+        if problem.slug == "store-unavailable":
+            request.app.state.services.breaker.trip()
+        return problem_response(problem, request)
 
     for kind in (
         Problem,

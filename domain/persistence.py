@@ -94,7 +94,8 @@ def store_env(database_url: str) -> dict[str, str]:
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                # Also how long a request waits for a pooled connection: past it, a 503, not a hang.
+                "POSTGRES_CONNECT_TIMEOUT": "2",
                 # A finite lock wait turns a stuck writer into an error instead of a hang; the
                 # table lock itself keeps the notification log in commit order (design.md §2).
                 "POSTGRES_LOCK_TIMEOUT": "5",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.persistence import is_postgres
@@ -61,7 +62,13 @@ class Db:
         self._pool: ConnectionPool | None = None
         if self.postgres:
             self._pool = ConnectionPool(
-                self.conninfo(), min_size=1, max_size=8, open=True, timeout=10
+                self.conninfo(),
+                min_size=1,
+                max_size=8,
+                open=True,
+                timeout=5,
+                # After an outage, hand out no dead connection: test it, replace it if broken.
+                check=ConnectionPool.check_connection,
             )
         else:
             self._path = database_url.removeprefix("sqlite:///")
@@ -72,6 +79,15 @@ class Db:
         schema = parse_qs(url.query).get("schema")
         base = urlunsplit(("postgresql", url.netloc, url.path, "", ""))
         return base + (f"?options=-csearch_path%3D{schema[0]}" if schema else "")
+
+    def probe(self) -> None:
+        """Raise unless the database answers a new connection within a second."""
+        if self.postgres:
+            with psycopg.connect(self.conninfo(), connect_timeout=1) as conn:
+                conn.execute("SELECT 1")
+        else:
+            with self.transaction(write=False) as tx:
+                tx.execute("SELECT 1")
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Tx]:
