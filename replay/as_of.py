@@ -37,6 +37,9 @@ def events_as_of(
         chosen = events[:version]
         return chosen, chosen[-1].timestamp
     assert at is not None
+    if at.tzinfo is None:
+        # Comparing a local wall-clock time with recorded UTC instants would silently guess.
+        raise ValueError("the instant needs an offset, e.g. 2025-03-04T12:00:00+11:00")
     chosen = [e for e in events if e.timestamp <= at]
     if not chosen:
         raise ValueError(f"incident {incident_id} was not yet reported at {at.isoformat()}")

@@ -6,6 +6,13 @@
 
 It checks every file against MANIFEST.sha256, then recomputes each event's SHA-256 hash from
 events.ndjson and the link of each to the one before. Exit 0 when all holds, 1 otherwise.
+
+The ledger hashes orjson's sorted-key encoding; `json.dumps(..., sort_keys=True,
+separators=(",", ":"), ensure_ascii=False)` gives the same bytes for every value an event holds
+(strings, including control and non-BMP characters, integers, booleans, null, lists, objects;
+instants are already ISO strings), which tests/replay/test_bundle_check.py checks. Floats would
+not always match (orjson writes 1e-5 as 0.00001, Python as 1e-05), so no event carries one, and
+this checker refuses any that does rather than report a misleading hash failure.
 """
 
 from __future__ import annotations
@@ -23,39 +30,74 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def has_float(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_float(v) for v in value)
+    return False
+
+
 def event_hash(topic: str, state: dict[str, object]) -> str:
     body = {k: v for k, v in state.items() if k != "hash"}
     return hashlib.sha256(canonical({"topic": topic, "event": body})).hexdigest()
 
 
 def check(path: str) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            return check_manifest(bundle) + check_chain(bundle.read("events.ndjson"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        # A bundle that is not even readable has been damaged (or is not a bundle at all).
+        return [f"unreadable bundle: {exc!r}"]
+
+
+def check_manifest(bundle: zipfile.ZipFile) -> list[str]:
     problems = []
-    with zipfile.ZipFile(path) as bundle:
-        names = set(bundle.namelist())
-        manifest = bundle.read("MANIFEST.sha256").decode().splitlines()
-        listed = set()
-        for line in manifest:
-            digest, _, name = line.partition("  ")
-            listed.add(name)
-            if name not in names:
-                problems.append(f"{name}: listed in the manifest but missing")
-            elif hashlib.sha256(bundle.read(name)).hexdigest() != digest:
-                problems.append(f"{name}: does not match its manifest sum")
-        for name in sorted(names - listed - {"MANIFEST.sha256"}):
-            problems.append(f"{name}: not in the manifest")
-        previous = GENESIS_HASH
-        lines = bundle.read("events.ndjson").decode().splitlines()
-        for version, line in enumerate(lines, start=1):
-            record = json.loads(line)
-            state = record["state"]
-            if state.get("originator_version") != version:
-                found = state.get("originator_version")
-                problems.append(f"event {version}: stored as version {found}")
-            if state.get("prev_hash") != previous:
-                problems.append(f"event {version}: does not link to the event before")
-            if event_hash(record["topic"], state) != state.get("hash"):
-                problems.append(f"event {version}: hash does not match its content")
-            previous = str(state.get("hash"))
+    names = set(bundle.namelist())
+    listed = set()
+    for line in bundle.read("MANIFEST.sha256").decode().splitlines():
+        digest, _, name = line.partition("  ")
+        listed.add(name)
+        if name not in names:
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif hashlib.sha256(bundle.read(name)).hexdigest() != digest:
+            problems.append(f"{name}: does not match its manifest sum")
+    for name in sorted(names - listed - {"MANIFEST.sha256"}):
+        problems.append(f"{name}: not in the manifest")
+    return problems
+
+
+def check_chain(ndjson: bytes) -> list[str]:
+    problems = []
+    previous, position, incident = GENESIS_HASH, 0, None
+    lines = ndjson.decode().splitlines()
+    if not lines:
+        return ["events.ndjson holds no events"]
+    for version, line in enumerate(lines, start=1):
+        record = json.loads(line)
+        state = record["state"]
+        incident = incident or state.get("originator_id")
+        if state.get("originator_id") != incident:
+            problems.append(f"event {version}: belongs to another incident")
+        if state.get("originator_version") != version:
+            found = state.get("originator_version")
+            problems.append(f"event {version}: stored as version {found}")
+        if not isinstance(record.get("position"), int) or record["position"] <= position:
+            problems.append(
+                f"event {version}: out of log order (position {record.get('position')})"
+            )
+        else:
+            position = record["position"]
+        if state.get("prev_hash") != previous:
+            problems.append(f"event {version}: does not link to the event before")
+        if has_float(state):
+            problems.append(f"event {version}: holds a float, which this check cannot encode")
+        elif event_hash(record["topic"], state) != state.get("hash"):
+            problems.append(f"event {version}: hash does not match its content")
+        previous = str(state.get("hash"))
     return problems
 
 

@@ -14,10 +14,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from cli.main import app as cli_app
+from domain.incident import Incident
 from domain.ledger import Ledger, fold
 from domain.views import incident_state
 from projections.db import Db
+from replay import bundle_check
 from replay.auditor import Auditor
 from replay.checkpoint import load_signed, sign
 from tests.factories import CARER, START, LedgerStory, T, investigate_to_outcome
@@ -77,8 +81,10 @@ def test_state_as_of_every_version_equals_the_aggregate_after_that_event(
 
     for version in range(1, len(events) + 1):
         as_of = auditor.state_as_of(story.incident_id, version=version)
-        by_library = ledger.repository.get(story.incident_id, version=version)
-        assert as_of.state == incident_state(by_library) == incident_state(fold(events[:version]))
+        by_library: Incident = ledger.repository.get(story.incident_id, version=version)
+        folded = fold(events[:version])
+        assert folded is not None
+        assert as_of.state == incident_state(by_library) == incident_state(folded)
         assert as_of.policy_version == "CIMS-2024-12"
     at = auditor.state_as_of(story.incident_id, at=events[4].timestamp + timedelta(seconds=1))
     assert at.version == 5
@@ -300,3 +306,98 @@ def test_a_signed_checkpoint_kept_elsewhere_catches_deletion_of_the_stored_ones(
     assert not result.ok and "removed or altered" in (result.checkpoint_problem or "")
     with pytest.raises(ValueError, match="signature"):
         load_signed({**kept, "digest": "0" * 64}, b"auditor-key")
+
+
+def test_swapping_the_version_numbers_of_two_rows_is_detected(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    story = investigated(ledger)
+    # Three steps, because (originator_id, originator_version) is unique.
+    for old, new in ((2, 0), (3, 2), (0, 3)):
+        sql(
+            auditor,
+            "UPDATE {table} SET originator_version = ?"
+            " WHERE originator_id = {id} AND originator_version = ?",
+            [new, story.incident_id, old],
+        )
+
+    result = auditor.verify(story.incident_id)
+    assert (result.ok, result.first_broken_version) == (False, 2)
+    assert not auditor.verify_all().ok
+
+
+def test_an_instant_without_an_offset_is_refused_rather_than_guessed(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    story = LedgerStory.report(ledger)
+
+    with pytest.raises(ValueError, match="offset"):
+        auditor.state_as_of(story.incident_id, at=START.replace(tzinfo=None))
+    with pytest.raises(ValueError, match="not yet reported"):
+        auditor.state_as_of(story.incident_id, at=START - timedelta(days=1))
+
+
+def test_a_one_byte_edit_to_any_file_of_a_bundle_fails_the_offline_check(
+    ledger: Ledger, auditor: Auditor, tmp_path: Path
+) -> None:
+    story = investigated(ledger)
+    data = auditor.export(story.incident_id)
+    members = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {"events.ndjson", "obligations.json", "procedural_fairness.json"} <= set(members)
+    assert {"verification.json", "MANIFEST.sha256", "states/v0006.json"} <= set(members)
+
+    for member in members:
+        edited = rewrite(data, member, lambda b: b[:-2] + bytes([b[-2] ^ 1]) + b[-1:])
+        problems = bundle_check.check(str(write(tmp_path / "edited.zip", edited)))
+        assert problems, member
+    truncated = write(tmp_path / "truncated.zip", data[: len(data) // 2])
+    assert bundle_check.check(str(truncated))[0].startswith("unreadable bundle")
+
+
+def test_dropping_or_reordering_event_lines_fails_even_with_a_recomputed_manifest(
+    ledger: Ledger, auditor: Auditor, tmp_path: Path
+) -> None:
+    story = investigated(ledger)
+    data = auditor.export(story.incident_id)
+
+    def forged(change: Any) -> list[str]:
+        edited = rewrite(rewrite(data, "events.ndjson", change), None, lambda b: b)
+        return bundle_check.check(str(write(tmp_path / "forged.zip", edited)))
+
+    def lines(b: bytes) -> list[bytes]:
+        return b.splitlines(keepends=True)
+
+    assert forged(lambda b: b) == []
+    assert "event 3: stored as version 4" in forged(lambda b: b"".join(lines(b)[:2] + lines(b)[3:]))
+    swapped = forged(lambda b: b"".join([lines(b)[1], lines(b)[0], *lines(b)[2:]]))
+    assert "event 1: does not link to the event before" in swapped
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_the_cims_replay_commands_verify_export_and_exit_1_on_a_broken_chain(
+    database_url: str, ledger: Ledger, auditor: Auditor, tmp_path: Path
+) -> None:
+    story = investigated(ledger)
+    runner = CliRunner()
+    env = {"CIMS_DATABASE_URL": database_url}
+
+    def cims(*args: str) -> Result:
+        return runner.invoke(cli_app, ["replay", *args], env=env)
+
+    assert cims("checkpoint").exit_code == 0
+    assert cims("verify", str(story.incident_id)).exit_code == 0
+    assert cims("verify", "--all").exit_code == 0
+    bundle = tmp_path / "bundle.zip"
+    assert cims("export", str(story.incident_id), "-o", str(bundle)).exit_code == 0
+    assert bundle_check.check(str(bundle)) == []
+    history = cims("history", str(story.incident_id))
+    assert history.exit_code == 0 and "Allegations" in history.stdout
+
+    sql(auditor, "DELETE FROM {table} WHERE originator_id = {id}", [story.incident_id])
+
+    assert cims("verify", "--all").exit_code == 1
+    assert cims("verify", str(story.incident_id)).exit_code == 1
