@@ -25,7 +25,7 @@ class Batch:
     """
 
     events: list[tuple[int, Event]]
-    _load: History
+    load: History
     _cache: dict[UUID, list[Event]] = field(default_factory=dict)
     # Folded once per batch and shared by every read model that needs them.
     _folded: dict[UUID, tuple[Incident, tuple[Obligation, ...]]] = field(default_factory=dict)
@@ -39,7 +39,7 @@ class Batch:
 
     def history(self, incident_id: UUID) -> list[Event]:
         if incident_id not in self._cache:
-            self._cache[incident_id] = self._load(incident_id, self.touched()[incident_id])
+            self._cache[incident_id] = self.load(incident_id, self.touched()[incident_id])
         return self._cache[incident_id]
 
     def incident(self, incident_id: UUID) -> Incident:
@@ -67,7 +67,7 @@ class Batch:
     def after(self, position: int) -> Batch:
         """The events past `position`, sharing the histories already read."""
         return Batch(
-            [(p, e) for p, e in self.events if p > position], self._load, self._cache, self._folded
+            [(p, e) for p, e in self.events if p > position], self.load, self._cache, self._folded
         )
 
 

@@ -32,6 +32,13 @@ def tables(p: str) -> list[str]:
         " (reported_at, incident_id)",
         f"CREATE INDEX IF NOT EXISTS {p}incident_summary_org ON {p}incident_summary"
         " (reporting_organisation, stage)",
+        # One per filter, each ending in the list's order, so a filtered page is an index range.
+        *(
+            f"CREATE INDEX IF NOT EXISTS {p}incident_summary_{column} ON {p}incident_summary"
+            f" ({column}, reported_at, incident_id)"
+            for column in ("stage", "impact", "aboriginal", "other_provider")
+        ),
+        f"CREATE INDEX IF NOT EXISTS {p}incident_summary_due ON {p}incident_summary (next_due)",
         f"""CREATE TABLE IF NOT EXISTS {p}incident_types (
             incident_id TEXT NOT NULL, incident_type TEXT NOT NULL,
             PRIMARY KEY (incident_id, incident_type))""",
@@ -97,6 +104,7 @@ def list_incidents(
     now: datetime,
     stage: str | None = None,
     incident_type: str | None = None,
+    type: str | None = None,  # the issue's name for `incident_type`
     impact: str | None = None,
     organisation: str | None = None,
     overdue: bool | None = None,
@@ -105,6 +113,7 @@ def list_incidents(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, keyset-paged; `organisations` limits to what the caller may see."""
+    incident_type = incident_type or type
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     p = "rm_"

@@ -27,6 +27,8 @@ def tables(p: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_org ON {p}obligations (organisation, due)",
+        f"CREATE INDEX IF NOT EXISTS {p}obligations_provider ON {p}obligations"
+        " (other_provider, due)",
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,13 +53,14 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         )
 
 
-def checks(tx: Tx, incident_id: UUID, *, now: datetime) -> list[dict[str, Any]]:
+def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each fairness check of the incident's investigation, as it stands at `now`."""
     rows = tx.execute(
         "SELECT check_name, verdict, evidence_versions, detail, due FROM rm_procedural_fairness"
         " WHERE incident_id = ? ORDER BY seq",
         [str(incident_id)],
     )
-    now_text = ts(now)
+    now_text = ts(now or datetime.now(UTC))
     assert now_text is not None
     return [
         {

@@ -69,12 +69,13 @@ def handler(secret: bytes) -> Any:
             # One pass over the history: the state as each event of the batch left it.
             incident: Incident | None = None
             for e in batch.history(incident_id):
+                was_notifiable = incident is not None and _notifiable(incident)
                 incident = e.mutate(incident)
                 position = wanted.get((incident_id, e.originator_version))
                 if position is None:
                     continue
                 assert incident is not None
-                for regulator in _feeds_for(incident, e):
+                for regulator in _feeds_for(incident, e, was_notifiable=was_notifiable):
                     item = _item(regulator, position, e, incident, pseudonym)
                     rows.append((regulator, position, json.dumps(item, sort_keys=True)))
         tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", sorted(rows))
@@ -82,14 +83,16 @@ def handler(secret: bytes) -> Any:
     return handle
 
 
-def _feeds_for(incident: Incident, e: Any) -> list[str]:
+def _notifiable(incident: Incident) -> bool:
+    return incident.regulator_category in (RegulatorCategory.CRITICAL, RegulatorCategory.NOTIFIABLE)
+
+
+def _feeds_for(incident: Incident, e: Any, *, was_notifiable: bool) -> list[str]:
     kind = type(e).__name__
     feeds = []
-    notifiable = incident.regulator_category in (
-        RegulatorCategory.CRITICAL,
-        RegulatorCategory.NOTIFIABLE,
-    )
-    if notifiable and kind in _SSR_EVENTS:
+    # The SSR, once told of an incident, is also told when it is reclassified out of its remit.
+    downgraded = kind == "Reclassified" and was_notifiable
+    if (_notifiable(incident) or downgraded) and kind in _SSR_EVENTS:
         feeds.append("ssr")
     rcs = incident.follow_up == FollowUpKind.RCS_IN_LIEU
     if (

@@ -131,41 +131,63 @@ class Runner:
         return self.position()
 
     def _apply(self, model: Model, prefix: str, read: Batch) -> bool:
-        """Apply the batch's events past this model's position, with the new position, at once."""
-        name = self._tracking_name(model, prefix)
+        """Apply the batch's events past this model's position, with the new position, at once.
+
+        If the batch fails, it is applied again one event at a time, so the events before the
+        failing one are kept and the error names the exact position that failed.
+        """
         try:
-            with self.db.transaction() as tx:
-                # Lock this read model's tracking row first: another worker that got here
-                # before us has already applied some of these events, and we skip them.
-                lock = " FOR UPDATE" if tx.postgres else ""
-                (done,) = tx.execute(
-                    f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name]
-                )[0]
-                batch = read.after(done)
-                if not batch.events:
-                    return True
-                model.handle(tx, prefix, batch)
-                tx.execute(
-                    "UPDATE rm_tracking SET position = ?, error = NULL, error_position = NULL,"
-                    " updated_at = ? WHERE view = ?",
-                    [batch.events[-1][0], ts(datetime.now(UTC)), name],
-                )
+            self._commit(model, prefix, read)
         except Exception as exc:  # a read model's failure stops that read model only
-            self.failed_at[model.name] = time.monotonic()
-            with self.db.transaction() as tx:
-                tx.execute(
-                    "UPDATE rm_tracking SET error = ?, error_position = ?, updated_at = ?"
-                    " WHERE view = ?",
-                    [
-                        f"{type(exc).__name__}: {exc}"[:2000],
-                        read.events[0][0],
-                        ts(datetime.now(UTC)),
-                        name,
-                    ],
-                )
-            return False
+            many = len(read.events) > 1
+            failure = self._isolate(model, prefix, read) if many else (read.events[0][0], exc)
+            if failure is not None:
+                self._record_failure(model, prefix, *failure)
+                return False
         self.failed_at.pop(model.name, None)
         return True
+
+    def _commit(self, model: Model, prefix: str, read: Batch) -> None:
+        with self.db.transaction() as tx:
+            # Lock this read model's tracking row first: another worker that got here
+            # before us has already applied some of these events, and we skip them.
+            lock = " FOR UPDATE" if tx.postgres else ""
+            name = self._tracking_name(model, prefix)
+            tracked = tx.execute(f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name])
+            batch = read.after(tracked[0][0])
+            if not batch.events:
+                return
+            model.handle(tx, prefix, batch)
+            tx.execute(
+                "UPDATE rm_tracking SET position = ?, error = NULL, error_position = NULL,"
+                " updated_at = ? WHERE view = ?",
+                [batch.events[-1][0], ts(datetime.now(UTC)), name],
+            )
+
+    def _isolate(self, model: Model, prefix: str, read: Batch) -> tuple[int, Exception] | None:
+        """The first event that fails on its own, and its error; `None` if none does (the
+        batch's failure was passing, and every event is now applied)."""
+        for position, event in read.events:
+            # A fresh batch: each event sees its incident's history only up to itself.
+            try:
+                self._commit(model, prefix, Batch([(position, event)], read.load))
+            except Exception as exc:
+                return position, exc
+        return None
+
+    def _record_failure(self, model: Model, prefix: str, position: int, exc: Exception) -> None:
+        self.failed_at[model.name] = time.monotonic()
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE rm_tracking SET error = ?, error_position = ?, updated_at = ?"
+                " WHERE view = ?",
+                [
+                    f"{type(exc).__name__}: {exc}"[:2000],
+                    position,
+                    ts(datetime.now(UTC)),
+                    self._tracking_name(model, prefix),
+                ],
+            )
 
     def _read(self, notes: Sequence[Any]) -> Batch:
         """Decode a page of the log once, and read its incidents' histories, for every model."""

@@ -5,27 +5,43 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-from uuid import UUID
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
 from domain.ledger import Ledger
-from domain.values import Actor
-from projections import (
-    audit_trail,
-    incident_summary,
-    obligations,
-    procedural_fairness,
-    regulator_feed,
-    statistics,
-)
-from projections.db import Db
+
+# Aliased: the query methods below take the read models' own names.
+from projections import audit_trail as trail_model
+from projections import incident_summary as summary_model
+from projections import obligations as obligations_model
+from projections import procedural_fairness as fairness_model
+from projections import regulator_feed as feed_model
+from projections import statistics as statistics_model
+from projections.db import Db, Tx
 from projections.runner import Runner, models
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_transaction(
+    query: Callable[Concatenate[Tx, P], R], *, write: bool = False
+) -> Callable[Concatenate[ReadModels, P], R]:
+    """A method running `query` in a transaction of its own, with the query's own signature."""
+
+    def method(self: ReadModels, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.db.transaction(write=write) as tx:
+            return query(tx, *args, **kwargs)
+
+    method.__name__ = query.__name__
+    method.__doc__ = query.__doc__
+    return method
 
 
 class ReadModels:
+    """The read models over one ledger: following its log, and answering queries from them."""
+
     def __init__(
         self,
         db: Db,
@@ -142,42 +158,14 @@ class ReadModels:
         self.stop()
         self.db.close()
 
-    # ---- queries -----------------------------------------------------------------------------
+    # ---- queries: each read model's own query, in one transaction of its own --------------
 
-    def list_incidents(self, **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
-        with self.db.transaction(write=False) as tx:
-            return incident_summary.list_incidents(tx, **filters)
-
-    def worklist(self, **filters: Any) -> tuple[list[dict[str, Any]], str | None]:
-        with self.db.transaction(write=False) as tx:
-            return obligations.worklist(tx, **filters)
-
-    def procedural_fairness(self, incident_id: UUID, *, now: datetime) -> list[dict[str, Any]]:
-        with self.db.transaction(write=False) as tx:
-            return procedural_fairness.checks(tx, incident_id, now=now)
-
-    def audit_trail(
-        self, *, incident_id: UUID | None, after: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        with self.db.transaction(write=False) as tx:
-            return audit_trail.trail(tx, incident_id=incident_id, after=after, limit=limit)
-
-    def log_access(
-        self, *, actor: Actor, incident_id: UUID | None, what: str, at: datetime
-    ) -> None:
-        with self.db.transaction() as tx:
-            audit_trail.log_access(tx, actor=actor, incident_id=incident_id, what=what, at=at)
-
-    def access_log(
-        self, *, incident_id: UUID | None = None, after: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        with self.db.transaction(write=False) as tx:
-            return audit_trail.access_log(tx, incident_id=incident_id, after=after, limit=limit)
-
-    def feed(self, regulator: str, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        with self.db.transaction(write=False) as tx:
-            return regulator_feed.items(tx, regulator, after=after, limit=limit)
-
-    def statistics(self, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
-        with self.db.transaction(write=False) as tx:
-            return statistics.summary(tx, organisations=organisations, now=now)
+    list_incidents = _in_transaction(summary_model.list_incidents)
+    worklist = _in_transaction(obligations_model.worklist)
+    procedural_fairness = _in_transaction(fairness_model.checks)
+    audit_trail = _in_transaction(trail_model.trail)
+    # An access the log cannot record raises: the read it describes must not go ahead.
+    log_access = _in_transaction(trail_model.log_access, write=True)
+    access_log = _in_transaction(trail_model.access_log)
+    feed = _in_transaction(feed_model.items)
+    statistics = _in_transaction(statistics_model.summary)

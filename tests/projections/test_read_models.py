@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.store
 EVERYONE = None
 
 
-def major_abuse(ledger: Ledger, **overrides: object) -> LedgerStory:
+def major_abuse(ledger: Ledger, **overrides: Any) -> LedgerStory:
     return LedgerStory.report(
         ledger,
         types=[T.PHYSICAL_ABUSE],
@@ -96,9 +97,9 @@ def test_obligation_turns_overdue_with_a_moved_clock_and_no_new_event(
     read_models.catch_up()
     due_day = START + timedelta(days=28)
 
-    def status(now: object) -> str:
-        items, _ = read_models.worklist(organisations=EVERYONE, now=now)  # type: ignore[arg-type]
-        return next(i["status"] for i in items if i["kind"] == "investigation_or_review")
+    def status(now: datetime) -> str:
+        items, _ = read_models.worklist(organisations=EVERYONE, now=now)
+        return str(next(i["status"] for i in items if i["kind"] == "investigation_or_review"))
 
     assert status(due_day - timedelta(hours=1)) == "open"
     assert status(due_day + timedelta(hours=1)) == "overdue"

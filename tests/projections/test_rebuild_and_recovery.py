@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +15,12 @@ from hypothesis import strategies as st
 
 from domain.errors import PolicyViolation
 from domain.ledger import Ledger
-from projections.runner import Model
+from projections.base import Batch
+from projections.runner import Handler
 from projections.service import ReadModels
 from tests.domain.test_properties import MOVES, PATH
 from tests.factories import CARER, START, LedgerStory, T
+from tests.projections.conftest import replace_handler, six_events_in_three_incidents
 
 pytestmark = pytest.mark.store
 
@@ -65,19 +71,16 @@ def test_rebuilt_read_models_equal_the_live_ones_after_any_history(
 def test_a_crash_in_the_middle_of_a_batch_reapplies_every_event_exactly_once(
     ledger: Ledger, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for n in range(3):
-        LedgerStory.report(ledger, now=START + timedelta(minutes=n)).do(
-            "record_response_plan", plan="p"
-        )
-    runner = read_models.runner
-    trail = next(m for m in runner.models if m.name == "audit_trail")
+    six_events_in_three_incidents(ledger)
 
-    def half_then_crash(tx: Any, p: str, batch: Any) -> None:
-        trail.handle(tx, p, type(batch)(batch.events[:3], batch._load))
-        raise RuntimeError("worker killed mid-batch")
+    def half_then_crash(handle: Handler) -> Handler:
+        def crash(tx: Any, p: str, batch: Batch) -> None:
+            handle(tx, p, Batch(batch.events[:3], batch.load))
+            raise RuntimeError("worker killed mid-batch")
 
-    crashing = Model(trail.name, trail.tables, trail.rebuilt_tables, half_then_crash)
-    monkeypatch.setattr(runner, "models", [crashing if m is trail else m for m in runner.models])
+        return crash
+
+    replace_handler(monkeypatch, read_models, "audit_trail", half_then_crash)
     read_models.catch_up()
 
     status = {s["name"]: s for s in read_models.status()}
@@ -87,7 +90,7 @@ def test_a_crash_in_the_middle_of_a_batch_reapplies_every_event_exactly_once(
     assert table(read_models, "rm_audit_trail") == []
 
     monkeypatch.undo()
-    runner.failed_at.clear()
+    read_models.runner.failed_at.clear()
     read_models.catch_up()
 
     rows = read_models.audit_trail(incident_id=None, limit=100)
@@ -100,20 +103,14 @@ def test_a_failing_read_model_stops_alone_and_resumes_from_its_position_after_th
 ) -> None:
     LedgerStory.report(ledger)
     read_models.catch_up()
-    runner = read_models.runner
-    summary = next(m for m in runner.models if m.name == "incident_summary")
 
-    def broken(tx: Any, p: str, batch: Any) -> None:
-        raise ValueError("bug in the handler")
+    def broken(handle: Handler) -> Handler:
+        def fail(tx: Any, p: str, batch: Batch) -> None:
+            raise ValueError("bug in the handler")
 
-    monkeypatch.setattr(
-        runner,
-        "models",
-        [
-            Model(m.name, m.tables, m.rebuilt_tables, broken) if m is summary else m
-            for m in runner.models
-        ],
-    )
+        return fail
+
+    replace_handler(monkeypatch, read_models, "incident_summary", broken)
     LedgerStory.report(ledger, now=START + timedelta(hours=1))
     read_models.catch_up()
     status = {s["name"]: s for s in read_models.status()}
@@ -124,8 +121,57 @@ def test_a_failing_read_model_stops_alone_and_resumes_from_its_position_after_th
     assert status["audit_trail"]["position"] == 2
 
     monkeypatch.undo()
-    runner.failed_at.clear()
+    read_models.runner.failed_at.clear()
     read_models.catch_up()
 
     assert len(read_models.list_incidents(organisations=None, now=START)[0]) == 2
+    assert read_models.verify() == {}
+
+
+STALL_IN_THE_MIDDLE_OF_A_BATCH = """
+import pathlib, sys, time
+from domain.ledger import Ledger
+from projections.runner import Model
+from projections.service import ReadModels
+
+url, written = sys.argv[1], pathlib.Path(sys.argv[2])
+models = ReadModels.open(url, Ledger.from_url(url), feed_secret=b"test-secret")
+(trail,) = [m for m in models.runner.models if m.name == "audit_trail"]
+
+def stall(tx, p, batch):
+    trail.handle(tx, p, batch)  # the batch's rows are written but not yet committed
+    written.write_text(str(len(batch.events)))
+    time.sleep(120)
+
+models.runner.models = [Model(trail.name, trail.tables, trail.rebuilt_tables, stall)]
+models.catch_up()
+"""
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_half_done(
+    database_url: str, ledger: Ledger, read_models: ReadModels, tmp_path: Path
+) -> None:
+    six_events_in_three_incidents(ledger)
+    written = tmp_path / "written"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", STALL_IN_THE_MIDDLE_OF_A_BATCH, database_url, str(written)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not written.exists():
+            assert worker.poll() is None, "the worker ended before writing its batch"
+            assert time.monotonic() < deadline, "the worker never wrote its batch"
+            time.sleep(0.05)
+        assert written.read_text() == "6"
+    finally:
+        worker.kill()  # SIGKILL: no rollback by the worker itself
+        worker.wait()
+
+    assert table(read_models, "rm_audit_trail") == []
+    assert {s["name"]: s["position"] for s in read_models.status()}["audit_trail"] == 0
+    read_models.catch_up()
+
+    rows = read_models.audit_trail(incident_id=None, limit=100)
+    assert [r["position"] for r in rows] == [1, 2, 3, 4, 5, 6]
     assert read_models.verify() == {}
