@@ -55,6 +55,11 @@ class Verifier:
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self._secret = None if self._jwks else shared_secret(settings)
 
+    @property
+    def fetches_keys(self) -> bool:
+        """Whether checking a token may fetch the issuer's keys over the network."""
+        return self._jwks is not None
+
     def actor(self, authorization: str | None) -> Actor:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise AuthError("a bearer token is required")

@@ -15,8 +15,11 @@ PROBE_EVERY_SECONDS = 0.5
 
 
 class StoreBreaker:
-    def __init__(self, probe: Callable[[], None]) -> None:
+    def __init__(
+        self, probe: Callable[[], None], on_recovery: Callable[[], None] = lambda: None
+    ) -> None:
         self._probe = probe
+        self._on_recovery = on_recovery
         self._lock = threading.Lock()
         self._failed = False
         self._probed_at = 0.0
@@ -24,6 +27,10 @@ class StoreBreaker:
     def trip(self) -> None:
         with self._lock:
             self._failed = True
+
+    @property
+    def tripped(self) -> bool:
+        return self._failed
 
     def check(self) -> None:
         """Pass while the store is believed up; after a failure, probe (at most every half
@@ -36,6 +43,8 @@ class StoreBreaker:
             self._probed_at = time.monotonic()
             try:
                 self._probe()
+                # Connections pooled before the outage are dead: none may be handed out now.
+                self._on_recovery()
             except Exception:
                 raise unavailable() from None
             self._failed = False

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Verifier
 from api.breaker import StoreBreaker
@@ -35,14 +36,20 @@ class Services:
     breaker: StoreBreaker
 
 
-def services(request: Request) -> Services:
+# Both are `async`: FastAPI runs a plain `def` dependency in the thread pool, and the hop costs
+# more than the work.
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
-    found.breaker.check()
+    if found.breaker.tripped:  # its probe waits on the network: not on the event loop
+        await run_in_threadpool(found.breaker.check)
     return found
 
 
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    return services(request).verifier.actor(authorization)
+async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    verifier = (await services(request)).verifier
+    if verifier.fetches_keys:  # a JWKS fetch must not block the event loop
+        return await run_in_threadpool(verifier.actor, authorization)
+    return verifier.actor(authorization)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -136,6 +136,43 @@ class BodyGuard:
         await send({"type": "http.response.body", "body": payload})
 
 
+class Measure:
+    """Counts requests and times them by route (plain ASGI: `BaseHTTPMiddleware` costs more
+    than many of the requests it would measure)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500  # unless a response starts: an exception escaping the app is a 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - began)
+
+
+def _drop_broken_connections(ledger: Ledger, db: Db) -> Callable[[], None]:
+    def drop() -> None:
+        ledger.drop_broken_connections()
+        db.drop_broken_connections()
+
+    return drop
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     ledger = Ledger.from_url(settings.database_url)
@@ -156,7 +193,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         idempotency=IdempotencyStore(db),
         metrics=Metrics(),
         clock=clock or (lambda: datetime.now(UTC)),
-        breaker=StoreBreaker(db.probe),
+        breaker=StoreBreaker(db.probe, on_recovery=_drop_broken_connections(ledger, db)),
     )
 
     @asynccontextmanager
@@ -186,17 +223,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(replay.router)
     _operations(app, svc)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        began = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        svc.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        svc.metrics.latency.labels(request.method, route).observe(time.perf_counter() - began)
-        return response
-
+    app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )

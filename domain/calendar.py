@@ -11,8 +11,9 @@ from domain.policy_table import MELBOURNE
 
 
 @lru_cache(maxsize=64)
-def _victorian_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("AU", subdiv="VIC", years=year)
+def _victorian_holidays(year: int) -> frozenset[date]:
+    # A plain set: a `HolidayBase` lookup parses its key and may load more years each time.
+    return frozenset(holidays.country_holidays("AU", subdiv="VIC", years=year))
 
 
 def is_business_day(day: date) -> bool:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
 from domain.errors import IncidentNotFound, UnknownCommand, VersionConflict
+from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.persistence import DEFAULT_DATABASE_URL, store_env
@@ -86,6 +87,14 @@ class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
 
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        # How many commands may share one transaction; 1 turns group commit off.
+        most = int(self.env.get("GROUP_COMMIT_MAX_BATCH") or 64)
+        self.commits = GroupCommit(
+            self._save_together, self._save_alone, conflict=IntegrityError, max_batch=most
+        )
+
     @classmethod
     def from_url(cls, database_url: str | None = None) -> Ledger:
         return cls(env=store_env(database_url or DEFAULT_DATABASE_URL))
@@ -99,12 +108,21 @@ class Ledger(Application[UUID]):
         return self._save(incident, expected_version=0, stamp=stamp)
 
     def execute(
-        self, incident_id: UUID, command: str, *, expected_version: int, stamp: Stamp, **args: Any
+        self,
+        incident_id: UUID,
+        command: str,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        history: Sequence[Incident.Event] | None = None,
+        **args: Any,
     ) -> Accepted:
-        """Run one lifecycle command on the incident at `expected_version`."""
+        """Run one lifecycle command on the incident at `expected_version`. `history` is the
+        incident's events as the caller has just read them, so they are not read twice; if a
+        writer got in between, the version check below or the store's key refuses the command."""
         if command not in COMMANDS:
             raise UnknownCommand(command)
-        events = self.incident_events(incident_id)
+        events = list(history) if history is not None else self.incident_events(incident_id)
         incident = fold(events)
         assert incident is not None
         if incident.version != expected_version:
@@ -119,7 +137,9 @@ class Ledger(Application[UUID]):
 
     def _save(self, incident: Incident, *, expected_version: int, stamp: Stamp) -> Accepted:
         try:
-            recordings = self.save(incident)
+            # Taken out of the aggregate now: a batch that fails is written again from these.
+            pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
+            last = self.commits.save(tuple(pending))
         except IntegrityError:
             # The (incident, version) key is taken: either another writer won the race, or our
             # own insert committed and the driver's retry after a lost connection hit our row.
@@ -128,13 +148,23 @@ class Ledger(Application[UUID]):
                 return replayed
             current = self._current_version(incident.id)
             raise VersionConflict(incident.id, expected_version, current) from None
-        last = recordings[-1]
         return Accepted(
             incident_id=incident.id,
             version=last.domain_event.originator_version,
             position=last.notification.id,
             event=last.domain_event,  # type: ignore[arg-type]
         )
+
+    def _save_alone(self, events: Sequence[Incident.Event]) -> Recording[UUID]:
+        return self.save(*events)[-1]
+
+    def _save_together(self, commands: Sequence[Sequence[Incident.Event]]) -> list[Recording[UUID]]:
+        """One transaction for all: each command's last recording, in the order given."""
+        saved = self.save(*(event for events in commands for event in events))
+        last = {(r.domain_event.originator_id, r.domain_event.originator_version): r for r in saved}
+        return [
+            last[events[-1].originator_id, events[-1].originator_version] for events in commands
+        ]
 
     def _already_recorded(
         self, incident_id: UUID, expected_version: int, stamp: Stamp
@@ -158,6 +188,12 @@ class Ledger(Application[UUID]):
     def _current_version(self, incident_id: UUID) -> int:
         last = list(self.events.get(incident_id, desc=True, limit=1))
         return last[0].originator_version if last else 0
+
+    def drop_broken_connections(self) -> None:
+        """After an outage: test the store's idle pooled connections and replace the dead ones."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if pool is not None:
+            pool.check()
 
     # ---- reading -----------------------------------------------------------------------------
 

@@ -189,6 +189,13 @@ def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ..
     The same function serves the closure rule, the obligations read model and replay as of
     a moment (fed only the events recorded by then, with `now` at that moment).
     """
+    return incident_with_obligations(events, now=now)[1]
+
+
+def incident_with_obligations(
+    events: Iterable[Any], *, now: datetime
+) -> tuple[Incident | None, tuple[Obligation, ...]]:
+    """The incident the events leave, and its obligations at `now`, from one fold."""
     incident: Incident | None = None
     arose: dict[str, tuple[str, int]] = {}
     met: dict[str, tuple[datetime, int]] = {}
@@ -208,7 +215,7 @@ def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ..
             elif kind not in met:
                 met[kind] = (event.happened_at, event.originator_version)
     if incident is None or reported_at is None:
-        return ()
+        return incident, ()
     policy = policy_named(incident.policy_version)
     ended = incident.withdrawn or incident.in_scope is False
     result = []
@@ -249,7 +256,7 @@ def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ..
                 note=note,
             )
         )
-    return tuple(result)
+    return incident, tuple(result)
 
 
 def next_due(items: Iterable[Obligation]) -> datetime | None:

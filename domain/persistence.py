@@ -99,7 +99,6 @@ def store_env(database_url: str) -> dict[str, str]:
                 # A finite lock wait turns a stuck writer into an error instead of a hang; the
                 # table lock itself keeps the notification log in commit order (design.md §2).
                 "POSTGRES_LOCK_TIMEOUT": "5",
-                "POSTGRES_PRE_PING": "y",
             }
             | _schema(url.query)
         )

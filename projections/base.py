@@ -8,8 +8,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.incident import Incident
-from domain.ledger import fold
-from domain.obligations import Obligation, obligations
+from domain.obligations import Obligation, incident_with_obligations
 from projections.db import Tx
 
 Event = Any
@@ -52,9 +51,9 @@ class Batch:
     def _fold(self, incident_id: UUID) -> tuple[Incident, tuple[Obligation, ...]]:
         if incident_id not in self._folded:
             history = self.history(incident_id)
-            incident = fold(history)
+            incident, owed = incident_with_obligations(history, now=history[-1].timestamp)
             assert incident is not None
-            self._folded[incident_id] = (incident, obligations(history, now=history[-1].timestamp))
+            self._folded[incident_id] = (incident, owed)
         return self._folded[incident_id]
 
     def preload(self) -> Batch:

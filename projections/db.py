@@ -67,8 +67,6 @@ class Db:
                 max_size=8,
                 open=True,
                 timeout=5,
-                # After an outage, hand out no dead connection: test it, replace it if broken.
-                check=ConnectionPool.check_connection,
             )
         else:
             self._path = database_url.removeprefix("sqlite:///")
@@ -79,6 +77,12 @@ class Db:
         schema = parse_qs(url.query).get("schema")
         base = urlunsplit(("postgresql", url.netloc, url.path, "", ""))
         return base + (f"?options=-csearch_path%3D{schema[0]}" if schema else "")
+
+    def drop_broken_connections(self) -> None:
+        """After an outage: test each idle pooled connection and replace the dead ones (testing
+        every one as it is handed out would cost a round trip on every request)."""
+        if self._pool is not None:
+            self._pool.check()
 
     def probe(self) -> None:
         """Raise unless the database answers a new connection within a second."""

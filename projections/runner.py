@@ -10,7 +10,9 @@ so a crash anywhere re-applies nothing twice and skips nothing. Positions may ha
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +35,10 @@ Handler = Callable[[Tx, str, Batch], None]
 LIVE = "rm_"
 SCRATCH = "rmv_"
 RETRY_AFTER_ERROR_SECONDS = 5.0
+# Histories of the incidents most recently seen in the log, kept between batches: the next
+# event of an incident extends its history instead of reading and decoding it all again. The
+# bound keeps memory flat however long the log is.
+KEPT_HISTORIES = 5_000
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Runner:
     models: list[Model]
     batch_size: int = 500
     failed_at: dict[str, float] = field(default_factory=dict)
+    _kept: OrderedDict[UUID, list[Any]] = field(default_factory=OrderedDict)
+    _kept_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -192,7 +200,27 @@ class Runner:
     def _read(self, notes: Sequence[Any]) -> Batch:
         """Decode a page of the log once, and read its incidents' histories, for every model."""
         events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        return Batch(events, self._history).preload()
+        return Batch(events, self._history, self._histories(events)).preload()
+
+    def _histories(self, events: list[tuple[int, Any]]) -> dict[UUID, list[Any]]:
+        """Each incident's history up to its last event in `events`: the kept history extended
+        by the new events where it reaches up to them, else read from the store."""
+        arrived: dict[UUID, list[Any]] = {}
+        for _, event in events:
+            arrived.setdefault(event.originator_id, []).append(event)
+        found = {}
+        with self._kept_lock:
+            for incident_id, new in arrived.items():
+                first, last = new[0].originator_version, new[-1].originator_version
+                kept = self._kept.pop(incident_id, [])
+                if last - first + 1 == len(new) and len(kept) >= first - 1:
+                    history = kept[: first - 1] + new
+                else:
+                    history = self.ledger.incident_events(incident_id, lte=last)
+                found[incident_id] = self._kept[incident_id] = history
+            while len(self._kept) > KEPT_HISTORIES:
+                self._kept.popitem(last=False)
+        return found
 
     def _history(self, incident_id: UUID, version: int) -> list[Any]:
         return self.ledger.incident_events(incident_id, lte=version)

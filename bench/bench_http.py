@@ -1,0 +1,223 @@
+"""Commands through HTTP (uvicorn, 1 and 2 workers; 1, 8, 32 clients) beside the durability floor.
+
+Run on demand: `.venv/bin/python -m bench.bench_http [--seconds S] [--postgres URL]`. Prints a
+table and one JSON line. The reference, measured in the same run on the same database, is one
+client doing raw psycopg `INSERT …; COMMIT` of one row at a time: the most a durable single-row
+write can do here. Each client reports an incident, then records the client's voice on it again
+and again with `If-Match` (a new incident every 20 commands), so every request is a full
+command: token, body, load, rules, hash chain, insert, commit. The read models run out of
+process (as in docker-compose), so these are the write path's figures. The load generator
+shares the machine's two cores with the server.
+"Workers" are separate uvicorn processes on their own ports, the clients shared among them:
+uvicorn's `--workers` share one listening socket, and on Linux one idle worker was seen to
+accept every keep-alive connection while the other sat idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from api.auth import mint_token
+from api.settings import Settings
+from domain.values import Role
+
+# Incidents in the field gather tens of events, not thousands: each client starts a new one
+# after this many commands, so the figures are not of an ever-longer history.
+PER_INCIDENT = 20
+SECRET = "bench-secret-" + "b" * 32
+REPORT = {
+    "program": "cso",
+    "care_context": "cso_placement",
+    "clients": [{"ref": "client-1", "aboriginal": False}],
+    "types": ["Injury-explained"],
+    "impact": "non_major",
+    "occurred_at": "2025-03-04T09:00:00+11:00",
+    "became_aware_at": "2025-03-04T10:00:00+11:00",
+    "location": "Residential unit",
+    "description": "The client fell in the garden and grazed a knee.",
+    "subjects_of_allegation": [],
+    "immediate_actions": "First aid given.",
+    "regulator_category": "none",
+}
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[int, int] = field(default_factory=dict)
+
+
+def durability_floor(url: str, seconds: float) -> tuple[float, list[float]]:
+    """One client, one row per transaction: `INSERT …; COMMIT`, each waiting for its fsync."""
+    latencies = []
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TEMP TABLE floor (id bigserial PRIMARY KEY, body jsonb)")
+        conn.commit()
+        began = time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            t = time.perf_counter()
+            conn.execute("INSERT INTO floor (body) VALUES (%s)", ['{"voice": "x"}'])
+            conn.commit()
+            latencies.append(time.perf_counter() - t)
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_api(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CIMS_DATABASE_URL": url,
+        "CIMS_JWT_SECRET": SECRET,
+        "CIMS_RUN_PROJECTIONS_IN_PROCESS": "false",
+    }
+    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
+    command += ["--port", str(port), "--no-access-log"]
+    process = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the API did not start: {log.read_text()[-2000:]}")
+
+
+async def _client(
+    http: httpx.AsyncClient, token: str, until: float, warm: float, load: Load
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    incident, version, n = "", 0, 0
+    while (now := time.perf_counter()) < until:
+        t = time.perf_counter()
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        if n % PER_INCIDENT == 0:
+            response = await http.post("/v1/incidents", json=REPORT, headers={**headers, **key})
+            ok = response.status_code == 201
+        else:
+            response = await http.post(
+                f"/v1/incidents/{incident}/client-voice",
+                json={"client_ref": "client-1", "said": f"voice {n}"},
+                headers={**headers, **key, "If-Match": f'"{version}"'},
+            )
+            ok = response.status_code == 200
+        n += 1
+        if not ok:
+            load.errors[response.status_code] = load.errors.get(response.status_code, 0) + 1
+            n = 0  # start again on a new incident
+            continue
+        incident, version = response.json()["id"], response.json()["version"]
+        if now >= warm:
+            load.latencies.append(time.perf_counter() - t)
+
+
+async def drive(bases: list[str], clients: int, seconds: float, warmup: float = 1.5) -> Load:
+    token = mint_token(
+        Settings(jwt_secret=SECRET), sub="bench", role=Role.INCIDENT_MANAGER, org="B"
+    )
+    load = Load()
+    start = time.perf_counter()
+    until, warm = start + warmup + seconds, start + warmup
+    # One connection per client, the clients shared round-robin among the server processes.
+    https = [httpx.AsyncClient(base_url=bases[n % len(bases)], timeout=30) for n in range(clients)]
+    try:
+        await asyncio.gather(*(_client(h, token, until, warm, load) for h in https))
+    finally:
+        for h in https:
+            await h.aclose()
+    return load
+
+
+def _ms(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return float("nan")
+    return round(statistics.quantiles(values, n=100)[q - 1] * 1000, 2)
+
+
+def _fresh_schema(url: str) -> str:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}?schema={schema}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+    floor, floor_lat = durability_floor(args.postgres, args.seconds)
+    print(f"durability floor (psycopg INSERT; COMMIT, 1 client): {floor:.0f}/s")
+    runs = [("postgres", w) for w in map(int, args.workers.split(","))]
+    runs.append(("sqlite", 1))  # one process per SQLite file
+    rows = []
+    log = Path(tempfile.mkdtemp()) / "api.log"
+    for store, workers in runs:
+        url = (
+            _fresh_schema(args.postgres)
+            if store == "postgres"
+            else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        )
+        apis = [start_api(url, log) for _ in range(workers)]
+        try:
+            for clients in map(int, args.clients.split(",")):
+                load = asyncio.run(drive([base for _, base in apis], clients, args.seconds))
+                rate = len(load.latencies) / args.seconds
+                rows.append(
+                    {
+                        "store": store,
+                        "workers": workers,
+                        "clients": clients,
+                        "cmds_per_s": round(rate),
+                        "floor_per_s": round(floor),
+                        "ratio": round(rate / floor, 3),
+                        "p50_ms": _ms(load.latencies, 50),
+                        "p95_ms": _ms(load.latencies, 95),
+                        "p99_ms": _ms(load.latencies, 99),
+                        "floor_p99_ms": _ms(floor_lat, 99),
+                        "errors": load.errors,
+                    }
+                )
+                r = rows[-1]
+                print(
+                    f"{store:9}{workers:>4}{clients:>8}{r['cmds_per_s']:>9}{r['ratio']:>8}"
+                    f"{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}  {load.errors or ''}",
+                    flush=True,
+                )
+        finally:
+            for api, _ in apis:
+                api.terminate()
+                api.wait(timeout=20)
+    print(json.dumps({"bench": "http_commands", "floor_per_s": round(floor), "results": rows}))
+
+
+if __name__ == "__main__":
+    print(
+        f"{'store':9}{'wkr':>4}{'clients':>8}{'cmds/s':>9}{'÷floor':>8}{'p50':>9}{'p95':>9}{'p99':>9}"
+    )
+    main()
