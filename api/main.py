@@ -173,10 +173,22 @@ def _drop_broken_connections(ledger: Ledger, db: Db) -> Callable[[], None]:
     return drop
 
 
+class UnsafeStore(RuntimeError):
+    pass
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
-    ledger = Ledger.from_url(settings.database_url)
     db = Db(settings.database_url)
+    unsafe = db.unsafe_durability()
+    if unsafe:
+        db.close()
+        # The API answers 2xx only for what is durably committed; with these it could not.
+        raise UnsafeStore(
+            f"refusing to start: PostgreSQL has {', '.join(unsafe)}; an acknowledged command"
+            " could be lost in a crash (set fsync, full_page_writes and synchronous_commit on)"
+        )
+    ledger = Ledger.from_url(settings.database_url)
     auditor = Auditor(ledger, db)
     every = settings.checkpoint_every
     svc = Services(

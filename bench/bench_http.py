@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import psycopg
 
 from api.auth import mint_token
 from api.settings import Settings
+from bench.common import POSTGRES, percentile_ms, store_url
 from domain.values import Role
 
 # Incidents in the field gather tens of events, not thousands: each client starts a new one
@@ -151,23 +151,10 @@ async def drive(bases: list[str], clients: int, seconds: float, warmup: float = 
     return load
 
 
-def _ms(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return float("nan")
-    return round(statistics.quantiles(values, n=100)[q - 1] * 1000, 2)
-
-
-def _fresh_schema(url: str) -> str:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return f"{url}?schema={schema}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
@@ -178,11 +165,7 @@ def main() -> None:
     rows = []
     log = Path(tempfile.mkdtemp()) / "api.log"
     for store, workers in runs:
-        url = (
-            _fresh_schema(args.postgres)
-            if store == "postgres"
-            else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        )
+        url = store_url(store, args.postgres)
         apis = [start_api(url, log) for _ in range(workers)]
         try:
             for clients in map(int, args.clients.split(",")):
@@ -196,10 +179,10 @@ def main() -> None:
                         "cmds_per_s": round(rate),
                         "floor_per_s": round(floor),
                         "ratio": round(rate / floor, 3),
-                        "p50_ms": _ms(load.latencies, 50),
-                        "p95_ms": _ms(load.latencies, 95),
-                        "p99_ms": _ms(load.latencies, 99),
-                        "floor_p99_ms": _ms(floor_lat, 99),
+                        "p50_ms": percentile_ms(load.latencies, 50),
+                        "p95_ms": percentile_ms(load.latencies, 95),
+                        "p99_ms": percentile_ms(load.latencies, 99),
+                        "floor_p99_ms": percentile_ms(floor_lat, 99),
                         "errors": load.errors,
                     }
                 )

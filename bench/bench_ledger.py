@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import tempfile
 import threading
 import time
 import uuid
@@ -25,6 +23,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from bench.common import POSTGRES, percentile_ms, store_url
 from domain.ledger import Accepted, Ledger
 from domain.persistence import store_env
 from domain.values import (
@@ -138,26 +137,15 @@ def bench_library(url: str, n: int) -> tuple[float, list[float]]:
     return _timed(n, step)
 
 
-def _pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=500)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=POSTGRES)
     args = parser.parse_args()
-    stores = {"sqlite": lambda: f"sqlite:///{tempfile.mkdtemp()}/bench.db"}
+    stores = {"sqlite": lambda: store_url("sqlite")}
     try:
         psycopg.connect(args.postgres, connect_timeout=3).close()
-
-        def fresh_schema() -> str:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f"CREATE SCHEMA {schema}")
-            return f"{args.postgres}?schema={schema}"
-
-        stores["postgres"] = fresh_schema
+        stores["postgres"] = lambda: store_url("postgres", args.postgres)
     except psycopg.Error as exc:
         print(f"postgres skipped: {exc}")
     rows = []
@@ -171,9 +159,9 @@ def main() -> None:
                 "ledger_cmds_per_s": round(ours),
                 "library_saves_per_s": round(floor),
                 "ratio": round(ours / floor, 3),
-                "ledger_p50_ms": round(_pct(our_lat, 50), 2),
-                "ledger_p99_ms": round(_pct(our_lat, 99), 2),
-                "library_p50_ms": round(_pct(floor_lat, 50), 2),
+                "ledger_p50_ms": percentile_ms(our_lat, 50),
+                "ledger_p99_ms": percentile_ms(our_lat, 99),
+                "library_p50_ms": percentile_ms(floor_lat, 50),
             }
         )
     print(f"{'store':10}{'ledger/s':>10}{'library/s':>11}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}")

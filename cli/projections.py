@@ -1,4 +1,4 @@
-"""`cims projections`: run, rebuild, inspect and verify the read models."""
+"""`cims projections`: run, rebuild, inspect and verify the read models; push regulator feeds."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.table import Table
 from cli.settings import database_url, feed_secret, open_ledger, settings
 from projections.db import Db
 from projections.service import ReadModels
+from projections.webhooks import WebhookPusher
 from replay.auditor import Auditor
 
 app = typer.Typer(
@@ -47,6 +48,29 @@ def run(
         models.run_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        models.close()
+
+
+@app.command()
+def push(
+    regulator: Annotated[str, typer.Argument(help="ssr or ccyp")],
+    url: Annotated[str, typer.Option(help="the regulator's webhook")],
+    secret: Annotated[
+        str, typer.Option(envvar="CIMS_WEBHOOK_SECRET", help="HMAC key agreed with the receiver")
+    ],
+) -> None:
+    """Send a regulator's feed to its webhook from where the last delivery stopped."""
+    models = open_read_models()
+    try:
+        models.catch_up()
+        pusher = WebhookPusher(models, regulator, url, secret.encode())
+        sent = pusher.push()
+        delivery = pusher.delivery()
+        console.print(f"{sent} items accepted; delivered up to cursor {delivery['cursor']}")
+        if delivery["last_error"]:
+            console.print(f"[red]stopped: {delivery['last_error']}[/red]")
+            raise typer.Exit(1)
     finally:
         models.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -33,15 +33,24 @@ def parse_ts(text: str | None) -> datetime | None:
     )
 
 
+def _returns_rows(sql: str) -> bool:
+    head = sql.lstrip()[:6].upper()
+    return head in ("SELECT", "WITH ", "SHOW ") or "RETURNING" in sql.upper()
+
+
 class Tx:
     """One open transaction; SQL is written with `?` placeholders for both databases."""
 
-    def __init__(self, cursor: Any, postgres: bool) -> None:
+    def __init__(self, cursor: Any, postgres: bool, pipelined: bool = False) -> None:
         self._cursor = cursor
         self.postgres = postgres
+        self._pipelined = pipelined
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self._cursor.execute(self._sql(sql), tuple(params))
+        if self._pipelined:
+            # A pipelined statement's result is only waited for when its rows are wanted.
+            return list(self._cursor.fetchall()) if _returns_rows(sql) else []
         return list(self._cursor.fetchall()) if self._cursor.description else []
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -84,6 +93,21 @@ class Db:
         if self._pool is not None:
             self._pool.check()
 
+    def unsafe_durability(self) -> list[str]:
+        """PostgreSQL settings under which a reported commit may not survive a crash; empty when
+        all is well, and on SQLite (whose default, `synchronous=FULL`, syncs every commit)."""
+        if not self.postgres:
+            return []
+        safe = {"fsync": {"on"}, "full_page_writes": {"on"}}
+        safe["synchronous_commit"] = {"on", "remote_write", "remote_apply"}
+        found = []
+        with self.transaction(write=False) as tx:
+            for name, allowed in safe.items():
+                (value,) = tx.execute(f"SHOW {name}")[0]
+                if value not in allowed:
+                    found.append(f"{name}={value}")
+        return found
+
     def probe(self) -> None:
         """Raise unless the database answers a new connection within a second."""
         if self.postgres:
@@ -94,12 +118,15 @@ class Db:
                 tx.execute("SELECT 1")
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+    def transaction(self, *, write: bool = True, pipelined: bool = False) -> Iterator[Tx]:
         """One transaction. On SQLite a writing one takes the write lock at once (no upgrade
-        deadlock); a reading one (`write=False`) takes none."""
+        deadlock); a reading one (`write=False`) takes none. On PostgreSQL a `pipelined` one
+        sends its statements without waiting for each answer (one round trip for many writes,
+        not one each); its errors surface by the commit at the latest."""
         if self._pool is not None:
-            with self._pool.connection() as pg, pg.transaction(), pg.cursor() as pg_cursor:
-                yield Tx(pg_cursor, postgres=True)
+            with self._pool.connection() as pg, pg.transaction():
+                with pg.pipeline() if pipelined else nullcontext(), pg.cursor() as pg_cursor:
+                    yield Tx(pg_cursor, postgres=True, pipelined=pipelined)
             return
         conn = self._sqlite()
         cur = conn.cursor()

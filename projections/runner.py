@@ -156,7 +156,7 @@ class Runner:
         return True
 
     def _commit(self, model: Model, prefix: str, read: Batch) -> None:
-        with self.db.transaction() as tx:
+        with self.db.transaction(pipelined=True) as tx:
             # Lock this read model's tracking row first: another worker that got here
             # before us has already applied some of these events, and we skip them.
             lock = " FOR UPDATE" if tx.postgres else ""

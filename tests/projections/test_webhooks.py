@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from cli.main import app as cli_app
 from domain.ledger import Ledger
 from projections.service import ReadModels
 from projections.webhooks import CONTENT_TYPE, SIGNATURE_HEADER, WebhookPusher, signature
@@ -98,3 +100,22 @@ def test_an_unreachable_webhook_is_recorded_and_nothing_is_lost(
     assert pusher.push() == 0
     delivery = pusher.delivery()
     assert delivery["cursor"] == 0 and delivery["failures"] == 1 and delivery["last_error"]
+
+
+def test_cims_projections_push_sends_the_feed_and_exits_1_when_refused(
+    database_url: str, ledger: Ledger, receiver: Receiver
+) -> None:
+    LedgerStory.report(ledger, regulator_category="critical")
+    env = {"CIMS_DATABASE_URL": database_url, "CIMS_WEBHOOK_SECRET": SECRET.decode()}
+
+    def push() -> Result:
+        args = ["projections", "push", "ssr", "--url", receiver.url]
+        return CliRunner().invoke(cli_app, args, env=env)
+
+    receiver.answers = [503]
+    refused = push()
+    assert refused.exit_code == 1 and "HTTP 503" in refused.output
+    sent = push()
+    assert sent.exit_code == 0, sent.output
+    assert len(receiver.accepted) == 1 and receiver.bad_requests == []
+    assert receiver.accepted[0]["type"].startswith("au.gov.vic.cims")
