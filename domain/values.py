@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 Ref = str
+_ZERO = timedelta(0)
 
 
 def _to_utc(value: datetime) -> datetime:
+    # Most instants arrive in UTC already (every stored one does): skip the conversion then.
+    if value.tzinfo is UTC:
+        return value
+    if value.utcoffset() == _ZERO:
+        return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 

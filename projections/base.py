@@ -65,6 +65,8 @@ class Batch:
 
     def after(self, position: int) -> Batch:
         """The events past `position`, sharing the histories already read."""
+        if not self.events or position < self.events[0][0]:
+            return self  # the usual case: none of these events is applied yet
         return Batch(
             [(p, e) for p, e in self.events if p > position], self.load, self._cache, self._folded
         )

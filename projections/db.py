@@ -22,7 +22,8 @@ def ts(moment: datetime | None) -> str | None:
     """One fixed-width UTC text form, so instants compare correctly as strings in SQL."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat with microseconds is the same text as strftime("%Y-%m-%dT%H:%M:%S.%f"), faster.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str | None) -> datetime | None:
@@ -124,9 +125,13 @@ class Db:
         sends its statements without waiting for each answer (one round trip for many writes,
         not one each); its errors surface by the commit at the latest."""
         if self._pool is not None:
-            with self._pool.connection() as pg, pg.transaction():
-                with pg.pipeline() if pipelined else nullcontext(), pg.cursor() as pg_cursor:
-                    yield Tx(pg_cursor, postgres=True, pipelined=pipelined)
+            with (
+                self._pool.connection() as pg,
+                pg.transaction(),
+                pg.pipeline() if pipelined else nullcontext(),
+                pg.cursor() as pg_cursor,
+            ):
+                yield Tx(pg_cursor, postgres=True, pipelined=pipelined)
             return
         conn = self._sqlite()
         cur = conn.cursor()

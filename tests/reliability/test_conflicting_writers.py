@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,9 +15,8 @@ from tests.api.conftest import Auth, report_body
 pytestmark = pytest.mark.store
 
 
-def test_two_hundred_conflicting_commands_one_success_per_version_and_nothing_lost(
-    client: TestClient, auth: Auth
-) -> None:
+def conflicting_writers(client: TestClient, auth: Auth, writers: int = 200) -> tuple[str, Counter]:
+    """A new incident, and the statuses of `writers` commands all sent at its version 1."""
     incident = client.post("/v1/incidents", json=report_body(), headers=auth()).json()["id"]
     url = f"/v1/incidents/{incident}/client-voice"
 
@@ -24,7 +25,13 @@ def test_two_hundred_conflicting_commands_one_success_per_version_and_nothing_lo
         return client.post(url, json=body, headers=auth()).status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = Counter(pool.map(attempt, range(200)))
+        return incident, Counter(pool.map(attempt, range(writers)))
+
+
+def test_two_hundred_conflicting_commands_one_success_per_version_and_nothing_lost(
+    client: TestClient, auth: Auth
+) -> None:
+    incident, statuses = conflicting_writers(client, auth)
 
     assert statuses == Counter({200: 1, 409: 199})
     auditor = auth("auditor", org="DFFH")
@@ -34,3 +41,19 @@ def test_two_hundred_conflicting_commands_one_success_per_version_and_nothing_lo
     services = client.app.state.services  # type: ignore[attr-defined]
     services.read_models.catch_up()
     assert services.read_models.verify() == {}
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_negative_control_without_the_stores_unique_key_several_writers_win(
+    client: TestClient, auth: Auth, database_url: str
+) -> None:
+    """The single winner rests on the (incident, version) key, not on timing: without it the
+    same harness must see more than one success for one version."""
+    url = urlsplit(database_url)
+    schema = parse_qs(url.query)["schema"][0]
+    with psycopg.connect(urlunsplit((*url[:3], "", "")), autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {schema}.cims_events DROP CONSTRAINT cims_events_pkey")
+
+    _, statuses = conflicting_writers(client, auth, writers=64)
+
+    assert statuses[200] > 1, statuses

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -92,10 +93,7 @@ def test_every_acknowledged_report_survives_a_kill_9_of_the_api(
 
     api = start_api(postgres_schema, port, log)
     try:
-        ledger = Ledger.from_url(postgres_schema)
-        stored = set(map(str, ledger.incident_ids()))
-        ledger.close()
-        assert set(acknowledged.values()) <= stored  # zero acknowledged loss
+        assert lost(postgres_schema, acknowledged) == set()  # zero acknowledged loss
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             retry = client.post(
                 "/v1/incidents",
@@ -106,3 +104,20 @@ def test_every_acknowledged_report_survives_a_kill_9_of_the_api(
     finally:
         api.terminate()
         api.wait(timeout=10)
+
+    # The control: the same check must see a loss. Take one acknowledged report out by SQL.
+    gone = acknowledged["load-7"]
+    url = urlsplit(postgres_schema)
+    with psycopg.connect(urlunsplit((*url[:3], "", "")), autocommit=True) as conn:
+        schema = parse_qs(url.query)["schema"][0]
+        conn.execute(f"DELETE FROM {schema}.cims_events WHERE originator_id = %s", [gone])
+    assert lost(postgres_schema, acknowledged) == {gone}
+
+
+def lost(url: str, acknowledged: dict[str, str]) -> set[str]:
+    """The acknowledged incidents the store does not hold."""
+    ledger = Ledger.from_url(url)
+    try:
+        return set(acknowledged.values()) - set(map(str, ledger.incident_ids()))
+    finally:
+        ledger.close()

@@ -45,12 +45,15 @@ def test_the_api_answers_503_while_the_store_is_down_and_recovers_when_it_return
     command = f"/v1/incidents/{incident}/notifications"
 
     cluster.stop()
+    stopped_at = time.monotonic()
     down = client.post(
         command, json={"expected_version": 1, "kind": "police", "recipient": "VP"}, headers=headers
     )
+    first_answer = time.monotonic() - stopped_at
     ready = client.get("/readyz")
 
     assert down.status_code == 503 and ready.status_code == 503
+    assert first_answer < 10, f"the first request in the outage took {first_answer:.1f} s"
     assert down.headers["Retry-After"] and down.headers["content-type"] == (
         "application/problem+json"
     )
