@@ -6,8 +6,8 @@ client doing raw psycopg `INSERT …; COMMIT` of one row at a time: the most a d
 write can do here. Each client reports an incident, then records the client's voice on it again
 and again with `If-Match` (a new incident every 20 commands), so every request is a full
 command: token, body, load, rules, hash chain, insert, commit. The read models run out of
-process (as in docker-compose), so these are the write path's figures. The load generator
-shares the machine's two cores with the server.
+process (as in docker-compose), so these are the write path's figures. The load generator (a
+bare keep-alive HTTP/1.1 client on asyncio streams) shares the machine's two cores with the server.
 "Workers" are separate uvicorn processes on their own ports, the clients shared among them:
 uvicorn's `--workers` share one listening socket, and on Linux one idle worker was seen to
 accept every keep-alive connection while the other sat idle.
@@ -27,8 +27,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import psycopg
 
 from api.auth import mint_token
@@ -106,32 +108,65 @@ def start_api(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"the API did not start: {log.read_text()[-2000:]}")
 
 
-async def _client(
-    http: httpx.AsyncClient, token: str, until: float, warm: float, load: Load
-) -> None:
+class Connection:
+    """One keep-alive HTTP/1.1 connection, as lean as a client can be: httpx was seen taking
+    over a millisecond of the two cores per request, which the server then could not use."""
+
+    def __init__(self, base: str) -> None:
+        self.host, self.port = base.removeprefix("http://").split(":")
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, int(self.port))
+
+    async def post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        payload = orjson.dumps(body)
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n{head}\r\n".encode()
+            + payload
+        )
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return int(status_line.split()[1]), orjson.loads(await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+async def _client(http: Connection, token: str, until: float, warm: float, load: Load) -> None:
+    await http.open()
     headers = {"Authorization": f"Bearer {token}"}
     incident, version, n = "", 0, 0
     while (now := time.perf_counter()) < until:
         t = time.perf_counter()
         key = {"Idempotency-Key": str(uuid.uuid4())}
         if n % PER_INCIDENT == 0:
-            response = await http.post("/v1/incidents", json=REPORT, headers={**headers, **key})
-            ok = response.status_code == 201
+            status, body = await http.post("/v1/incidents", REPORT, {**headers, **key})
+            ok = status == 201
         else:
-            response = await http.post(
+            status, body = await http.post(
                 f"/v1/incidents/{incident}/client-voice",
-                json={"client_ref": "client-1", "said": f"voice {n}"},
-                headers={**headers, **key, "If-Match": f'"{version}"'},
+                {"client_ref": "client-1", "said": f"voice {n}"},
+                {**headers, **key, "If-Match": f'"{version}"'},
             )
-            ok = response.status_code == 200
+            ok = status == 200
         n += 1
         if not ok:
-            load.errors[response.status_code] = load.errors.get(response.status_code, 0) + 1
+            load.errors[status] = load.errors.get(status, 0) + 1
             n = 0  # start again on a new incident
             continue
-        incident, version = response.json()["id"], response.json()["version"]
+        incident, version = body["id"], body["version"]
         if now >= warm:
             load.latencies.append(time.perf_counter() - t)
+    await http.close()
 
 
 async def drive(bases: list[str], clients: int, seconds: float, warmup: float = 1.5) -> Load:
@@ -142,12 +177,8 @@ async def drive(bases: list[str], clients: int, seconds: float, warmup: float = 
     start = time.perf_counter()
     until, warm = start + warmup + seconds, start + warmup
     # One connection per client, the clients shared round-robin among the server processes.
-    https = [httpx.AsyncClient(base_url=bases[n % len(bases)], timeout=30) for n in range(clients)]
-    try:
-        await asyncio.gather(*(_client(h, token, until, warm, load) for h in https))
-    finally:
-        for h in https:
-            await h.aclose()
+    connections = [Connection(bases[n % len(bases)]) for n in range(clients)]
+    await asyncio.gather(*(_client(c, token, until, warm, load) for c in connections))
     return load
 
 
