@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.auth import Verifier
+from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
 from api.deps import Clock, Services
 from api.idempotency import IdempotencyStore
@@ -30,110 +30,32 @@ from replay.auditor import Auditor
 TYPE_BASE = problems.TYPE_BASE
 
 
-def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """True when JSON nests deeper than `limit`: refused before a parser recurses into it."""
-    depth, in_string, escaped = 0, False, False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
+SECURITY_HEADERS = [
+    # Incident records are personal data: no cache, proxy or browser may keep a copy.
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
 
 
-class BodyGuard:
-    """Refuses oversized, non-UTF-8 or too deeply nested request bodies with a clear 4xx."""
+class SecurityHeaders:
+    """Adds the headers every response carries, whoever answered (handler, guard or error)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
-        self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
-            return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            await self._refuse(
-                send,
-                400,
-                "invalid-utf8",
-                "Body is not UTF-8",
-                "JSON bodies must be encoded as UTF-8",
-            )
-            return
-        if json_depth_exceeds(body, self.max_depth):
-            await self._refuse(
-                send,
-                400,
-                "json-too-deep",
-                "JSON nested too deeply",
-                f"JSON may nest at most {self.max_depth} levels",
-            )
-            return
-        replayed = False
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
 
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, send: Send) -> None:
-        await self._refuse(
-            send,
-            413,
-            "body-too-large",
-            "Request body too large",
-            f"the body is over {self.max_bytes} bytes",
-        )
-
-    @staticmethod
-    async def _refuse(send: Send, status: int, slug: str, title: str, detail: str) -> None:
-        payload = orjson.dumps(
-            {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await self.app(scope, receive, send_with_headers)
 
 
 class Measure:
@@ -239,6 +161,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )
+    app.add_middleware(SecurityHeaders)
     return app
 
 
