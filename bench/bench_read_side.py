@@ -1,6 +1,7 @@
 """Read-side figures: rebuild speed against a bare read of the log, replay and query latency.
 
-Run on demand: `.venv/bin/python -m bench.bench_read_side [--incidents N] [--store postgres]`.
+Run on demand: `.venv/bin/python -m bench.bench_read_side [--incidents N] [--steps K]
+[--store postgres]`.
 Prints a table and one JSON line. Each figure stands beside its reference from the same run:
 rebuild events/s beside a bare `select_notifications` of the same log (the read floor), and
 `state_as_of`/`verify` at 20, 200 and 2,000 events per incident; query latency at N incidents.
@@ -86,12 +87,15 @@ def timed(fn: Callable[[], Any], repeat: int = 20) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument(
+        "--steps", type=int, default=8, help="events after each report (0 for query-scale runs)"
+    )
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres", default=POSTGRES)
     args = parser.parse_args()
     url = store_url(args.store, args.postgres)
     ledger = Ledger.from_url(url)
-    events = seed(ledger, args.incidents, 8)
+    events = seed(ledger, args.incidents, args.steps)
     results: dict[str, Any] = {"store": args.store, "incidents": args.incidents, "events": events}
 
     t = time.perf_counter()

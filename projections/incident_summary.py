@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.obligations import next_due
-from projections.base import Batch, visible_to
+from projections.base import Batch
 from projections.db import Tx, ts
 
 name = "incident_summary"
@@ -32,6 +32,8 @@ def tables(p: str) -> list[str]:
         " (reported_at, incident_id)",
         f"CREATE INDEX IF NOT EXISTS {p}incident_summary_org ON {p}incident_summary"
         " (reporting_organisation, stage)",
+        f"CREATE INDEX IF NOT EXISTS {p}incident_summary_reporter ON {p}incident_summary"
+        " (reporting_organisation, reported_at, incident_id)",
         # One per filter, each ending in the list's order, so a filtered page is an index range.
         *(
             f"CREATE INDEX IF NOT EXISTS {p}incident_summary_{column} ON {p}incident_summary"
@@ -117,9 +119,6 @@ def list_incidents(
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     p = "rm_"
-    clause, names = visible_to(organisations, "reporting_organisation")
-    where.append(clause)
-    params += names
     for column, value in (("stage", stage), ("impact", impact)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -147,11 +146,26 @@ def list_incidents(
         reported_at, incident_id = _uncursor(cursor)
         where.append("(reported_at < ? OR (reported_at = ? AND incident_id < ?))")
         params += [reported_at, reported_at, incident_id]
-    rows = tx.execute(
-        f"SELECT {_COLUMNS} FROM {p}incident_summary WHERE {' AND '.join(where)}"
-        " ORDER BY reported_at DESC, incident_id DESC LIMIT ?",
-        [*params, limit + 1],
-    )
+    order = "ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
+    filters = " AND ".join(where)
+    if organisations is None:
+        sql = f"SELECT {_COLUMNS} FROM {p}incident_summary WHERE {filters} {order}"
+        arguments = [*params, limit + 1]
+    else:
+        # Reported by one of them, or naming one of them responsible: each half is a range of
+        # its own index in the list's order, so a page costs the same however many incidents
+        # an organisation has (one `OR` across both columns had to sort them all).
+        names = sorted(organisations)
+        marks = ", ".join("?" * len(names)) or "NULL"
+        halves = [
+            f"SELECT * FROM (SELECT {_COLUMNS} FROM {p}incident_summary"
+            f" WHERE {column} IN ({marks}) AND {filters} {order}) AS {column}"
+            for column in ("reporting_organisation", "other_provider")
+        ]
+        sql = f"{halves[0]} UNION {halves[1]} {order}"
+        half = [*names, *params, limit + 1]
+        arguments = [*half, *half, limit + 1]
+    rows = tx.execute(sql, arguments)
     page = rows[:limit]
     items = [_item(r, now) for r in page]
     return items, _cursor(page[-1]) if len(rows) > limit else None
