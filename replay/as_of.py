@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.ledger import Ledger, fold
-from domain.obligations import Obligation, obligations
+from domain.ledger import Ledger
+from domain.obligations import Obligation, incident_with_obligations
 from domain.views import incident_state
 
 
@@ -50,7 +50,7 @@ def state_as_of(
     ledger: Ledger, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
 ) -> StateAsOf:
     chosen, moment = events_as_of(ledger, incident_id, at=at, version=version)
-    incident = fold(chosen)
+    incident, owed = incident_with_obligations(chosen, now=moment)
     assert incident is not None
     return StateAsOf(
         incident_id=incident_id,
@@ -58,5 +58,5 @@ def state_as_of(
         as_of=moment,
         policy_version=incident.policy_version,
         state=incident_state(incident),
-        obligations=list(obligations(chosen, now=moment)),
+        obligations=list(owed),
     )
