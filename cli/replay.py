@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +25,15 @@ app = typer.Typer(help="Auditor replay from the event store alone.", no_args_is_
 console = Console()
 
 
-def auditor() -> Auditor:
-    return Auditor(open_ledger(), Db(database_url()))
+@contextmanager
+def auditor() -> Iterator[Auditor]:
+    """An auditor, its store connections closed when the command is done with it."""
+    ledger, db = open_ledger(), Db(database_url())
+    try:
+        yield Auditor(ledger, db)
+    finally:
+        db.close()
+        ledger.close()
 
 
 def _print_json(value: Any) -> None:
@@ -39,7 +48,8 @@ def _point(value: str) -> int | datetime:
 def history(incident_id: UUID) -> None:
     """Every event of the incident, oldest first."""
     try:
-        found = auditor().history(incident_id)
+        with auditor() as reader:
+            found = reader.history(incident_id)
     except IncidentNotFound:
         console.print(f"[red]no incident {incident_id}[/red]")
         raise typer.Exit(1) from None
@@ -64,9 +74,9 @@ def as_of(
 ) -> None:
     """The incident and its deadlines as they stood then."""
     try:
-        found = auditor().state_as_of(
-            incident_id, at=datetime.fromisoformat(at) if at else None, version=version
-        )
+        moment = datetime.fromisoformat(at) if at else None
+        with auditor() as reader:
+            found = reader.state_as_of(incident_id, at=moment, version=version)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -76,7 +86,8 @@ def as_of(
 @app.command()
 def diff(incident_id: UUID, a: str, b: str) -> None:
     """What changed between A and B (versions, or instants with offset)."""
-    found = auditor().diff(incident_id, _point(a), _point(b))
+    with auditor() as reader:
+        found = reader.diff(incident_id, _point(a), _point(b))
     table = Table("field", f"v{found.from_version}", f"v{found.to_version}")
     for c in found.changes:
         table.add_row(c.field, json.dumps(c.before, default=str), json.dumps(c.after, default=str))
@@ -96,7 +107,8 @@ def verify(
         console.print("[red]give an incident id or --all[/red]")
         raise typer.Exit(2)
     if incident_id is not None:
-        result = auditor().verify(incident_id)
+        with auditor() as reader:
+            result = reader.verify(incident_id)
         _print_json(result.model_dump(mode="json"))
         if not result.ok:
             raise typer.Exit(1)
@@ -106,7 +118,8 @@ def verify(
     ) as progress:
         task = progress.add_task("verify", total=None)
         elsewhere = [load_signed(json.loads(p.read_text()), checkpoint_key()) for p in kept or []]
-        everything = auditor().verify_all(lambda n: progress.update(task, completed=n), elsewhere)
+        with auditor() as reader:
+            everything = reader.verify_all(lambda n: progress.update(task, completed=n), elsewhere)
     _print_json(everything.model_dump(mode="json"))
     if not everything.ok:
         raise typer.Exit(1)
@@ -117,7 +130,8 @@ def export(
     incident_id: UUID, output: Annotated[Path, typer.Option("-o", "--output", help="zip to write")]
 ) -> None:
     """Write an audit bundle; check it with `python -m replay.bundle_check FILE`."""
-    output.write_bytes(auditor().export(incident_id))
+    with auditor() as reader:
+        output.write_bytes(reader.export(incident_id))
     console.print(f"wrote {output}")
 
 
@@ -126,7 +140,8 @@ def checkpoint(
     export: Annotated[Path | None, typer.Option(help="also write it, signed, to this file")] = None,
 ) -> None:
     """Record the running digest of the whole log; keep a signed copy outside the database."""
-    signed = sign(auditor().checkpoint(), checkpoint_key())
+    with auditor() as reader:
+        signed = sign(reader.checkpoint(), checkpoint_key())
     if export is not None:
         export.write_text(json.dumps(signed, indent=2))
     _print_json(signed)
