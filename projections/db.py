@@ -54,6 +54,10 @@ class Tx:
             return list(self._cursor.fetchall()) if _returns_rows(sql) else []
         return list(self._cursor.fetchall()) if self._cursor.description else []
 
+    def columns(self, table: str) -> list[str]:
+        self._cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+        return [column[0] for column in self._cursor.description]
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])

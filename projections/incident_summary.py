@@ -42,10 +42,10 @@ def tables(p: str) -> list[str]:
         ),
         f"CREATE INDEX IF NOT EXISTS {p}incident_summary_due ON {p}incident_summary (next_due)",
         f"""CREATE TABLE IF NOT EXISTS {p}incident_types (
-            incident_id TEXT NOT NULL, incident_type TEXT NOT NULL,
+            incident_id TEXT NOT NULL, incident_type TEXT NOT NULL, reported_at TEXT NOT NULL,
             PRIMARY KEY (incident_id, incident_type))""",
         f"CREATE INDEX IF NOT EXISTS {p}incident_types_type ON {p}incident_types"
-        " (incident_type, incident_id)",
+        " (incident_type, reported_at, incident_id)",
     ]
 
 
@@ -85,8 +85,10 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 last_position[incident_id],
             ],
         )
+        reported_at = ts(history[0].timestamp)
         tx.executemany(
-            f"INSERT INTO {p}incident_types VALUES (?, ?)", [(key, t.value) for t in incident.types]
+            f"INSERT INTO {p}incident_types VALUES (?, ?, ?)",
+            [(key, t.value, reported_at) for t in incident.types],
         )
 
 
@@ -118,38 +120,41 @@ def list_incidents(
     incident_type = incident_type or type
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
-    p = "rm_"
     for column, value in (("stage", stage), ("impact", impact)):
         if value is not None:
-            where.append(f"{column} = ?")
+            where.append(f"s.{column} = ?")
             params.append(value)
     if organisation is not None:
-        where.append("(reporting_organisation = ? OR other_provider = ?)")
+        where.append("(s.reporting_organisation = ? OR s.other_provider = ?)")
         params += [organisation, organisation]
-    if incident_type is not None:
-        where.append(
-            f"incident_id IN (SELECT incident_id FROM {p}incident_types WHERE incident_type = ?)"
-        )
-        params.append(incident_type)
     if aboriginal is not None:
-        where.append("aboriginal = ?")
+        where.append("s.aboriginal = ?")
         params.append(int(aboriginal))
     if overdue is not None:
         # The next deadline is kept on the row, so "overdue" is judged against the clock now.
         where.append(
-            "(next_due IS NOT NULL AND next_due < ?)"
+            "(s.next_due IS NOT NULL AND s.next_due < ?)"
             if overdue
-            else "(next_due IS NULL OR next_due >= ?)"
+            else "(s.next_due IS NULL OR s.next_due >= ?)"
         )
         params.append(ts(now))
+    # With a type, the pages come from that type's index range (it holds the list's order), the
+    # summary joined to each row; so a page costs the same however common the type is.
+    o = "t" if incident_type is not None else "s"
+    source = "rm_incident_summary s"
+    if incident_type is not None:
+        source = "rm_incident_types t JOIN rm_incident_summary s ON s.incident_id = t.incident_id"
+        where.append("t.incident_type = ?")
+        params.append(incident_type)
     if cursor:
         reported_at, incident_id = _uncursor(cursor)
-        where.append("(reported_at < ? OR (reported_at = ? AND incident_id < ?))")
+        where.append(f"({o}.reported_at < ? OR ({o}.reported_at = ? AND {o}.incident_id < ?))")
         params += [reported_at, reported_at, incident_id]
-    order = "ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
+    columns = ", ".join(f"s.{c}" for c in _COLUMNS.split(", "))
+    order = f"ORDER BY {o}.reported_at DESC, {o}.incident_id DESC LIMIT ?"
     filters = " AND ".join(where)
     if organisations is None:
-        sql = f"SELECT {_COLUMNS} FROM {p}incident_summary WHERE {filters} {order}"
+        sql = f"SELECT {columns} FROM {source} WHERE {filters} {order}"
         arguments = [*params, limit + 1]
     else:
         # Reported by one of them, or naming one of them responsible: each half is a range of
@@ -158,11 +163,11 @@ def list_incidents(
         names = sorted(organisations)
         marks = ", ".join("?" * len(names)) or "NULL"
         halves = [
-            f"SELECT * FROM (SELECT {_COLUMNS} FROM {p}incident_summary"
-            f" WHERE {column} IN ({marks}) AND {filters} {order}) AS {column}"
+            f"SELECT * FROM (SELECT {columns} FROM {source}"
+            f" WHERE s.{column} IN ({marks}) AND {filters} {order}) AS {column}"
             for column in ("reporting_organisation", "other_provider")
         ]
-        sql = f"{halves[0]} UNION {halves[1]} {order}"
+        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
         half = [*names, *params, limit + 1]
         arguments = [*half, *half, limit + 1]
     rows = tx.execute(sql, arguments)

@@ -11,6 +11,7 @@ so a crash anywhere re-applies nothing twice and skips nothing. Positions may ha
 from __future__ import annotations
 
 import gc
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +44,12 @@ RETRY_AFTER_ERROR_SECONDS = 5.0
 KEPT_HISTORIES = 5_000
 # A rebuild has the whole log before it: larger batches, so fewer commits (each one a sync).
 REBUILD_BATCH = 5_000
+
+
+def tables_digest(model: Model) -> str:
+    """A fingerprint of a read model's table definitions: when a release changes them, the
+    model is rebuilt rather than written into tables of the old shape."""
+    return hashlib.sha256("\n".join(model.tables(LIVE)).encode()).hexdigest()[:16]
 
 
 @contextmanager
@@ -97,17 +104,32 @@ class Runner:
         with self.db.transaction() as tx:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS rm_tracking (view TEXT PRIMARY KEY,"
-                " position BIGINT NOT NULL, error TEXT, error_position BIGINT, updated_at TEXT)"
+                " position BIGINT NOT NULL, error TEXT, error_position BIGINT, updated_at TEXT,"
+                " tables TEXT)"
             )
+            if "tables" not in tx.columns("rm_tracking"):  # tracking kept before it was added
+                tx.execute("ALTER TABLE rm_tracking ADD COLUMN tables TEXT")
             tx.execute(audit_trail.access_log_table(tx))
             for model in self.models:
+                shape = tables_digest(model)
+                found = tx.execute("SELECT tables FROM rm_tracking WHERE view = ?", [model.name])
+                if not found:
+                    tx.execute(
+                        "INSERT INTO rm_tracking (view, position, tables) VALUES (?, 0, ?)",
+                        [model.name, shape],
+                    )
+                elif found[0][0] != shape:
+                    # Its tables changed shape in this release: dropped with its tracking, in
+                    # one transaction, they are built again from the log as it is followed.
+                    for table in model.rebuilt_tables(LIVE):
+                        tx.execute(f"DROP TABLE IF EXISTS {table}")
+                    tx.execute(
+                        "UPDATE rm_tracking SET position = 0, error = NULL, error_position = NULL,"
+                        " tables = ? WHERE view = ?",
+                        [shape, model.name],
+                    )
                 for ddl in model.tables(LIVE):
                     tx.execute(ddl)
-                tx.execute(
-                    "INSERT INTO rm_tracking (view, position) SELECT ?, 0 WHERE NOT EXISTS"
-                    " (SELECT 1 FROM rm_tracking WHERE view = ?)",
-                    [model.name, model.name],
-                )
             if tx.postgres:
                 # Wake workers on commit of new events, so they never need to poll.
                 tx.execute(
