@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import statistics
 import tempfile
 import uuid
@@ -18,7 +19,13 @@ def store_url(kind: str, postgres: str = POSTGRES) -> str:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(postgres, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
+    atexit.register(_drop, postgres, schema)
     return f"{postgres}?schema={schema}"
+
+
+def _drop(postgres: str, schema: str) -> None:
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def percentile_ms(seconds: list[float], q: int) -> float:
