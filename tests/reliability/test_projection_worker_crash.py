@@ -47,8 +47,15 @@ def test_a_worker_killed_again_and_again_resumes_and_equals_a_rebuild(
     at_kill = []
     for round_ in range(KILLS):
         traffic(ledger, round_)
+        before = read_models.position()
         worker = subprocess.Popen([CIMS, "projections", "run"], env=env, stdout=log, stderr=log)
-        time.sleep(chance.uniform(0.8, 2.0))  # it starts in about a second: some kills land mid-run
+        if round_ % 2 == 0:  # once it is applying this round's events, a moment later
+            deadline = time.monotonic() + 60
+            while read_models.position() == before and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(chance.uniform(0, 0.05))
+        else:  # at any moment, while starting up included
+            time.sleep(chance.uniform(0.2, 1.5))
         worker.kill()
         worker.wait()
         at_kill.append(read_models.position())
