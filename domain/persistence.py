@@ -102,7 +102,7 @@ def store_env(database_url: str) -> dict[str, str]:
                 "POSTGRES_POOL_SIZE": "5",
                 "POSTGRES_MAX_OVERFLOW": "10",
                 # Also how long a request waits for a pooled connection: past it, a 503, not a hang.
-                "POSTGRES_CONNECT_TIMEOUT": "2",
+                "POSTGRES_CONNECT_TIMEOUT": "1",
                 # A finite lock wait turns a stuck writer into an error instead of a hang; the
                 # table lock itself keeps the notification log in commit order (design.md §2).
                 "POSTGRES_LOCK_TIMEOUT": "5",

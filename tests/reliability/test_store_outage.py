@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from api import problems
 from api.auth import mint_token
 from api.main import create_app
 from api.settings import Settings
@@ -30,9 +31,8 @@ def cluster() -> Iterator[ThrowawayPostgres]:
         pg.remove()
 
 
-def test_the_api_answers_503_while_the_store_is_down_and_recovers_when_it_returns(
-    cluster: ThrowawayPostgres,
-) -> None:
+def api_on(cluster: ThrowawayPostgres) -> tuple[TestClient, dict[str, str], str]:
+    """A client of an API on the cluster, its headers, and a command on a new incident."""
     settings = Settings(
         database_url=cluster.url, jwt_secret="outage-" + "o" * 32, run_projections_in_process=False
     )
@@ -42,7 +42,13 @@ def test_the_api_answers_503_while_the_store_is_down_and_recovers_when_it_return
     }
     client = TestClient(create_app(settings), raise_server_exceptions=False)
     incident = client.post("/v1/incidents", json=report_body(), headers=headers).json()["id"]
-    command = f"/v1/incidents/{incident}/notifications"
+    return client, headers, f"/v1/incidents/{incident}/notifications"
+
+
+def test_the_api_answers_503_while_the_store_is_down_and_recovers_when_it_returns(
+    cluster: ThrowawayPostgres,
+) -> None:
+    client, headers, command = api_on(cluster)
 
     cluster.stop()
     stopped_at = time.monotonic()
@@ -71,5 +77,30 @@ def test_the_api_answers_503_while_the_store_is_down_and_recovers_when_it_return
         time.sleep(0.2)
 
     assert up.status_code == 200, up.text  # within 5 s of the database returning
-    history = client.get(f"/v1/incidents/{incident}/obligations", headers=headers).json()
+    incident = command.removesuffix("/notifications")
+    history = client.get(f"{incident}/obligations", headers=headers).json()
     assert history["version"] == 2
+
+
+def test_negative_control_an_outage_not_mapped_to_503_is_seen_as_a_500(
+    cluster: ThrowawayPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the mapping of store failures to 503, the same outage must show as a 500: the
+    assertions above can fail."""
+    unmapped = problems._as_problem
+
+    def as_if_unmapped(exc: Exception) -> problems.Problem:
+        found = unmapped(exc)
+        return (
+            problems.Problem(500, "internal", "Internal error", "")
+            if found.status == 503
+            else found
+        )
+
+    monkeypatch.setattr(problems, "_as_problem", as_if_unmapped)
+    client, headers, command = api_on(cluster)
+    cluster.stop()
+    down = client.post(
+        command, json={"expected_version": 1, "kind": "police", "recipient": "VP"}, headers=headers
+    )
+    assert down.status_code == 500 and "Retry-After" not in down.headers
