@@ -18,7 +18,10 @@ def _to_utc(value: datetime) -> datetime:
         return value
     if value.utcoffset() == _ZERO:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before the first representable day
+        raise ValueError("the instant is out of range in UTC") from None
 
 
 # Instants are stored in UTC whatever offset they arrived with; deadlines are shown in Melbourne.
