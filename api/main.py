@@ -19,7 +19,7 @@ from api.breaker import StoreBreaker
 from api.deps import Clock, Services
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
-from api.responses import JSON
+from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, read_models, replay
 from api.settings import Settings, get_settings
 from domain.ledger import Ledger
@@ -28,15 +28,6 @@ from projections.service import ReadModels
 from replay.auditor import Auditor
 
 TYPE_BASE = problems.TYPE_BASE
-
-
-SECURITY_HEADERS = [
-    # Incident records are personal data: no cache, proxy or browser may keep a copy.
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-]
 
 
 class SecurityHeaders:

@@ -14,10 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
-from api.responses import JSON
+from api.responses import JSON, SECURITY_HEADERS
 from domain.errors import IncidentNotFound, PolicyViolation, UnknownCommand, VersionConflict
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
+# A body with thousands of bad fields is answered with the first of them, not megabytes.
+MAX_FIELD_ERRORS = 100
 log = logging.getLogger("cims.api")
 
 
@@ -138,7 +140,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             "rule": f"schema.{e.get('type', 'invalid')}",
             "message": e.get("msg", "invalid"),
         }
-        for e in exc.errors()
+        for e in exc.errors()[:MAX_FIELD_ERRORS]
     ]
 
 
@@ -163,6 +165,15 @@ def install(app: FastAPI) -> None:
         psycopg.OperationalError,
         psycopg_pool.PoolTimeout,
         sqlite3.OperationalError,
-        Exception,
     ):
         app.add_exception_handler(kind, handle)
+
+    async def handle_unexpected(request: Request, exc: Exception) -> JSON:
+        # Starlette answers an unexpected error outside every middleware, the security
+        # headers' included, so this answer carries them itself.
+        response = await handle(request, exc)
+        for name, value in SECURITY_HEADERS:
+            response.headers[name.decode()] = value.decode()
+        return response
+
+    app.add_exception_handler(Exception, handle_unexpected)

@@ -7,6 +7,14 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
+SECURITY_HEADERS = [
+    # Incident records are personal data: no cache, proxy or browser may keep a copy.
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
 
 class JSON(Response):
     media_type = "application/json"

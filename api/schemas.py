@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from domain.values import (
     AllegationOutcome,
@@ -88,7 +88,8 @@ class ReportIn(Body):
 class CommandIn(Body):
     """Every command carries the version the caller saw (or sends `If-Match`)."""
 
-    expected_version: int | None = Field(default=None, ge=0, le=MAX_INT)
+    # Strict: `true` or "1" is not a version.
+    expected_version: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
     effective_at: UtcDatetime | None = Field(
         default=None, description="when it happened in the world, where that differs"
     )

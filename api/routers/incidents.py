@@ -104,15 +104,13 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
     if body.expected_version is not None:
         return body.expected_version
     if if_match is not None:
-        try:
-            version = int(if_match.strip().removeprefix("W/").strip('"'))
-            if not 0 <= version <= MAX_INT:
-                raise ValueError(version)
-            return version
-        except ValueError:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        # Digits only: int() would also take "+1", " 1" or "1_0".
+        if not (tag.isascii() and tag.isdigit()) or int(tag) > MAX_INT:
             raise invalid(
                 "If-Match", "schema.version", 'If-Match must be an incident version, e.g. "3"'
-            ) from None
+            )
+        return int(tag)
     raise Problem(
         428,
         "precondition-required",

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.store
 
 PROBLEM = "application/problem+json"
 LEAKS = ("Traceback", "psycopg", "sqlite3", "SELECT ", "INSERT ", 'File "')
-COMMAND_EXAMPLES = 600
+COMMAND_EXAMPLES = 500
 REPORT_EXAMPLES = 300
 FUZZ = settings(
     max_examples=COMMAND_EXAMPLES,
