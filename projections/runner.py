@@ -219,7 +219,7 @@ class Runner:
         for position, event in read.events:
             # A fresh batch: each event sees its incident's history only up to itself.
             try:
-                self._commit(model, prefix, Batch([(position, event)], read.load))
+                self._commit(model, prefix, Batch([(position, event)], read.load).preload())
             except Exception as exc:
                 return position, exc
         return None
@@ -241,7 +241,7 @@ class Runner:
     def _read(self, notes: Sequence[Any]) -> Batch:
         """Decode a page of the log once, and read its incidents' histories, for every model."""
         events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        return Batch(events, self._history, self._histories(events)).preload()
+        return Batch(events, self._history, self._histories(events))
 
     def _histories(self, events: list[tuple[int, Any]]) -> dict[UUID, list[Any]]:
         """Each incident's history up to its last event in `events`: the kept history extended
