@@ -20,6 +20,7 @@ from domain.obligations import next_due
 from domain.persistence import is_postgres
 from domain.policy_table import MELBOURNE
 from domain.values import Role
+from projections.db import Db
 
 app = typer.Typer(
     help="CIMS Ledger: Victoria's Client Incident Management System, event-sourced.",
@@ -69,6 +70,12 @@ def token(
 @app.command()
 def demo() -> None:
     """Write the synthetic demo data set (idempotent: incidents already there are kept)."""
+    db = Db(database_url())
+    unsafe = db.unsafe_durability()
+    db.close()
+    if unsafe:  # as the API: nothing is written where a crash could take it back
+        console.print(f"[red]refusing to write: PostgreSQL has {', '.join(unsafe)}[/red]")
+        raise typer.Exit(1)
     with open_ledger() as ledger:
         written = seed_demo(ledger, now=datetime.now(UTC))
     console.print(f"demo: {written} incident(s) written to {database_url()}")

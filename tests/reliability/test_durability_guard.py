@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.main import UnsafeStore, create_app
 from api.settings import Settings
+from cli.main import app as cli_app
 
 
 @pytest.fixture
@@ -40,3 +42,14 @@ def test_the_same_database_with_durable_commits_starts(database: str) -> None:
     # The control: nothing but the setting differs.
     with TestClient(create_app(Settings(database_url=database, jwt_secret="x" * 40))) as client:
         assert client.get("/healthz").status_code == 200
+
+
+def test_cims_demo_will_not_write_where_commits_are_not_waited_for(database: str) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {database.rsplit('/', 1)[1]} SET synchronous_commit = off")
+    result = CliRunner().invoke(cli_app, ["demo"], env={"CIMS_DATABASE_URL": database})
+
+    assert result.exit_code == 1 and "synchronous_commit=off" in result.output
+    with psycopg.connect(database) as conn:
+        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'cims_events'")
+        assert tables.fetchone() == (0,)  # not even the ledger's table was made

@@ -48,9 +48,11 @@ def kill_every_process(pg: ThrowawayPostgres) -> None:
     children = subprocess.run(
         ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
     ).stdout.split()
-    for pid in [postmaster, *map(int, children)]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    # Stopped first, all of them, so that none can flush anything while the others die.
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in [postmaster, *map(int, children)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
     deadline = time.monotonic() + 10
     while Path(f"/proc/{postmaster}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
