@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from api.problems import Problem
+from api.problems import store_unavailable
 
 PROBE_EVERY_SECONDS = 0.5
 
@@ -39,22 +39,12 @@ class StoreBreaker:
             if not self._failed:
                 return
             if time.monotonic() - self._probed_at < PROBE_EVERY_SECONDS:
-                raise unavailable()
+                raise store_unavailable()
             self._probed_at = time.monotonic()
             try:
                 self._probe()
                 # Connections pooled before the outage are dead: none may be handed out now.
                 self._on_recovery()
             except Exception:
-                raise unavailable() from None
+                raise store_unavailable() from None
             self._failed = False
-
-
-def unavailable() -> Problem:
-    return Problem(
-        503,
-        "store-unavailable",
-        "The ledger's store is unavailable",
-        "try again shortly; nothing was recorded by this request",
-        headers={"Retry-After": "2"},
-    )

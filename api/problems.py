@@ -122,15 +122,19 @@ def _as_problem(exc: Exception) -> Problem:
             | psycopg_pool.PoolTimeout()
             | sqlite3.OperationalError()
         ):
-            return Problem(
-                503,
-                "store-unavailable",
-                "The ledger's store is unavailable",
-                "try again shortly; nothing was recorded by this request",
-                headers={"Retry-After": "2"},
-            )
+            return store_unavailable()
     log.exception("unexpected error", exc_info=exc)
     return Problem(500, "internal", "Internal error", "the error was logged")
+
+
+def store_unavailable() -> Problem:
+    return Problem(
+        503,
+        "store-unavailable",
+        "The ledger's store is unavailable",
+        "try again shortly; nothing was recorded by this request",
+        headers={"Retry-After": "2"},
+    )
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
