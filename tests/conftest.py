@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
 
@@ -55,6 +56,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def schema_of(database_url: str) -> tuple[str, str]:
+    """A PostgreSQL store URL's database URL and its `?schema=`, for SQL run around the ledger."""
+    url = urlsplit(database_url)
+    return urlunsplit((*url[:3], "", "")), parse_qs(url.query)["schema"][0]
 
 
 @pytest.fixture

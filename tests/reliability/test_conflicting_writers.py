@@ -7,13 +7,13 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Auth, report_body
+from tests.conftest import schema_of
 
 pytestmark = pytest.mark.store
 
@@ -73,9 +73,8 @@ def test_negative_control_without_the_stores_unique_key_several_writers_win(
 ) -> None:
     """The single winner rests on the (incident, version) key, not on timing: without it the
     same harness must see more than one success for one version."""
-    url = urlsplit(database_url)
-    schema = parse_qs(url.query)["schema"][0]
-    with psycopg.connect(urlunsplit((*url[:3], "", "")), autocommit=True) as conn:
+    base, schema = schema_of(database_url)
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"ALTER TABLE {schema}.cims_events DROP CONSTRAINT cims_events_pkey")
 
     _, statuses = conflicting_writers(client, auth, monkeypatch, writers=64)

@@ -9,10 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -23,6 +20,7 @@ from api.settings import Settings
 from domain.ledger import Ledger
 from domain.values import Role
 from tests.api.conftest import OWN, report_body
+from tests.conftest import schema_of
 
 SECRET = "kill-test-secret-" + "k" * 32
 
@@ -52,26 +50,15 @@ def start_api(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise AssertionError(f"the API did not start: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture
-def postgres_schema(postgres_url: str) -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{postgres_url}?schema={schema}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_every_acknowledged_report_survives_a_kill_9_of_the_api(
-    postgres_schema: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
     log = tmp_path / "api.log"
     token = mint_token(Settings(jwt_secret=SECRET), sub="load", role=Role.INCIDENT_MANAGER, org=OWN)
     acknowledged: dict[str, str] = {}
-    api = start_api(postgres_schema, port, log)
+    api = start_api(database_url, port, log)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         for n in range(400):
             if n == 60:
@@ -91,9 +78,9 @@ def test_every_acknowledged_report_survives_a_kill_9_of_the_api(
     api.wait(timeout=10)
     assert len(acknowledged) >= 60
 
-    api = start_api(postgres_schema, port, log)
+    api = start_api(database_url, port, log)
     try:
-        assert lost(postgres_schema, acknowledged) == set()  # zero acknowledged loss
+        assert lost(database_url, acknowledged) == set()  # zero acknowledged loss
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             retry = client.post(
                 "/v1/incidents",
@@ -107,11 +94,10 @@ def test_every_acknowledged_report_survives_a_kill_9_of_the_api(
 
     # The control: the same check must see a loss. Take one acknowledged report out by SQL.
     gone = acknowledged["load-7"]
-    url = urlsplit(postgres_schema)
-    with psycopg.connect(urlunsplit((*url[:3], "", "")), autocommit=True) as conn:
-        schema = parse_qs(url.query)["schema"][0]
+    base, schema = schema_of(database_url)
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"DELETE FROM {schema}.cims_events WHERE originator_id = %s", [gone])
-    assert lost(postgres_schema, acknowledged) == {gone}
+    assert lost(database_url, acknowledged) == {gone}
 
 
 def lost(url: str, acknowledged: dict[str, str]) -> set[str]:
