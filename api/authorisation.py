@@ -31,7 +31,7 @@ ACTIONS: dict[str, Action] = {
     "amend": Action("amend", s.AmendIn, frozenset({R.REPORTER, R.INCIDENT_MANAGER, R.ADMIN})),
     "reclassify": Action("reclassify", s.ReclassifyIn, MANAGERS),
     "scope-assessment": Action("assess_scope", s.ScopeAssessmentIn, MANAGERS),
-    "withdraw": Action("withdraw", s.Reasoned, MANAGERS),
+    "withdraw": Action("withdraw", s.WithdrawIn, MANAGERS),
     "client-voice": Action(
         "record_client_voice",
         s.ClientVoiceIn,
@@ -39,6 +39,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "notifications": Action(
         "record_notification", s.NotificationIn, frozenset({R.REPORTER, *MANAGERS})
+    ),
+    "guardians": Action(
+        "record_guardian", s.GuardianIn, frozenset({R.REPORTER, R.INCIDENT_MANAGER, *MANAGERS})
     ),
     "aboriginal-consultations": Action(
         "record_aboriginal_consultation",
@@ -88,6 +91,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "incident-review": Action(
         "complete_incident_review", s.IncidentReviewIn, frozenset({R.REVIEWER, R.INCIDENT_MANAGER})
+    ),
+    "rcs-endorsement": Action(
+        "endorse_rcs_investigation", s.RcsEndorsementIn, frozenset({R.DEPARTMENT_OFFICER})
     ),
     "communicate-outcome": Action(
         "communicate_outcome",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -10,11 +12,14 @@ from domain.values import (
     AllegationOutcome,
     CareContext,
     Client,
+    ConsultationStage,
     ConsultedBody,
     Details,
     DetailsChange,
     EvidenceKind,
     FollowUpKind,
+    Guardian,
+    GuardianRelationship,
     Impact,
     IncidentType,
     NotificationKind,
@@ -28,6 +33,7 @@ from domain.values import (
     ReviewDecision,
     ReviewGround,
     ScopeExclusion,
+    ServiceMethod,
     SubjectOfAllegation,
     UtcDatetime,
 )
@@ -59,6 +65,11 @@ class ReportIn(Body):
     regulator_category: RegulatorCategory
     other_provider: Text | None = Field(default=None, min_length=1, max_length=200)
     historical: bool = False
+    guardians: list[Guardian] = Field(
+        default_factory=list,
+        max_length=50,
+        description="each client's guardian or parent with parental responsibility, if known",
+    )
 
     def command_args(self) -> dict[str, Any]:
         between = self.occurred_between
@@ -70,6 +81,7 @@ class ReportIn(Body):
             "impact": self.impact,
             "regulator_category": self.regulator_category,
             "subjects_of_allegation": self.subjects_of_allegation,
+            "guardians": self.guardians,
             "details": Details(
                 occurred_at=self.occurred_at,
                 occurred_between=OccurredBetween(start=between[0], end=between[1])
@@ -98,9 +110,40 @@ class CommandIn(Body):
         skip = {"expected_version", "effective_at"}
         return {name: getattr(self, name) for name in type(self).model_fields if name not in skip}
 
+    def related_incidents(self) -> list[UUID]:
+        """Other incidents the command links to: each must be visible to the caller."""
+        return []
+
 
 class Reasoned(CommandIn):
     reason: Text = Long
+
+
+class WithdrawIn(Reasoned):
+    """Withdraw a report: after an out-of-scope assessment, or as a duplicate of another."""
+
+    duplicate_of: UUID | None = Field(
+        default=None, description="the incident this report duplicates (visible to you)"
+    )
+
+    def related_incidents(self) -> list[UUID]:
+        return [self.duplicate_of] if self.duplicate_of is not None else []
+
+
+class GuardianIn(CommandIn):
+    """Record a client's guardian, or a parent with parental responsibility."""
+
+    client_ref: Text = Short
+    guardian_ref: Text = Short
+    relationship: GuardianRelationship
+
+
+class RcsEndorsementIn(CommandIn):
+    """Record the Integrity team's endorsement of the RCS investigation report."""
+
+    endorsed_by: Text = Short
+    endorsed_on: date
+    reference: Text = Field(min_length=1, max_length=200)
 
 
 class AmendIn(Reasoned):
@@ -132,7 +175,7 @@ class NotificationIn(CommandIn):
 
 class AboriginalConsultationIn(CommandIn):
     body: ConsultedBody
-    stage: Text = Short
+    stage: ConsultationStage
     consulted: Text = Short
     advice: Text = Field(default="", max_length=50_000)
 
@@ -159,7 +202,10 @@ class InvestigationPlanIn(CommandIn):
 
 class ServeAllegationsIn(CommandIn):
     subject_refs: list[Text] = Field(min_length=1, max_length=50)
-    method: Text = Field(default="in writing", min_length=1, max_length=200)
+    method: ServiceMethod = Field(
+        description="written means: letter_by_post, letter_by_hand, email, secure_portal"
+        " (verbal and phone are refused: a contact, not service)"
+    )
 
 
 class SubjectResponseIn(CommandIn):
@@ -190,7 +236,10 @@ class InvestigationReportIn(CommandIn):
 class IncidentReviewIn(CommandIn):
     what_happened: Text = Long
     contributing_factors: Text = Long
-    recommendations: list[Recommendation] = Field(max_length=200)
+    recommendations: list[Recommendation] = Field(default_factory=list, max_length=200)
+    no_recommendations_reason: Text | None = Field(
+        default=None, max_length=50_000, description="why the review makes no recommendations"
+    )
 
 
 class CommunicateOutcomeIn(CommandIn):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -29,7 +29,7 @@ from domain.values import (
 )
 
 PROVIDERS: list[tuple[str, Program, CareContext]] = [
-    ("Northside Community Services", Program.CSO, CareContext.CSO_PLACEMENT),
+    ("Northside Community Services", Program.CSO, CareContext.CSO_RESIDENTIAL_CARE),
     ("Child Protection North Division", Program.CHILD_PROTECTION, CareContext.CP_KINSHIP),
     ("Westgate Disability Services", Program.DISABILITY, CareContext.OTHER),
     ("Eastside Housing", Program.HOUSING, CareContext.OTHER),
@@ -147,14 +147,8 @@ def _seed_one(ledger: Ledger, spec: dict[str, Any], now: datetime) -> int:
 def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
     stage, subjects = spec["stage"], spec["subjects"]
     refs = [s.ref for s in subjects]
-    if spec["aboriginal"]:
-        run(
-            "record_aboriginal_consultation",
-            body="acsass",
-            stage="initial response",
-            consulted="ACSASS practitioner",
-            advice="Involve the client's Elder.",
-        )
+    consult = _consulter(run, spec["aboriginal"])
+    consult("follow_up")
     if spec["category"] == RegulatorCategory.CRITICAL:
         run(
             "record_notification",
@@ -164,6 +158,7 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
     if spec["impact"] != Impact.MAJOR:
         if stage >= 2:
             run("record_response_plan", plan="Local response folded into the care plan.")
+            consult("closure")
             run("close", reason="Local response complete.")
         return
     if stage == 0:
@@ -185,6 +180,7 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
     recs = [Recommendation(id="R1", text="Review supervision arrangements.")]
     if not investigate:
         if stage >= 3:
+            consult("outcome")
             run(
                 "complete_incident_review",
                 what_happened="Reviewed the sequence of events.",
@@ -194,7 +190,7 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
             run(
                 "communicate_outcome", recipient="client", recipient_ref=client.ref, in_writing=True
             )
-            _respond_and_close(run, stage, subjects)
+            _respond_and_close(run, stage, subjects, consult)
         return
     if stage == 1:
         return
@@ -213,13 +209,19 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
     if stage == 2:
         return
     if refs:
-        run("serve_allegations", subject_refs=refs, actor=run.investigator)
         run(
-            "record_subject_response",
-            subject_ref=refs[0],
-            response="Denies the allegation.",
+            "serve_allegations",
+            subject_refs=refs,
+            method="letter_by_post",
             actor=run.investigator,
         )
+        for ref in refs:
+            run(
+                "record_subject_response",
+                subject_ref=ref,
+                response="Denies the allegation.",
+                actor=run.investigator,
+            )
     run(
         "record_evidence",
         kind="cp_interview",
@@ -243,6 +245,7 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
             rationale="No witness; cause not established.",
         )
     ]
+    consult("outcome")
     run("record_outcome", outcomes=outcomes, actor=run.investigator)
     if stage == 4:
         return
@@ -280,14 +283,36 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
             reason="Witness statement not put to the subject.",
             actor=REVIEWER,
         )
-    _respond_and_close(run, stage, subjects)
+    _respond_and_close(run, stage, subjects, consult)
 
 
-def _respond_and_close(run: _Script, stage: int, subjects: list[SubjectOfAllegation]) -> None:
+def _consulter(run: _Script, aboriginal: bool) -> Callable[[str], None]:
+    """Consult ACSASS at a key stage, where a client is Aboriginal."""
+
+    def consult(stage: str) -> None:
+        if aboriginal:
+            run(
+                "record_aboriginal_consultation",
+                body="acsass",
+                stage=stage,
+                consulted="ACSASS practitioner",
+                advice="Involve the client's Elder.",
+            )
+
+    return consult
+
+
+def _respond_and_close(
+    run: _Script,
+    stage: int,
+    subjects: list[SubjectOfAllegation],
+    consult: Callable[[str], None],
+) -> None:
     run("record_response_plan", plan="Safety plan and placement support.")
     for s in subjects:
         if s.role != SubjectRole.STAFF:
             run("record_carer_support_plan", carer_ref=s.ref, plan="Fortnightly supervision.")
     run("action_recommendation", recommendation_id="R1", action="Supervision roster changed.")
     if stage == STAGES - 1:
+        consult("closure")
         run("close", reason="All required steps met.")

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from cli.settings import checkpoint_key, database_url, open_ledger
 from domain.errors import IncidentNotFound
+from domain.local_time import melbourne
 from projections.db import Db
 from replay.auditor import Auditor
 from replay.checkpoint import load_signed, sign
@@ -53,12 +54,12 @@ def history(incident_id: UUID) -> None:
     except IncidentNotFound:
         console.print(f"[red]no incident {incident_id}[/red]")
         raise typer.Exit(1) from None
-    table = Table("pos", "v", "recorded at (UTC)", "who", "what", "reason")
+    table = Table("pos", "v", "recorded at (Melbourne)", "who", "what", "reason")
     for e in found.events:
         table.add_row(
             str(e.position),
             str(e.version),
-            e.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            melbourne(e.recorded_at),
             f"{e.actor_id} ({e.actor_role}, {e.actor_organisation})",
             e.summary,
             e.reason or "",

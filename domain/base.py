@@ -50,6 +50,11 @@ class DomainEvent(BaseModel):
         # with, so verification (which reads the stored rows) sees any later edit.
         if not self.hash:
             state = self.model_dump(mode="json")
+            # The stored state carries `class_version` past 1 (persistence.PydanticMapper);
+            # the hash covers what is stored, so verification reads it back unchanged.
+            class_version = getattr(type(self), "class_version", 1)
+            if class_version > 1:
+                state["class_version"] = class_version
             object.__setattr__(self, "hash", chain_hash(get_topic(type(self)), state))
 
     @property

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
 
+from domain import proclaimed_holidays
 from domain.policy_table import MELBOURNE
+
+# The years whose holidays the fingerprint covers: every deadline the ledger computes.
+FINGERPRINT_YEARS = range(2017, 2041)
 
 
 @lru_cache(maxsize=64)
 def _victorian_holidays(year: int) -> frozenset[date]:
     # A plain set: a `HolidayBase` lookup parses its key and may load more years each time.
-    return frozenset(holidays.country_holidays("AU", subdiv="VIC", years=year))
+    proclaimed = {p.day for p in proclaimed_holidays.PROCLAIMED_HOLIDAYS if p.day.year == year}
+    return frozenset(holidays.country_holidays("AU", subdiv="VIC", years=year)) | proclaimed
+
+
+def calendar_changed() -> None:
+    """Forget the holidays read so far, after the proclaimed list was changed in place."""
+    _victorian_holidays.cache_clear()
+
+
+def calendar_fingerprint() -> str:
+    """A digest of the Victorian calendar in force (the `holidays` release's days and the
+    proclaimed holidays): read models whose deadlines count business days recompute when it
+    changes."""
+    days = sorted(d for year in FINGERPRINT_YEARS for d in _victorian_holidays(year))
+    text = ",".join(d.isoformat() for d in days)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def is_business_day(day: date) -> bool:

@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
+from uuid import UUID
 
 from pydantic import Field
 
 from domain.base import Aggregate, applies
 from domain.errors import PolicyViolation
-from domain.policy_table import policy_at
-from domain.rules import classification, closure, fairness, follow_up, outcome_review, scope
+from domain.policy_table import policy_named, regime_at_submission
+from domain.rules import (
+    classification,
+    closure,
+    consultation,
+    fairness,
+    follow_up,
+    outcome_review,
+    response,
+    scope,
+)
 from domain.rules.closure import ObligationLike
 from domain.values import (
     AllegationOutcome,
     CareContext,
     Client,
+    ConsultationStage,
     ConsultedBody,
     Details,
     DetailsChange,
     EvidenceKind,
     FollowUpKind,
+    Guardian,
+    GuardianRelationship,
     Impact,
     IncidentType,
     NotificationKind,
@@ -36,9 +49,12 @@ from domain.values import (
     ReviewDecision,
     ReviewGround,
     ScopeExclusion,
+    Service,
+    ServiceMethod,
     Stamp,
     SubjectOfAllegation,
     UtcDatetime,
+    WithdrawalCategory,
 )
 
 Text = str
@@ -76,6 +92,7 @@ class Incident(Aggregate):
         details: Details
         policy_version: str
         legacy_types: tuple[str, ...] = ()
+        guardians: tuple[Guardian, ...] = ()
 
     class DetailsAmended(Aggregate.Event):
         """Facts of the report were amended as new information came to hand."""
@@ -96,7 +113,12 @@ class Incident(Aggregate):
         exclusion: ScopeExclusion | None = None
 
     class Withdrawn(Aggregate.Event):
-        """The report was withdrawn."""
+        """The report was withdrawn, as out of scope or as a duplicate of another incident."""
+
+        # Absent on withdrawals recorded before their grounds were required.
+        category: WithdrawalCategory | None = None
+        exclusion: ScopeExclusion | None = None
+        duplicate_of: UUID | None = None
 
     class ClientVoiceRecorded(Aggregate.Event):
         """What the client said happened and what they want was recorded."""
@@ -112,13 +134,28 @@ class Incident(Aggregate):
         recipient: Text
         reference: Text | None = None
 
+    class GuardianRecorded(Aggregate.Event):
+        """A client's guardian, or a parent with parental responsibility, was recorded."""
+
+        guardian: Guardian
+
     class AboriginalConsultationRecorded(Aggregate.Event):
         """ACSASS, an ACCO or the ACAC provider was consulted about an Aboriginal client."""
 
         body: ConsultedBody
-        stage: Text
+        # Version 1 took the stage as free text: kept as `legacy_stage` when it names none.
+        stage: ConsultationStage | None = None
         consulted: Text
         advice: Text = ""
+        legacy_stage: Text | None = None
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            text = state.get("stage")
+            known = text in set(ConsultationStage)
+            state["stage"] = text if known else None
+            state["legacy_stage"] = None if known else text
 
     class DepartmentReviewRecorded(Aggregate.Event):
         """The department's CIMS officer reviewed the report."""
@@ -147,7 +184,17 @@ class Incident(Aggregate):
         """Allegations were put in writing to each subject of allegation named."""
 
         subject_refs: tuple[Ref, ...]
-        method: Text
+        # Version 1 took the method as free text: kept as `legacy_method` when it names none.
+        method: ServiceMethod | None = None
+        legacy_method: Text | None = None
+        class_version: ClassVar[int] = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            text = state.get("method")
+            known = text in set(ServiceMethod)
+            state["method"] = text if known else None
+            state["legacy_method"] = None if known else text
 
     class SubjectResponseRecorded(Aggregate.Event):
         """A subject of allegation's response (or their choice not to respond) was recorded."""
@@ -185,6 +232,14 @@ class Incident(Aggregate):
         what_happened: Text
         contributing_factors: Text
         recommendations: tuple[Recommendation, ...]
+        no_recommendations_reason: Text | None = None
+
+    class RcsInvestigationEndorsed(Aggregate.Event):
+        """The Integrity team endorsed the RCS investigation report for lodging in CIMS."""
+
+        endorsed_by: Text
+        endorsed_on: date
+        reference: Text
 
     class OutcomeCommunicated(Aggregate.Event):
         """The outcome was communicated to a client, guardian or subject of allegation."""
@@ -287,6 +342,12 @@ class Incident(Aggregate):
     extensions: dict[str, datetime]
     actioned: frozenset[str]
     corrections: tuple[int, ...]
+    guardians: tuple[Guardian, ...]
+    service: dict[Ref, Service]
+    withdrawal: WithdrawalCategory | None
+    rcs_endorsed: bool
+    consulted_stages: tuple[tuple[ConsultationStage | None, datetime], ...]
+    decided_at: dict[str, datetime]
 
     def __init__(self) -> None:
         """State is assigned by `_reported`, so every load rebuilds it from the events alone."""
@@ -307,6 +368,7 @@ class Incident(Aggregate):
         details: Details,
         stamp: Stamp,
         legacy_types: Sequence[str] = (),
+        guardians: Sequence[Guardian] = (),
         incident_id: Any = None,
     ) -> Incident:
         scope.require_not_parental_care(care_context)
@@ -315,6 +377,8 @@ class Incident(Aggregate):
             raise_missing("report.client-required", "name at least one client", "clients")
         classification.require_types(types)
         classification.require_mandatory_major(types, impact, subjects_of_allegation)
+        for guardian in guardians:
+            fairness.require_known_client(guardian.client_ref, {c.ref for c in clients})
         between = details.occurred_between
         scope.require_times_in_order(
             details.occurred_at,
@@ -323,8 +387,8 @@ class Incident(Aggregate):
             details.became_aware_at,
             stamp.now,
         )
-        # The policy in force when the provider became aware decides the rules that apply.
-        policy = policy_at(details.became_aware_at)
+        # The submission instant, not awareness, chooses the regime (policy §0).
+        policy = regime_at_submission(stamp.now)
         return cls._create(
             cls.Reported,
             id=incident_id,
@@ -343,6 +407,7 @@ class Incident(Aggregate):
             details=details,
             policy_version=policy.version,
             legacy_types=tuple(legacy_types),
+            guardians=tuple(guardians),
         )
 
     def amend(self, changes: DetailsChange, reason: str, *, stamp: Stamp) -> None:
@@ -393,11 +458,43 @@ class Incident(Aggregate):
             self.ScopeAssessed, stamp, in_scope=in_scope, exclusion=exclusion, reason=reason
         )
 
-    def withdraw(self, reason: str, *, stamp: Stamp) -> None:
+    def withdraw(
+        self,
+        reason: str,
+        *,
+        stamp: Stamp,
+        duplicate_of: UUID | None = None,
+        duplicate_exists: bool = False,
+    ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         classification.require_reason(reason)
         closure.require_no_outcome_for_withdrawal(bool(self.outcomes))
-        self._record(self.Withdrawn, stamp, reason=reason)
+        response.require_withdrawal_grounds(self.in_scope, self.exclusion, duplicate_of)
+        response.require_other_incident(duplicate_of, self.id, duplicate_exists)
+        response.require_department_approval(self.impact, stamp.actor.role)
+        category = response.withdrawal_category(self.in_scope, duplicate_of)
+        self._record(
+            self.Withdrawn,
+            stamp,
+            category=category,
+            exclusion=self.exclusion if category == WithdrawalCategory.OUT_OF_SCOPE else None,
+            duplicate_of=duplicate_of,
+            reason=reason,
+        )
+
+    def record_guardian(
+        self,
+        client_ref: Ref,
+        guardian_ref: Ref,
+        relationship: GuardianRelationship,
+        *,
+        stamp: Stamp,
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        fairness.require_known_client(client_ref, self._client_refs())
+        require_text(guardian_ref, "guardian.ref-required", "guardian_ref")
+        guardian = Guardian(ref=guardian_ref, client_ref=client_ref, relationship=relationship)
+        self._record(self.GuardianRecorded, stamp, guardian=guardian)
 
     def record_client_voice(
         self, client_ref: Ref, said: str, *, stamp: Stamp, wanted: str = ""
@@ -423,7 +520,7 @@ class Incident(Aggregate):
         self, body: ConsultedBody, stage: str, consulted: str, *, stamp: Stamp, advice: str = ""
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
-        require_text(stage, "consultation.stage-required", "stage")
+        consultation.require_consultation_stage(stage)
         require_text(consulted, "consultation.consulted-required", "consulted")
         self._record(
             self.AboriginalConsultationRecorded,
@@ -493,11 +590,12 @@ class Incident(Aggregate):
         )
 
     def serve_allegations(
-        self, subject_refs: Sequence[Ref], *, stamp: Stamp, method: str = "in writing"
+        self, subject_refs: Sequence[Ref], method: ServiceMethod, *, stamp: Stamp
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_known_subjects(subject_refs, self._subject_refs())
         require_text(method, "fairness.service-method-required", "method")
+        fairness.require_written_service(method)
         self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs), method=method)
 
     def record_subject_response(
@@ -536,6 +634,14 @@ class Incident(Aggregate):
         fairness.require_allegations_served(
             self.subjects, self.served, self.sufficient_evidence_rationale
         )
+        fairness.require_reasonable_time_to_respond(
+            self.subjects,
+            self.service,
+            self.responded,
+            self.sufficient_evidence_rationale,
+            now=stamp.effective_at or stamp.now,
+            policy=policy_named(self.policy_version),
+        )
         fairness.require_outcome_per_allegation(outcomes, self.subjects, self.types)
         self._record(self.InvestigationOutcomeRecorded, stamp, outcomes=tuple(outcomes))
 
@@ -544,8 +650,13 @@ class Incident(Aggregate):
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_outcome_recorded(bool(self.outcomes))
+        follow_up.require_report_not_submitted(self.report_submitted)
+        follow_up.require_plan_before_report(
+            self.follow_up, self.plan_recorded, self.sufficient_evidence_rationale
+        )
         require_text(summary, "investigation.summary-required", "summary")
         follow_up.require_recommendations(self.follow_up, recommendations)
+        follow_up.require_rcs_endorsement(self.follow_up, self.rcs_endorsed)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
         self._record(
             self.InvestigationReportSubmitted,
@@ -561,10 +672,13 @@ class Incident(Aggregate):
         recommendations: Sequence[Recommendation],
         *,
         stamp: Stamp,
+        no_recommendations_reason: str | None = None,
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_incident_review_follow_up(self.follow_up)
+        follow_up.require_review_not_completed(self.review_completed)
         follow_up.require_review_sections(what_happened, contributing_factors)
+        follow_up.require_recommendations_or_reason(recommendations, no_recommendations_reason)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
         self._record(
             self.IncidentReviewCompleted,
@@ -572,6 +686,23 @@ class Incident(Aggregate):
             what_happened=what_happened,
             contributing_factors=contributing_factors,
             recommendations=tuple(recommendations),
+            no_recommendations_reason=no_recommendations_reason,
+        )
+
+    def endorse_rcs_investigation(
+        self, endorsed_by: str, endorsed_on: date, reference: str, *, stamp: Stamp
+    ) -> None:
+        closure.require_open(self.closed, self.withdrawn)
+        follow_up.require_rcs_in_lieu(self.follow_up)
+        require_text(endorsed_by, "rcs.endorsed-by-required", "endorsed_by")
+        require_text(reference, "rcs.endorsement-reference-required", "reference")
+        closure.require_not_after_today(endorsed_on, stamp.now, "endorsed_on")
+        self._record(
+            self.RcsInvestigationEndorsed,
+            stamp,
+            endorsed_by=endorsed_by,
+            endorsed_on=endorsed_on,
+            reference=reference,
         )
 
     def communicate_outcome(
@@ -585,7 +716,9 @@ class Incident(Aggregate):
             if recipient == Recipient.SUBJECT_OF_ALLEGATION
             else (self._client_refs())
         )
-        if recipient != Recipient.GUARDIAN:
+        if recipient == Recipient.GUARDIAN:
+            fairness.require_recorded_guardian(recipient_ref, self._guardian_refs())
+        else:
             fairness.require_recipient_known(recipient_ref, known)
         self._record(
             self.OutcomeCommunicated,
@@ -611,6 +744,9 @@ class Incident(Aggregate):
         outcome_review.require_requester_on_record(
             requester, requester_ref, self._client_refs(), self._subject_refs()
         )
+        if requester == Requester.GUARDIAN:
+            guardians = self._guardian_refs()
+            fairness.require_recorded_guardian(requester_ref, guardians, "requester_ref")
         outcome_review.require_no_review_pending(self.review_pending is not None)
         self._record(
             self.OutcomeReviewRequested,
@@ -763,6 +899,9 @@ class Incident(Aggregate):
     def _subject_refs(self) -> set[Ref]:
         return {s.ref for s in self.subjects}
 
+    def _guardian_refs(self) -> set[Ref]:
+        return {g.ref for g in self.guardians}
+
     def _recommendation_ids(self) -> set[str]:
         return {r.id for r in self.recommendations}
 
@@ -832,6 +971,12 @@ class Incident(Aggregate):
         self.extensions = {}
         self.actioned = frozenset()
         self.corrections = ()
+        self.guardians = e.guardians
+        self.service = {}
+        self.withdrawal = None
+        self.rcs_endorsed = False
+        self.consulted_stages = ()
+        self.decided_at = {}
 
     @applies(DetailsAmended)
     def _details_amended(self, e: DetailsAmended) -> None:
@@ -851,6 +996,11 @@ class Incident(Aggregate):
     @applies(Withdrawn)
     def _withdrawn(self, e: Withdrawn) -> None:
         self.withdrawn = True
+        self.withdrawal = e.category
+
+    @applies(GuardianRecorded)
+    def _guardian_recorded(self, e: GuardianRecorded) -> None:
+        self.guardians = (*self.guardians, e.guardian)
 
     @applies(ClientVoiceRecorded)
     def _client_voice_recorded(self, e: ClientVoiceRecorded) -> None:
@@ -863,6 +1013,7 @@ class Incident(Aggregate):
     @applies(AboriginalConsultationRecorded)
     def _aboriginal_consultation_recorded(self, e: AboriginalConsultationRecorded) -> None:
         self.consultations = (*self.consultations, e.body)
+        self.consulted_stages = (*self.consulted_stages, (e.stage, e.happened_at))
 
     @applies(DepartmentReviewRecorded)
     def _department_review_recorded(self, e: DepartmentReviewRecorded) -> None:
@@ -871,6 +1022,8 @@ class Incident(Aggregate):
     @applies(FollowUpDetermined)
     def _follow_up_determined(self, e: FollowUpDetermined) -> None:
         self.follow_up = e.kind
+        # The first of each key decision is the one consultation was owed before.
+        self.decided_at = {ConsultationStage.FOLLOW_UP: e.happened_at, **self.decided_at}
 
     @applies(InvestigatorAppointed)
     def _investigator_appointed(self, e: InvestigatorAppointed) -> None:
@@ -884,6 +1037,9 @@ class Incident(Aggregate):
     @applies(AllegationsServed)
     def _allegations_served(self, e: AllegationsServed) -> None:
         self.served = self.served | set(e.subject_refs)
+        how = e.method or f"legacy: {e.legacy_method}"
+        served = {ref: Service(method=how, served_at=e.happened_at) for ref in e.subject_refs}
+        self.service = {**served, **self.service}
 
     @applies(SubjectResponseRecorded)
     def _subject_response_recorded(self, e: SubjectResponseRecorded) -> None:
@@ -903,6 +1059,7 @@ class Incident(Aggregate):
     def _investigation_outcome_recorded(self, e: InvestigationOutcomeRecorded) -> None:
         self.outcomes = e.outcomes
         self.outcome_decided_by = self.outcome_decided_by | {e.actor.id}
+        self.decided_at = {ConsultationStage.OUTCOME: e.happened_at, **self.decided_at}
 
     @applies(InvestigationReportSubmitted)
     def _investigation_report_submitted(self, e: InvestigationReportSubmitted) -> None:
@@ -913,6 +1070,11 @@ class Incident(Aggregate):
     def _incident_review_completed(self, e: IncidentReviewCompleted) -> None:
         self.review_completed = True
         self.recommendations = (*self.recommendations, *e.recommendations)
+        self.decided_at = {ConsultationStage.OUTCOME: e.happened_at, **self.decided_at}
+
+    @applies(RcsInvestigationEndorsed)
+    def _rcs_investigation_endorsed(self, e: RcsInvestigationEndorsed) -> None:
+        self.rcs_endorsed = True
 
     @applies(OutcomeCommunicated)
     def _outcome_communicated(self, e: OutcomeCommunicated) -> None:
@@ -948,6 +1110,7 @@ class Incident(Aggregate):
     @applies(Closed)
     def _closed(self, e: Closed) -> None:
         self.closed = True
+        self.decided_at = {ConsultationStage.CLOSURE: e.happened_at, **self.decided_at}
 
     @applies(Reopened)
     def _reopened(self, e: Reopened) -> None:

@@ -28,6 +28,7 @@ COMMANDS: frozenset[str] = frozenset(
         "withdraw",
         "record_client_voice",
         "record_notification",
+        "record_guardian",
         "record_aboriginal_consultation",
         "record_department_review",
         "determine_follow_up",
@@ -40,6 +41,7 @@ COMMANDS: frozenset[str] = frozenset(
         "record_outcome",
         "submit_investigation_report",
         "complete_incident_review",
+        "endorse_rcs_investigation",
         "communicate_outcome",
         "request_outcome_review",
         "decide_outcome_review",
@@ -132,6 +134,8 @@ class Ledger(Application[UUID]):
             raise VersionConflict(incident_id, expected_version, incident.version)
         if command in NEEDS_OBLIGATIONS:
             args["obligations"] = obligations(events, now=stamp.now)
+        if command == "withdraw" and args.get("duplicate_of") is not None:
+            args["duplicate_exists"] = self._exists(args["duplicate_of"])
         getattr(incident, command)(stamp=stamp, **args)
         return self._save(incident, expected_version=expected_version, stamp=stamp)
 
@@ -184,6 +188,9 @@ class Ledger(Application[UUID]):
             position=self.recorder.max_notification_id(),
             event=event,
         )
+
+    def _exists(self, incident_id: UUID) -> bool:
+        return bool(list(self.events.get(incident_id, limit=1)))
 
     def _current_version(self, incident_id: UUID) -> int:
         last = list(self.events.get(incident_id, desc=True, limit=1))

@@ -13,19 +13,20 @@ from pydantic import BaseModel, ConfigDict
 from domain.calendar import business_days_after, calendar_days_after
 from domain.incident import Incident
 from domain.policy_table import PolicyNumbers, policy_named
-from domain.rules.classification import STAFF_OR_CARER
+from domain.rules.consultation import consulted_for
 from domain.rules.follow_up import (
     INVESTIGATIONS,
     integrity_advice_required,
     police_contact_required,
 )
+from domain.rules.response import carer_support_met, carer_support_required
 from domain.values import (
+    ConsultationStage,
     FollowUpKind,
     Impact,
     NotificationKind,
     Recipient,
     RegulatorCategory,
-    SubjectRole,
 )
 
 
@@ -99,8 +100,25 @@ def _outcome_told(i: Incident) -> bool:
     return client_told and {s.ref for s in i.subjects} <= subjects_told
 
 
-def _carers(i: Incident) -> set[str]:
-    return {s.ref for s in i.subjects if s.role in STAFF_OR_CARER - {SubjectRole.STAFF}}
+def _consultation(stage: ConsultationStage, applies: Callable[[Incident], bool]) -> Rule:
+    """Aboriginal consultation owed before a key decision (policy §1, §8; our reading): due when
+    the decision was recorded, and until then by the deadline the decision itself works to."""
+
+    def due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime | None:
+        decided = i.decided_at.get(stage)
+        if decided is not None:
+            return decided
+        if stage == ConsultationStage.FOLLOW_UP:
+            return business_days_after(_aware(i), p.report_business_days, p.close_of_business)
+        if stage == ConsultationStage.OUTCOME:
+            return _follow_up_due(i, p, reported)
+        return None
+
+    return Rule(
+        applies=lambda i: i.aboriginal and applies(i),
+        met=lambda i: consulted_for(stage, i.consulted_stages, i.decided_at) is not None,
+        due=due,
+    )
 
 
 RULES: dict[str, Rule] = {
@@ -124,11 +142,14 @@ RULES: dict[str, Rule] = {
         met=lambda i: NotificationKind.INTEGRITY_TEAM in i.notified,
         due=_no_deadline,
     ),
-    "aboriginal_consultation": Rule(
-        applies=lambda i: i.aboriginal,
-        met=lambda i: bool(i.consultations),
-        due=_no_deadline,
+    "aboriginal_consultation_follow_up": _consultation(
+        ConsultationStage.FOLLOW_UP, lambda i: i.follow_up is not None or i.impact == Impact.MAJOR
     ),
+    "aboriginal_consultation_outcome": _consultation(
+        ConsultationStage.OUTCOME,
+        lambda i: i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW),
+    ),
+    "aboriginal_consultation_closure": _consultation(ConsultationStage.CLOSURE, lambda i: True),
     "investigation_or_review": Rule(
         applies=lambda i: (
             i.impact == Impact.MAJOR
@@ -169,8 +190,8 @@ RULES: dict[str, Rule] = {
         waivable=True,
     ),
     "carer_support_plan": Rule(
-        applies=lambda i: bool(_carers(i)),
-        met=lambda i: _carers(i) <= i.carer_support_plans,
+        applies=lambda i: carer_support_required(i.care_context, i.subjects),
+        met=lambda i: carer_support_met(i.care_context, i.subjects, i.carer_support_plans),
         due=_no_deadline,
         waivable=True,
     ),

@@ -20,6 +20,9 @@ class PolicyNumbers:
     rcs_ccyp_notice_business_days: int
     rcs_ccyp_details_days: int
     close_of_business: time
+    # Our reading [C]: the business days after written service before an outcome may be
+    # recorded without the subject's response (policy §8 "a chance to respond").
+    reasonable_response_business_days: int
 
 
 POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (
@@ -35,6 +38,7 @@ POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (
         rcs_ccyp_notice_business_days=3,
         rcs_ccyp_details_days=30,
         close_of_business=time(17, 0),
+        reasonable_response_business_days=5,
     ),
     PolicyNumbers(
         version="CIMS-2024-12",
@@ -46,6 +50,7 @@ POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (
         rcs_ccyp_notice_business_days=3,
         rcs_ccyp_details_days=30,
         close_of_business=time(17, 0),
+        reasonable_response_business_days=5,
     ),
 )
 
@@ -54,6 +59,17 @@ def policy_at(moment: datetime) -> PolicyNumbers:
     """The policy version in force at `moment` (the earliest one for anything before it)."""
     in_force = [p for p in POLICY_VERSIONS if p.effective_from <= moment]
     return in_force[-1] if in_force else POLICY_VERSIONS[0]
+
+
+def regime_at_submission(submitted_at: datetime) -> PolicyNumbers:
+    """The regime an incident report follows, chosen by its submission instant (policy §0).
+
+    Incidents submitted before 00:00 on 9 December 2024 (Melbourne) finish under the 2018
+    guide; those submitted on or after it follow the 2024 policy. `submitted_at` is when the
+    report was recorded or, for a record imported from the old system, its original submission
+    instant; never when the provider became aware.
+    """
+    return policy_at(submitted_at)
 
 
 def policy_named(version: str) -> PolicyNumbers:

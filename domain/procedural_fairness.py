@@ -9,16 +9,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.calendar import business_days_after
 from domain.incident import Incident
-from domain.obligations import Status, obligations
+from domain.local_time import melbourne
+from domain.obligations import Obligation, Status, obligations
+from domain.policy_table import policy_named
+from domain.rules.consultation import consulted_for
 from domain.rules.follow_up import INVESTIGATIONS
-from domain.values import Recipient
+from domain.values import ConsultationStage, Recipient
 
 
 class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     PENDING = "pending"
+    WARN = "warn"
     MET_LATE_WITH_EXTENSION = "met_late_with_extension"
     NOT_APPLICABLE = "not_applicable"
 
@@ -32,6 +37,8 @@ class Check(BaseModel):
     verdict: Verdict
     evidence_versions: tuple[int, ...] = ()
     detail: str = ""
+    # The events the verdict rests on, named in the order of `evidence_versions`.
+    evidence_events: tuple[str, ...] = ()
 
 
 def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check, ...]:
@@ -42,6 +49,11 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
     responded: dict[str, int] = {}
     told: dict[tuple[Recipient, str], int] = {}
     first_outcome: int | None = None
+    outcome_at: datetime | None = None
+    served_when: dict[str, datetime] = {}
+    responded_when: dict[str, datetime] = {}
+    first_voice: tuple[int, datetime] | None = None
+    appointed_by: tuple[int, str] | None = None
     appointed: int | None = None
     consulted: list[int] = []
     reviews: list[tuple[int, str]] = []
@@ -50,12 +62,17 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
         v = e.originator_version
         if isinstance(e, Incident.AllegationsServed):
             served_at.update({ref: v for ref in e.subject_refs if ref not in served_at})
+            served_when.update({r: e.happened_at for r in e.subject_refs if r not in served_when})
         elif isinstance(e, Incident.SubjectResponseRecorded):
             responded.setdefault(e.subject_ref, v)
+            responded_when.setdefault(e.subject_ref, e.happened_at)
         elif isinstance(e, Incident.InvestigationOutcomeRecorded) and first_outcome is None:
-            first_outcome = v
-        elif isinstance(e, Incident.InvestigatorAppointed) and e.independence_declared:
-            appointed = v
+            first_outcome, outcome_at = v, e.happened_at
+        elif isinstance(e, Incident.ClientVoiceRecorded) and first_voice is None:
+            first_voice = (v, e.happened_at)
+        elif isinstance(e, Incident.InvestigatorAppointed):
+            appointed_by = (v, e.actor.id)
+            appointed = v if e.independence_declared else appointed
         elif isinstance(e, Incident.AboriginalConsultationRecorded):
             consulted.append(v)
         elif isinstance(e, Incident.OutcomeCommunicated):
@@ -65,19 +82,36 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
     if incident is None or incident.follow_up not in INVESTIGATIONS:
         return ()
     subjects = [s.ref for s in incident.subjects]
-    return (
+    owed = obligations(history, now=now)
+    moments = Moments(served=served_when, responded=responded_when, outcome=outcome_at)
+    checks = (
         _served_before_outcome(subjects, served_at, first_outcome, incident),
-        _chance_to_respond(subjects, served_at, responded),
+        _chance_to_respond(subjects, served_at, responded, first_outcome, moments, incident),
+        _client_voice_before_outcome(first_voice, first_outcome, outcome_at),
         Check(
             check="investigator_independence_declared",
             verdict=Verdict.PASS if appointed else Verdict.PENDING,
             evidence_versions=(appointed,) if appointed else (),
         ),
-        _timeframe(history, now),
-        _aboriginal_consultation(incident.aboriginal, consulted, first_outcome),
+        _appointer_not_line_manager(appointed_by, incident),
+        _timeframe(owed),
+        _aboriginal_consultation(incident, consulted, owed),
         _outcome_communicated(subjects, told, first_outcome),
         _review_rights(incident, reviews),
     )
+    names = {e.originator_version: type(e).__name__ for e in history}
+    return tuple(
+        c.model_copy(update={"evidence_events": tuple(names[v] for v in c.evidence_versions)})
+        for c in checks
+    )
+
+
+class Moments(BaseModel):
+    """When each subject was served and responded, and when the outcome was recorded."""
+
+    served: dict[str, datetime]
+    responded: dict[str, datetime]
+    outcome: datetime | None
 
 
 def _served_before_outcome(
@@ -107,25 +141,92 @@ def _served_before_outcome(
 
 
 def _chance_to_respond(
-    subjects: list[str], served_at: dict[str, int], responded: dict[str, int]
+    subjects: list[str],
+    served_at: dict[str, int],
+    responded: dict[str, int],
+    outcome: int | None,
+    at: Moments,
+    i: Incident,
 ) -> Check:
+    """Each subject had a reasonable time to respond before the outcome (policy §8; the
+    business days are the policy table's, our reading), and no response came after it."""
     name = "response_recorded_or_chance_given"
     if not subjects:
         return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail="no subject of allegation")
     given = [s for s in subjects if s in served_at]
-    silent = [s for s in given if s not in responded]
+    evidence = tuple(sorted({served_at[s] for s in given} | {responded[s] for s in responded}))
+    evidence += (outcome,) if outcome else ()
+    if outcome is None or at.outcome is None:
+        silent = [s for s in given if s not in responded]
+        return Check(
+            check=name,
+            verdict=Verdict.PASS if len(given) == len(subjects) else Verdict.PENDING,
+            evidence_versions=evidence,
+            detail=f"served, no response recorded: {', '.join(silent)}" if silent else "",
+        )
+    if i.sufficient_evidence_rationale:
+        return Check(
+            check=name,
+            verdict=Verdict.PASS,
+            evidence_versions=evidence,
+            detail="sufficient evidence at the outset",
+        )
+    policy = policy_named(i.policy_version)
+    days = policy.reasonable_response_business_days
+    faults = []
+    for s in given:
+        answered = at.responded.get(s)
+        if s in responded and responded[s] > outcome:
+            faults.append(f"{s}: response recorded after the outcome")
+        elif answered is None and at.outcome < business_days_after(
+            at.served[s], days, policy.close_of_business
+        ):
+            faults.append(
+                f"{s}: outcome within {days} business days of service, no response recorded"
+            )
     return Check(
         check=name,
-        verdict=Verdict.PASS if len(given) == len(subjects) else Verdict.PENDING,
-        evidence_versions=tuple(sorted(responded.get(s, served_at[s]) for s in given)),
-        detail=f"served, no response recorded: {', '.join(silent)}" if silent else "",
+        verdict=Verdict.FAIL if faults else Verdict.PASS,
+        evidence_versions=tuple(sorted(set(evidence))),
+        detail="; ".join(faults),
     )
 
 
-def _timeframe(history: list[Any], now: datetime) -> Check:
-    due = next(
-        (o for o in obligations(history, now=now) if o.kind == "investigation_or_review"), None
+def _client_voice_before_outcome(
+    voice: tuple[int, datetime] | None, outcome: int | None, outcome_at: datetime | None
+) -> Check:
+    """Prioritise client voice (policy §1): what the client said is on record before the
+    outcome."""
+    name = "client_voice_before_outcome"
+    if voice is not None and (outcome_at is None or voice[1] <= outcome_at):
+        return Check(check=name, verdict=Verdict.PASS, evidence_versions=(voice[0],))
+    if outcome is None:
+        return Check(check=name, verdict=Verdict.PENDING, detail="no client voice recorded yet")
+    return Check(
+        check=name,
+        verdict=Verdict.WARN,
+        evidence_versions=(outcome,),
+        detail="no client voice was recorded before the outcome",
     )
+
+
+def _appointer_not_line_manager(appointed: tuple[int, str] | None, i: Incident) -> Check:
+    """The investigator was not appointed by a subject's line manager (policy §8 independence)."""
+    name = "investigator_not_appointed_by_line_manager"
+    if appointed is None:
+        return Check(check=name, verdict=Verdict.PENDING, detail="no investigator appointed")
+    version, appointer = appointed
+    managed = sorted(s.ref for s in i.subjects if s.line_manager_ref == appointer)
+    return Check(
+        check=name,
+        verdict=Verdict.FAIL if managed else Verdict.PASS,
+        evidence_versions=(version,),
+        detail=f"appointed by {appointer}, line manager of {', '.join(managed)}" if managed else "",
+    )
+
+
+def _timeframe(owed: tuple[Obligation, ...]) -> Check:
+    due = next((o for o in owed if o.kind == "investigation_or_review"), None)
     verdict = {
         None: Verdict.NOT_APPLICABLE,
         Status.MET: Verdict.PASS,
@@ -146,21 +247,42 @@ def _timeframe(history: list[Any], now: datetime) -> Check:
         check="completed_within_28_days",
         verdict=verdict,
         evidence_versions=(due.met_by_version,) if due and due.met_by_version else (),
-        detail=f"due {due.due.isoformat()}" if due and due.due else "",
+        detail=f"due {melbourne(due.due)}" if due and due.due else "",
     )
 
 
-def _aboriginal_consultation(aboriginal: bool, consulted: list[int], outcome: int | None) -> Check:
+def _aboriginal_consultation(
+    i: Incident, consulted: list[int], owed: tuple[Obligation, ...]
+) -> Check:
+    """ACSASS, an ACCO or the ACAC provider was consulted before each key decision."""
     name = "acsass_or_acco_consulted"
-    if not aboriginal:
+    if not i.aboriginal:
         return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail="no Aboriginal client")
-    if consulted:
-        return Check(check=name, verdict=Verdict.PASS, evidence_versions=tuple(consulted))
+    stages = [o for o in owed if o.kind.startswith("aboriginal_consultation_")]
+    missed = []
+    for o in stages:
+        decided = i.decided_at.get(ConsultationStage(_stage(o)))
+        when = consulted_for(ConsultationStage(_stage(o)), i.consulted_stages, i.decided_at)
+        if decided is not None and (when is None or when > decided):
+            missed.append(_stage(o))
+    if missed:
+        return Check(
+            check=name,
+            verdict=Verdict.FAIL,
+            evidence_versions=tuple(consulted),
+            detail="decision without prior consultation at stage: " + ", ".join(missed),
+        )
+    waiting = [_stage(o) for o in stages if not o.settled]
     return Check(
         check=name,
-        verdict=Verdict.FAIL if outcome else Verdict.PENDING,
-        detail="Aboriginal client; no consultation recorded",
+        verdict=Verdict.PENDING if waiting else Verdict.PASS,
+        evidence_versions=tuple(consulted),
+        detail=f"consultation owed at stage: {', '.join(waiting)}" if waiting else "",
     )
+
+
+def _stage(o: Obligation) -> str:
+    return o.kind.removeprefix("aboriginal_consultation_")
 
 
 def _outcome_communicated(

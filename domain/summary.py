@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.incident import Incident
+from domain.local_time import melbourne
 
 
 def summarise(e: Any) -> str:
@@ -67,7 +68,7 @@ def summarise(e: Any) -> str:
         case i.CarerSupportPlanRecorded():
             return f"Carer support plan for {e.carer_ref}"
         case i.DeadlineExtended():
-            return f"{e.obligation_kind} extended to {e.new_due.isoformat()} by {e.approved_by}"
+            return f"{e.obligation_kind} extended to {melbourne(e.new_due)} by {e.approved_by}"
         case i.RecommendationActioned():
             return f"Recommendation {e.recommendation_id} actioned"
         case i.Closed():

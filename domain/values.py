@@ -60,10 +60,21 @@ class Program(StrEnum):
 
 
 class CareContext(StrEnum):
+    """Where the client was living or cared for when the incident happened (policy §2, §11).
+
+    `cso_placement` predates the split into foster, kinship, permanent and residential care and
+    stays valid; it does not say whether the placement was home-based (see
+    `rules.response.home_based_care`).
+    """
+
     CP_KINSHIP = "cp_kinship"
     CP_PRACTITIONER = "cp_practitioner"
     CP_RESPITE = "cp_respite"
     CSO_PLACEMENT = "cso_placement"
+    CSO_FOSTER_CARE = "cso_foster_care"
+    CSO_KINSHIP_CARE = "cso_kinship_care"
+    CSO_PERMANENT_CARE = "cso_permanent_care"
+    CSO_RESIDENTIAL_CARE = "cso_residential_care"
     CSO_CASE_CONTRACTED = "cso_case_contracted"
     ACAC = "acac"
     PARENT = "parent"
@@ -154,6 +165,54 @@ class NotificationKind(StrEnum):
     INTEGRITY_TEAM = "integrity_team"
     CCYP = "ccyp"
     CCYP_DETAILS = "ccyp_details"
+
+
+class ServiceMethod(StrEnum):
+    """How allegations were put to a subject: the written means, and the spoken ones that are a
+    contact but not service (policy §8, "in writing")."""
+
+    LETTER_BY_POST = "letter_by_post"
+    LETTER_BY_HAND = "letter_by_hand"
+    EMAIL = "email"
+    SECURE_PORTAL = "secure_portal"
+    VERBAL = "verbal"
+    PHONE = "phone"
+
+
+class Service(Value):
+    """How and when one subject of allegation was served."""
+
+    method: str
+    served_at: UtcDatetime
+
+
+class ConsultationStage(StrEnum):
+    """The key stages Aboriginal consultation is owed at (policy §1, §8)."""
+
+    REPORT = "report"
+    FOLLOW_UP = "follow_up"
+    OUTCOME = "outcome"
+    CLOSURE = "closure"
+
+
+class GuardianRelationship(StrEnum):
+    GUARDIAN = "guardian"
+    PARENT_WITH_PARENTAL_RESPONSIBILITY = "parent_with_parental_responsibility"
+
+
+class Guardian(Value):
+    """A client's guardian, or a parent with parental responsibility, on record."""
+
+    ref: Ref = Field(min_length=1, max_length=200)
+    client_ref: Ref = Field(min_length=1, max_length=200)
+    relationship: GuardianRelationship
+
+
+class WithdrawalCategory(StrEnum):
+    """Why a report was withdrawn, as the regulators' feed may say it."""
+
+    OUT_OF_SCOPE = "out_of_scope"
+    DUPLICATE = "duplicate"
 
 
 class ConsultedBody(StrEnum):

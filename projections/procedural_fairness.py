@@ -19,7 +19,7 @@ def tables(p: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {p}procedural_fairness (
             incident_id TEXT NOT NULL, seq INTEGER NOT NULL, check_name TEXT NOT NULL,
             verdict TEXT NOT NULL, evidence_versions TEXT NOT NULL, detail TEXT NOT NULL,
-            due TEXT, PRIMARY KEY (incident_id, seq))""",
+            due TEXT, evidence_events TEXT NOT NULL, PRIMARY KEY (incident_id, seq))""",
     ]
 
 
@@ -37,7 +37,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         )
         tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     str(incident_id),
@@ -47,6 +47,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     json.dumps(c.evidence_versions),
                     c.detail,
                     ts(due) if c.check == "completed_within_28_days" else None,
+                    json.dumps(c.evidence_events),
                 )
                 for n, c in enumerate(checks)
             ],
@@ -56,7 +57,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
 def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each fairness check of the incident's investigation, as it stands at `now`."""
     rows = tx.execute(
-        "SELECT check_name, verdict, evidence_versions, detail, due FROM rm_procedural_fairness"
+        "SELECT check_name, verdict, evidence_versions, detail, due, evidence_events"
+        " FROM rm_procedural_fairness"
         " WHERE incident_id = ? ORDER BY seq",
         [str(incident_id)],
     )
@@ -70,6 +72,7 @@ def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[di
             if r[1] == Verdict.PENDING and r[4] and r[4] < now_text
             else r[1],
             "evidence_versions": json.loads(r[2]),
+            "evidence_events": json.loads(r[5]),
             "detail": r[3],
         }
         for r in rows

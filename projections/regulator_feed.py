@@ -28,12 +28,14 @@ _SSR_EVENTS = {
     "OutcomeReviewDecided": "outcome_reviewed",
     "IncidentReviewCompleted": "outcome",
     "Closed": "closed",
+    "Withdrawn": "withdrawn",
 }
 _CCYP_EVENTS = {
     "FollowUpDetermined": "rcs_investigation_started",
     "InvestigationOutcomeRecorded": "rcs_findings",
     "InvestigationReportSubmitted": "rcs_report_lodged",
     "Closed": "closed",
+    "Withdrawn": "withdrawn",
 }
 
 
@@ -128,6 +130,8 @@ def _item(
             {"pseudonym": pseudonym(regulator, s.ref), "role": s.role.value} for s in i.subjects
         ],
         "stage": i.stage.value,
+        # Why a report was withdrawn, by category only (out of scope, duplicate): no reason text.
+        "withdrawal": i.withdrawal.value if i.withdrawal else None,
         "investigated": i.follow_up in INVESTIGATIONS,
         "findings": [
             {

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.calendar import calendar_fingerprint
 from domain.ledger import Ledger
 from projections import (
     audit_trail,
@@ -35,6 +36,8 @@ from projections.base import Batch
 from projections.db import Db, Tx, ts
 
 Handler = Callable[[Tx, str, Batch], None]
+# The read models whose rows hold deadlines counted in business days.
+CALENDAR_MODELS = (incident_summary, obligations, procedural_fairness, statistics)
 LIVE = "rm_"
 SCRATCH = "rmv_"
 RETRY_AFTER_ERROR_SECONDS = 5.0
@@ -48,8 +51,13 @@ REBUILD_BATCH = 5_000
 
 def tables_digest(model: Model) -> str:
     """A fingerprint of a read model's table definitions: when a release changes them, the
-    model is rebuilt rather than written into tables of the old shape."""
-    return hashlib.sha256("\n".join(model.tables(LIVE)).encode()).hexdigest()[:16]
+    model is rebuilt rather than written into tables of the old shape. A model whose rows hold
+    business-day deadlines also fingerprints the calendar: when a holiday is proclaimed (or a
+    `holidays` release adds one) its open obligations are recomputed on start, the same way."""
+    text = "\n".join(model.tables(LIVE))
+    if model.uses_calendar:
+        text += "\ncalendar " + calendar_fingerprint()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @contextmanager
@@ -72,11 +80,18 @@ class Model:
     tables: Callable[[str], list[str]]
     rebuilt_tables: Callable[[str], list[str]]
     handle: Handler
+    uses_calendar: bool = False
 
 
 def models(feed_secret: bytes) -> list[Model]:
     return [
-        Model(m.name, m.tables, m.rebuilt_tables, m.handle)  # type: ignore[attr-defined]
+        Model(
+            m.name,  # type: ignore[attr-defined]
+            m.tables,  # type: ignore[attr-defined]
+            m.rebuilt_tables,  # type: ignore[attr-defined]
+            m.handle,  # type: ignore[attr-defined]
+            uses_calendar=m in CALENDAR_MODELS,
+        )
         for m in (incident_summary, obligations, audit_trail, procedural_fairness, statistics)
     ] + [
         Model(

@@ -1,4 +1,8 @@
-"""statistics: counts by type, impact, organisation and month; time to close; overdue rates."""
+"""statistics: counts by type, impact, organisation and month; time to close; overdue rates.
+
+Months are Melbourne calendar months: an incident recorded at 09:00 on 1 April in Melbourne
+counts in April, though it is still 31 March in UTC.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from domain.local_time import melbourne_month
 from domain.obligations import next_due
 from projections.base import Batch, visible_to
 from projections.db import Tx, parse_ts, ts
@@ -18,7 +23,7 @@ def tables(p: str) -> list[str]:
     return [
         f"""CREATE TABLE IF NOT EXISTS {p}statistics (
             incident_id TEXT PRIMARY KEY, organisation TEXT NOT NULL, other_provider TEXT,
-            impact TEXT NOT NULL, reported_month TEXT NOT NULL, reported_at TEXT NOT NULL,
+            impact TEXT NOT NULL, reported_month_melbourne TEXT NOT NULL, reported_at TEXT NOT NULL,
             closed_at TEXT, withdrawn INTEGER NOT NULL, next_due TEXT,
             ever_late INTEGER NOT NULL)""",
         f"""CREATE TABLE IF NOT EXISTS {p}statistics_types (
@@ -52,7 +57,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 incident.reporting_organisation,
                 incident.details.other_provider,
                 incident.impact.value,
-                reported.strftime("%Y-%m"),
+                melbourne_month(reported),
                 ts(reported),
                 ts(closed_at),
                 int(incident.withdrawn),
@@ -69,8 +74,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
 def summary(tx: Tx, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
     where, params = visible_to(organisations, "organisation")
     rows = tx.execute(
-        "SELECT incident_id, organisation, impact, reported_month, reported_at, closed_at,"
-        f" withdrawn, next_due, ever_late FROM rm_statistics WHERE {where}",
+        "SELECT incident_id, organisation, impact, reported_month_melbourne, reported_at,"
+        f" closed_at, withdrawn, next_due, ever_late FROM rm_statistics WHERE {where}",
         params,
     )
     types = tx.execute("SELECT incident_id, incident_type FROM rm_statistics_types")

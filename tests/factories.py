@@ -85,7 +85,7 @@ def report_fields(**overrides: Any) -> dict[str, Any]:
     )
     fields: dict[str, Any] = {
         "program": Program.CSO,
-        "care_context": CareContext.CSO_PLACEMENT,
+        "care_context": CareContext.CSO_RESIDENTIAL_CARE,
         "clients": [CLIENT],
         "types": [T.INJURY_EXPLAINED],
         "impact": Impact.NON_MAJOR,
@@ -133,7 +133,17 @@ def under_investigation(story: S | None = None) -> S:
 def allegations_served(story: Story | None = None) -> Story:
     story = under_investigation(story)
     refs = [s.ref for s in story.incident.subjects]
-    return story.do("serve_allegations", subject_refs=refs, actor=INVESTIGATOR)
+    return story.do("serve_allegations", subject_refs=refs, method="email", actor=INVESTIGATOR)
+
+
+def responded(story: Story | None = None) -> Story:
+    """Allegations served, and every subject's response recorded."""
+    story = allegations_served(story)
+    for s in story.incident.subjects:
+        story.do(
+            "record_subject_response", subject_ref=s.ref, response="Denied.", actor=INVESTIGATOR
+        )
+    return story
 
 
 def outcome(
@@ -192,7 +202,9 @@ def investigate_to_outcome(story: LedgerStory) -> LedgerStory:
     return (
         under_investigation(story)
         .later(days=2)
-        .do("serve_allegations", subject_refs=[CARER.ref], actor=INVESTIGATOR)
-        .later(days=5)
+        .do("serve_allegations", subject_refs=[CARER.ref], method="email", actor=INVESTIGATOR)
+        .later(days=1)
+        .do("record_subject_response", subject_ref=CARER.ref, response="No.", actor=INVESTIGATOR)
+        .later(days=4)
         .do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
     )

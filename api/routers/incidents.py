@@ -18,6 +18,7 @@ from api.idempotency import Stored, fingerprint
 from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
+from domain.errors import IncidentNotFound, PolicyViolation
 from domain.incident import Incident
 from domain.ledger import Accepted, fold
 from domain.values import Actor, Stamp
@@ -141,6 +142,8 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
             assert incident is not None
             authz.require_visible(actor, incident)
             authz.require_may_act(actor, action, incident)
+            for other in command.related_incidents():
+                _require_linkable(svc, actor, other)
             return history
 
         def run(history: list[Incident.Event]) -> Stored:
@@ -176,6 +179,21 @@ for _name, _action in authz.ACTIONS.items():
         summary=(_action.body.__doc__ or _action.command.replace("_", " ")).splitlines()[0],
         name=f"command-{_name}",
     )
+
+
+def _require_linkable(svc: Services, actor: Actor, incident_id: UUID) -> None:
+    """An incident a command links to exists and is visible to the caller; one that is not
+    is refused alike, so a link does not reveal another organisation's incident."""
+    try:
+        other = fold(svc.ledger.incident_events(incident_id))
+        assert other is not None
+        authz.require_visible(actor, other)
+    except (IncidentNotFound, Problem):
+        raise PolicyViolation(
+            "withdrawal.duplicate-not-found",
+            f"no incident {incident_id} is on record for you to link to",
+            field="duplicate_of",
+        ) from None
 
 
 async def read_models_at(svc: Services, min_position: int | None) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.errors import PolicyViolation
+from domain.policy_table import MELBOURNE
 
 
 class ObligationLike(Protocol):
@@ -92,6 +93,12 @@ def require_something_to_change(changes: Mapping[str, object], rule: str) -> Non
 def require_not_in_future(moment: datetime | None, now: datetime, field: str) -> None:
     """Nothing is recorded as having happened after it was recorded."""
     if moment is not None and moment > now:
+        raise PolicyViolation("time.in-future", f"{field} lies in the future", field=field)
+
+
+def require_not_after_today(day: date, now: datetime, field: str) -> None:
+    """A day something happened is not after today in Melbourne."""
+    if day > now.astimezone(MELBOURNE).date():
         raise PolicyViolation("time.in-future", f"{field} lies in the future", field=field)
 
 

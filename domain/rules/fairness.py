@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import datetime
 
+from domain.calendar import business_days_after
 from domain.errors import PolicyViolation
-from domain.values import AllegationOutcome, IncidentType, Ref, SubjectOfAllegation
+from domain.policy_table import PolicyNumbers
+from domain.values import (
+    AllegationOutcome,
+    IncidentType,
+    Ref,
+    Service,
+    ServiceMethod,
+    SubjectOfAllegation,
+)
 
 
 def require_investigator_appointed(investigator_ref: Ref | None) -> None:
@@ -152,4 +162,84 @@ def require_evidence_on_record(evidence_count: int) -> None:
             "investigation.sufficient-evidence-without-evidence",
             "record the evidence (e.g. CCTV) the rationale relies on first",
             field="rationale",
+        )
+
+
+WRITTEN_SERVICE = frozenset(
+    {
+        ServiceMethod.LETTER_BY_POST,
+        ServiceMethod.LETTER_BY_HAND,
+        ServiceMethod.EMAIL,
+        ServiceMethod.SECURE_PORTAL,
+    }
+)
+
+
+def require_written_service(method: ServiceMethod | str) -> None:
+    """The subject of allegation receives the allegations in writing: a letter (by post or by
+    hand), an email or a secure portal. A verbal or phone notice is a contact, not service."""
+    if method not in WRITTEN_SERVICE:
+        raise PolicyViolation(
+            "fairness.service-not-in-writing",
+            f"{method!s} is not service in writing; serve the allegations by "
+            + ", ".join(sorted(WRITTEN_SERVICE))
+            + " (a verbal or phone notice is a contact and meets nothing)",
+            field="method",
+        )
+
+
+def require_reasonable_time_to_respond(
+    subjects: Collection[SubjectOfAllegation],
+    service: Mapping[Ref, Service],
+    responded: Collection[Ref],
+    sufficient_evidence_rationale: str | None,
+    *,
+    now: datetime,
+    policy: PolicyNumbers,
+) -> None:
+    """A subject has a chance to respond: no outcome until each served subject has responded
+    (or declined) or the policy table's business days have passed since service (our reading
+    of policy §8; 5 business days)."""
+    if sufficient_evidence_rationale:
+        return
+    waiting = sorted(
+        ref
+        for ref in {s.ref for s in subjects} - set(responded)
+        if ref in service
+        and now
+        < business_days_after(
+            service[ref].served_at,
+            policy.reasonable_response_business_days,
+            policy.close_of_business,
+        )
+    )
+    if waiting:
+        raise PolicyViolation(
+            "fairness.response-time-not-given",
+            f"no outcome before {', '.join(waiting)} responded or "
+            f"{policy.reasonable_response_business_days} business days passed since service",
+            field="outcomes",
+        )
+
+
+def require_recorded_guardian(
+    guardian_ref: Ref, guardians: Collection[Ref], field: str = "recipient_ref"
+) -> None:
+    """Only a client's guardian (or parent with parental responsibility) on record acts as one."""
+    if guardian_ref not in guardians:
+        raise PolicyViolation(
+            "guardian.not-recorded",
+            f"{guardian_ref} is not recorded as a guardian of a client on this incident;"
+            " record the guardian first",
+            field=field,
+        )
+
+
+def require_known_client(client_ref: Ref, clients: Collection[Ref]) -> None:
+    """A guardian is recorded for a client named on the incident."""
+    if client_ref not in clients:
+        raise PolicyViolation(
+            "guardian.unknown-client",
+            f"{client_ref} is not a client on this incident",
+            field="client_ref",
         )

@@ -186,3 +186,72 @@ def require_known_recommendation(rec_id: str, known: Collection[str]) -> None:
             f"no recommendation {rec_id!r} was made on this incident",
             field="recommendation_id",
         )
+
+
+def require_plan_before_report(
+    kind: FollowUpKind | None, plan_recorded: bool, sufficient_evidence_rationale: str | None
+) -> None:
+    """An investigation follows a plan recorded before its report, unless the evidence at the
+    outset was judged sufficient (an RCS investigation follows the RCS process instead)."""
+    if kind == FollowUpKind.RCS_IN_LIEU or plan_recorded or sufficient_evidence_rationale:
+        return
+    raise PolicyViolation(
+        "investigation.plan-before-report",
+        "record the investigation plan (or the sufficient-evidence rationale) before the report",
+        field="summary",
+    )
+
+
+def require_report_not_submitted(submitted: bool) -> None:
+    """An investigation report is submitted once; an error in it is corrected, not resubmitted."""
+    if submitted:
+        raise PolicyViolation(
+            "investigation.report-already-submitted",
+            "the investigation report was already submitted; record a correction instead",
+            field="summary",
+        )
+
+
+def require_review_not_completed(completed: bool) -> None:
+    """An incident review completes once; an error in it is corrected, not completed again."""
+    if completed:
+        raise PolicyViolation(
+            "review.already-completed",
+            "the incident review was already completed; record a correction instead",
+            field="what_happened",
+        )
+
+
+def require_recommendations_or_reason(
+    recommendations: Collection[Recommendation], no_recommendations_reason: str | None
+) -> None:
+    """An incident review carries recommendations, or says explicitly why it makes none."""
+    reason = (no_recommendations_reason or "").strip()
+    if bool(recommendations) == bool(reason):
+        raise PolicyViolation(
+            "review.recommendations-or-reason",
+            "an incident review makes recommendations, or gives no_recommendations_reason"
+            " (not both)",
+            field="recommendations",
+        )
+
+
+def require_rcs_in_lieu(kind: FollowUpKind | None) -> None:
+    """Only an RCS investigation determined in lieu of CIMS's is endorsed for lodging."""
+    if kind != FollowUpKind.RCS_IN_LIEU:
+        raise PolicyViolation(
+            "rcs.not-in-lieu",
+            "no RCS investigation in lieu was determined for this incident",
+            field="follow_up",
+        )
+
+
+def require_rcs_endorsement(kind: FollowUpKind | None, endorsed: bool) -> None:
+    """An RCS investigation report is submitted into CIMS once endorsed by the Integrity team."""
+    if kind == FollowUpKind.RCS_IN_LIEU and not endorsed:
+        raise PolicyViolation(
+            "rcs.endorsement-required",
+            "the Integrity team's endorsement of the RCS investigation is not recorded;"
+            " it cannot stand in lieu until endorsed",
+            field="summary",
+        )

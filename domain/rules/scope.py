@@ -12,7 +12,14 @@ _CHILD_PROTECTION_CARE = {
     CareContext.CP_PRACTITIONER,
     CareContext.CP_RESPITE,
 }
-_CSO_CARE = {CareContext.CSO_PLACEMENT, CareContext.CSO_CASE_CONTRACTED}
+_CSO_CARE = {
+    CareContext.CSO_PLACEMENT,
+    CareContext.CSO_FOSTER_CARE,
+    CareContext.CSO_KINSHIP_CARE,
+    CareContext.CSO_PERMANENT_CARE,
+    CareContext.CSO_RESIDENTIAL_CARE,
+    CareContext.CSO_CASE_CONTRACTED,
+}
 
 
 def require_not_parental_care(care_context: CareContext) -> None:

@@ -63,6 +63,15 @@ def test_major_physical_abuse_by_a_carer_runs_investigation_review_and_variation
         "record_evidence", kind="interview", description="Client interview", actor=INVESTIGATOR
     )
     story.later(days=10).do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    with pytest.raises(PolicyViolation) as no_plan:
+        story.do(
+            "submit_investigation_report",
+            summary="Allegation substantiated.",
+            recommendations=[recommendation()],
+            actor=INVESTIGATOR,
+        )
+    assert no_plan.value.rule_id == "investigation.plan-before-report"
+    story.do("record_investigation_plan", plan="Interview client and carer.", actor=INVESTIGATOR)
     story.do(
         "submit_investigation_report",
         summary="Allegation substantiated.",
@@ -125,7 +134,10 @@ def test_rcs_investigation_in_lieu_needs_integrity_advice_ccyp_notice_and_recomm
         independence_declared=True,
         declaration="Independent of the placement.",
     )
-    story.do("serve_allegations", subject_refs=["kin-1"], actor=INVESTIGATOR)
+    story.do(
+        "serve_allegations", subject_refs=["kin-1"], method="letter_by_hand", actor=INVESTIGATOR
+    )
+    story.do("record_subject_response", subject_ref="kin-1", response="No.", actor=INVESTIGATOR)
     story.do(
         "record_outcome",
         outcomes=[outcome("kin-1", incident_type=T.SEXUAL_ABUSE)],
@@ -139,12 +151,33 @@ def test_rcs_investigation_in_lieu_needs_integrity_advice_ccyp_notice_and_recomm
             actor=INVESTIGATOR,
         )
     assert no_recommendations.value.rule_id == "rcs.recommendations-section-required"
+    with pytest.raises(PolicyViolation) as not_endorsed:
+        story.do(
+            "submit_investigation_report",
+            summary="RCS report",
+            recommendations=[recommendation()],
+            actor=INVESTIGATOR,
+        )
+    assert not_endorsed.value.rule_id == "rcs.endorsement-required"
+    story.do(
+        "endorse_rcs_investigation",
+        endorsed_by="DFFH Integrity team",
+        endorsed_on=story.now.date(),
+        reference="IT-RCS-2025-014",
+        actor=OFFICER,
+    )
 
     story.do(
         "submit_investigation_report",
         summary="RCS report endorsed by CCYP",
         recommendations=[recommendation()],
         actor=INVESTIGATOR,
+    )
+    story.do(
+        "record_guardian",
+        client_ref=CLIENT.ref,
+        guardian_ref="guardian-1",
+        relationship="guardian",
     )
     story.do(
         "communicate_outcome", recipient="guardian", recipient_ref="guardian-1", in_writing=True
@@ -194,7 +227,7 @@ def test_sufficient_evidence_path_allows_an_outcome_before_service_but_not_its_c
         )
 
     assert refused.value.rule_id == "fairness.subject-not-told-in-writing"
-    story.do("serve_allegations", subject_refs=[STAFF.ref], actor=INVESTIGATOR)
+    story.do("serve_allegations", subject_refs=[STAFF.ref], method="email", actor=INVESTIGATOR)
     story.do("communicate_outcome", recipient="client", recipient_ref=CLIENT.ref, in_writing=True)
     assert story.incident.stage is Stage.RESPONSE
 
@@ -228,6 +261,12 @@ def test_critical_notifiable_death_owes_the_regulator_a_short_form_by_next_busin
         what_happened="...",
         contributing_factors="Overnight checks were missed.",
         recommendations=[recommendation()],
+    )
+    story.do(
+        "record_guardian",
+        client_ref=CLIENT.ref,
+        guardian_ref="family",
+        relationship="parent_with_parental_responsibility",
     )
     story.do("communicate_outcome", recipient="guardian", recipient_ref="family", in_writing=True)
     story.do("record_response_plan", plan="Overnight check procedure revised.")
@@ -271,10 +310,11 @@ def test_aboriginal_client_cannot_be_closed_until_acsass_was_consulted() -> None
         story.do("close", reason="done")
     assert refused.value.rule_id == "closure.obligations-outstanding"
 
+    assert "aboriginal_consultation_closure" in refused.value.message
     story.do(
         "record_aboriginal_consultation",
         body="acsass",
-        stage="response planning",
+        stage="closure",
         consulted="ACSASS practitioner",
         advice="Involve extended family.",
     )

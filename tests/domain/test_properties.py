@@ -23,14 +23,14 @@ from tests.factories import (
 MOVES: list[tuple[str, dict[str, Any]]] = [
     ("record_notification", {"kind": "police", "recipient": "VP"}),
     ("record_notification", {"kind": "regulator_short_form", "recipient": "SSR"}),
-    ("record_aboriginal_consultation", {"body": "acsass", "stage": "s", "consulted": "c"}),
+    ("record_aboriginal_consultation", {"body": "acsass", "stage": "closure", "consulted": "c"}),
     ("determine_follow_up", {"kind": "investigation", "reason": "r"}),
     ("determine_follow_up", {"kind": "incident_review", "reason": "r"}),
     (
         "appoint_investigator",
         {"investigator_ref": INVESTIGATOR.id, "independence_declared": True, "declaration": "d"},
     ),
-    ("serve_allegations", {"subject_refs": [CARER.ref]}),
+    ("serve_allegations", {"subject_refs": [CARER.ref], "method": "email"}),
     ("record_subject_response", {"subject_ref": CARER.ref, "response": "no"}),
     ("record_evidence", {"kind": "cctv", "description": "d"}),
     ("record_sufficient_evidence_rationale", {"rationale": "r"}),
@@ -68,6 +68,7 @@ MOVES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("reopen", {"reason": "r"}),
     ("withdraw", {"reason": "r"}),
+    ("record_investigation_plan", {"plan": "p"}),
 ]
 
 
@@ -80,6 +81,7 @@ PATH: list[tuple[str, dict[str, Any]]] = [
     MOVES[6],
     MOVES[7],
     ("record_outcome", {"outcomes": [outcome()], "actor": INVESTIGATOR}),
+    MOVES[-1],
     MOVES[11],
     MOVES[13],
     MOVES[14],

@@ -24,6 +24,7 @@ from tests.factories import (
     CARER,
     CLIENT,
     INVESTIGATOR,
+    OFFICER,
     REPORTER,
     START,
     Story,
@@ -34,6 +35,7 @@ from tests.factories import (
     recommendation,
     report_fields,
     reported,
+    responded,
     under_investigation,
 )
 
@@ -41,7 +43,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def with_outcome() -> Story:
-    return allegations_served().do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    return (
+        under_investigation()
+        .do("record_investigation_plan", plan="Interview the client and carer.")
+        .do("serve_allegations", subject_refs=[CARER.ref], method="email")
+        .do("record_subject_response", subject_ref=CARER.ref, response="Denied.")
+        .do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    )
 
 
 def review_pending() -> Story:
@@ -102,7 +110,11 @@ STEPS: dict[str, Step] = {
         {"in_scope": True, "exclusion": "illness", "reason": "x"},
     ),
     "lifecycle.withdrawn": (
-        lambda: reported().do("withdraw", reason="duplicate"),
+        lambda: (
+            reported()
+            .do("assess_scope", in_scope=False, exclusion="illness", reason="illness")
+            .do("withdraw", reason="out of scope")
+        ),
         "record_response_plan",
         {"plan": "p"},
     ),
@@ -132,7 +144,7 @@ STEPS: dict[str, Step] = {
     "consultation.consulted-required": (
         reported,
         "record_aboriginal_consultation",
-        {"body": "acsass", "stage": "x", "consulted": ""},
+        {"body": "acsass", "stage": "report", "consulted": ""},
     ),
     "department-review.request-needs-reason": (
         reported,
@@ -191,13 +203,13 @@ STEPS: dict[str, Step] = {
     "investigation.no-investigator": (
         lambda: major_abuse_by_carer().do("determine_follow_up", kind="investigation", reason="x"),
         "serve_allegations",
-        {"subject_refs": [CARER.ref]},
+        {"subject_refs": [CARER.ref], "method": "email"},
     ),
     "investigation.plan-required": (under_investigation, "record_investigation_plan", {"plan": ""}),
     "fairness.unknown-subject": (
         under_investigation,
         "serve_allegations",
-        {"subject_refs": ["nobody"]},
+        {"subject_refs": ["nobody"], "method": "email"},
     ),
     "fairness.service-method-required": (
         under_investigation,
@@ -235,16 +247,16 @@ STEPS: dict[str, Step] = {
         {"outcomes": [outcome()]},
     ),
     "investigation.outcome-unknown-allegation": (
-        allegations_served,
+        responded,
         "record_outcome",
         {"outcomes": [outcome(incident_type=T.SEXUAL_ABUSE)]},
     ),
     "investigation.outcome-repeated": (
-        allegations_served,
+        responded,
         "record_outcome",
         {"outcomes": [outcome(), outcome()]},
     ),
-    "investigation.outcome-missing": (allegations_served, "record_outcome", {"outcomes": []}),
+    "investigation.outcome-missing": (responded, "record_outcome", {"outcomes": []}),
     "outcome.not-recorded": (
         allegations_served,
         "submit_investigation_report",
@@ -272,8 +284,16 @@ STEPS: dict[str, Step] = {
                 independence_declared=True,
                 declaration="x",
             )
-            .do("serve_allegations", subject_refs=["kin-1"])
+            .do("serve_allegations", subject_refs=["kin-1"], method="letter_by_post")
+            .do("record_subject_response", subject_ref="kin-1", response="Denied.")
             .do("record_outcome", outcomes=[outcome("kin-1", incident_type=T.NEGLECT)])
+            .do(
+                "endorse_rcs_investigation",
+                endorsed_by="Integrity team",
+                endorsed_on=START.date(),
+                reference="IT-2025-001",
+                actor=OFFICER,
+            )
         ),
         "submit_investigation_report",
         {"summary": "s", "recommendations": []},
