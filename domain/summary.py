@@ -39,7 +39,8 @@ def summarise(e: Any) -> str:
         case i.InvestigatorAppointed():
             return f"Investigator {e.investigator_ref} appointed; independence declared"
         case i.AllegationsServed():
-            return f"Allegations served {e.method} on {', '.join(e.subject_refs)}"
+            how = e.method or f"recorded as: {e.legacy_method}"
+            return f"Allegations served in writing ({how}) on {', '.join(e.subject_refs)}"
         case i.SubjectResponseRecorded():
             return f"{e.subject_ref} {'declined to respond' if e.declined else 'responded'}"
         case i.EvidenceRecorded():

@@ -30,7 +30,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "withdraw": {"reason": "r"},
     "client-voice": {"client_ref": "client-1", "said": "s"},
     "notifications": {"kind": "police", "recipient": "VP"},
-    "aboriginal-consultations": {"body": "acsass", "stage": "s", "consulted": "c"},
+    "aboriginal-consultations": {"body": "acsass", "stage": "report", "consulted": "c"},
+    "guardians": {"client_ref": "client-1", "guardian_ref": "g-1", "relationship": "guardian"},
     "department-reviews": {"decision": "accepted"},
     "follow-up": {"kind": "investigation", "reason": "r"},
     "appoint-investigator": {
@@ -39,7 +40,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "declaration": "d",
     },
     "investigation-plan": {"plan": "p"},
-    "serve-allegations": {"subject_refs": ["carer-1"]},
+    "serve-allegations": {"subject_refs": ["carer-1"], "method": "email"},
     "subject-responses": {"subject_ref": "carer-1", "response": "r"},
     "evidence": {"kind": "cctv", "description": "d"},
     "sufficient-evidence-rationale": {"rationale": "r"},
@@ -50,6 +51,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "contributing_factors": "c",
         "recommendations": [REC],
     },
+    "rcs-endorsement": {"endorsed_by": "IT", "endorsed_on": "2025-03-04", "reference": "IT-1"},
     "communicate-outcome": {"recipient": "client", "recipient_ref": "client-1", "in_writing": True},
     "request-outcome-review": {
         "requester": "client",

@@ -131,7 +131,7 @@ def test_history_lists_every_event_with_position_actor_and_summary(
 
     found = auditor.history(story.incident_id)
 
-    assert [e.version for e in found.events] == list(range(1, 7))
+    assert [e.version for e in found.events] == list(range(1, 8))
     assert [e.position for e in found.events] == sorted(e.position for e in found.events)
     assert found.events[4].summary.startswith("Allegations served in writing")
 
@@ -285,7 +285,7 @@ def test_checkpoints_carry_on_from_the_last_and_are_taken_when_due(
     investigated(ledger, now=START + timedelta(hours=1))
     second = auditor.checkpoint()
 
-    assert first is not None and (first.event_count, second.event_count) == (6, 12)
+    assert first is not None and (first.event_count, second.event_count) == (7, 14)
     fresh = Auditor(ledger, auditor.rows.db)
     sql(auditor, "DELETE FROM ledger_checkpoints", [])
     assert fresh.checkpoint().digest == second.digest  # incremental == from scratch
