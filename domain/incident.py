@@ -501,7 +501,8 @@ class Incident(Aggregate):
         who = appointment.appointee(investigator_ref, investigator, stamp.actor, "investigator")
         appointment.require_not_self_appointed(who, stamp.actor, "investigator")
         fairness.require_independence_declared(independence_declared)
-        fairness.require_independent_investigator(who.subject, self.reporter_id, self.subjects)
+        reporter = Principal(organisation=self.reporting_organisation, subject=self.reporter_id)
+        fairness.require_independent_investigator(who, reporter, self.subjects)
         follow_up.require_police_contact_before_investigation(
             follow_up.police_contact_required(self.types, self.impact),
             NotificationKind.POLICE in self.notified,

@@ -60,9 +60,11 @@ def review_pending() -> Story:
 
 
 def investigation_determined() -> Story:
-    return major_abuse_by_carer().do(
-        "record_notification", kind="police", recipient="VP"
-    ).do("determine_follow_up", kind="investigation", reason="x")
+    return (
+        major_abuse_by_carer()
+        .do("record_notification", kind="police", recipient="VP")
+        .do("determine_follow_up", kind="investigation", reason="x")
+    )
 
 
 def cp_kinship_neglect() -> Story:
