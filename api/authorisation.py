@@ -228,3 +228,14 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
         raise _forbidden(
             "only the reporting organisation or the department changes who is responsible"
         )
+
+
+def may_act(actor: Actor, action: Action, incident: Incident) -> bool:
+    """Whether the caller may issue this command on the incident now, by the same checks the
+    command's endpoint makes (for what a front end offers; the domain's rules still apply)."""
+    try:
+        require_visible(actor, incident)
+        require_may_act(actor, action, incident)
+    except Problem:
+        return False
+    return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.auth import mint_token
-from api.authorisation import ACTIONS
+from api.authorisation import ACTIONS, may_act
 from api.main import create_app
 from api.settings import Settings
-from domain.values import Role
+from domain.values import Actor, Role
 from tests.api.conftest import OTHER, OWN, report_body
 from tests.api.test_authorisation import BODIES
 from tests.api.test_authorisation_principals import incident_routes
@@ -181,3 +182,9 @@ def test_access_is_granted_exactly_when_the_visibility_rule_says_so(
         found[method, path] = call(client, method, path, incident, who).status_code
         wanted[method, path] = expected(caller, method, path)
     assert found == wanted
+    # What a front end is offered (`may_act`) is what the endpoints let through.
+    state = client.app.state.services.ledger.incident(UUID(incident))  # type: ignore[attr-defined]
+    actor = Actor(id=subject, role=role, organisation=organisation)
+    offered = {name for name, action in ACTIONS.items() if may_act(actor, action, state)}
+    granted = {path.rsplit("/", 1)[-1] for (m, path), status in found.items() if status == 409}
+    assert offered == granted
