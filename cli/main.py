@@ -141,4 +141,4 @@ def show_incident(incident_id: Annotated[UUID, typer.Argument(help="incident id"
 
 
 def _melbourne(moment: datetime) -> str:
-    return moment.astimezone(MELBOURNE).strftime("%a %d %b %Y %H:%M")
+    return moment.astimezone(MELBOURNE).strftime("%a %d %b %Y %H:%M %z")

@@ -117,27 +117,31 @@ class Moments(BaseModel):
 def _served_before_outcome(
     subjects: list[str], served_at: dict[str, int], first_outcome: int | None, i: Incident
 ) -> Check:
+    """Each subject had the allegations in writing before the outcome: how and when is shown,
+    and a service recorded as free text before the written means were listed is a warning."""
     name = "allegations_served_in_writing_before_outcome"
     if not subjects:
         return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail="no subject of allegation")
     versions = tuple(sorted(served_at[s] for s in subjects if s in served_at))
+    how = "; ".join(
+        f"{s}: {i.service[s].method} at {melbourne(i.service[s].served_at)}"
+        for s in subjects
+        if s in i.service
+    )
+    unwritten = [s for s in subjects if s in i.service and i.service[s].method.startswith("legacy")]
     late = [s for s in subjects if first_outcome and served_at.get(s, 10**9) > first_outcome]
     if first_outcome is None:
         verdict = Verdict.PASS if len(versions) == len(subjects) else Verdict.PENDING
-        return Check(check=name, verdict=verdict, evidence_versions=versions)
-    if late and i.sufficient_evidence_rationale:
-        return Check(
-            check=name,
-            verdict=Verdict.PASS,
-            evidence_versions=versions,
-            detail="sufficient evidence at the outset; subjects told in writing after",
-        )
-    return Check(
-        check=name,
-        verdict=Verdict.FAIL if late else Verdict.PASS,
-        evidence_versions=versions,
-        detail=f"not served before the outcome: {', '.join(late)}" if late else "",
-    )
+    elif late and i.sufficient_evidence_rationale:
+        verdict = Verdict.PASS
+        how = "sufficient evidence at the outset; subjects told in writing after. " + how
+    else:
+        verdict = Verdict.FAIL if late else Verdict.PASS
+        how = f"not served before the outcome: {', '.join(late)}. {how}" if late else how
+    if unwritten and verdict == Verdict.PASS:
+        verdict = Verdict.WARN
+        how += f". Not recorded as a written means: {', '.join(unwritten)}"
+    return Check(check=name, verdict=verdict, evidence_versions=versions, detail=how)
 
 
 def _chance_to_respond(

@@ -101,10 +101,9 @@ def test_the_incident_shows_how_and_when_each_subject_was_served() -> None:
     service = story.incident.service[CARER.ref]
     assert (service.method, service.served_at) == ("letter_by_post", story.now)
     checks = {c.check: c for c in procedural_fairness(story.events, now=story.now)}
-    assert (
-        "AllegationsServed"
-        in checks["allegations_served_in_writing_before_outcome"].evidence_events
-    )
+    served = checks["allegations_served_in_writing_before_outcome"]
+    assert served.evidence_events == ("AllegationsServed",)
+    assert served.detail == "carer-1: letter_by_post at 2025-03-04T15:00:00+11:00"
 
 
 def test_free_text_service_stored_before_the_enumeration_still_loads_as_legacy() -> None:
@@ -118,6 +117,12 @@ def test_free_text_service_stored_before_the_enumeration_still_loads_as_legacy()
     incident = fold([*story.events[:-1], loaded])
     assert incident is not None and CARER.ref in incident.served
     assert incident.service[CARER.ref].method == "legacy: in writing"
+    check = next(
+        c
+        for c in procedural_fairness([*story.events[:-1], loaded], now=story.now)
+        if c.check == "allegations_served_in_writing_before_outcome"
+    )
+    assert check.verdict is Verdict.WARN and "Not recorded as a written means" in check.detail
 
 
 def test_a_new_versioned_event_verifies_against_its_stored_state() -> None:
