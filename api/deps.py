@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Verifier
 from api.breaker import StoreBreaker
-from api.idempotency import IdempotencyStore
+from api.idempotency import InFlight
 from api.metrics import Metrics
 from api.settings import Settings
 from domain.ledger import Ledger
@@ -30,7 +30,7 @@ class Services:
     read_models: ReadModels
     auditor: Auditor
     verifier: Verifier
-    idempotency: IdempotencyStore
+    idempotency: InFlight
     metrics: Metrics
     clock: Clock
     breaker: StoreBreaker

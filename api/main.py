@@ -17,7 +17,7 @@ from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
 from api.deps import Clock, Services, ServicesDep
-from api.idempotency import IdempotencyStore
+from api.idempotency import InFlight
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, read_models, replay
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         auditor=auditor,
         verifier=Verifier(settings),
-        idempotency=IdempotencyStore(db),
+        idempotency=InFlight(),
         metrics=Metrics(),
         clock=clock or (lambda: datetime.now(UTC)),
         breaker=StoreBreaker(db.probe, on_recovery=_drop_broken_connections(ledger, db)),

@@ -6,6 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -14,18 +15,21 @@ from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api.deps import ActorDep, Services, ServicesDep
-from api.idempotency import Stored, fingerprint
+from api.idempotency import Stored, command_key, fingerprint, parse_key
 from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
+from domain.errors import DomainError
 from domain.incident import Incident
 from domain.ledger import Accepted, fold
+from domain.receipts import CommandKey
 from domain.values import Actor, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Checked by `parse_key`: an empty or malformed key is a 400 naming the header.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 MinPosition = Annotated[
     int | None,
@@ -47,28 +51,42 @@ async def idempotent(
     svc: Services,
     request: Request,
     actor: Actor,
-    key: str | None,
-    run: Callable[[T], Stored],
+    raw_key: str | None,
+    body: CommandIn | ReportIn,
+    run: Callable[[CommandKey | None, T], Accepted],
     authorise: Callable[[], T],
+    answer: Callable[[Accepted], Stored],
+    **request_extra: Any,
 ) -> JSON:
-    """Run `authorise`, then answer a repeat of a keyed request with the stored first answer,
-    else `run` it (given what `authorise` read) once.
+    """Run `authorise`, then `run` the command (given what `authorise` read) once per
+    principal's `Idempotency-Key`, and `answer` with what it recorded.
+
+    The key and the fingerprint of the parsed request (method, path, `body`, `request_extra`)
+    are reserved by the ledger in the command's own transaction. A repeat is refused by the
+    ledger or the rules (the incident has moved on, the key is taken) and then answered from
+    the key's receipt: the first answer, rebuilt from the stored event; a different request
+    with the same key is a 422, the same key in flight in this process a 409. An empty or
+    malformed key is a 400.
 
     All of it runs in one worker thread: each hop between the event loop and the thread pool
     costs more than the store's own round trips."""
-    print_ = fingerprint(request.method, request.url.path, await request.body()) if key else ""
+    key = parse_key(raw_key)
+    ckey = None
+    if key is not None:
+        print_ = fingerprint(request.method, request.url.path, body, **request_extra)
+        ckey = command_key(actor, key, print_)
 
     def once() -> Stored:
-        authorised = authorise()
-        if key is not None:
-            found = svc.idempotency.recall(actor.organisation, key, print_)
-            if found is not None:
-                return found
-        stored = run(authorised)
+        with svc.idempotency.hold(ckey) if ckey else nullcontext():
+            try:
+                accepted = run(ckey, authorise())
+            except (DomainError, Problem):
+                replayed = svc.ledger.recall(ckey) if ckey else None
+                if replayed is None:
+                    raise
+                return answer(replayed)
         svc.metrics.events.inc()
-        if key is not None:
-            svc.idempotency.remember(actor.organisation, key, print_, stored)
-        return stored
+        return answer(accepted)
 
     stored = await run_in_threadpool(once)
     svc.read_models.notify()
@@ -85,9 +103,11 @@ async def report_incident(
 ) -> JSON:
     authz.require_role(actor, authz.REPORTERS, "report an incident")
 
-    def run(_: None) -> Stored:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=idempotency_key)
-        accepted = svc.ledger.report(stamp=stamp, **body.command_args())
+    def run(key: CommandKey | None, _: None) -> Accepted:
+        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
+        return svc.ledger.report(stamp=stamp, key=key, **body.command_args())
+
+    def answer(accepted: Accepted) -> Stored:
         return Stored(
             201,
             accepted_body(accepted),
@@ -97,7 +117,7 @@ async def report_incident(
             },
         )
 
-    return await idempotent(svc, request, actor, idempotency_key, run, lambda: None)
+    return await idempotent(svc, request, actor, idempotency_key, body, run, lambda: None, answer)
 
 
 def _expected_version(body: CommandIn, if_match: str | None) -> int:
@@ -143,24 +163,38 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
             authz.require_may_act(actor, action, incident)
             return history
 
-        def run(history: list[Incident.Event]) -> Stored:
+        def run(key: CommandKey | None, history: list[Incident.Event]) -> Accepted:
             stamp = Stamp(
                 actor=actor,
                 now=svc.clock(),
                 effective_at=command.effective_at,
-                command_id=idempotency_key or f"cmd-{uuid.uuid4()}",
+                # One per request: the principal's key, if any, travels as `key`.
+                command_id=f"cmd-{uuid.uuid4()}",
             )
-            accepted = svc.ledger.execute(
+            return svc.ledger.execute(
                 incident_id,
                 action.command,
                 expected_version=expected,
                 stamp=stamp,
                 history=history,
+                key=key,
                 **command.command_args(),
             )
+
+        def answer(accepted: Accepted) -> Stored:
             return Stored(200, accepted_body(accepted), {"ETag": f'"{accepted.version}"'})
 
-        return await idempotent(svc, request, actor, idempotency_key, run, authorise)
+        return await idempotent(
+            svc,
+            request,
+            actor,
+            idempotency_key,
+            command,
+            run,
+            authorise,
+            answer,
+            expected_version=expected,
+        )
 
     endpoint.__name__ = name.replace("-", "_")
     # Annotations are strings in this module; the body's model is local, so name it directly.
