@@ -46,10 +46,9 @@ async def services(request: Request) -> Services:
 
 
 async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    verifier = (await services(request)).verifier
-    if verifier.fetches_keys:  # a JWKS fetch must not block the event loop
-        return await run_in_threadpool(verifier.actor, authorization)
-    return verifier.actor(authorization)
+    # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
+    # issuer's keys is awaited, not waited for in a worker thread.
+    return await (await services(request)).verifier.actor_async(authorization)
 
 
 ServicesDep = Annotated[Services, Depends(services)]
