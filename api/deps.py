@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Verifier
 from api.breaker import StoreBreaker
 from api.idempotency import InFlight
+from api.limits import PositionWaits
 from api.metrics import Metrics
 from api.settings import Settings
 from domain.ledger import Ledger
@@ -34,6 +35,7 @@ class Services:
     metrics: Metrics
     clock: Clock
     breaker: StoreBreaker
+    waits: PositionWaits
 
 
 # Both are `async`: FastAPI runs a plain `def` dependency in the thread pool, and the hop costs

@@ -213,9 +213,16 @@ for _name, _action in authz.ACTIONS.items():
 
 
 async def read_models_at(svc: Services, min_position: int | None) -> None:
+    """Read-your-writes: wait (on the event loop, bounded) for the read models to reach
+    `min_position`, at most `read_your_writes_wait_seconds`; a 422 for a position beyond the
+    head of the log, a 503 when too many requests are waiting already."""
     if min_position is not None:
-        await run_in_threadpool(
-            svc.read_models.wait_for, min_position, svc.settings.read_your_writes_wait_seconds
+        await svc.waits.wait(
+            min_position,
+            timeout=svc.settings.read_your_writes_wait_seconds,
+            position=svc.read_models.position,
+            head=lambda: svc.ledger.recorder.max_notification_id() or 0,
+            poke=svc.read_models.notify,
         )
 
 
