@@ -22,7 +22,7 @@ def history(client: TestClient, auth: Auth, incident: str) -> list[dict[str, Any
     return items
 
 
-def incidents_recorded(client: TestClient, auth: Auth, org: str | None = None) -> int:
+def incidents_recorded(client: TestClient, auth: Auth) -> int:
     read_models_caught_up(client)
     response = client.get("/v1/incidents", headers=auth("department_officer", "DFFH"))
     return len(response.json()["items"])
@@ -222,3 +222,38 @@ def test_one_command_sent_twice_at_once_is_recorded_once(client: TestClient, aut
     answered = [r.json() for r in responses if r.status_code == 200]
     assert all(a == answered[0] for a in answered) and again.json() == answered[0]
     assert [e["version"] for e in history(client, auth, incident)] == [1, 2]
+
+
+def test_a_key_in_flight_is_a_409_with_retry_after_and_then_the_first_answer(
+    client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = client.app.state.services.ledger  # type: ignore[attr-defined]
+    real_report = ledger.report
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_report(**kwargs: Any) -> Any:
+        entered.set()
+        release.wait(5)
+        return real_report(**kwargs)
+
+    monkeypatch.setattr(ledger, "report", slow_report)
+    headers = auth(**{"Idempotency-Key": "slow"})
+    first: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: first.append(
+            client.post("/v1/incidents", json=report_body(), headers=headers)
+        )
+    )
+    thread.start()
+    assert entered.wait(5)
+
+    in_flight = client.post("/v1/incidents", json=report_body(), headers=headers)
+    release.set()
+    thread.join()
+    after = client.post("/v1/incidents", json=report_body(), headers=headers)
+
+    assert in_flight.status_code == 409
+    assert in_flight.headers["retry-after"] == "1"
+    assert in_flight.json()["errors"][0]["rule"] == "idempotency.in-flight"
+    assert first[0].status_code == 201 and after.json() == first[0].json()
+    assert incidents_recorded(client, auth) == 1
