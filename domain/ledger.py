@@ -134,9 +134,9 @@ class Ledger(Application[UUID]):
         writer got in between, the version check below or the store's key refuses the command.
 
         `key` (a principal's idempotency key and request fingerprint) is reserved in the same
-        transaction as the command's event; a key already reserved is answered from its
-        receipt by the caller (`recall`), and raises `IdempotencyKeyReused` here when it was
-        reserved for a different request."""
+        transaction as the command's event. A command refused because its key, or the version
+        it expected, is taken is answered from the key's receipt when the key was reserved for
+        this same request, and raises `IdempotencyKeyReused` when it was reserved for another."""
         if command not in COMMANDS:
             raise UnknownCommand(command)
         events = list(history) if history is not None else self.incident_events(incident_id)

@@ -19,7 +19,7 @@ from api.idempotency import Stored, command_key, fingerprint, parse_key
 from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
-from domain.errors import DomainError
+from domain.errors import DomainError, IdempotencyKeyReused
 from domain.incident import Incident
 from domain.ledger import Accepted, fold
 from domain.receipts import CommandKey
@@ -80,6 +80,8 @@ async def idempotent(
         with svc.idempotency.hold(ckey) if ckey else nullcontext():
             try:
                 accepted = run(ckey, authorise())
+            except IdempotencyKeyReused:
+                raise
             except (DomainError, Problem):
                 replayed = svc.ledger.recall(ckey) if ckey else None
                 if replayed is None:
