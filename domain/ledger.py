@@ -17,7 +17,9 @@ from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.persistence import DEFAULT_DATABASE_URL, store_env
-from domain.values import Stamp
+from domain.policy_table import policy_at
+from domain.rules.times import require_honest_times
+from domain.values import DetailsChange, Stamp
 
 # The incident's lifecycle commands callable through `Ledger.execute`, by method name.
 COMMANDS: frozenset[str] = frozenset(
@@ -83,6 +85,17 @@ def incident_id_for(stamp: Stamp) -> UUID:
     return uuid4()
 
 
+def check_times(stamp: Stamp, args: Mapping[str, Any], *, became_aware_at: datetime | None) -> None:
+    """The one time rule every command passes before its own rules (domain/rules/times.py)."""
+    require_honest_times(
+        args,
+        effective_at=stamp.effective_at,
+        now=stamp.now,
+        became_aware_at=became_aware_at,
+        policy=policy_at(stamp.now),
+    )
+
+
 class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
@@ -104,6 +117,8 @@ class Ledger(Application[UUID]):
     def report(self, *, stamp: Stamp, **fields: Any) -> Accepted:
         """Record a new incident report. A retried report with the same command id is the same
         incident, so a lost acknowledgement never makes a second one."""
+        aware = getattr(fields.get("details"), "became_aware_at", None)
+        check_times(stamp, fields, became_aware_at=aware)
         incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp), **fields)
         return self._save(incident, expected_version=0, stamp=stamp)
 
@@ -130,6 +145,13 @@ class Ledger(Application[UUID]):
             if replayed is not None:
                 return replayed
             raise VersionConflict(incident_id, expected_version, incident.version)
+        changes = args.get("changes")
+        aware = (
+            changes.became_aware_at
+            if isinstance(changes, DetailsChange) and changes.became_aware_at is not None
+            else incident.details.became_aware_at
+        )
+        check_times(stamp, args, became_aware_at=aware)
         if command in NEEDS_OBLIGATIONS:
             args["obligations"] = obligations(events, now=stamp.now)
         getattr(incident, command)(stamp=stamp, **args)
