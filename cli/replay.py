@@ -148,8 +148,9 @@ def checkpoint(
     export: Annotated[Path | None, typer.Option(help="also write it, signed, to this file")] = None,
 ) -> None:
     """Record the running digest of the whole log; keep a signed copy outside the database."""
+    key = checkpoint_key()  # refused before anything is read or written
     with auditor() as reader:
-        signed = sign(reader.checkpoint(), checkpoint_key())
+        signed = sign(reader.checkpoint(), key)
     if export is not None:
         export.write_text(json.dumps(signed, indent=2))
     _print_json(signed)

@@ -53,14 +53,13 @@ def require_feed(regulator: str) -> None:
 def require_safe_url(url: str, *, allow_http_loopback: bool = False) -> None:
     """`https` with a host; `http` only to a loopback address, and only when allowed."""
     parts = urlsplit(url)
-    if not parts.hostname:
-        raise UnsafeTarget(f"{url!r} names no host")
-    if parts.scheme == "https":
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
         return
-    if parts.scheme == "http" and allow_http_loopback and _loopback(parts.hostname):
+    if parts.scheme == "http" and allow_http_loopback and _loopback(host):
         return
-    allowed = "https" + (", or http to a loopback address" if allow_http_loopback else "")
-    raise UnsafeTarget(f"refusing to push to {url!r}: only {allowed} is allowed")
+    allowed = "https" + (", or http to a loopback address," if allow_http_loopback else "")
+    raise UnsafeTarget(f"refusing to push to {url!r}: only {allowed} with a host is allowed")
 
 
 def _loopback(host: str) -> bool:
