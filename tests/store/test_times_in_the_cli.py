@@ -84,3 +84,23 @@ def test_incidents_show_gives_both_instants_of_a_backdated_step(
 
     assert result.exit_code == 0, result.output
     assert "(recorded late)" in result.output
+
+
+def test_the_auditors_history_flags_the_backdated_step(database_url: str, ledger: Ledger) -> None:
+    from projections.db import Db
+    from replay.auditor import Auditor
+
+    story = investigate_to_outcome(major(ledger))
+    story.later(days=10)
+    submit(ledger, story, days_back=5)
+    db = Db(database_url)
+    try:
+        events = Auditor(ledger, db).history(story.incident_id).events
+    finally:
+        db.close()
+
+    assert [e.type for e in events if e.recorded_late] == ["InvestigationReportSubmitted"]
+    late = events[-1]
+    assert late.effective_at is not None and late.recorded_at - late.effective_at == timedelta(
+        days=5
+    )
