@@ -21,7 +21,13 @@ from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, read_models, replay
-from api.settings import SERVICE_SECRETS, Settings, get_settings, require_secrets
+from api.settings import (
+    SERVICE_SECRETS,
+    Settings,
+    get_settings,
+    require_secrets,
+    require_strong_if_set,
+)
 from domain.ledger import Ledger
 from projections.db import Db
 from projections.service import ReadModels
@@ -92,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if settings is None:  # a served process: its secrets come from the environment
         settings = get_settings()
         require_secrets(settings, *SERVICE_SECRETS)
+        require_strong_if_set(settings, "jwt_secret")
     db = Db(settings.database_url)
     unsafe = db.unsafe_durability()
     if unsafe:

@@ -79,6 +79,13 @@ def require_secrets(settings: Settings, *names: str) -> None:
             )
 
 
+def require_strong_if_set(settings: Settings, *names: str) -> None:
+    """Outside development, an optional secret (the JWT signing secret: production may use
+    JWKS instead) is refused when given shorter than 32 bytes or at a development value."""
+    given = [n for n in names if getattr(settings, n)]
+    require_secrets(settings, *given)
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

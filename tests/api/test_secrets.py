@@ -127,3 +127,14 @@ def test_a_checkpoint_is_not_signed_with_a_known_key_outside_development() -> No
 
     assert result.exit_code == 2
     assert "CIMS_CHECKPOINT_KEY is not set" in result.output
+
+
+def test_a_short_jwt_secret_is_refused_outside_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIMS_DATABASE_URL", POSTGRES)
+    for name, value in {**STRONG, "CIMS_JWT_SECRET": "secret"}.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(InsecureSecret, match="CIMS_JWT_SECRET is shorter than 32 bytes"):
+        create_app()
