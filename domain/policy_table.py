@@ -23,6 +23,10 @@ class PolicyNumbers:
     # Our reading [C]: the business days after written service before an outcome may be
     # recorded without the subject's response (policy §8 "a chance to respond").
     reasonable_response_business_days: int
+    # How far ahead of the ledger's clock a stated time may be (clocks disagree a little) [C].
+    clock_skew_seconds: int = 300
+    # A step recorded more business days than this after its effective time is `recorded_late`.
+    late_recording_business_days: int = 1
 
 
 POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (

@@ -14,6 +14,7 @@ from domain.incident import Incident
 from domain.local_time import melbourne
 from domain.obligations import Obligation, Status, obligations
 from domain.policy_table import policy_named
+from domain.rules import times
 from domain.rules.consultation import consulted_for
 from domain.rules.follow_up import INVESTIGATIONS
 from domain.values import ConsultationStage, Recipient
@@ -39,6 +40,11 @@ class Check(BaseModel):
     detail: str = ""
     # The events the verdict rests on, named in the order of `evidence_versions`.
     evidence_events: tuple[str, ...] = ()
+    # The last evidencing step's effective and recorded instants, and whether any evidencing
+    # step was recorded more than the allowed business days after its effective time.
+    effective_at: datetime | None = None
+    recorded_at: datetime | None = None
+    recorded_late: bool = False
 
 
 def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check, ...]:
@@ -100,8 +106,13 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
         _review_rights(incident, reviews),
     )
     names = {e.originator_version: type(e).__name__ for e in history}
+    policy = policy_named(incident.policy_version)
     return tuple(
-        c.model_copy(update={"evidence_events": tuple(names[v] for v in c.evidence_versions)})
+        _with_times(
+            c.model_copy(update={"evidence_events": tuple(names[v] for v in c.evidence_versions)}),
+            history,
+            policy,
+        )
         for c in checks
     )
 
@@ -112,6 +123,24 @@ class Moments(BaseModel):
     served: dict[str, datetime]
     responded: dict[str, datetime]
     outcome: datetime | None
+
+
+def _with_times(check: Check, history: list[Any], policy: Any) -> Check:
+    steps = [history[v - 1] for v in check.evidence_versions if 0 < v <= len(history)]
+    if not steps:
+        return check
+    last = max(steps, key=lambda e: e.originator_version)
+    late = any(
+        e.effective_at is not None and times.recorded_late(e.effective_at, e.timestamp, policy)
+        for e in steps
+    )
+    return check.model_copy(
+        update={
+            "effective_at": last.happened_at,
+            "recorded_at": last.timestamp,
+            "recorded_late": late,
+        }
+    )
 
 
 def _served_before_outcome(

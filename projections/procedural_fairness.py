@@ -19,7 +19,9 @@ def tables(p: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {p}procedural_fairness (
             incident_id TEXT NOT NULL, seq INTEGER NOT NULL, check_name TEXT NOT NULL,
             verdict TEXT NOT NULL, evidence_versions TEXT NOT NULL, detail TEXT NOT NULL,
-            due TEXT, evidence_events TEXT NOT NULL, PRIMARY KEY (incident_id, seq))""",
+            due TEXT, effective_at TEXT, recorded_at TEXT,
+            recorded_late INTEGER NOT NULL DEFAULT 0, evidence_events TEXT NOT NULL,
+            PRIMARY KEY (incident_id, seq))""",
     ]
 
 
@@ -37,7 +39,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         )
         tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     str(incident_id),
@@ -47,6 +49,9 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     json.dumps(c.evidence_versions),
                     c.detail,
                     ts(due) if c.check == "completed_within_28_days" else None,
+                    ts(c.effective_at),
+                    ts(c.recorded_at),
+                    int(c.recorded_late),
                     json.dumps(c.evidence_events),
                 )
                 for n, c in enumerate(checks)
@@ -57,8 +62,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
 def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each fairness check of the incident's investigation, as it stands at `now`."""
     rows = tx.execute(
-        "SELECT check_name, verdict, evidence_versions, detail, due, evidence_events"
-        " FROM rm_procedural_fairness"
+        "SELECT check_name, verdict, evidence_versions, detail, due, effective_at, recorded_at,"
+        " recorded_late, evidence_events FROM rm_procedural_fairness"
         " WHERE incident_id = ? ORDER BY seq",
         [str(incident_id)],
     )
@@ -72,8 +77,11 @@ def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[di
             if r[1] == Verdict.PENDING and r[4] and r[4] < now_text
             else r[1],
             "evidence_versions": json.loads(r[2]),
-            "evidence_events": json.loads(r[5]),
+            "evidence_events": json.loads(r[8]),
             "detail": r[3],
+            "effective_at": r[5],
+            "recorded_at": r[6],
+            "recorded_late": bool(r[7]),
         }
         for r in rows
     ]

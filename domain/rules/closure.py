@@ -90,16 +90,13 @@ def require_something_to_change(changes: Mapping[str, object], rule: str) -> Non
         raise PolicyViolation(rule, "no field to change was given", field="changes")
 
 
-def require_not_in_future(moment: datetime | None, now: datetime, field: str) -> None:
-    """Nothing is recorded as having happened after it was recorded."""
-    if moment is not None and moment > now:
-        raise PolicyViolation("time.in-future", f"{field} lies in the future", field=field)
-
-
 def require_not_after_today(day: date, now: datetime, field: str) -> None:
-    """A day something happened is not after today in Melbourne."""
+    """A day something happened is not after today in Melbourne (the central time rule checks
+    instants; a date is checked here)."""
     if day > now.astimezone(MELBOURNE).date():
-        raise PolicyViolation("time.in-future", f"{field} lies in the future", field=field)
+        raise PolicyViolation(
+            "time.effective-in-future", f"{field} lies in the future", field=field
+        )
 
 
 def require_later_due(new_due: datetime, current_due: datetime | None, field: str) -> None:

@@ -386,7 +386,7 @@ def test_the_endorsement_names_the_integrity_team_date_and_reference() -> None:
     tomorrow = START.date() + timedelta(days=1)
     assert (
         refused(story, "endorse_rcs_investigation", **{**endorse, "endorsed_on": tomorrow})
-        == "time.in-future"
+        == "time.effective-in-future"
     )
     story.do("endorse_rcs_investigation", **endorse, actor=OFFICER)
     assert story.incident.rcs_endorsed
