@@ -50,7 +50,9 @@ def investigated(client: TestClient, auth: Auth) -> str:
     ]:
         assert step(client, manager, incident, action, **body).status_code == 200
     for action, body in [
-        ("serve-allegations", {"subject_refs": ["carer-1"]}),
+        ("investigation-plan", {"plan": "Interviews."}),
+        ("serve-allegations", {"subject_refs": ["carer-1"], "method": "email"}),
+        ("subject-responses", {"subject_ref": "carer-1", "response": "Denied."}),
         ("outcomes", {"outcomes": [OUTCOME]}),
     ]:
         answer = step(client, investigator, incident, action, **body)

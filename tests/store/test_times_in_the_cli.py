@@ -30,6 +30,7 @@ def major(ledger: Ledger) -> LedgerStory:
 
 
 def submit(ledger: Ledger, story: LedgerStory, *, days_back: float) -> None:
+    story.do("record_investigation_plan", plan="Interviews.", actor=INVESTIGATOR)
     ledger.execute(
         story.incident_id,
         "submit_investigation_report",
