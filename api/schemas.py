@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from domain.obligations import ObligationKind
 from domain.values import (
     AllegationOutcome,
     CareContext,
@@ -220,7 +222,7 @@ class CarerSupportPlanIn(PlanIn):
 
 
 class ExtendIn(Reasoned):
-    obligation_kind: Text = Short
+    obligation_kind: ObligationKind
     new_due: UtcDatetime
     approved_by: Text = Short
 
@@ -231,12 +233,19 @@ class RecommendationActionIn(CommandIn):
 
 
 class CloseIn(Reasoned):
-    not_required: dict[str, Text] = Field(default_factory=dict, max_length=20)
+    not_required: dict[ObligationKind, Text] = Field(default_factory=dict, max_length=20)
 
 
 class CorrectionIn(Reasoned):
     corrected_version: int = Field(ge=1, le=MAX_INT)
     changes: DetailsChange
+
+
+class FeedName(StrEnum):
+    """The regulators' feeds (`projections.regulator_feed.REGULATORS`)."""
+
+    SSR = "ssr"
+    CCYP = "ccyp"
 
 
 class Accepted(BaseModel):

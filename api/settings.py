@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # The follower records a ledger checkpoint each time this many events have been logged.
     checkpoint_every: int = 1000
     checkpoint_key: str = "development-checkpoint-key"
+    # Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    cors_origins: str = ""
+
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def secret_file(self) -> Path:
         """Where the generated development secret is kept: beside the embedded store."""

@@ -9,28 +9,69 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import resources as out
+from api.command_docs import TITLES, describe, describe_report
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
-from api.problems import Problem, invalid
+from api.next_actions import next_actions, obligations_out
+from api.problems import Problem, error_responses, invalid
+from api.query import strict_query
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
-from domain.incident import Incident
+from domain.errors import VersionConflict
+from domain.incident import Incident, Stage
 from domain.ledger import Accepted, fold
-from domain.values import Actor, Stamp
+from domain.values import Actor, Impact, IncidentType, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(strict_query)])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Any unique string: a retry with the same key and body returns the first "
+        "answer and records nothing new (scoped to your organisation).",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The incident version you read, as its ETag (e.g. `"3"`): instead of, or '
+        "agreeing with, the body's `expected_version`. Stale: 412.",
+    ),
+]
 MinPosition = Annotated[
     int | None,
-    Query(ge=0, le=MAX_INT, description="wait for the read models to reach this position"),
+    Query(
+        ge=0,
+        le=MAX_INT,
+        description="Read your own write: wait (briefly) for the read models to reach this log "
+        "position (a command's `position`). If they do not in time, the answer is still 200, "
+        "with `X-Projection-Reached: false` and `X-Projection-Position` saying how far they got.",
+    ),
 ]
+READ_ERRORS = error_responses(401, 403, 404, 422, 503)
+COMMAND_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 503)
+FRESHNESS = {
+    "X-Projection-Position": {
+        "description": "The log position the read models had reached when answering.",
+        "schema": {"type": "integer"},
+    },
+    "X-Projection-Reached": {
+        "description": "With `?min_position=`: whether the read models reached it in time.",
+        "schema": {"type": "boolean"},
+    },
+}
+ETAG = {
+    "ETag": {"description": 'The incident\'s version, e.g. `"3"`.', "schema": {"type": "string"}}
+}
 
 
 def accepted_body(accepted: Accepted) -> dict[str, Any]:
@@ -75,7 +116,24 @@ async def idempotent(
     return JSON(stored.body, status_code=stored.status, headers=stored.headers)
 
 
-@router.post("", status_code=201, summary="Report an incident")
+@router.post(
+    "",
+    status_code=201,
+    summary=TITLES["report"],
+    description=describe_report(),
+    response_model=None,
+    responses={
+        201: {
+            "model": out.Accepted,
+            "description": "Recorded.",
+            "headers": {
+                **ETAG,
+                "Location": {"description": "The incident.", "schema": {"type": "string"}},
+            },
+        },
+        **error_responses(400, 401, 403, 413, 422, 429, 503),
+    },
+)
 async def report_incident(
     body: ReportIn,
     request: Request,
@@ -101,8 +159,9 @@ async def report_incident(
 
 
 def _expected_version(body: CommandIn, if_match: str | None) -> int:
-    if body.expected_version is not None:
-        return body.expected_version
+    """The version a command acts on: the body's `expected_version` or `If-Match` (if both,
+    they must agree: 400)."""
+    tagged = None
     if if_match is not None:
         tag = if_match.strip().removeprefix("W/").strip('"')
         # Digits only: int() would also take "+1", " 1" or "1_0".
@@ -110,7 +169,25 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
             raise invalid(
                 "If-Match", "schema.version", 'If-Match must be an incident version, e.g. "3"'
             )
-        return int(tag)
+        tagged = int(tag)
+    if body.expected_version is not None:
+        if tagged is not None and tagged != body.expected_version:
+            raise Problem(
+                400,
+                "version-mismatch",
+                "If-Match and expected_version disagree",
+                f"If-Match names version {tagged}, expected_version {body.expected_version}",
+                errors=[
+                    {
+                        "field": "If-Match",
+                        "rule": "version-mismatch",
+                        "message": "If-Match and expected_version name different versions",
+                    }
+                ],
+            )
+        return body.expected_version
+    if tagged is not None:
+        return tagged
     raise Problem(
         428,
         "precondition-required",
@@ -150,14 +227,19 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                 effective_at=command.effective_at,
                 command_id=idempotency_key or f"cmd-{uuid.uuid4()}",
             )
-            accepted = svc.ledger.execute(
-                incident_id,
-                action.command,
-                expected_version=expected,
-                stamp=stamp,
-                history=history,
-                **command.command_args(),
-            )
+            try:
+                accepted = svc.ledger.execute(
+                    incident_id,
+                    action.command,
+                    expected_version=expected,
+                    stamp=stamp,
+                    history=history,
+                    **command.command_args(),
+                )
+            except VersionConflict as stale:
+                if command.expected_version is None:  # the version came from If-Match
+                    raise precondition_failed(stale) from None
+                raise
             return Stored(200, accepted_body(accepted), {"ETag": f'"{accepted.version}"'})
 
         return await idempotent(svc, request, actor, idempotency_key, run, authorise)
@@ -168,54 +250,101 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
     return endpoint
 
 
+def precondition_failed(stale: VersionConflict) -> Problem:
+    """A stale `If-Match`: 412 Precondition Failed (RFC 9110 §13.1.1)."""
+    return Problem(
+        412,
+        "precondition-failed",
+        "The incident has moved on",
+        str(stale),
+        current_version=stale.current,
+        expected_version=stale.expected,
+    )
+
+
 for _name, _action in authz.ACTIONS.items():
     router.add_api_route(
         f"/{{incident_id}}/{_name}",
         _command_endpoint(_name, _action),
         methods=["POST"],
-        summary=(_action.body.__doc__ or _action.command.replace("_", " ")).splitlines()[0],
+        summary=TITLES[_name],
+        description=describe(_name, _action),
         name=f"command-{_name}",
+        response_model=None,
+        responses={
+            200: {"model": out.Accepted, "description": "Recorded.", "headers": ETAG},
+            **COMMAND_ERRORS,
+        },
     )
 
 
-async def read_models_at(svc: Services, min_position: int | None) -> None:
-    if min_position is not None:
-        await run_in_threadpool(
-            svc.read_models.wait_for, min_position, svc.settings.read_your_writes_wait_seconds
-        )
+async def read_models_at(svc: Services, min_position: int | None) -> bool:
+    """Wait for the read models to reach `min_position`; whether they did (True without one)."""
+    if min_position is None:
+        return True
+    reached: bool = await run_in_threadpool(
+        svc.read_models.wait_for, min_position, svc.settings.read_your_writes_wait_seconds
+    )
+    return reached
 
 
-@router.get("", summary="List incidents")
+def freshness(response: Response, svc: Services, reached: bool) -> None:
+    """Say how fresh a read-model answer is (see `MinPosition`)."""
+    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    response.headers["X-Projection-Reached"] = "true" if reached else "false"
+
+
+@router.get(
+    "",
+    summary="List the incidents you may see, newest first.",
+    response_model=None,
+    responses={200: {"model": out.IncidentList, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def list_incidents(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: str | None = None,
-    type: str | None = None,
-    impact: str | None = None,
-    organisation: str | None = None,
-    overdue: bool | None = None,
-    aboriginal: bool | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: Annotated[Stage | None, Query(description="Only incidents at this stage.")] = None,
+    type: Annotated[IncidentType | None, Query(description="Only incidents of this type.")] = None,
+    impact: Annotated[Impact | None, Query(description="Only incidents of this impact.")] = None,
+    organisation: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only incidents this organisation reported or is named responsible for.",
+        ),
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="Only incidents with (true) or without (false) an overdue obligation now."
+        ),
+    ] = None,
+    aboriginal: Annotated[
+        bool | None, Query(description="Only incidents with (or without) an Aboriginal client.")
+    ] = None,
+    cursor: Annotated[str | None, Query(description="The previous page's `next_cursor`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """Keyset-paged (follow `next_cursor`), newest report first. Each filter is given at most
+    once; an unknown value or parameter is a 422."""
     orgs = authz.visible_organisations(actor)
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
         svc.read_models.list_incidents,
         organisations=orgs,
         now=svc.clock(),
-        stage=status,
-        incident_type=type,
-        impact=impact,
+        stage=status and status.value,
+        incident_type=type and type.value,
+        impact=impact and impact.value,
         organisation=organisation,
         overdue=overdue,
         aboriginal=aboriginal,
         cursor=_cursor(cursor),
         limit=limit,
     )
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -241,30 +370,56 @@ async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what:
 
 async def with_obligations(
     svc: Services, actor: Actor, incident_id: UUID, what: str, response: Response
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[Any, Any]:
     incident = await visible_incident(svc, actor, incident_id, what)
     obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
     response.headers["ETag"] = f'"{incident.version}"'
-    return incident, [o.model_dump(mode="json") for o in obligations]
+    return incident, obligations
 
 
-@router.get("/{incident_id}", summary="One incident's current state and obligations")
+@router.get(
+    "/{incident_id}",
+    summary="Show one incident: its state, obligations and what you may do next.",
+    response_model=None,
+    responses={200: {"model": out.IncidentOut, "headers": ETAG}, **READ_ERRORS},
+)
 async def get_incident(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
+    """The incident as its events leave it, its obligations (each with `met_by`, the commands
+    that meet it) and `next_actions`: the commands this caller may issue now, by role,
+    organisation, appointment and stage. Reading it is recorded in the access log."""
     incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
-    return {**incident_state(incident), "obligations": obligations}
+    return {
+        **incident_state(incident),
+        "obligations": obligations_out(obligations),
+        "next_actions": next_actions(actor, incident, obligations),
+    }
 
 
-@router.get("/{incident_id}/obligations", summary="An incident's obligations and deadlines")
+@router.get(
+    "/{incident_id}/obligations",
+    summary="Show an incident's obligations and their deadlines.",
+    response_model=None,
+    responses={200: {"model": out.ObligationsOut, "headers": ETAG}, **READ_ERRORS},
+)
 async def get_obligations(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     incident, obligations = await with_obligations(svc, actor, incident_id, "obligations", response)
-    return {"id": str(incident_id), "version": incident.version, "obligations": obligations}
+    return {
+        "id": str(incident_id),
+        "version": incident.version,
+        "obligations": obligations_out(obligations),
+    }
 
 
-@router.get("/{incident_id}/procedural-fairness", summary="Procedural-fairness checklist")
+@router.get(
+    "/{incident_id}/procedural-fairness",
+    summary="Show the procedural-fairness checklist of an incident's investigation.",
+    response_model=None,
+    responses={200: {"model": out.FairnessOut, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def get_procedural_fairness(
     incident_id: UUID,
     svc: ServicesDep,
@@ -273,28 +428,35 @@ async def get_procedural_fairness(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     await visible_incident(svc, actor, incident_id, "procedural-fairness")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     checks = await run_in_threadpool(
         svc.read_models.procedural_fairness, incident_id, now=svc.clock()
     )
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"id": str(incident_id), "checks": checks}
 
 
-@router.get("/{incident_id}/audit-trail", summary="Who did what, when and why")
+@router.get(
+    "/{incident_id}/audit-trail",
+    summary="Show who did what on an incident, when and why.",
+    response_model=None,
+    responses={200: {"model": out.AuditTrail, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def get_audit_trail(
     incident_id: UUID,
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_INT, description="Only entries after this log position.")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     await visible_incident(svc, actor, incident_id, "audit-trail")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.audit_trail, incident_id=incident_id, after=after, limit=limit
     )
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"items": items}
