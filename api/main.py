@@ -208,6 +208,7 @@ def _operations(app: FastAPI, svc: Services) -> None:
         tags=["operations"],
         summary="Give the Prometheus metrics.",
         response_model=None,
+        response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics() -> Response:

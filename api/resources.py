@@ -62,7 +62,7 @@ class ProblemDetails(Resource):
     title: str = Field(description="A short summary of the kind of problem.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong with this request.")
-    instance: str = Field(description="The path of the request that failed.")
+    instance: str | None = Field(default=None, description="The path of the request that failed.")
     rule: str | None = Field(
         default=None, description="The policy rule id that refused a command (422 refusals)."
     )

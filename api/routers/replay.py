@@ -133,6 +133,7 @@ async def get_verify(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> An
     "/{incident_id}/export",
     summary="Export an incident's audit bundle (a zip) to check offline.",
     response_model=None,
+    response_class=Response,
     responses={
         200: {
             "description": "The bundle.",
