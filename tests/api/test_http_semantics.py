@@ -154,5 +154,5 @@ def test_cors_is_off_by_default_and_exposes_the_contract_headers_when_set(
     exposed = {
         h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")
     }
-    assert {"etag", "location", "x-projection-position", "x-projection-reached"} <= exposed
+    assert {"etag", "location", "x-projection-position", "x-projection-reached"} <= set(exposed)
     assert "access-control-allow-origin" not in elsewhere.headers
