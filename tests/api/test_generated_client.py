@@ -35,7 +35,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     )
     document = TestClient(create_app(settings)).get("/openapi.json").json()
     (folder / "openapi.json").write_bytes(orjson.dumps(document))
-    (folder / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
+    # The audit bundle is a zip: read as bytes like any binary body.
+    (folder / "config.yaml").write_text(
+        f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+        "content_type_overrides:\n  application/zip: application/octet-stream\n"
+    )
     generator = Path(sys.executable).parent / "openapi-python-client"
     done = subprocess.run(
         [
@@ -207,6 +211,7 @@ def test_a_generated_client_walks_an_incident_from_report_to_close(
         ("replay_get_as_of", {"incident_id": incident, "version": 3}),
         ("replay_get_diff", {"incident_id": incident, "a": "1", "b": str(version)}),
         ("replay_get_verify", {"incident_id": incident}),
+        ("replay_get_export", {"incident_id": incident}),
         ("read_models_access_log", {}),
     ):
         answer = auditor.call(name, **kwargs)
