@@ -93,7 +93,10 @@ PRECONDITIONS: dict[str, Check] = {
     ),
     "record_subject_response": _all(
         _investigating,
-        lambda i, f: fairness.require_known_subjects(i.served, _subjects(i)),
+        # Someone was served, so has something to respond to.
+        lambda i, f: fairness.require_served_before_response(
+            next(iter(sorted(i.served)), ""), i.served
+        ),
     ),
     "record_evidence": _investigating,
     "record_sufficient_evidence_rationale": _all(
@@ -158,11 +161,23 @@ def open_to(
     obligations: Collection[ObligationLike],
 ) -> bool:
     """Whether the incident's stage lets `command` be issued now (its arguments aside)."""
+    return why_not(incident, command, actor_id=actor_id, obligations=obligations) is None
+
+
+def why_not(
+    incident: Incident,
+    command: str,
+    *,
+    actor_id: str,
+    obligations: Collection[ObligationLike],
+) -> PolicyViolation | None:
+    """The refusal the incident's stage holds for `command` now, whatever its arguments; None
+    if the stage allows it."""
     try:
         PRECONDITIONS[command](incident, _Facts(actor_id, obligations))
-    except PolicyViolation:
-        return False
-    return True
+    except PolicyViolation as refused:
+        return refused
+    return None
 
 
 def commands_meeting(kind: str) -> tuple[str, ...]:

@@ -3,16 +3,30 @@ obligation: from the authorisation functions the commands use and the domain's s
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api import authorisation as authz
+from api.command_docs import refusals
+from api.examples import EXAMPLES
 from api.problems import Problem
+from domain import next_steps
+from domain.errors import PolicyViolation
 from tests.api.conftest import OTHER, Auth, report_body
+from tests.factories import (
+    INVESTIGATOR,
+    MANAGER,
+    Story,
+    allegations_served,
+    major_abuse_by_carer,
+    outcome,
+    reported,
+    under_investigation,
+)
 
-pytestmark = pytest.mark.store
 APPOINT = {
     "investigator_ref": "investigator-7",
     "independence_declared": True,
@@ -49,6 +63,7 @@ def incident(client: TestClient, auth: Auth) -> str:
     return str(response.json()["id"])
 
 
+@pytest.mark.store
 def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
     client: TestClient, auth: Auth, incident: str
 ) -> None:
@@ -81,6 +96,7 @@ def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
     }
 
 
+@pytest.mark.store
 def test_obligations_name_the_commands_that_meet_them(
     client: TestClient, auth: Auth, incident: str
 ) -> None:
@@ -94,6 +110,7 @@ def test_obligations_name_the_commands_that_meet_them(
     assert {o["kind"]: o["met_by"] for o in listed["obligations"]} == met_by
 
 
+@pytest.mark.store
 def test_investigation_steps_are_offered_to_the_appointed_investigator_only(
     client: TestClient, auth: Auth, incident: str
 ) -> None:
@@ -116,6 +133,7 @@ def test_investigation_steps_are_offered_to_the_appointed_investigator_only(
     assert "follow-up" not in commands(shown(client, auth(), incident))  # under way
 
 
+@pytest.mark.store
 def test_a_closed_incident_offers_reopen_and_corrections_to_its_manager(
     client: TestClient, auth: Auth
 ) -> None:
@@ -142,6 +160,7 @@ def test_a_closed_incident_offers_reopen_and_corrections_to_its_manager(
     assert commands(shown(client, auth("reporter"), incident)) == []
 
 
+@pytest.mark.store
 def test_next_actions_ask_the_commands_own_authorisation_function(
     client: TestClient, auth: Auth, incident: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,3 +170,42 @@ def test_next_actions_ask_the_commands_own_authorisation_function(
     monkeypatch.setattr(authz, "require_may_act", refuse_everything)
 
     assert shown(client, auth(), incident)["next_actions"] == []
+
+
+def _stories() -> dict[str, Story]:
+    served = allegations_served()
+    recorded = allegations_served().do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    return {
+        "reported": major_abuse_by_carer(),
+        "non-major": reported(),
+        "under investigation": under_investigation(),
+        "served": served,
+        "outcome recorded": recorded,
+        "closed": reported()
+        .do("record_response_plan", plan="Local response.")
+        .do("close", reason="Done."),
+        "withdrawn": reported().do("withdraw", reason="Duplicate of another report."),
+    }
+
+
+@pytest.mark.parametrize("stage", list(_stories()))
+def test_a_command_the_stage_rules_out_is_refused_by_the_same_rule(stage: str) -> None:
+    """The stage preconditions are the command's own rules: where `next_actions` leaves a
+    command out, issuing it (with its documented example) is refused with that very rule."""
+    story = _stories()[stage]
+    for name, action in authz.ACTIONS.items():
+        actor = INVESTIGATOR if action.appointed_investigator else MANAGER
+        obligations = story.obligations()
+        refused = next_steps.why_not(
+            story.incident, action.command, actor_id=actor.id, obligations=obligations
+        )
+        if refused is None:
+            continue
+        assert refused.rule_id in refusals(action.command), (name, refused.rule_id)
+        args = action.body.model_validate(EXAMPLES[action.body.__name__]).command_args()
+        if action.command in ("close", "extend"):
+            args["obligations"] = obligations
+        incident = copy.deepcopy(story.incident)
+        with pytest.raises(PolicyViolation) as raised:
+            getattr(incident, action.command)(stamp=story.stamp(actor), **args)
+        assert raised.value.rule_id == refused.rule_id, (stage, name)
