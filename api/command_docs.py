@@ -8,11 +8,11 @@ import ast
 import inspect
 import textwrap
 from functools import cache
+from types import ModuleType
 
 from api import authorisation as authz
 from domain import next_steps
 from domain.incident import Incident
-from domain.rules import classification, closure, fairness, follow_up, outcome_review, scope
 from domain.rules.catalogue import CATALOGUE
 
 # What each command does, as a button (and the operation's summary) would say it.
@@ -48,33 +48,40 @@ TITLES: dict[str, str] = {
     "corrections": "Correct an error in an earlier event.",
 }
 
-_RULE_MODULES = {
-    m.__name__.rsplit(".", 1)[-1]: m
-    for m in (classification, closure, fairness, follow_up, outcome_review, scope)
-}
-
 
 def _tree(function: object) -> ast.AST:
     return ast.parse(textwrap.dedent(inspect.getsource(function)))  # type: ignore[arg-type]
 
 
+def _callee(node: ast.Call, scope: dict[str, object]) -> object | None:
+    """The domain function a call names: `f(...)`, `rules_module.f(...)` or `self._f(...)`."""
+    func = node.func
+    found: object | None = None
+    if isinstance(func, ast.Name):
+        found = scope.get(func.id)
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owner = func.value.id
+        if owner == "self" and func.attr.startswith("_") and func.attr != "_record":
+            found = getattr(Incident, func.attr, None)
+        elif isinstance(scope.get(owner), ModuleType):
+            found = getattr(scope[owner], func.attr, None)
+    is_domain = getattr(found, "__module__", "").startswith("domain.")
+    return found if inspect.isfunction(found) and is_domain else None
+
+
 @cache
 def _rule_ids_of(function: object) -> frozenset[str]:
-    """The catalogued rule ids a function can raise: its own string constants, and those of the
-    rule functions and `self._...` helpers it calls."""
+    """The catalogued rule ids a domain function can raise: its own string constants, and those
+    of the domain functions (rules, `self._...` helpers) it calls."""
     found: set[str] = set()
+    scope: dict[str, object] = getattr(function, "__globals__", {})
     for node in ast.walk(_tree(function)):
         if isinstance(node, ast.Constant) and node.value in CATALOGUE:
             found.add(node.value)
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        owner, name = node.func.value, node.func.attr
-        if isinstance(owner, ast.Name) and owner.id in _RULE_MODULES:
-            found |= _rule_ids_of(getattr(_RULE_MODULES[owner.id], name))
-        elif isinstance(owner, ast.Name) and owner.id == "self" and name.startswith("_"):
-            helper = getattr(Incident, name, None)
-            if helper is not None and name != "_record":
-                found |= _rule_ids_of(helper)
+        if isinstance(node, ast.Call):
+            callee = _callee(node, scope)
+            if callee is not None and callee is not function:
+                found |= _rule_ids_of(callee)
     return frozenset(found)
 
 
@@ -84,8 +91,8 @@ def refusals(command: str) -> list[str]:
 
 
 @cache
-def event_of(command: str) -> type[Incident.Event]:
-    """The event class `command` records."""
+def event_of(command: str) -> type[Incident.Event] | None:
+    """The event class `command` records (None if it records none directly)."""
     for node in ast.walk(_tree(getattr(Incident, command))):
         if (
             isinstance(node, ast.Call)
@@ -96,7 +103,19 @@ def event_of(command: str) -> type[Incident.Event]:
         ):
             found: type[Incident.Event] = getattr(Incident, node.args[0].attr)
             return found
-    raise LookupError(f"{command} records no event")
+    return None
+
+
+def _records(command: str) -> str:
+    event = event_of(command)
+    if event is None:
+        return "**What it records.** See the command's events in the history."
+    return f"**What it records.** `{event.__name__}`: {inspect.getdoc(event) or ''}"
+
+
+def title(name: str) -> str:
+    """What command `name` does, as a sentence (its name, where no title is written yet)."""
+    return TITLES.get(name) or name.replace("-", " ").capitalize() + "."
 
 
 def obligations_met(command: str) -> list[str]:
@@ -116,15 +135,14 @@ def who_may(action: authz.Action) -> str:
 
 def describe(name: str, action: authz.Action) -> str:
     """The operation description of command `name`."""
-    event = event_of(action.command)
     meets = obligations_met(action.command)
     rules = refusals(action.command)
     lines = [
-        TITLES[name],
+        title(name),
         "",
         f"**Who may call it.** {who_may(action)}",
         "",
-        f"**What it records.** `{event.__name__}`: {inspect.getdoc(event) or ''}",
+        _records(action.command),
         "",
         "**Obligations it meets.** "
         + (", ".join(f"`{k}`" for k in meets) + "." if meets else "none directly."),
@@ -143,7 +161,6 @@ def describe(name: str, action: authz.Action) -> str:
 def describe_report() -> str:
     """The operation description of `POST /v1/incidents`."""
     roles = ", ".join(sorted(f"`{r.value}`" for r in authz.REPORTERS))
-    event = event_of("report")
     return "\n".join(
         [
             TITLES["report"],
@@ -151,7 +168,7 @@ def describe_report() -> str:
             f"**Who may call it.** Roles: {roles}. The incident belongs to the caller's "
             "organisation.",
             "",
-            f"**What it records.** `{event.__name__}`: {inspect.getdoc(event) or ''}",
+            _records("report"),
             "",
             "**Obligations it meets.** `incident_report`.",
             "",

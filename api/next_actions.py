@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api import authorisation as authz
-from api.command_docs import TITLES
+from api.command_docs import title
 from api.problems import Problem
 from domain import next_steps
 from domain.incident import Incident
@@ -58,7 +58,7 @@ def next_actions(
                 "command": name,
                 "method": "POST",
                 "href": f"/v1/incidents/{incident.id}/{name}",
-                "title": TITLES[name],
+                "title": title(name),
                 "schema": action.body.__name__,
                 "meets": [k for k in open_kinds if name in met_by(k)],
             }

@@ -174,7 +174,8 @@ def why_not(
     """The refusal the incident's stage holds for `command` now, whatever its arguments; None
     if the stage allows it."""
     try:
-        PRECONDITIONS[command](incident, _Facts(actor_id, obligations))
+        # A command with no stage rules written here is judged by the lifecycle alone.
+        PRECONDITIONS.get(command, _open)(incident, _Facts(actor_id, obligations))
     except PolicyViolation as refused:
         return refused
     return None

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import resources as out
-from api.command_docs import TITLES, describe, describe_report
+from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
 from api.next_actions import next_actions, obligations_out
@@ -267,7 +267,7 @@ for _name, _action in authz.ACTIONS.items():
         f"/{{incident_id}}/{_name}",
         _command_endpoint(_name, _action),
         methods=["POST"],
-        summary=TITLES[_name],
+        summary=title(_name),
         description=describe(_name, _action),
         name=f"command-{_name}",
         response_model=None,
