@@ -38,6 +38,7 @@ TITLES: dict[str, str] = {
     "incident-review": "Complete the incident review.",
     "communicate-outcome": "Record that the outcome was communicated.",
     "request-outcome-review": "Record a request for an outcome review.",
+    "appoint-outcome-reviewer": "Appoint the reviewer of a pending outcome review.",
     "decide-outcome-review": "Decide a pending outcome review.",
     "response-plan": "Record the response plan.",
     "carer-support-plan": "Record a support plan for a carer.",
@@ -46,6 +47,7 @@ TITLES: dict[str, str] = {
     "close": "Close the incident.",
     "reopen": "Reopen a closed incident.",
     "corrections": "Correct an error in an earlier event.",
+    "responsible-organisation": "Change the organisation responsible for the incident.",
 }
 
 
@@ -130,6 +132,8 @@ def who_may(action: authz.Action) -> str:
         text += " Only the investigator appointed on this incident."
     if getattr(action, "appointed_reviewer", False):
         text += " Only the outcome reviewer appointed on this incident."
+    if getattr(action, "reporting_organisation", False):
+        text += " Only the reporting organisation or the department."
     return text + " The caller must also be able to see the incident (else 404)."
 
 

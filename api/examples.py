@@ -125,6 +125,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "grounds": ["procedural_fairness"],
         "reason": "I was given two days to respond.",
     },
+    "AppointOutcomeReviewerIn": {
+        "expected_version": 12,
+        "reviewer": {"organisation": "DFFH", "subject": "reviewer-3"},
+    },
+    "ResponsibleOrganisationIn": {
+        "expected_version": 2,
+        "other_provider": "Eastside Housing",
+        "reason": "The harm happened during the client's respite stay with Eastside Housing.",
+    },
     "DecideOutcomeReviewIn": {
         "expected_version": 12,
         "result": "confirmed",

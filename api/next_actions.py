@@ -11,7 +11,6 @@ from typing import Any
 
 from api import authorisation as authz
 from api.command_docs import title
-from api.problems import Problem
 from domain import next_steps
 from domain.incident import Incident
 from domain.obligations import Obligation
@@ -31,14 +30,6 @@ def obligations_out(obligations: Sequence[Obligation]) -> list[dict[str, Any]]:
     return [{**o.model_dump(mode="json"), "met_by": met_by(o.kind)} for o in obligations]
 
 
-def may_act(actor: Actor, action: authz.Action, incident: Incident) -> bool:
-    try:
-        authz.require_may_act(actor, action, incident)
-    except Problem:
-        return False
-    return True
-
-
 def next_actions(
     actor: Actor, incident: Incident, obligations: Sequence[Obligation]
 ) -> list[dict[str, Any]]:
@@ -47,7 +38,7 @@ def next_actions(
     open_kinds = [o.kind for o in obligations if not o.settled]
     found = []
     for name, action in authz.ACTIONS.items():
-        if not may_act(actor, action, incident):
+        if not authz.may_act(actor, action, incident):
             continue
         if not next_steps.open_to(
             incident, action.command, actor_id=actor.id, obligations=obligations

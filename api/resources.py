@@ -24,6 +24,7 @@ from domain.values import (
     Impact,
     IncidentType,
     NotificationKind,
+    Principal,
     Program,
     Recipient,
     Recommendation,
@@ -179,6 +180,13 @@ class IncidentState(Resource):
     department_review: ReviewDecision | None
     follow_up: FollowUpKind | None
     investigator_ref: str | None = Field(description="The appointed investigator, if any.")
+    investigator: Principal | None = Field(
+        default=None, description="The appointed investigator as `{organisation, subject}`."
+    )
+    outcome_reviewer: Principal | None = Field(
+        default=None,
+        description="The reviewer appointed to the pending outcome review, if any.",
+    )
     independence_declared: bool
     plan_recorded: bool = Field(description="Whether an investigation plan is recorded.")
     served: list[str] = Field(description="Subjects served with the allegations in writing.")

@@ -242,6 +242,12 @@ FIELDS: dict[str, str] = {
     "decision": "The department's decision on the report.",
     "investigator_ref": "Who is appointed to investigate (not the reporter, a subject or "
     "their line manager).",
+    "investigator": "The investigator as `{organisation, subject}` (one of another "
+    "organisation); or give `investigator_ref`.",
+    "reviewer_ref": "The outcome reviewer, a subject (token `sub`) of your organisation; or "
+    "give `reviewer`.",
+    "reviewer": "The outcome reviewer as `{organisation, subject}`; or give `reviewer_ref`.",
+    "subject": "Who, as the `sub` of the token they sign in with.",
     "independence_declared": "The investigator declares they are independent of the incident.",
     "declaration": "The investigator's declaration of independence, in words.",
     "plan": "The plan, in words.",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.rules import closure, fairness, follow_up, outcome_review
+from domain.rules import appointment, closure, fairness, follow_up, outcome_review
 from domain.rules.closure import ObligationLike
 
 # The commands whose event meets each obligation (see `domain.obligations.RULES`).
@@ -124,9 +124,13 @@ PRECONDITIONS: dict[str, Check] = {
         lambda i, f: fairness.require_outcome_recorded(bool(i.outcomes)),
         lambda i, f: outcome_review.require_no_review_pending(i.review_pending is not None),
     ),
+    "appoint_outcome_reviewer": _all(
+        _open, lambda i, f: outcome_review.require_review_pending(i.review_pending is not None)
+    ),
     "decide_outcome_review": _all(
         _open,
         lambda i, f: outcome_review.require_review_pending(i.review_pending is not None),
+        lambda i, f: appointment.require_reviewer_appointed(i.outcome_reviewer),
         lambda i, f: outcome_review.require_independent_reviewer(
             f.actor_id, i.outcome_decided_by | {i.investigator_ref or ""}
         ),
@@ -150,6 +154,8 @@ PRECONDITIONS: dict[str, Check] = {
     ),
     "reopen": lambda i, f: closure.require_closed(i.closed),
     "correct": lambda i, f: closure.require_known_version(1, i.version or 0),
+    # Who is responsible can change at any stage (it decides who sees the record).
+    "change_responsible_organisation": lambda i, f: None,
 }
 
 

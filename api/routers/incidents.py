@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api import resources as out
 from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
@@ -24,8 +25,8 @@ from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
 from domain.errors import VersionConflict
 from domain.incident import Incident, Stage
-from domain.ledger import Accepted, fold
-from domain.values import Actor, Impact, IncidentType, Stamp
+from domain.ledger import Accepted
+from domain.values import REF_MAX, Actor, Impact, IncidentType, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
@@ -43,9 +44,14 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        max_length=100,
         description='The incident version you read, as its ETag (e.g. `"3"`): instead of, or '
         "agreeing with, the body's `expected_version`. Stale: 412.",
     ),
+]
+Filter = Annotated[str | None, Query(max_length=REF_MAX)]
+Cursor = Annotated[
+    str | None, Query(max_length=1_000, description="The previous page's `next_cursor`.")
 ]
 MinPosition = Annotated[
     int | None,
@@ -213,12 +219,9 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
 
         def authorise() -> list[Incident.Event]:
             # Read once: the same history decides who may act and what the command does.
-            history = svc.ledger.incident_events(incident_id)
-            incident = fold(history)
-            assert incident is not None
-            authz.require_visible(actor, incident)
-            authz.require_may_act(actor, action, incident)
-            return history
+            return reads.authorised_history(
+                svc, actor, incident_id, f"command:{name}", action=action
+            )
 
         def run(history: list[Incident.Event]) -> Stored:
             stamp = Stamp(
@@ -310,7 +313,7 @@ async def list_incidents(
     organisation: Annotated[
         str | None,
         Query(
-            max_length=200,
+            max_length=REF_MAX,
             description="Only incidents this organisation reported or is named responsible for.",
         ),
     ] = None,
@@ -323,13 +326,14 @@ async def list_incidents(
     aboriginal: Annotated[
         bool | None, Query(description="Only incidents with (or without) an Aboriginal client.")
     ] = None,
-    cursor: Annotated[str | None, Query(description="The previous page's `next_cursor`.")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Keyset-paged (follow `next_cursor`), newest report first. Each filter is given at most
-    once; an unknown value or parameter is a 422."""
-    orgs = authz.visible_organisations(actor)
+    once; an unknown value or parameter is a 422. Each incident listed is written to the access
+    log (`what` "list:incidents") before the page is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:incidents")
     reached = await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
         svc.read_models.list_incidents,
@@ -344,6 +348,7 @@ async def list_incidents(
         cursor=_cursor(cursor),
         limit=limit,
     )
+    await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -359,13 +364,8 @@ def _cursor(cursor: str | None) -> str | None:
 
 
 async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what: str) -> Any:
-    incident = await run_in_threadpool(svc.ledger.incident, incident_id)
-    authz.require_visible(actor, incident)
     # Every read of a record is logged first; if the log cannot be written, nothing is shown.
-    await run_in_threadpool(
-        svc.read_models.log_access, actor=actor, incident_id=incident_id, what=what, at=svc.clock()
-    )
-    return incident
+    return await reads.read_incident(svc, actor, incident_id, what)
 
 
 async def with_obligations(

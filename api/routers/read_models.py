@@ -9,14 +9,22 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api import resources as out
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
-from api.routers.incidents import FRESHNESS, READ_ERRORS, MinPosition, freshness, read_models_at
+from api.routers.incidents import (
+    FRESHNESS,
+    READ_ERRORS,
+    Cursor,
+    MinPosition,
+    freshness,
+    read_models_at,
+)
 from api.schemas import MAX_INT, FeedName
 from domain.obligations import Status
-from domain.values import Role
+from domain.values import REF_MAX, Role
 from projections.regulator_feed import REGULATORS
 
 router = APIRouter(prefix="/v1", tags=["read-models"], dependencies=[Depends(strict_query)])
@@ -34,13 +42,15 @@ async def worklist(
     response: Response,
     status: Annotated[Status | None, Query(description="Only obligations in this status.")] = None,
     organisation: Annotated[
-        str | None, Query(max_length=200, description="Only this organisation's obligations.")
+        str | None, Query(max_length=REF_MAX, description="Only this organisation's obligations.")
     ] = None,
-    cursor: Annotated[str | None, Query(description="The previous page's `next_cursor`.")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    """Obligations of the incidents the caller's organisation sees. Each incident the page
+    shows is written to the access log (`what` "list:obligations") before it is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:obligations")
     reached = await read_models_at(svc, min_position)
     try:
         items, next_cursor = await run_in_threadpool(
@@ -54,6 +64,7 @@ async def worklist(
         )
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
+    await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     freshness(response, svc, reached)
     return {"items": items, "next_cursor": next_cursor}
 
@@ -65,7 +76,7 @@ async def worklist(
     responses={200: {"model": out.Statistics}, **error_responses(401, 403, 422, 503)},
 )
 async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    orgs = await reads.visible_organisations(svc, actor, "statistics")
     return await run_in_threadpool(svc.read_models.statistics, organisations=orgs, now=svc.clock())
 
 
@@ -79,7 +90,7 @@ async def access_log(
     svc: ServicesDep,
     actor: ActorDep,
     incident_id: Annotated[
-        str | None, Query(description="Only reads of this incident (a UUID).")
+        str | None, Query(max_length=100, description="Only reads of this incident (a UUID).")
     ] = None,
     after: Annotated[int, Query(ge=0, le=MAX_INT, description="Only entries after this `id`.")] = 0,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,

@@ -11,10 +11,11 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
 from api.query import strict_query
-from api.routers.incidents import READ_ERRORS, visible_incident
+from api.routers.incidents import READ_ERRORS
 from api.schemas import MAX_INT
 from replay.as_of import StateAsOf
 from replay.diff import Diff
@@ -25,8 +26,7 @@ router = APIRouter(prefix="/v1/incidents", tags=["replay"], dependencies=[Depend
 
 
 async def audited(svc: ServicesDep, actor: ActorDep, incident_id: UUID, what: str) -> None:
-    authz.require_role(actor, authz.AUDITORS, f"read the {what}")
-    await visible_incident(svc, actor, incident_id, what)
+    await reads.read_incident(svc, actor, incident_id, what, roles=authz.AUDITORS)
 
 
 def _point(value: str, name: str) -> int | datetime:
@@ -102,8 +102,12 @@ async def get_as_of(
 )
 async def get_diff(
     incident_id: UUID,
-    a: Annotated[str, Query(description="From: a version, or an instant with an offset.")],
-    b: Annotated[str, Query(description="To: a version, or an instant with an offset.")],
+    a: Annotated[
+        str, Query(max_length=100, description="From: a version, or an instant with an offset.")
+    ],
+    b: Annotated[
+        str, Query(max_length=100, description="To: a version, or an instant with an offset.")
+    ],
     svc: ServicesDep,
     actor: ActorDep,
 ) -> Any:

@@ -519,6 +519,45 @@ _ENTRIES = (
         "Close, not withdraw",
         "An incident with a recorded outcome is closed, not withdrawn.",
     ),
+    # appointments (§8, §10) and who sees a record (design §6)
+    RuleEntry(
+        "appointment.appointee-required",
+        "8",
+        "Name the appointee once",
+        "Name the appointee either by subject (`*_ref`, of your organisation) or as "
+        "`{organisation, subject}`, not both and not neither.",
+    ),
+    RuleEntry(
+        "appointment.self-appointment",
+        "8",
+        "No self-appointment",
+        "You cannot appoint yourself; appoint someone independent.",
+    ),
+    RuleEntry(
+        "outcome-review.no-reviewer",
+        "10",
+        "No reviewer appointed",
+        "An outcome review is decided by the reviewer appointed to conduct it.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-by-command",
+        "2",
+        "Change responsibility by its own command",
+        "The responsible organisation decides who sees the record: change it with "
+        "responsible-organisation, not by amending or correcting the facts.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-unchanged",
+        "2",
+        "A different organisation",
+        "That organisation is already the one responsible.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-is-reporter",
+        "2",
+        "Another provider than the reporter",
+        "The reporting organisation sees the incident already; name another organisation.",
+    ),
 )
 
 CATALOGUE: dict[str, RuleEntry] = {entry.id: entry for entry in _ENTRIES}

@@ -188,7 +188,11 @@ def test_a_generated_client_walks_an_incident_from_report_to_close(
 
     closed = manager.call("incidents_get_incident", incident_id=incident).parsed
     assert closed.stage == models.Stage.CLOSED and closed.version == version
-    assert [a.command for a in closed.next_actions] == ["reopen", "corrections"]
+    assert [a.command for a in closed.next_actions] == [
+        "reopen",
+        "corrections",
+        "responsible-organisation",
+    ]
     assert all(o.status != models.Status.OPEN for o in closed.obligations)
     listed = manager.call(
         "incidents_list_incidents", status=models.Stage.CLOSED, min_position=position

@@ -13,8 +13,10 @@ from api import authorisation as authz
 from api.command_docs import refusals
 from api.examples import EXAMPLES
 from api.problems import Problem
+from api.resources import IncidentOut
 from domain import next_steps
 from domain.errors import PolicyViolation
+from domain.views import incident_state
 from tests.api.conftest import OTHER, Auth, report_body
 from tests.factories import (
     INVESTIGATOR,
@@ -156,7 +158,11 @@ def test_a_closed_incident_offers_reopen_and_corrections_to_its_manager(
         not_required={"response_plan": "The error had no effect on the client."},
     )
 
-    assert commands(shown(client, auth(), incident)) == ["reopen", "corrections"]
+    assert commands(shown(client, auth(), incident)) == [
+        "reopen",
+        "corrections",
+        "responsible-organisation",
+    ]
     assert commands(shown(client, auth("reporter"), incident)) == []
 
 
@@ -209,3 +215,9 @@ def test_a_command_the_stage_rules_out_is_refused_by_the_same_rule(stage: str) -
         with pytest.raises(PolicyViolation) as raised:
             getattr(incident, action.command)(stamp=story.stamp(actor), **args)
         assert raised.value.rule_id == refused.rule_id, (stage, name)
+
+
+def test_every_field_of_the_incident_resource_is_declared() -> None:
+    """A field the state gains is declared in the response model (so in `/openapi.json`)."""
+    for story in _stories().values():
+        assert set(incident_state(story.incident)) <= set(IncidentOut.model_fields)

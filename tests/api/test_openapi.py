@@ -135,10 +135,12 @@ def test_summaries_are_sentences_and_commands_say_who_what_and_which_rules(
         op = doc["paths"][f"/v1/incidents/{{incident_id}}/{name}"]["post"]
         text = op["description"]
         assert all(f"`{role.value}`" in text for role in action.roles), name
-        assert ("appointed on this incident" in text) == action.appointed_investigator, name
+        assert ("investigator appointed" in text) == action.appointed_investigator, name
+        assert ("reviewer appointed" in text) == action.appointed_reviewer, name
         assert all(f"`{rule}`" in text for rule in refusals(action.command)), name
         assert refusals(action.command), name  # every command can be refused by some rule
-        assert "lifecycle.closed" in text or name in ("reopen", "corrections"), name
+        always = ("reopen", "corrections", "responsible-organisation")
+        assert "lifecycle.closed" in text or name in always, name
 
 
 def test_the_serve_allegations_description_names_its_rules() -> None:
