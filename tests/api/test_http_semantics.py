@@ -112,9 +112,10 @@ def test_min_position_not_reached_in_time_says_so(
     client: TestClient, auth: Auth, clock: Clock
 ) -> None:
     written = report(client, auth)
-    client.app.state.services.settings.read_your_writes_wait_seconds = 0.05  # type: ignore[attr-defined]
 
     reached = client.get(f"/v1/incidents?min_position={written['position']}", headers=auth())
+    settings = client.app.state.services.settings  # type: ignore[attr-defined]
+    settings.read_your_writes_wait_seconds = 0.05
     beyond = client.get(f"/v1/incidents?min_position={written['position'] + 1000}", headers=auth())
 
     assert reached.status_code == 200
