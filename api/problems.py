@@ -15,7 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
 from api.responses import JSON, SECURITY_HEADERS
-from domain.errors import IncidentNotFound, PolicyViolation, UnknownCommand, VersionConflict
+from domain.errors import (
+    IdempotencyKeyReused,
+    IncidentNotFound,
+    PolicyViolation,
+    UnknownCommand,
+    VersionConflict,
+)
 from domain.rules.catalogue import CATALOGUE
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
@@ -64,7 +70,27 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Idempotency-Key reused",
         "This Idempotency-Key was used before with a different request.",
     ),
-    "too-many-requests": (429, "Too many requests", "Slow down and retry after Retry-After."),
+    "headers-too-large": (
+        431,
+        "Request headers too large",
+        "A request header (or all of them) is over the configured limit.",
+    ),
+    "rate-limited": (429, "Too many requests", "Slow down and retry after Retry-After."),
+    "too-many-waits": (
+        503,
+        "Too many requests waiting for the read models",
+        "Too many requests wait for `min_position` at once; retry after Retry-After.",
+    ),
+    "idempotency-key-invalid": (
+        400,
+        "Idempotency-Key is not valid",
+        "The Idempotency-Key header is empty or malformed.",
+    ),
+    "idempotency-in-flight": (
+        409,
+        "A request with this Idempotency-Key is in progress",
+        "Retry once the first request has been answered (after Retry-After).",
+    ),
     "store-unavailable": (
         503,
         "The ledger's store is unavailable",
@@ -98,6 +124,11 @@ FIELD_RULES: dict[str, str] = {
     "replay.one-of-at-or-version": "Give `at=` or `version=`, not both or neither.",
     "replay.out-of-range": "The instant or version lies outside the incident's history.",
     "idempotency.key-reused": "The same Idempotency-Key was sent with a different request.",
+    "idempotency.key-invalid": "An Idempotency-Key is a non-empty string of at most 200 "
+    "characters.",
+    "request.headers-too-large": "Request headers are within the configured size.",
+    "idempotency.in-flight": "A request with the same Idempotency-Key is still in progress.",
+    "read.position-beyond-head": "`min_position` is at most the head of the ledger's log.",
 }
 
 
@@ -147,13 +178,15 @@ ERROR_MEANINGS = {
     401: "No valid bearer token.",
     403: "The caller's role, organisation or appointment does not allow this.",
     404: "No such incident (or not visible to the caller), command or feed.",
-    409: "The body's `expected_version` is stale: `current_version` says where the incident is.",
+    409: "The body's `expected_version` is stale (`current_version` says where the incident "
+    "is), or a request with the same Idempotency-Key is in progress.",
     412: "`If-Match` is stale: `current_version` says where the incident is.",
     413: "The body is too large.",
     422: "A field breaks the schema, or a policy rule refuses the command (`rule` names it; "
     "see `GET /v1/rules`).",
     428: "Neither `expected_version` nor `If-Match` was sent.",
     429: "Too many requests; retry after `Retry-After`.",
+    431: "A request header is too large.",
     503: "The store is unavailable; nothing was recorded; retry after `Retry-After`.",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -238,6 +271,20 @@ def _as_problem(exc: Exception) -> Problem:
                 current_version=exc.current,
                 expected_version=exc.expected,
             )
+        case IdempotencyKeyReused():
+            return Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used with a different request",
+                errors=[
+                    {
+                        "field": "Idempotency-Key",
+                        "rule": "idempotency.key-reused",
+                        "message": "same key, different request",
+                    }
+                ],
+            )
         case IncidentNotFound():
             return Problem(404, "incident-not-found", "No such incident", str(exc))
         case UnknownCommand():
@@ -306,6 +353,7 @@ def install(app: FastAPI) -> None:
         Problem,
         PolicyViolation,
         VersionConflict,
+        IdempotencyKeyReused,
         IncidentNotFound,
         UnknownCommand,
         AuthError,

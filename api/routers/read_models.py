@@ -73,7 +73,7 @@ async def worklist(
     "/statistics",
     summary="Give counts, time to close and overdue rates.",
     response_model=None,
-    responses={200: {"model": out.Statistics}, **error_responses(401, 403, 422, 503)},
+    responses={200: {"model": out.Statistics}, **error_responses(401, 403, 422, 429, 431, 503)},
 )
 async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     orgs = await reads.visible_organisations(svc, actor, "statistics")
@@ -84,7 +84,7 @@ async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     "/access-log",
     summary="List who read which incident record, and when.",
     response_model=None,
-    responses={200: {"model": out.AccessLog}, **error_responses(401, 403, 422, 503)},
+    responses={200: {"model": out.AccessLog}, **error_responses(401, 403, 422, 429, 431, 503)},
 )
 async def access_log(
     svc: ServicesDep,
@@ -112,7 +112,7 @@ async def access_log(
     summary="Read a regulator's feed of CloudEvents.",
     tags=["feeds"],
     response_model=None,
-    responses={200: {"model": out.Feed}, **error_responses(401, 403, 404, 422, 503)},
+    responses={200: {"model": out.Feed}, **error_responses(401, 403, 404, 422, 429, 431, 503)},
 )
 async def feed(
     regulator: FeedName,

@@ -17,7 +17,7 @@ _CATALOGUE = {"items": catalogue()}
     "/rules",
     summary="List every rule id and problem type a request can be refused with.",
     response_model=None,
-    responses={200: {"model": Rules}, **error_responses(503)},
+    responses={200: {"model": Rules}, **error_responses(429, 431)},
 )
 async def rules() -> Any:
     """Each policy rule (with its section of the CIMS policy) and each API problem, with the

@@ -25,7 +25,7 @@ from projections.regulator_feed import REGULATORS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-COMMAND_ERRORS = {400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 503}
+COMMAND_ERRORS = {400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 431, 503}
 RULE_ID = re.compile(r"^[a-z][a-z-]*(\.[a-z0-9][a-z0-9-]*)+$")
 
 
@@ -88,7 +88,7 @@ def test_every_error_is_a_problem_and_every_v1_operation_declares_its_errors(
                 "application/problem+json": {"schema": PROBLEM_REF}
             }, (method, path, code)
         if path.startswith("/v1/") and path != "/v1/rules":
-            assert {401, 422, 503} <= errors, (method, path)
+            assert {401, 422, 429, 431, 503} <= errors, (method, path)
         if method == "post":
             assert COMMAND_ERRORS - {404, 409, 412, 428} <= errors, (method, path)
         if method == "post" and path != "/v1/incidents":
@@ -228,7 +228,8 @@ def _policy_violations(folder: Path) -> set[str]:
 
 def _problem_slugs(folder: Path) -> set[str]:
     """The slugs of the problems api/ answers with: `Problem(status, slug, ...)`,
-    `_refuse(send, status, slug, ...)` and `return (status, slug, ...)`."""
+    `_refuse(send, status, slug, ...)`, `_problem(send, scope, status, slug, ...)` and
+    `return (status, slug, ...)`."""
     found = set()
     for path in folder.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -239,6 +240,8 @@ def _problem_slugs(folder: Path) -> set[str]:
                     items = node.args[1:2]
                 elif name == "_refuse":
                     items = node.args[2:3]
+                elif name == "_problem":
+                    items = node.args[3:4]
             elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
                 first = node.value.elts[0]
                 if isinstance(first, ast.Constant) and isinstance(first.value, int):
@@ -251,7 +254,7 @@ def _problem_slugs(folder: Path) -> set[str]:
 
 def test_every_problem_type_resolves_to_a_catalogue_entry(app_client: TestClient) -> None:
     slugs = _problem_slugs(ROOT / "api")
-    assert {"forbidden", "version-conflict", "body-too-large", "duplicate-key"} <= slugs
+    assert {"forbidden", "version-conflict", "body-too-large", "rate-limited"} <= slugs
     assert slugs - set(API_PROBLEMS) == set()
     listed = app_client.get("/v1/rules").json()["items"]
     assert listed == catalogue()
