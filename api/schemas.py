@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from domain.obligations import ObligationKind
 from domain.values import (
     NAME_MAX,
     NARRATIVE_MAX,
@@ -336,7 +338,7 @@ class CarerSupportPlanIn(PlanIn):
 
 
 class ExtendIn(Reasoned):
-    obligation_kind: Text = RefField
+    obligation_kind: ObligationKind
     new_due: UtcDatetime
     approved_by: Text = NameField
 
@@ -347,7 +349,7 @@ class RecommendationActionIn(CommandIn):
 
 
 class CloseIn(Reasoned):
-    not_required: dict[RefText, ReasonText] = Field(default_factory=dict, max_length=20)
+    not_required: dict[ObligationKind, ReasonText] = Field(default_factory=dict, max_length=20)
 
 
 class CorrectionIn(Reasoned):
@@ -361,6 +363,13 @@ class ResponsibleOrganisationIn(Reasoned):
     or the department changes it, and the event says so in the audit trail."""
 
     other_provider: Text | None = Field(min_length=1, max_length=REF_MAX)
+
+
+class FeedName(StrEnum):
+    """The regulators' feeds (`projections.regulator_feed.REGULATORS`)."""
+
+    SSR = "ssr"
+    CCYP = "ccyp"
 
 
 class Accepted(BaseModel):
