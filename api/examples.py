@@ -15,7 +15,7 @@ _OUTCOME = {
 EXAMPLES: dict[str, dict[str, Any]] = {
     "ReportIn": {
         "program": "cso",
-        "care_context": "cso_placement",
+        "care_context": "cso_residential_care",
         "clients": [{"ref": "client-1", "aboriginal": True}],
         "types": ["Physical abuse"],
         "impact": "major",
@@ -43,6 +43,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "Harm alleged against a carer during a CSO placement.",
     },
     "Reasoned": {"expected_version": 9, "reason": "A further allegation came to hand."},
+    "WithdrawIn": {
+        "expected_version": 3,
+        "reason": "The same fall was reported twice by two staff members.",
+        "duplicate_of": "2f1c7c52-8a8e-4f8e-9d0e-3c5b2f7a1e44",
+    },
+    "GuardianIn": {
+        "expected_version": 2,
+        "client_ref": "client-1",
+        "guardian_ref": "guardian-1",
+        "relationship": "parent_with_parental_responsibility",
+    },
+    "RcsEndorsementIn": {
+        "expected_version": 9,
+        "endorsed_by": "DFFH Integrity team",
+        "endorsed_on": "2025-03-28",
+        "reference": "IT-RCS-2025-014",
+    },
     "ClientVoiceIn": {
         "expected_version": 2,
         "client_ref": "client-1",
@@ -59,7 +76,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "AboriginalConsultationIn": {
         "expected_version": 2,
         "body": "acsass",
-        "stage": "before the investigation plan",
+        "stage": "follow_up",
         "consulted": "ACSASS duty worker",
         "advice": "Involve the client's aunt in the client voice interview.",
     },
@@ -83,7 +100,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "ServeAllegationsIn": {
         "expected_version": 5,
         "subject_refs": ["carer-1"],
-        "method": "letter by hand",
+        "method": "letter_by_hand",
     },
     "SubjectResponseIn": {
         "expected_version": 6,

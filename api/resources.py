@@ -18,9 +18,11 @@ from domain.values import (
     AllegationOutcome,
     CareContext,
     Client,
+    ConsultationStage,
     ConsultedBody,
     Details,
     FollowUpKind,
+    Guardian,
     Impact,
     IncidentType,
     NotificationKind,
@@ -33,7 +35,9 @@ from domain.values import (
     ReviewDecision,
     Role,
     ScopeExclusion,
+    Service,
     SubjectOfAllegation,
+    WithdrawalCategory,
 )
 
 
@@ -208,6 +212,19 @@ class IncidentState(Resource):
     )
     actioned: list[str] = Field(description="Ids of recommendations actioned.")
     corrections: list[int] = Field(description="Versions corrected by later events.")
+    guardians: list[Guardian] = Field(description="Guardians (or parents) on record.")
+    service: dict[str, Service] = Field(
+        description="How and when each subject was served, by `ref` (Melbourne shown in views)."
+    )
+    withdrawal: WithdrawalCategory | None = Field(description="Why it was withdrawn, if it was.")
+    rcs_endorsed: bool = Field(description="Whether the Integrity team endorsed the RCS report.")
+    consulted_stages: list[tuple[ConsultationStage | None, datetime]] = Field(
+        description="Each Aboriginal consultation's stage (null: recorded before stages were "
+        "named) and when (UTC)."
+    )
+    decided_at: dict[ConsultationStage, datetime] = Field(
+        description="When each key decision was first recorded (UTC)."
+    )
 
 
 class IncidentOut(IncidentState):
@@ -272,8 +289,14 @@ class Worklist(Resource):
 
 class FairnessCheck(Resource):
     check: str = Field(description="Which procedural-fairness check (policy §8).")
-    verdict: str = Field(description="`pass`, `fail`, `pending` or `not_applicable`.")
+    verdict: str = Field(
+        description="`pass`, `fail`, `warn`, `pending`, `met_late_with_extension` or "
+        "`not_applicable`."
+    )
     evidence_versions: list[int] = Field(description="The versions of the events relied on.")
+    evidence_events: list[str] = Field(
+        default_factory=list, description="The types of those events, in the same order."
+    )
     detail: str | None
 
 

@@ -26,6 +26,7 @@ from tests.factories import (
     major_abuse_by_carer,
     outcome,
     reported,
+    responded,
     under_investigation,
 )
 
@@ -78,6 +79,7 @@ def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
         "amend",
         "client-voice",
         "notifications",
+        "guardians",
         "aboriginal-consultations",
     ]
     # An investigation step waits for an investigation; closing for the required steps.
@@ -155,7 +157,10 @@ def test_a_closed_incident_offers_reopen_and_corrections_to_its_manager(
         incident,
         "close",
         reason="Local response done.",
-        not_required={"response_plan": "The error had no effect on the client."},
+        not_required={
+            "response_plan": "The error had no effect on the client.",
+            "carer_support_plan": "Residential care; no carer to support.",
+        },
     )
 
     assert commands(shown(client, auth(), incident)) == [
@@ -180,7 +185,7 @@ def test_next_actions_ask_the_commands_own_authorisation_function(
 
 def _stories() -> dict[str, Story]:
     served = allegations_served()
-    recorded = allegations_served().do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
+    recorded = responded().do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
     return {
         "reported": major_abuse_by_carer(),
         "non-major": reported(),
@@ -190,7 +195,9 @@ def _stories() -> dict[str, Story]:
         "closed": reported()
         .do("record_response_plan", plan="Local response.")
         .do("close", reason="Done."),
-        "withdrawn": reported().do("withdraw", reason="Duplicate of another report."),
+        "withdrawn": reported()
+        .do("assess_scope", in_scope=False, exclusion="illness", reason="An illness.")
+        .do("withdraw", reason="Out of scope."),
     }
 
 

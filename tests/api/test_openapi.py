@@ -146,6 +146,7 @@ def test_summaries_are_sentences_and_commands_say_who_what_and_which_rules(
 def test_the_serve_allegations_description_names_its_rules() -> None:
     assert refusals("serve_allegations") == [
         "fairness.service-method-required",
+        "fairness.service-not-in-writing",
         "fairness.unknown-subject",
         "investigation.no-investigator",
         "investigation.not-determined",
