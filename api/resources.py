@@ -131,6 +131,14 @@ class ObligationOut(Resource):
     status: Status
     waivable: bool = Field(description="Whether closing may mark it not required.")
     note: str | None = Field(default=None, description="Why it is not required, if it is not.")
+    met_recorded_at: datetime | None = Field(
+        default=None, description="When the step that met it was recorded (UTC)."
+    )
+    recorded_late: bool = Field(
+        default=False,
+        description="Whether that step was recorded more than the allowed business days after "
+        "the time it says it happened (`met_at`).",
+    )
     met_by: list[str] = Field(
         default_factory=list,
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
@@ -366,6 +374,12 @@ class ReadModelStatus(Resource):
 
 
 class Ready(Resource):
-    status: str
+    status: str = Field(
+        description="`ready`, or `degraded` when a read model or the follower is failing."
+    )
     read_models: list[ReadModelStatus]
     max_lag: int
+    behind: bool = Field(default=False, description="Whether any read model lags the log.")
+    follower: dict[str, Any] | None = Field(
+        default=None, description="The in-process follower's state, if this process runs one."
+    )

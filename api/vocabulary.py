@@ -358,6 +358,10 @@ FIELDS: dict[str, str] = {
     "first_broken_version": "The first version whose hash does not match, if any.",
     "problem": "What is wrong, if anything.",
     "event": "The event the command recorded.",
+    "recorded_late": "Whether it was recorded more than the allowed business days after the "
+    "time it says it happened (backdating shows).",
+    "met_recorded_at": "When the step that met it was recorded (UTC); `met_at` is when it "
+    "happened.",
     "details": "The facts of the report that can be amended or corrected.",
     "trigger_version": "The version of the event that made the obligation apply.",
     "met_by_version": "The version of the event that met it.",

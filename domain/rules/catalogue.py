@@ -85,10 +85,23 @@ _ENTRIES = (
         "The provider cannot have become aware of an incident before it occurred.",
     ),
     RuleEntry(
-        "time.in-future",
+        "time.effective-in-future",
         "5a",
         "Not in the future",
-        "Nothing is recorded as having happened after the moment it is recorded.",
+        "Nothing is recorded as having happened after the moment it is recorded (beyond a small "
+        "clock skew).",
+    ),
+    RuleEntry(
+        "time.effective-before-aware",
+        "5a",
+        "Not before awareness",
+        "A step on an incident happens no earlier than the provider became aware of it.",
+    ),
+    RuleEntry(
+        "time.out-of-range",
+        "5a",
+        "A displayable time",
+        "An instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
     ),
     # §4 types, §5 impact
     RuleEntry(

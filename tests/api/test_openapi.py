@@ -151,6 +151,9 @@ def test_the_serve_allegations_description_names_its_rules() -> None:
         "investigation.not-determined",
         "lifecycle.closed",
         "lifecycle.withdrawn",
+        "time.effective-before-aware",
+        "time.effective-in-future",
+        "time.out-of-range",
     ]
 
 
