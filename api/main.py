@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.verifier.prefetch_keys()
         if settings.run_projections_in_process:
             svc.read_models.start()
         try:

@@ -373,13 +373,22 @@ class ReadModelStatus(Resource):
     error_position: int | None
 
 
+class FollowerReport(Resource):
+    """The in-process follower of the log (absent when a worker of its own follows it)."""
+
+    state: str = Field(
+        description="`stopped`, `listening`, `polling` (SQLite), `reconnecting` (polling "
+        "meanwhile) or `failing` (the store refuses)."
+    )
+    last_error: str | None
+    seconds_since_caught_up: float | None
+
+
 class Ready(Resource):
     status: str = Field(
-        description="`ready`, or `degraded` when a read model or the follower is failing."
+        description="`ready`, or `degraded` while the follower reconnects or a read model failed."
     )
     read_models: list[ReadModelStatus]
-    max_lag: int
-    behind: bool = Field(default=False, description="Whether any read model lags the log.")
-    follower: dict[str, Any] | None = Field(
-        default=None, description="The in-process follower's state, if this process runs one."
-    )
+    max_lag: int = Field(description="The largest lag of a read model behind the log, in events.")
+    behind: bool = Field(description="Whether any read model is behind the head of the log.")
+    follower: FollowerReport | None

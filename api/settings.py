@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     checkpoint_key: str = "development-checkpoint-key"
     # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
     webhook_secret: str | None = None
+
     # Browser origins allowed to call the API (CORS), comma-separated; none by default.
     cors_origins: str = ""
 

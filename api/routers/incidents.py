@@ -134,7 +134,8 @@ async def idempotent(
                 if replayed is None:
                     raise
                 return answer(replayed)
-        svc.metrics.events.inc()
+        if not accepted.replayed:
+            svc.metrics.events.inc()
         return answer(accepted)
 
     stored = await run_in_threadpool(once)
