@@ -88,20 +88,26 @@ _ENTRIES = (
         "time.effective-in-future",
         "5a",
         "Not in the future",
-        "Nothing is recorded as having happened after the moment it is recorded (beyond a small "
-        "clock skew).",
+        "Nothing is recorded as having happened after the moment it is recorded (beyond the "
+        "policy table's allowed clock skew).",
     ),
     RuleEntry(
         "time.effective-before-aware",
         "5a",
-        "Not before awareness",
-        "A step on an incident happens no earlier than the provider became aware of it.",
+        "Not before the provider became aware",
+        "A step on an incident cannot have happened before the provider became aware of it.",
     ),
     RuleEntry(
         "time.out-of-range",
-        "5a",
-        "A displayable time",
-        "An instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
+        "api",
+        "A displayable instant",
+        "Every instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
+    ),
+    RuleEntry(
+        "time.as-of-in-future",
+        "api",
+        "State as of the past only",
+        "An incident's state can be shown as it stood up to now, not at a moment still to come.",
     ),
     # §4 types, §5 impact
     RuleEntry(

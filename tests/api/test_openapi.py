@@ -191,6 +191,8 @@ def test_closed_sets_are_enums_that_match_what_they_name(doc: dict[str, Any]) ->
 def _constants_in_calls(folder: Path) -> set[str]:
     found = set()
     for path in folder.rglob("*.py"):
+        if path.name == "catalogue.py":  # it lists the ids; it raises none
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call):
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
@@ -211,8 +213,8 @@ def test_every_rule_id_the_domain_raises_is_catalogued() -> None:
     }
     assert "fairness.allegations-not-served" in raised and len(raised) > 50
     assert raised - set(CATALOGUE) == set()
-    # A rule the API raises on the domain's behalf is a policy rule too.
-    raised |= _policy_violations(ROOT / "api")
+    # A rule the API or replay raises on the domain's behalf is a policy rule too.
+    raised |= _policy_violations(ROOT / "api") | _policy_violations(ROOT / "replay")
     assert raised - set(CATALOGUE) == set()
     # And the catalogue holds nothing the domain does not raise.
     assert set(CATALOGUE) - raised == set()
