@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.settings import Settings
+from cli.store import prepare
 from domain.ledger import Ledger
 
 
@@ -14,12 +15,18 @@ def database_url() -> str:
     return settings().database_url
 
 
+def store(*, create: bool = False) -> str:
+    """The store's URL, once its name is said on stderr and it is known to exist (or, with
+    `create`, has been created); see `cli.store.prepare`."""
+    return prepare(database_url(), create=create)
+
+
 def feed_secret() -> bytes:
     return settings().feed_secret.encode()
 
 
-def open_ledger() -> Ledger:
-    return Ledger.from_url(database_url())
+def open_ledger(url: str | None = None) -> Ledger:
+    return Ledger.from_url(url or database_url())
 
 
 def checkpoint_key() -> bytes:

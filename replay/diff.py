@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -13,11 +13,14 @@ from replay.as_of import state_as_of
 
 
 class Change(BaseModel):
+    """One field that differs: `before` is None when it was `added`, `after` when `removed`."""
+
     model_config = ConfigDict(frozen=True)
 
     field: str
     before: Any
     after: Any
+    change: Literal["added", "removed", "changed"] = "changed"
 
 
 class Diff(BaseModel):
@@ -38,6 +41,18 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+_ABSENT = object()
+
+
+def _emptied_or_filled(key: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """An object that was `{}` and now has fields (or the reverse) is not itself added or
+    removed: its fields are, and they are listed one by one."""
+    inside = key + "."
+    return (
+        old.get(key, _ABSENT) == {} and key not in new and any(k.startswith(inside) for k in new)
+    ) or (new.get(key, _ABSENT) == {} and key not in old and any(k.startswith(inside) for k in old))
+
+
 def diff(ledger: Ledger, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
     def at(point: int | datetime) -> Any:
         if isinstance(point, datetime):
@@ -47,9 +62,16 @@ def diff(ledger: Ledger, incident_id: UUID, a: int | datetime, b: int | datetime
     before, after = at(a), at(b)
     old, new = _flatten(before.state), _flatten(after.state)
     changes = [
-        Change(field=key, before=old.get(key), after=new.get(key))
+        Change(
+            field=key,
+            before=old.get(key),
+            after=new.get(key),
+            change="added" if key not in old else "removed" if key not in new else "changed",
+        )
         for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key) and key not in ("modified_at",)
+        if old.get(key, _ABSENT) != new.get(key, _ABSENT)
+        and key not in ("modified_at",)
+        and not _emptied_or_filled(key, old, new)
     ]
     return Diff(
         incident_id=incident_id,
