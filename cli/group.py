@@ -51,7 +51,8 @@ class CimsGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            # Always `cims`, also when run as `python -m` or under a test runner.
+            code = super().main(args, "cims", complete_var, standalone_mode=False, **extra)
         except CliError as exc:
             code = _say(exc.message, exc.exit_code)
         except click_errors.UsageError as exc:

@@ -49,7 +49,7 @@ def literal(value: object) -> Text:
 
 def note(message: str) -> None:
     """A line for the person at the terminal (stderr), the message shown literally."""
-    err.print(literal(message))
+    err.print(literal(message), soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
