@@ -244,24 +244,26 @@ def _json_row(r: Row, short: str) -> dict[str, Any]:
     }
 
 
+def _fit(room: int, wanted: list[int]) -> list[int]:
+    """Column widths within `room`: each as wide as its longest text, the widest cut first."""
+    widths = list(wanted)
+    while sum(widths) > room and max(widths) > 6:
+        widths[widths.index(max(widths))] -= 1
+    return widths
+
+
 def _table(rows: list[Row], shorts: dict[UUID, str], width: int) -> Table:
     """A layout that reads at 80 columns: every row one line, long text cut with `…`."""
     id_width = max([len(s) for s in shorts.values()] or [SHORT])
     # id, impact, overdue mark, next due, and a space between each pair of the 7 columns
-    fixed = id_width + 9 + 1 + 15 + 6
-    room = max(width - fixed, 24)
-    texts = [
-        [r.incident.reporting_organisation for r in rows],
-        [r.incident.stage.value for r in rows],
-        [", ".join(r.incident.types) for r in rows],
-    ]
-    shares = [room * 4 // 11, room * 3 // 11]
-    shares.append(room - sum(shares))
-    org, stage, types = (
-        min(share, max([len(t) for t in column] + [len(title)]))
-        for share, column, title in zip(
-            shares, texts, ("organisation", "stage", "types"), strict=True
-        )
+    room = max(width - (id_width + 9 + 1 + 16 + 6), 24)
+    org, stage, types = _fit(
+        room,
+        [
+            max([len(r.incident.reporting_organisation) for r in rows] + [len("organisation")]),
+            max([len(r.incident.stage.value) for r in rows] + [len("stage")]),
+            max([len(", ".join(r.incident.types)) for r in rows] + [len("types")]),
+        ],
     )
     table = Table(
         Column("id", no_wrap=True, width=id_width),
@@ -270,7 +272,7 @@ def _table(rows: list[Row], shorts: dict[UUID, str], width: int) -> Table:
         Column("types", no_wrap=True, overflow="ellipsis", width=types),
         Column("impact", no_wrap=True, width=9),
         Column("", no_wrap=True, width=1),
-        Column("due (Melbourne)", no_wrap=True, width=15),
+        Column("due (Melbourne)", no_wrap=True, width=16),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,

@@ -67,8 +67,8 @@ def melbourne(moment: datetime | None) -> str:
 
 
 def melbourne_short(moment: datetime | None) -> str:
-    """A deadline in a narrow column: `11 Mar 25 17:00` (Melbourne)."""
-    return "—" if moment is None else f"{moment.astimezone(MELBOURNE):%d %b %y %H:%M}"
+    """A deadline in a narrow column: `2025-03-11 17:00` (Melbourne)."""
+    return "—" if moment is None else f"{moment.astimezone(MELBOURNE):%Y-%m-%d %H:%M}"
 
 
 def melbourne_iso(moment: datetime | None) -> str:

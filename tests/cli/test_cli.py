@@ -269,7 +269,7 @@ def test_the_list_filters_sorts_marks_overdue_and_reads_at_80_columns(
     assert table.exit_code == 0, table.output
     assert all(len(line) <= 80 for line in table.stdout.splitlines())
     assert len(rows) == 2  # each incident on one line
-    assert re.search(r" ! \d\d \w{3} \d\d \d\d:\d\d$", next(r for r in rows if r[:8] == late_short))
+    assert re.search(r" ! \d{4}-\d\d-\d\d \d\d:\d\d$", next(r for r in rows if r[:8] == late_short))
     assert " ! " not in next(r for r in rows if r[:8] == other_short)
     assert table.stdout.splitlines()[-1] == "2 of 2 incidents, 1 overdue (!)"
 
