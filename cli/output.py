@@ -71,8 +71,10 @@ def melbourne_short(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment.astimezone(MELBOURNE):%Y-%m-%d %H:%M}"
 
 
-def melbourne_iso(moment: datetime | None) -> str:
-    """An instant in a table column: `2025-03-11 17:00+11:00` (Melbourne, with its offset)."""
+def melbourne_iso(moment: datetime | None, *, seconds: bool = False) -> str:
+    """An instant in a table column: `2025-03-11 17:00+11:00` (Melbourne, with its offset;
+    to the second with `seconds`, as histories show it)."""
     if moment is None:
         return "—"
-    return moment.astimezone(MELBOURNE).isoformat(sep=" ", timespec="minutes")
+    precision = "seconds" if seconds else "minutes"
+    return moment.astimezone(MELBOURNE).isoformat(sep=" ", timespec=precision)

@@ -27,7 +27,7 @@ from cli.output import (
     CliError,
     err,
     literal,
-    melbourne_short,
+    melbourne_iso,
     note,
     out,
     print_json,
@@ -108,7 +108,7 @@ def history(
     table = Table(
         Column("pos", no_wrap=True, justify="right"),
         Column("v", no_wrap=True, justify="right"),
-        Column("recorded (Melb.)", no_wrap=True),
+        Column("recorded (Melbourne)", no_wrap=True),
         Column("who", ratio=2),
         Column("what", ratio=3),
         Column("reason", ratio=2),
@@ -120,7 +120,7 @@ def history(
         table.add_row(
             literal(e.position),
             literal(e.version),
-            literal(melbourne_short(e.recorded_at)),
+            literal(melbourne_iso(e.recorded_at, seconds=True)),
             literal(f"{e.actor_id} ({e.actor_role})"),
             literal(e.summary),
             literal(e.reason or ""),
