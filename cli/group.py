@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import typer
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import DatabaseError, InterfaceError, OperationalError
 from typer.core import TyperGroup
 
 from cli.output import CliError, err, literal
@@ -33,6 +33,10 @@ STORE_ERRORS = (
     psycopg.InterfaceError,
     sqlite3.OperationalError,
 )
+
+# Exactly these (not their subclasses, which are faults of the program): e.g. a file that is not
+# a SQLite database at all.
+NOT_A_STORE = (DatabaseError, sqlite3.DatabaseError)
 
 
 def one_line(text: str) -> str:
@@ -68,6 +72,10 @@ class CimsGroup(TyperGroup):
             code = _say("aborted", 1)
         except STORE_ERRORS as exc:
             code = _say(f"the store failed: {exc or type(exc).__name__}", 1)
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            if type(exc) not in NOT_A_STORE:  # a programming or integrity error: a fault of ours
+                raise
+            code = _say(f"the store cannot be read: {exc} (is CIMS_DATABASE_URL right?)", 1)
         return _exit(code, standalone_mode)
 
 

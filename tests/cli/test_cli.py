@@ -444,3 +444,32 @@ def test_diff_does_not_call_an_object_that_gained_fields_deleted(
     assert {c["field"]: c["change"] for c in backward}["notified.police"] == "removed"
     assert "notified" not in {c["field"] for c in backward}
     assert re.search(r"notified\.police\s+—\s+\"2025-03-04", table)
+
+
+def test_a_file_that_is_not_a_store_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "cims.db").write_text("notes, not a database " * 20)
+    url = f"sqlite:///{tmp_path / 'cims.db'}"
+
+    result = CliRunner().invoke(app, ["incidents", "list"], env={"CIMS_DATABASE_URL": url})
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert error_lines(result) == [
+        "cims: error: the store cannot be read: file is not a database"
+        " (is CIMS_DATABASE_URL right?)"
+    ]
+
+
+def test_rebuild_shows_progress_on_stderr_and_history_gives_melbourne_time_to_the_second(
+    cims: Cims, ledger: Ledger
+) -> None:
+    story = overdue_investigation(ledger)
+
+    rebuilt = cims("projections", "rebuild")
+    history = cims("replay", "history", story.incident_id.hex[:8], env={"COLUMNS": "200"})
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert rebuilt.stdout == ""
+    assert re.search(r"rebuilding .* (\d+)/\1 log positions", rebuilt.stderr)
+    assert rebuilt.stderr.splitlines()[-1] == "rebuilt"
+    # reported 2025-03-04 01:00 UTC: 12:00 in Melbourne, daylight saving time
+    assert re.search(r"\n\s*\d+\s+1\s+2025-03-04 12:00:00\+11:00\s", history.stdout)
