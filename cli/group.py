@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import typer
 from eventsourcing.persistence import DatabaseError, InterfaceError, OperationalError
+from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from cli.output import CliError, err, literal
@@ -72,6 +73,12 @@ class CimsGroup(TyperGroup):
             code = _say("aborted", 1)
         except STORE_ERRORS as exc:
             code = _say(f"the store failed: {exc or type(exc).__name__}", 1)
+        except ValidationError as exc:
+            if exc.title != "Settings":  # a model inside a command: a fault of ours
+                raise
+            wrong = exc.errors()[0]
+            name = "CIMS_" + "_".join(str(part) for part in wrong["loc"]).upper()
+            code = _say(f"{name}: {wrong['msg']}", 2)
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             if type(exc) not in NOT_A_STORE:  # a programming or integrity error: a fault of ours
                 raise

@@ -473,3 +473,22 @@ def test_rebuild_shows_progress_on_stderr_and_history_gives_melbourne_time_to_th
     assert rebuilt.stderr.splitlines()[-1] == "rebuilt"
     # reported 2025-03-04 01:00 UTC: 12:00 in Melbourne, daylight saving time
     assert re.search(r"\n\s*\d+\s+1\s+2025-03-04 12:00:00\+11:00\s", history.stdout)
+
+
+def test_a_wrong_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    runner = CliRunner()
+    sqlite = f"sqlite:///{tmp_path / 'cims.db'}"
+
+    scheme = runner.invoke(app, ["incidents", "list"], env={"CIMS_DATABASE_URL": "mysql://x/y"})
+    number = runner.invoke(
+        app,
+        ["projections", "run", "--until-idle"],
+        env={"CIMS_DATABASE_URL": sqlite, "CIMS_CHECKPOINT_EVERY": "often"},
+    )
+
+    assert scheme.exit_code == 1 and error_lines(scheme) == [
+        "cims: error: CIMS_DATABASE_URL: unsupported store 'mysql': use sqlite:///PATH"
+        " or postgresql://USER@HOST:PORT/DB[?schema=NAME]"
+    ]
+    assert number.exit_code == 2 and len(error_lines(number)) == 1
+    assert error_lines(number)[0].startswith("cims: error: CIMS_CHECKPOINT_EVERY: Input should")
