@@ -2,8 +2,9 @@
 
 A mistake in a flag or argument (click's usage errors: a malformed id, an unknown choice, a
 missing argument), a `CliError` raised by a command (an unknown incident, a version out of range,
-a missing store), and a store that cannot be reached each print one line naming what was wrong
-and exit non-zero (2 for a bad flag or argument, 1 otherwise). Only a fault of the program itself
+a missing store), a step the policy refuses (its rule id), a wrong `CIMS_` setting, and a store
+that cannot be reached or read each print one line naming what was wrong and exit non-zero (2
+for a bad flag, argument or setting, 1 otherwise). Only a fault of the program itself
 still shows a traceback.
 """
 
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from cli.output import CliError, err, literal
+from domain.errors import PolicyViolation
 
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click import exceptions as click_errors
@@ -69,6 +71,8 @@ class CimsGroup(TyperGroup):
             code = _say(f"{exc.format_message()} (see `{where} --help`)", exc.exit_code, where)
         except click_errors.ClickException as exc:
             code = _say(exc.format_message(), exc.exit_code)
+        except PolicyViolation as exc:  # a command the policy refuses, by its rule id
+            code = _say(f"{exc.rule_id}: {exc.message}", 2)
         except typer.Abort:
             code = _say("aborted", 1)
         except STORE_ERRORS as exc:
