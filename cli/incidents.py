@@ -292,6 +292,14 @@ def _table(rows: list[Row], shorts: dict[UUID, str], width: int) -> Table:
     return table
 
 
+def _met(o: Obligation) -> str:
+    """When it was met; for a step recorded late (backdated), also when it was recorded."""
+    met = melbourne_iso(o.met_at)
+    if o.met_recorded_at is None or not o.recorded_late:
+        return met
+    return f"{met}\nrecorded {melbourne_iso(o.met_recorded_at)} (recorded late)"
+
+
 # ---- cims incidents show ---------------------------------------------------------------------
 
 
@@ -341,6 +349,6 @@ def show_incident(
             literal(o.kind.replace("_", " ") + (f" — {o.note}" if o.note else "")),
             literal(melbourne_iso(o.due)),
             Text(o.status.value, style="bold red" if o.status == Status.OVERDUE else ""),
-            literal(melbourne_iso(o.met_at)),
+            literal(_met(o)),
         )
     out.print(table)

@@ -68,7 +68,9 @@ def instant(flag: str, text: str) -> datetime:
         # A wall-clock time compared with recorded UTC instants would silently be guessed at.
         raise BadParameter(flag, f"{text!r} needs an offset, e.g. {EXAMPLE}")
     if moment > datetime.now(UTC):
-        raise BadParameter(flag, f"{text} is in the future: the ledger cannot say what will be")
+        raise BadParameter(
+            flag, f"{text} is in the future (time.as-of-in-future): the ledger cannot say yet"
+        )
     return moment
 
 
@@ -122,10 +124,19 @@ def history(
             literal(e.version),
             literal(melbourne_iso(e.recorded_at, seconds=True)),
             literal(f"{e.actor_id} ({e.actor_role})"),
-            literal(e.summary),
+            literal(e.summary + _happened(e.effective_at, e.recorded_late)),
             literal(e.reason or ""),
         )
     out.print(table)
+
+
+def _happened(effective_at: datetime | None, late: bool) -> str:
+    """When a step happened in the world, where that differs from when it was recorded, and
+    whether it was recorded late (backdating shows here as in every other view)."""
+    if effective_at is None:
+        return ""
+    flag = "; RECORDED LATE" if late else ""
+    return f" (happened {melbourne_iso(effective_at, seconds=True)}{flag})"
 
 
 @app.command("as-of")
@@ -262,9 +273,10 @@ def checkpoint(
     export: Annotated[Path | None, typer.Option(help="also write it, signed, to this file")] = None,
 ) -> None:
     """Record the running digest of the whole log; keep a signed copy outside the database."""
+    key = checkpoint_key()  # refused before anything is read or written
     with auditor() as reader:
         try:
-            signed = sign(reader.checkpoint(), checkpoint_key())
+            signed = sign(reader.checkpoint(), key)
         except ValueError as exc:  # the log up to a recorded checkpoint has changed
             raise CliError(str(exc)) from None
     if export is not None:

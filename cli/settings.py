@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api.settings import Settings
+from api.settings import InsecureSecret, Settings, require_secrets
+from cli.output import CliError
 from cli.store import prepare
 from domain.ledger import Ledger
 
@@ -30,4 +31,11 @@ def open_ledger(url: str | None = None) -> Ledger:
 
 
 def checkpoint_key() -> bytes:
-    return settings().checkpoint_key.encode()
+    """The key checkpoints are signed and checked with; outside development a known or short
+    one is refused (one line, exit 2), as anyone could forge a checkpoint signed with it."""
+    found = settings()
+    try:
+        require_secrets(found, "checkpoint_key")
+    except InsecureSecret as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    return found.checkpoint_key.encode()

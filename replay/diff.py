@@ -53,10 +53,17 @@ def _emptied_or_filled(key: str, old: dict[str, Any], new: dict[str, Any]) -> bo
     ) or (new.get(key, _ABSENT) == {} and key not in old and any(k.startswith(inside) for k in old))
 
 
-def diff(ledger: Ledger, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
+def diff(
+    ledger: Ledger,
+    incident_id: UUID,
+    a: int | datetime,
+    b: int | datetime,
+    *,
+    now: datetime | None = None,
+) -> Diff:
     def at(point: int | datetime) -> Any:
         if isinstance(point, datetime):
-            return state_as_of(ledger, incident_id, at=point)
+            return state_as_of(ledger, incident_id, at=point, now=now)
         return state_as_of(ledger, incident_id, version=point)
 
     before, after = at(a), at(b)

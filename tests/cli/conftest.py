@@ -11,6 +11,8 @@ from typer.testing import CliRunner, Result
 from cli.main import app
 
 Cims = Callable[..., Result]
+# Outside development (PostgreSQL) the worker and checkpoints refuse the known development keys.
+STRONG = {"CIMS_FEED_SECRET": "f" * 32, "CIMS_CHECKPOINT_KEY": "c" * 32}
 
 
 @pytest.fixture
@@ -19,7 +21,7 @@ def cims(database_url: str) -> Cims:
 
     def run(*args: str, env: dict[str, Any] | None = None) -> Result:
         return CliRunner().invoke(
-            app, list(args), env={"CIMS_DATABASE_URL": database_url, **(env or {})}
+            app, list(args), env={"CIMS_DATABASE_URL": database_url, **STRONG, **(env or {})}
         )
 
     return run

@@ -19,7 +19,7 @@ from cli.store import describe
 from domain.ledger import Ledger, incident_id_for
 from domain.procedural_fairness import procedural_fairness
 from domain.values import Actor, Role, Stamp
-from tests.cli.conftest import Cims, error_lines
+from tests.cli.conftest import STRONG, Cims, error_lines
 from tests.factories import (
     CARER,
     INVESTIGATOR,
@@ -214,9 +214,8 @@ def test_a_postgres_schema_that_does_not_exist_is_created_by_serve_demo_and_the_
     runner = CliRunner()
 
     def cims(schema: str, *args: str) -> Any:
-        return runner.invoke(
-            app, list(args), env={"CIMS_DATABASE_URL": f"{postgres_url}?schema={schema}"}
-        )
+        url = f"{postgres_url}?schema={schema}"
+        return runner.invoke(app, list(args), env={"CIMS_DATABASE_URL": url, **STRONG})
 
     try:
         for schema in schemas:
