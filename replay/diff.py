@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.ledger import Ledger
 from replay.as_of import state_as_of
@@ -20,7 +20,10 @@ class Change(BaseModel):
     field: str
     before: Any
     after: Any
-    change: Literal["added", "removed", "changed"] = "changed"
+    change: Literal["added", "removed", "changed"] = Field(
+        default="changed",
+        description="`added` (absent before), `removed` (absent after) or `changed`.",
+    )
 
 
 class Diff(BaseModel):
