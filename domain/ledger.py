@@ -50,6 +50,7 @@ COMMANDS: frozenset[str] = frozenset(
         "close",
         "reopen",
         "correct",
+        "resolve_legacy_type",
     }
 )
 # Commands whose rules read the incident's obligations, which only its events can tell.

@@ -20,6 +20,10 @@ class PolicyNumbers:
     rcs_ccyp_notice_business_days: int
     rcs_ccyp_details_days: int
     close_of_business: time
+    # [C] Patterns of harm (§5): this many non-major incidents about one client that the provider
+    # became aware of within this many days make a "possible pattern" for a person to decide on.
+    pattern_window_days: int = 90
+    pattern_min_incidents: int = 3
 
 
 POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (
