@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from api import schemas as s
 from api.problems import Problem
@@ -109,6 +110,7 @@ ACTIONS: dict[str, Action] = {
     "close": Action("close", s.CloseIn, MANAGERS),
     "reopen": Action("reopen", s.Reasoned, MANAGERS),
     "corrections": Action("correct", s.CorrectionIn, frozenset({*MANAGERS, R.ADMIN})),
+    "resolve-legacy-type": Action("resolve_legacy_type", s.ResolveLegacyTypeIn, MANAGERS),
 }
 
 
@@ -158,3 +160,12 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
             "Forbidden",
             "only the investigator appointed on this incident may do this",
         )
+
+
+def redact_department_client_ids(actor: Actor, incident: Incident, state: dict[str, Any]) -> None:
+    """The department's client identifier is known to the reporting provider and the
+    department; another provider named on the incident never sees it."""
+    if actor.role in SEE_ALL or actor.organisation == incident.reporting_organisation:
+        return
+    for client in state.get("clients", ()):
+        client.pop("department_client_id", None)

@@ -20,7 +20,7 @@ from api.deps import Clock, Services, ServicesDep
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, read_models, replay
+from api.routers import incidents, patterns, read_models, replay
 from api.settings import Settings, get_settings
 from domain.ledger import Ledger
 from projections.db import Db
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(incidents.router)
     app.include_router(read_models.router)
     app.include_router(replay.router)
+    app.include_router(patterns.router)
     _operations(app, svc)
 
     app.add_middleware(Measure, metrics=svc.metrics)

@@ -244,3 +244,10 @@ class Accepted(BaseModel):
     version: int
     position: int | None
     event: dict[str, Any]
+
+
+class ResolveLegacyTypeIn(Reasoned):
+    """Resolve a split legacy type (Injury, Self-harm/attempted suicide) to a current type."""
+
+    legacy_label: Text = Short
+    incident_type: IncidentType

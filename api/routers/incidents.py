@@ -253,7 +253,9 @@ async def get_incident(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
-    return {**incident_state(incident), "obligations": obligations}
+    state = incident_state(incident)
+    authz.redact_department_client_ids(actor, incident, state)
+    return {**state, "obligations": obligations}
 
 
 @router.get("/{incident_id}/obligations", summary="An incident's obligations and deadlines")

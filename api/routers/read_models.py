@@ -46,7 +46,13 @@ async def worklist(
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    return {"items": items, "next_cursor": next_cursor}
+    found: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
+    if actor.role in (Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER) and cursor is None:
+        # A suggestion for a person to decide on (GET /v1/patterns/suggestions), not a deadline.
+        found["possible_patterns"] = await run_in_threadpool(
+            svc.read_models.pattern_suggestions, organisations=orgs, now=svc.clock()
+        )
+    return found
 
 
 @router.get("/statistics", summary="Counts, time to close and overdue rates")

@@ -69,6 +69,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "close": {"reason": "r"},
     "reopen": {"reason": "r"},
     "corrections": {"corrected_version": 1, "changes": CHANGES, "reason": "r"},
+    "resolve-legacy-type": {
+        "legacy_label": "Injury",
+        "incident_type": "Injury-explained",
+        "reason": "r",
+    },
 }
 APPOINTED = "investigator-1"
 

@@ -1,0 +1,324 @@
+"""Patterns of harm across one client's incidents, and the old system's records brought in.
+
+Who sees what: a provider's incident manager sees its own organisation's incidents only, found
+by the client's ref or the department's client identifier; a department officer sees every
+provider's, joined across providers by the department identifier only. A provider's answers are
+built from its own incidents alone, so they never tell it that another provider has any.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from api import authorisation as authz
+from api.deps import ActorDep, Services, ServicesDep
+from api.idempotency import Stored
+from api.problems import Problem, invalid
+from api.routers.incidents import (
+    IdempotencyKey,
+    MinPosition,
+    accepted_body,
+    idempotent,
+    read_models_at,
+)
+from api.schemas import Body, ReportIn
+from domain import patterns
+from domain.legacy_import import RowResult, Summary, import_rows
+from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
+from domain.policy_table import policy_at
+from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+
+router = APIRouter(prefix="/v1", tags=["patterns"])
+PATTERN_ROLES = frozenset({Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER})
+Ids = Annotated[list[UUID], Field(min_length=2, max_length=50)]
+
+
+class EscalationIn(ReportIn):
+    """Report a new major-impact incident for a pattern of harm formed by `pattern_of`."""
+
+    pattern_of: Ids
+    reason: str = Field(min_length=1, max_length=50_000)
+
+
+class DismissalIn(Body):
+    """Dismiss a possible pattern: these incidents, with the reason."""
+
+    incident_ids: Ids
+    reason: str = Field(min_length=1, max_length=50_000)
+
+
+class LegacyImportIn(Body):
+    """A CSV export of the 2018 system (README: "Importing the old system's records")."""
+
+    csv: str = Field(min_length=1, description="the file's text, header line first")
+    dry_run: bool = False
+
+
+def _scope(actor: Actor) -> set[str] | None:
+    """The organisations whose incidents the caller's pattern answers are built from."""
+    authz.require_role(actor, PATTERN_ROLES, "work with patterns of harm")
+    return None if actor.role == Role.DEPARTMENT_OFFICER else {actor.organisation}
+
+
+@router.get("/patterns/clients", summary="One client's incidents in time order, in a window")
+async def client_incidents(
+    svc: ServicesDep,
+    actor: ActorDep,
+    response: Response,
+    client_ref: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    organisation: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    department_client_id: Annotated[str | None, Query(pattern=DEPARTMENT_CLIENT_ID_PATTERN)] = None,
+    window_days: Annotated[int | None, Query(ge=1, le=36_500)] = None,
+    until: datetime | None = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """A client's incidents (type, impact, stage, outcome), oldest first by when the provider
+    became aware, within `window_days` (default: the policy table's pattern window) up to
+    `until` (default now). Name the client by `client_ref` (with `organisation`, which for a
+    provider is its own) or by `department_client_id`. A provider is answered from its own
+    incidents only; across providers only a department officer, by the department identifier.
+    Each incident listed is logged as read. 403 for other roles; 422 without a client."""
+    scope = _scope(actor)
+    if client_ref is None and department_client_id is None:
+        raise invalid(
+            "client_ref", "patterns.client-required", "give client_ref or department_client_id"
+        )
+    if until is not None and until.tzinfo is None:
+        raise invalid("until", "schema.instant-offset", "until must carry a UTC offset")
+    if scope is not None:
+        if organisation not in (None, actor.organisation):
+            raise Problem(403, "forbidden", "Forbidden", "a provider sees its own incidents only")
+        organisation = actor.organisation
+    elif client_ref is not None and organisation is None:
+        raise invalid(
+            "organisation",
+            "patterns.organisation-required",
+            "a client ref belongs to one organisation: name it",
+        )
+    now = svc.clock()
+    high = until or now
+    days = window_days or policy_at(now).pattern_window_days
+    await read_models_at(svc, min_position)
+    items = await run_in_threadpool(
+        svc.read_models.client_incidents,
+        organisations=scope,
+        client_ref=client_ref,
+        organisation=organisation,
+        department_client_id=department_client_id,
+        since=high - timedelta(days=days),
+        until=high,
+    )
+    for item in items:
+        await run_in_threadpool(
+            svc.read_models.log_access,
+            actor=actor,
+            incident_id=UUID(item["id"]),
+            what="pattern",
+            at=now,
+        )
+    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    return {
+        "client": {
+            "client_ref": client_ref,
+            "organisation": organisation if client_ref else None,
+            "department_client_id": department_client_id,
+        },
+        "window": {"days": days, "since": high - timedelta(days=days), "until": high},
+        "count": len(items),
+        "items": items,
+    }
+
+
+@router.get("/patterns/suggestions", summary="Possible patterns for a person to decide on")
+async def suggestions(
+    svc: ServicesDep, actor: ActorDep, response: Response, min_position: MinPosition = None
+) -> dict[str, Any]:
+    """`possible_pattern` items: the policy table's count of current, unlinked, non-major
+    incidents about one client within its window (both in the item), naming the incidents. A
+    suggestion is not a decision: escalate it (`POST /v1/patterns/escalations`) or dismiss it
+    (`POST /v1/patterns/dismissals`). Incident managers see their organisation's; the
+    department sees every provider's."""
+    scope = _scope(actor)
+    await read_models_at(svc, min_position)
+    items = await run_in_threadpool(
+        svc.read_models.pattern_suggestions, organisations=scope, now=svc.clock()
+    )
+    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    return {"items": items}
+
+
+def _visible(svc: Services, actor: Actor, ids: list[UUID]) -> None:
+    for incident_id in ids:
+        authz.require_visible(actor, svc.ledger.incident(incident_id))
+
+
+@router.post("/patterns/escalations", status_code=201, summary="Escalate a pattern of harm")
+async def escalate(
+    body: EscalationIn,
+    request: Request,
+    svc: ServicesDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Report a new major-impact incident naming the incidents forming the pattern and the
+    reason; each of them records that it was linked (all in one transaction). The new incident
+    owes what any major incident owes. 404 for an incident the caller cannot see; 422 with the
+    rule (`pattern.*`, or any report rule) when the policy refuses."""
+    _scope(actor)
+
+    def run(_: None) -> Stored:
+        stamp = Stamp(actor=actor, now=svc.clock(), command_id=idempotency_key)
+        accepted = patterns.escalate(
+            svc.ledger,
+            stamp=stamp,
+            pattern_of=body.pattern_of,
+            reason=body.reason,
+            **body.command_args(),
+        )
+        answer = accepted_body(accepted)
+        answer["linked"] = [str(i) for i in body.pattern_of]
+        return Stored(201, answer, {"Location": f"/v1/incidents/{accepted.incident_id}"})
+
+    return await idempotent(
+        svc, request, actor, idempotency_key, run, lambda: _visible(svc, actor, body.pattern_of)
+    )
+
+
+@router.post("/patterns/dismissals", summary="Dismiss a possible pattern, with the reason")
+async def dismiss(
+    body: DismissalIn,
+    request: Request,
+    svc: ServicesDep,
+    actor: ActorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Record on each named incident that a person dismissed the possible pattern they form,
+    and why; a suggestion naming only these incidents does not return. 404 for an incident the
+    caller cannot see; 422 with the rule when the incidents are not about one client."""
+    _scope(actor)
+
+    def run(_: None) -> Stored:
+        stamp = Stamp(
+            actor=actor, now=svc.clock(), command_id=idempotency_key or f"cmd-{uuid.uuid4()}"
+        )
+        dismissal_id, accepted = patterns.dismiss(
+            svc.ledger, stamp=stamp, incident_ids=body.incident_ids, reason=body.reason
+        )
+        return Stored(
+            200,
+            {
+                "dismissal_id": str(dismissal_id),
+                "incidents": [
+                    {"id": str(a.incident_id), "version": a.version, "position": a.position}
+                    for a in accepted
+                ],
+            },
+            {},
+        )
+
+    return await idempotent(
+        svc, request, actor, idempotency_key, run, lambda: _visible(svc, actor, body.incident_ids)
+    )
+
+
+def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = missing_columns(list(reader.fieldnames or []))
+    if missing:
+        raise invalid(
+            "csv",
+            "legacy.columns-missing",
+            f"the header lacks {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})",
+        )
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _result(r: RowResult) -> dict[str, Any]:
+    return {
+        "line": r.line,
+        "legacy_id": r.legacy_id,
+        "outcome": r.outcome.value,
+        "incident_id": str(r.incident_id) if r.incident_id else None,
+        "reason": r.reason,
+        "rule": r.rule,
+        "unresolved_legacy_types": list(r.unresolved),
+        "removed_legacy_types": list(r.removed),
+    }
+
+
+@router.post("/legacy-imports", summary="Import the old system's records (department only)")
+async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep) -> Any:
+    """Import a CSV export of the 2018 system, as `cims import legacy` does: each row an
+    incident (first event: imported, with source system, legacy id and the row's SHA-256), or
+    unchanged (same legacy id, same row), changed (reported, never overwritten) or refused
+    (line and reason; the rest still imports). Answers the summary, each row's result and the
+    refused rows as CSV with a `reason` column. `dry_run` writes nothing. Department officers
+    only (403); the body is bounded by the API's body limit, so big files go through the CLI."""
+    authz.require_role(actor, frozenset({Role.DEPARTMENT_OFFICER}), "import legacy records")
+    rows = _rows(body.csv)
+    first = next(rows, None)  # the header is checked before any row is imported
+
+    def run() -> dict[str, Any]:
+        summary, results = Summary(), []
+        refused = io.StringIO()
+        writer: csv.DictWriter[str] | None = None
+        source = [first] if first is not None else []
+        for r in import_rows(
+            svc.ledger,
+            (*source, *rows),
+            actor=actor,
+            now=svc.clock(),
+            dry_run=body.dry_run,
+        ):
+            summary.count(r)
+            results.append(_result(r))
+            if r.outcome.value == "refused":
+                if writer is None:
+                    writer = refused_writer(refused, [str(c) for c in r.row if c is not None])
+                writer.writerow({"line": r.line, **r.row, "reason": r.reason})
+        return {
+            "dry_run": body.dry_run,
+            "summary": summary.as_dict(),
+            "results": results,
+            "refused_csv": refused.getvalue(),
+        }
+
+    answer = await run_in_threadpool(run)
+    svc.read_models.notify()
+    return answer
+
+
+def refused_writer(out: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:
+    """A CSV of refused rows: the line, the row as it was, and the reason."""
+    writer = csv.DictWriter(out, fieldnames=["line", *columns, "reason"], extrasaction="ignore")
+    writer.writeheader()
+    return writer
+
+
+@router.get("/legacy-imports/unresolved", summary="Imported records awaiting a type decision")
+async def unresolved(
+    svc: ServicesDep,
+    actor: ActorDep,
+    after: Annotated[str, Query(max_length=36)] = "",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """Imported incidents with a split legacy type still unresolved, each resolved with
+    `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event)."""
+    scope = _scope(actor)
+    await read_models_at(svc, min_position)
+    items = await run_in_threadpool(
+        svc.read_models.unresolved_legacy_types, organisations=scope, limit=limit, after=after
+    )
+    return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}
