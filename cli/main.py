@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from api.auth import mint_token
-from cli import projections, replay
+from cli import import_legacy, patterns, projections, replay
 from cli.demo import seed_demo
 from cli.settings import database_url, open_ledger, settings
 from domain.errors import IncidentNotFound
@@ -30,6 +30,8 @@ incidents = typer.Typer(help="Look at incidents in the ledger.", no_args_is_help
 app.add_typer(incidents, name="incidents")
 app.add_typer(projections.app, name="projections")
 app.add_typer(replay.app, name="replay")
+app.add_typer(import_legacy.app, name="import")
+app.add_typer(patterns.app, name="patterns")
 console = Console()
 
 
