@@ -66,3 +66,18 @@ def test_imported_notifiable_records_reach_the_regulator_feed(
     assert str(legacy_incident_id("CIMS-2019-000101")) in incidents
     assert str(legacy_incident_id("CIMS-2023-000520")) in incidents
     assert str(legacy_incident_id("CIMS-2019-000102")) not in incidents  # not notifiable
+
+
+def test_imported_records_are_listed_and_counted_by_their_original_submission(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    imported(ledger)
+
+    read_models.catch_up()
+
+    items, _ = read_models.list_incidents(organisations=None, now=START, limit=50)
+    months = read_models.statistics(organisations=None, now=START)["by_month"]
+    oldest = items[-1]
+    assert oldest["id"] == str(legacy_incident_id("CIMS-2019-000101"))
+    assert oldest["reported_at"] == "2019-05-02T00:00:00.000000Z"
+    assert months["2019-05"] == 1 and sum(months.values()) == 7
