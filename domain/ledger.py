@@ -42,6 +42,7 @@ COMMANDS: frozenset[str] = frozenset(
         "complete_incident_review",
         "communicate_outcome",
         "request_outcome_review",
+        "appoint_outcome_reviewer",
         "decide_outcome_review",
         "record_response_plan",
         "record_carer_support_plan",
@@ -50,6 +51,7 @@ COMMANDS: frozenset[str] = frozenset(
         "close",
         "reopen",
         "correct",
+        "change_responsible_organisation",
         "resolve_legacy_type",
     }
 )

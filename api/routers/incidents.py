@@ -13,20 +13,23 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
 from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
 from domain.incident import Incident
-from domain.ledger import Accepted, fold
-from domain.values import Actor, Stamp
+from domain.ledger import Accepted
+from domain.values import REF_MAX, Actor, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+Filter = Annotated[str | None, Query(max_length=REF_MAX)]
+Cursor = Annotated[str | None, Query(max_length=1_000)]
 MinPosition = Annotated[
     int | None,
     Query(ge=0, le=MAX_INT, description="wait for the read models to reach this position"),
@@ -136,12 +139,9 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
 
         def authorise() -> list[Incident.Event]:
             # Read once: the same history decides who may act and what the command does.
-            history = svc.ledger.incident_events(incident_id)
-            incident = fold(history)
-            assert incident is not None
-            authz.require_visible(actor, incident)
-            authz.require_may_act(actor, action, incident)
-            return history
+            return reads.authorised_history(
+                svc, actor, incident_id, f"command:{name}", action=action
+            )
 
         def run(history: list[Incident.Event]) -> Stored:
             stamp = Stamp(
@@ -190,17 +190,19 @@ async def list_incidents(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: str | None = None,
-    type: str | None = None,
-    impact: str | None = None,
-    organisation: str | None = None,
+    status: Filter = None,
+    type: Filter = None,
+    impact: Filter = None,
+    organisation: Filter = None,
     overdue: bool | None = None,
     aboriginal: bool | None = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    """The incidents the caller's organisation sees, newest first. Each incident listed is
+    written to the access log (`what` "list:incidents") before the page is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:incidents")
     await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
         svc.read_models.list_incidents,
@@ -215,6 +217,7 @@ async def list_incidents(
         cursor=_cursor(cursor),
         limit=limit,
     )
+    await reads.log_listed(svc, actor, "list:incidents", items, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     return {"items": items, "next_cursor": next_cursor}
 
@@ -230,13 +233,8 @@ def _cursor(cursor: str | None) -> str | None:
 
 
 async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what: str) -> Any:
-    incident = await run_in_threadpool(svc.ledger.incident, incident_id)
-    authz.require_visible(actor, incident)
     # Every read of a record is logged first; if the log cannot be written, nothing is shown.
-    await run_in_threadpool(
-        svc.read_models.log_access, actor=actor, incident_id=incident_id, what=what, at=svc.clock()
-    )
-    return incident
+    return await reads.read_incident(svc, actor, incident_id, what)
 
 
 async def with_obligations(

@@ -60,7 +60,10 @@ class DismissalIn(Body):
 class LegacyImportIn(Body):
     """A CSV export of the 2018 system (README: "Importing the old system's records")."""
 
-    csv: str = Field(min_length=1, description="the file's text, header line first")
+    # Bounded by the API's body limit in any case; a bigger file goes through the CLI.
+    csv: str = Field(
+        min_length=1, max_length=1_000_000, description="the file's text, header line first"
+    )
     dry_run: bool = False
 
 
@@ -77,7 +80,9 @@ async def client_incidents(
     response: Response,
     client_ref: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     organisation: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    department_client_id: Annotated[str | None, Query(pattern=DEPARTMENT_CLIENT_ID_PATTERN)] = None,
+    department_client_id: Annotated[
+        str | None, Query(pattern=DEPARTMENT_CLIENT_ID_PATTERN, max_length=10)
+    ] = None,
     window_days: Annotated[int | None, Query(ge=1, le=36_500)] = None,
     until: datetime | None = None,
     min_position: MinPosition = None,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
-from api.routers.incidents import MinPosition, read_models_at
+from api.routers.incidents import Cursor, Filter, MinPosition, read_models_at
 from api.schemas import MAX_INT
 from domain.obligations import Status
 from domain.values import Role
@@ -26,12 +27,14 @@ async def worklist(
     actor: ActorDep,
     response: Response,
     status: Status | None = None,
-    organisation: str | None = None,
-    cursor: str | None = None,
+    organisation: Filter = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    """Obligations of the incidents the caller's organisation sees. Each incident the page
+    shows is written to the access log (`what` "list:obligations") before it is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:obligations")
     await read_models_at(svc, min_position)
     try:
         items, next_cursor = await run_in_threadpool(
@@ -45,6 +48,7 @@ async def worklist(
         )
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
+    await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     found: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
     if actor.role in (Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER) and cursor is None:
@@ -57,7 +61,7 @@ async def worklist(
 
 @router.get("/statistics", summary="Counts, time to close and overdue rates")
 async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    orgs = await reads.visible_organisations(svc, actor, "statistics")
     return await run_in_threadpool(svc.read_models.statistics, organisations=orgs, now=svc.clock())
 
 
@@ -65,7 +69,7 @@ async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
 async def access_log(
     svc: ServicesDep,
     actor: ActorDep,
-    incident_id: str | None = None,
+    incident_id: Annotated[str | None, Query(max_length=100)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -82,7 +86,7 @@ async def access_log(
 
 @router.get("/feeds/{regulator}", summary="A regulator's feed of CloudEvents", tags=["feeds"])
 async def feed(
-    regulator: str,
+    regulator: Annotated[str, Path(max_length=100)],
     svc: ServicesDep,
     actor: ActorDep,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
