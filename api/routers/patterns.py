@@ -21,6 +21,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
 from api.problems import Problem, invalid
@@ -37,6 +38,7 @@ from domain.legacy_import import RowResult, Summary, import_rows
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+from projections.audit_trail import REFUSED
 
 router = APIRouter(prefix="/v1", tags=["patterns"])
 PATTERN_ROLES = frozenset({Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER})
@@ -67,9 +69,22 @@ class LegacyImportIn(Body):
     dry_run: bool = False
 
 
-def _scope(actor: Actor) -> set[str] | None:
-    """The organisations whose incidents the caller's pattern answers are built from."""
-    authz.require_role(actor, PATTERN_ROLES, "work with patterns of harm")
+async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
+    """The organisations whose incidents the caller's pattern answers are built from; a
+    refusal is written to the access log before it is answered."""
+    try:
+        authz.refuse_regulators(actor)
+        authz.require_role(actor, PATTERN_ROLES, "work with patterns of harm")
+    except Problem:
+        await run_in_threadpool(
+            svc.read_models.log_access,
+            actor=actor,
+            incident_id=None,
+            what=what,
+            at=svc.clock(),
+            outcome=REFUSED,
+        )
+        raise
     return None if actor.role == Role.DEPARTMENT_OFFICER else {actor.organisation}
 
 
@@ -93,7 +108,7 @@ async def client_incidents(
     provider is its own) or by `department_client_id`. A provider is answered from its own
     incidents only; across providers only a department officer, by the department identifier.
     Each incident listed is logged as read. 403 for other roles; 422 without a client."""
-    scope = _scope(actor)
+    scope = await _scope(svc, actor, "list:pattern")
     if client_ref is None and department_client_id is None:
         raise invalid(
             "client_ref", "patterns.client-required", "give client_ref or department_client_id"
@@ -123,14 +138,7 @@ async def client_incidents(
         since=high - timedelta(days=days),
         until=high,
     )
-    for item in items:
-        await run_in_threadpool(
-            svc.read_models.log_access,
-            actor=actor,
-            incident_id=UUID(item["id"]),
-            what="pattern",
-            at=now,
-        )
+    await reads.log_listed(svc, actor, "list:pattern", items, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     return {
         "client": {
@@ -153,18 +161,26 @@ async def suggestions(
     suggestion is not a decision: escalate it (`POST /v1/patterns/escalations`) or dismiss it
     (`POST /v1/patterns/dismissals`). Incident managers see their organisation's; the
     department sees every provider's."""
-    scope = _scope(actor)
+    scope = await _scope(svc, actor, "list:pattern-suggestions")
     await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.pattern_suggestions, organisations=scope, now=svc.clock()
     )
+    await log_suggested(svc, actor, items)
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     return {"items": items}
 
 
+async def log_suggested(svc: Services, actor: Actor, suggestions: list[dict[str, Any]]) -> None:
+    """Log the read of every incident a list of suggestions names."""
+    named = [{"id": i} for s in suggestions for i in s["incident_ids"]]
+    await reads.log_listed(svc, actor, "list:pattern-suggestions", named, "id")
+
+
 def _visible(svc: Services, actor: Actor, ids: list[UUID]) -> None:
+    """Each named incident, as the caller may see it: the one 404 for unseen and unknown."""
     for incident_id in ids:
-        authz.require_visible(actor, svc.ledger.incident(incident_id))
+        reads.authorised_history(svc, actor, incident_id, "pattern", roles=PATTERN_ROLES)
 
 
 @router.post("/patterns/escalations", status_code=201, summary="Escalate a pattern of harm")
@@ -179,7 +195,7 @@ async def escalate(
     reason; each of them records that it was linked (all in one transaction). The new incident
     owes what any major incident owes. 404 for an incident the caller cannot see; 422 with the
     rule (`pattern.*`, or any report rule) when the policy refuses."""
-    _scope(actor)
+    await _scope(svc, actor, "pattern-escalation")
 
     def run(_: None) -> Stored:
         stamp = Stamp(actor=actor, now=svc.clock(), command_id=idempotency_key)
@@ -210,7 +226,7 @@ async def dismiss(
     """Record on each named incident that a person dismissed the possible pattern they form,
     and why; a suggestion naming only these incidents does not return. 404 for an incident the
     caller cannot see; 422 with the rule when the incidents are not about one client."""
-    _scope(actor)
+    await _scope(svc, actor, "pattern-dismissal")
 
     def run(_: None) -> Stored:
         stamp = Stamp(
@@ -321,9 +337,10 @@ async def unresolved(
 ) -> dict[str, Any]:
     """Imported incidents with a split legacy type still unresolved, each resolved with
     `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event)."""
-    scope = _scope(actor)
+    scope = await _scope(svc, actor, "list:unresolved-legacy-types")
     await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.unresolved_legacy_types, organisations=scope, limit=limit, after=after
     )
+    await reads.log_listed(svc, actor, "list:unresolved-legacy-types", items, "id")
     return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}

@@ -13,6 +13,7 @@ from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
 from api.routers.incidents import Cursor, Filter, MinPosition, read_models_at
+from api.routers.patterns import log_suggested
 from api.schemas import MAX_INT
 from domain.obligations import Status
 from domain.values import Role
@@ -56,6 +57,7 @@ async def worklist(
         found["possible_patterns"] = await run_in_threadpool(
             svc.read_models.pattern_suggestions, organisations=orgs, now=svc.clock()
         )
+        await log_suggested(svc, actor, found["possible_patterns"])
     return found
 
 

@@ -342,3 +342,21 @@ def test_a_legacy_file_without_the_required_columns_is_refused_whole(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["rule"] == "legacy.columns-missing"
+
+
+def test_pattern_reads_and_refusals_are_in_the_access_log(client: TestClient, auth: Auth) -> None:
+    ours = [non_major(client, auth) for _ in range(3)]
+    get(client, f"/v1/patterns/clients?department_client_id={CHILD_ID}", manager(auth))
+    get(client, "/v1/patterns/suggestions", manager(auth))
+    refused = client.get("/v1/patterns/suggestions", headers=auth("reporter"))
+    assert refused.status_code == 403
+
+    log = get(client, "/v1/access-log?limit=500", auth("auditor", org=DEPARTMENT))["items"]
+
+    listed = {(e["incident_id"], e["what"]) for e in log}
+    for incident in ours:
+        assert (incident, "list:pattern") in listed
+        assert (incident, "list:pattern-suggestions") in listed
+    assert any(
+        e["what"] == "list:pattern-suggestions" and e["actor_role"] == "reporter" for e in log
+    )
