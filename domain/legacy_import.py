@@ -155,31 +155,39 @@ def _decide(
 def _write(
     ledger: Ledger, pending: list[tuple[RowResult, Incident | None]], dry_run: bool
 ) -> Iterator[RowResult]:
-    new = [incident for _, incident in pending if incident is not None]
-    if not new or dry_run:
+    if dry_run:
         yield from (result for result, _ in pending)
         return
+    # Taken out of the aggregates once: a failed save has consumed none of these lists, so a
+    # batch that fails is written again row by row from them.
+    events = [
+        (result, tuple(incident.collect_events()) if incident is not None else ())
+        for result, incident in pending
+    ]
     try:
-        ledger.save(*new)
+        ledger.save(*(e for _, row_events in events for e in row_events))
     except IntegrityError:
         # Another import of the same records got in first: row by row, each decided again.
-        for result, incident in pending:
-            yield result if incident is None else _write_one(ledger, result, incident)
+        for result, row_events in events:
+            yield _write_one(ledger, result, row_events) if row_events else result
         return
     yield from (result for result, _ in pending)
 
 
-def _write_one(ledger: Ledger, result: RowResult, incident: Incident) -> RowResult:
+def _write_one(ledger: Ledger, result: RowResult, events: tuple[Any, ...]) -> RowResult:
     try:
-        ledger.save(incident)
+        ledger.save(*events)
     except IntegrityError:
-        existing = _existing(ledger, incident.id)
-        assert existing is not None and existing.imported is not None
-        same = incident.imported is not None and (
-            existing.imported.row_sha256 == incident.imported.row_sha256
-        )
+        existing = _existing(ledger, events[0].originator_id)
+        first: Incident.Reported = events[0]
+        if existing is None or existing.imported is None or first.imported is None:
+            reason = "an incident with this id exists and was not imported"
+            return _refused(
+                result.line, result.legacy_id, result.row, "legacy_id", reason, "legacy.id-taken"
+            )
+        same = existing.imported.row_sha256 == first.imported.row_sha256
         outcome = Outcome.UNCHANGED if same else Outcome.CHANGED
-        return RowResult(result.line, result.legacy_id, outcome, incident.id, row=result.row)
+        return RowResult(result.line, result.legacy_id, outcome, existing.id, row=result.row)
     return result
 
 

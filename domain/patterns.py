@@ -134,6 +134,7 @@ def escalate(
         pattern_of, reason, stamp=stamp, incident_id=incident_id_for(stamp), **report
     )
     _require_one_client(stamp, [new, *linked])
+    seen = {i.id: i.version for i in linked}
     for incident in linked:
         incident.link_to_pattern(new.id, stamp=stamp)
     try:
@@ -142,7 +143,7 @@ def escalate(
         replayed = _replayed(ledger, new.id, stamp)
         if replayed is not None:
             return replayed
-        raise VersionConflict(new.id, 0, 0) from None
+        raise _conflict(ledger, seen) from None
     first = next(r for r in recordings if r.domain_event.originator_id == new.id)
     return Accepted(new.id, 1, first.notification.id, first.domain_event)  # type: ignore[arg-type]
 
@@ -168,18 +169,19 @@ def dismiss(
         if stamp.command_id
         else uuid4()
     )
+    if all(dismissal_id in i.pattern_dismissals for i in incidents):
+        # The same command (same id) was recorded already: answer as it was answered.
+        return dismissal_id, _recorded(ledger, incidents, dismissal_id)
+    seen = {i.id: i.version for i in incidents}
     for incident in incidents:
         incident.dismiss_pattern_suggestion(dismissal_id, reason, stamp=stamp)
     try:
         recordings = ledger.save(*incidents)
     except IntegrityError:
-        current = {i.id: ledger.incident(i.id) for i in incidents}
-        if all(dismissal_id in c.pattern_dismissals for c in current.values()):
-            return dismissal_id, [
-                Accepted(c.id, c.version, ledger.recorder.max_notification_id(), None)  # type: ignore[arg-type]
-                for c in current.values()
-            ]
-        raise VersionConflict(incidents[0].id, incidents[0].version, 0) from None
+        current = [ledger.incident(i.id) for i in incidents]
+        if all(dismissal_id in i.pattern_dismissals for i in current):
+            return dismissal_id, _recorded(ledger, current, dismissal_id)
+        raise _conflict(ledger, seen) from None
     return dismissal_id, [
         Accepted(
             r.domain_event.originator_id,
@@ -189,6 +191,26 @@ def dismiss(
         )
         for r in recordings
     ]
+
+
+def _recorded(ledger: Ledger, incidents: Sequence[Incident], dismissal_id: UUID) -> list[Accepted]:
+    """Each incident's event recording this dismissal, as first answered."""
+    head = ledger.recorder.max_notification_id()
+    found = []
+    for incident in incidents:
+        events = ledger.incident_events(incident.id)
+        event = next(e for e in events if getattr(e, "dismissal_id", None) == dismissal_id)
+        found.append(Accepted(incident.id, event.originator_version, head, event))
+    return found
+
+
+def _conflict(ledger: Ledger, seen: dict[UUID, int]) -> VersionConflict:
+    """Another writer changed one of the incidents after it was read: name the first."""
+    for incident_id, version in seen.items():
+        current = ledger.incident(incident_id).version
+        if current != version:
+            return VersionConflict(incident_id, version, current)
+    return VersionConflict(next(iter(seen)), 0, 0)  # pragma: no cover - the key was taken
 
 
 def _require_one_client(stamp: Stamp, incidents: Sequence[Incident]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -19,7 +20,7 @@ from domain.obligations import Status
 from domain.values import IncidentType, Stamp
 from projections.db import Db
 from replay.auditor import Auditor
-from tests.factories import MANAGER, OFFICER, START
+from tests.factories import MANAGER, OFFICER, START, report_fields
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_export.csv"
 T = IncidentType
@@ -298,3 +299,39 @@ def test_legacy_rules_refuse_naming_the_rule() -> None:
         legacy.require_submitted_in_order(datetime(2020, 1, 1, tzinfo=UTC), aware, START)
     assert refused.value.rule_id == "legacy.submitted-before-aware"
     legacy.require_submitted_in_order(aware, aware, START)
+
+
+def test_two_imports_racing_on_the_same_rows_record_each_record_once(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import domain.legacy_import as module
+
+    run(ledger)
+    head = ledger.recorder.max_notification_id()
+    # The second import reads before the first one's rows are committed: it sees none of them,
+    # and its write hits the store's key.
+    real, asked = module._existing, set()
+
+    def not_yet_committed(ledger: Ledger, incident_id: UUID) -> Incident | None:
+        if incident_id in asked:
+            return real(ledger, incident_id)
+        asked.add(incident_id)
+        return None
+
+    monkeypatch.setattr(module, "_existing", not_yet_committed)
+    blind = list(import_rows(ledger, rows_of(), actor=OFFICER, now=START))
+
+    assert summary_of(blind)["unchanged"] == 7 and summary_of(blind)["imported"] == 0
+    assert ledger.recorder.max_notification_id() == head
+
+
+def test_a_legacy_id_whose_incident_was_not_imported_is_refused(ledger: Ledger) -> None:
+    incident_id = legacy_incident_id("TAKEN-1")
+    taken = Incident.report(
+        stamp=Stamp(actor=MANAGER, now=START), incident_id=incident_id, **report_fields()
+    )
+    ledger.save(taken)
+
+    [result] = run(ledger, [(2, row(legacy_id="TAKEN-1"))])
+
+    assert result.outcome == Outcome.REFUSED and result.rule == "legacy.id-taken"

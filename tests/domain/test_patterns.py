@@ -10,7 +10,7 @@ import pytest
 
 from domain import patterns
 from domain.calendar import calendar_days_after
-from domain.errors import PolicyViolation
+from domain.errors import PolicyViolation, VersionConflict
 from domain.incident import Incident
 from domain.ledger import Ledger
 from domain.obligations import Status
@@ -256,3 +256,45 @@ def test_a_dismissed_suggestion_does_not_return_for_the_same_incidents_only() ->
     wider = frozenset({*gone, UUID(int=99)})
     assert suggest(three, now=START, policy=policy, dismissed=[wider]) == []
     assert len(suggest([*three, item(4)], now=START, policy=policy, dismissed=[gone])) == 1
+
+
+def test_a_linked_incident_changed_meanwhile_is_a_conflict_and_nothing_is_recorded(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = non_major(ledger, 0), non_major(ledger, 1)
+    loaded = ledger.incident
+
+    def read_then_someone_writes(incident_id: UUID) -> Incident:
+        incident = loaded(incident_id)
+        if incident_id == b.incident_id and b.version == 1:
+            b.do("record_response_plan", plan="written by someone else meanwhile")
+        return incident
+
+    monkeypatch.setattr(ledger, "incident", read_then_someone_writes)
+    head = ledger.recorder.max_notification_id()
+
+    with pytest.raises(VersionConflict) as conflict:
+        patterns.escalate(
+            ledger,
+            stamp=Stamp(actor=MANAGER, now=START + timedelta(days=2)),
+            pattern_of=[a.incident_id, b.incident_id],
+            reason="r",
+            **escalation(),
+        )
+
+    assert conflict.value.incident_id == b.incident_id
+    assert conflict.value.expected == 1 and conflict.value.current == 2
+    assert ledger.recorder.max_notification_id() == head + 1  # only the other writer's event
+    assert loaded(a.incident_id).version == 1
+
+
+def test_a_repeated_dismissal_with_the_same_command_id_is_answered_once(ledger: Ledger) -> None:
+    ids = [non_major(ledger, d).incident_id for d in (0, 1, 2)]
+    stamp = Stamp(actor=MANAGER, now=START + timedelta(days=3), command_id="dismiss-1")
+
+    first, _ = patterns.dismiss(ledger, stamp=stamp, incident_ids=ids, reason="unrelated")
+    again, accepted = patterns.dismiss(ledger, stamp=stamp, incident_ids=ids, reason="unrelated")
+
+    assert again == first
+    assert [a.version for a in accepted] == [2, 2, 2]
+    assert all(ledger.incident(i).version == 2 for i in ids)
