@@ -122,7 +122,7 @@ def read_row(row: Mapping[str, Any], *, source_system: str = SOURCE_SYSTEM) -> L
     """The legacy record a row describes; `RowRefused` names the first column that is wrong."""
     if None in row or any(v is None for v in row.values()):
         raise RowRefused("row", "the row has a different number of fields from the header")
-    text = {k: str(v).strip() for k, v in row.items()}
+    text = {column: "" for column in REQUIRED_COLUMNS} | {k: str(v).strip() for k, v in row.items()}
     legacy_id = _required(text, "legacy_id")
     submitted_at = _instant(text, "submitted_at")
     organisation = _required(text, "organisation")
