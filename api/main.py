@@ -17,11 +17,18 @@ from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
 from api.deps import Clock, Services, ServicesDep
-from api.idempotency import IdempotencyStore
+from api.idempotency import InFlight
+from api.limits import HeaderGuard, PositionWaits, RateLimit
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, patterns, read_models, replay
-from api.settings import Settings, get_settings
+from api.settings import (
+    SERVICE_SECRETS,
+    Settings,
+    get_settings,
+    require_secrets,
+    require_strong_if_set,
+)
 from domain.ledger import Ledger
 from projections.db import Db
 from projections.service import ReadModels
@@ -89,7 +96,10 @@ class UnsafeStore(RuntimeError):
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:  # a served process: its secrets come from the environment
+        settings = get_settings()
+        require_secrets(settings, *SERVICE_SECRETS)
+        require_strong_if_set(settings, "jwt_secret")
     db = Db(settings.database_url)
     unsafe = db.unsafe_durability()
     if unsafe:
@@ -100,7 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             " could be lost in a crash (set fsync, full_page_writes and synchronous_commit on)"
         )
     ledger = Ledger.from_url(settings.database_url)
-    auditor = Auditor(ledger, db)
+    clock = clock or (lambda: datetime.now(UTC))
+    auditor = Auditor(ledger, db, clock=clock)
     every = settings.checkpoint_every
     svc = Services(
         settings=settings,
@@ -113,10 +124,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         auditor=auditor,
         verifier=Verifier(settings),
-        idempotency=IdempotencyStore(db),
+        idempotency=InFlight(),
         metrics=Metrics(),
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock,
         breaker=StoreBreaker(db.probe, on_recovery=_drop_broken_connections(ledger, db)),
+        waits=PositionWaits(settings.max_position_waiters),
     )
 
     @asynccontextmanager
@@ -151,6 +163,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimit,
+            verifier=svc.verifier,
+            per_principal=settings.rate_limit_per_principal,
+            per_address=settings.rate_limit_per_address,
+            storage=settings.rate_limit_storage,
+        )
+    app.add_middleware(HeaderGuard, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -163,10 +184,19 @@ def _operations(app: FastAPI, svc: Services) -> None:
     @app.get("/readyz", tags=["operations"], summary="The store answers; read-model lag")
     async def readyz(_: ServicesDep) -> Any:  # the dependency probes a tripped breaker
         status = await run_in_threadpool(svc.read_models.status)
+        max_lag = max((s["lag"] for s in status), default=0)
+        # The in-process follower, if this process runs one (else a worker of its own does).
+        follower = (
+            svc.read_models.follower.report() if svc.settings.run_projections_in_process else None
+        )
+        troubled = follower is not None and follower["state"] in ("reconnecting", "failing")
+        failing = any(s["error"] for s in status)
         return {
-            "status": "ready",
+            "status": "degraded" if troubled or failing else "ready",
             "read_models": status,
-            "max_lag": max((s["lag"] for s in status), default=0),
+            "max_lag": max_lag,
+            "behind": max_lag > 0,
+            "follower": follower,
         }
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.ledger import Ledger
+from domain.ledger import Ledger, check_times
 from domain.legacy_records import SOURCE_SYSTEM, LegacyRecord, RowRefused, read_row
 from domain.obligations import RULES
 from domain.rules import legacy
@@ -131,6 +131,12 @@ def _decide(
     if existing is not None:
         return _compared(line, record, existing, row), None
     try:
+        # The one time rule every command passes: displayable, and nothing in the future.
+        check_times(
+            stamp,
+            {"details": record.details, "submitted_at": record.submitted_at},
+            became_aware_at=None,
+        )
         incident = Incident.import_legacy(
             record,
             stamp=stamp,
@@ -138,7 +144,8 @@ def _decide(
             closed_not_required=CLOSED_NOT_REQUIRED,
         )
     except PolicyViolation as refused:
-        column = _COLUMN_OF.get(refused.field or "", refused.field or "row")
+        field = (refused.field or "row").rsplit(".", 1)[-1]
+        column = _COLUMN_OF.get(field, field)
         return _refused(line, legacy_id, row, column, refused.message, refused.rule_id), None
     result = RowResult(
         line,

@@ -16,8 +16,9 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import VersionConflict
 from domain.incident import Incident
-from domain.ledger import Accepted, Ledger, incident_id_for
+from domain.ledger import Accepted, Ledger, check_times, incident_id_for
 from domain.policy_table import PolicyNumbers
+from domain.receipts import CommandKey, Receipt
 from domain.rules import classification, patterns
 from domain.rules.patterns import ClientOf
 from domain.values import Stamp
@@ -121,26 +122,33 @@ def escalate(
     pattern_of: Sequence[UUID],
     reason: str,
     expected_versions: dict[UUID, int] | None = None,
+    key: CommandKey | None = None,
     **report: object,
 ) -> Accepted:
     """Report a new major-impact incident for the pattern formed by `pattern_of`, and link each
-    of those incidents to it, all in one transaction. `expected_versions`, where given, are the
-    versions of the linked incidents the caller decided on (a later change is a conflict)."""
+    of those incidents to it, all in one transaction (with `key`'s receipt, if given: a repeat
+    is answered with the first answer). `expected_versions`, where given, are the versions of
+    the linked incidents the caller decided on (a later change is a conflict)."""
     patterns.require_several(pattern_of)
+    aware = getattr(report.get("details"), "became_aware_at", None)
+    check_times(stamp, report, became_aware_at=aware)
     linked = [ledger.incident(i) for i in pattern_of]
     for incident in linked:
         _require_version(incident, expected_versions)
     new = Incident.escalate_pattern(
-        pattern_of, reason, stamp=stamp, incident_id=incident_id_for(stamp), **report
+        pattern_of, reason, stamp=stamp, incident_id=incident_id_for(stamp, key), **report
     )
     _require_one_client(stamp, [new, *linked])
     seen = {i.id: i.version for i in linked}
     for incident in linked:
         incident.link_to_pattern(new.id, stamp=stamp)
+    receipts = [Receipt(key, new.id, 1)] if key is not None else []
     try:
-        recordings = ledger.save(new, *linked)
+        recordings = ledger.save(new, *linked, receipts=receipts)
     except IntegrityError:
         replayed = _replayed(ledger, new.id, stamp)
+        if replayed is None and key is not None:
+            replayed = ledger.recall(key)
         if replayed is not None:
             return replayed
         raise _conflict(ledger, seen) from None
@@ -155,6 +163,7 @@ def dismiss(
     incident_ids: Sequence[UUID],
     reason: str,
     expected_versions: dict[UUID, int] | None = None,
+    key: CommandKey | None = None,
 ) -> tuple[UUID, list[Accepted]]:
     """Record that a person dismissed the possible pattern these incidents form, with the
     reason, on each of them (one transaction); a suggestion naming only these does not return."""
@@ -165,7 +174,9 @@ def dismiss(
         _require_version(incident, expected_versions)
     _require_one_client(stamp, incidents)
     dismissal_id = (
-        uuid5(_DISMISSAL_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
+        uuid5(_DISMISSAL_NAMESPACE, f"key:{key.organisation}\x1f{key.subject}\x1f{key.key}")
+        if key is not None
+        else uuid5(_DISMISSAL_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
         if stamp.command_id
         else uuid4()
     )
@@ -175,9 +186,13 @@ def dismiss(
     seen = {i.id: i.version for i in incidents}
     for incident in incidents:
         incident.dismiss_pattern_suggestion(dismissal_id, reason, stamp=stamp)
+    first = incidents[0]
+    receipts = [Receipt(key, first.id, first.version)] if key is not None else []
     try:
-        recordings = ledger.save(*incidents)
+        recordings = ledger.save(*incidents, receipts=receipts)
     except IntegrityError:
+        if key is not None:
+            ledger.recall(key)  # raises when the key was first used for another request
         current = [ledger.incident(i.id) for i in incidents]
         if all(dismissal_id in i.pattern_dismissals for i in current):
             return dismissal_id, _recorded(ledger, current, dismissal_id)
@@ -191,6 +206,13 @@ def dismiss(
         )
         for r in recordings
     ]
+
+
+def recorded_dismissal(
+    ledger: Ledger, incident_ids: Sequence[UUID], dismissal_id: UUID
+) -> list[Accepted]:
+    """Each incident's event recording this dismissal, as first answered."""
+    return _recorded(ledger, [ledger.incident(i) for i in incident_ids], dismissal_id)
 
 
 def _recorded(ledger: Ledger, incidents: Sequence[Incident], dismissal_id: UUID) -> list[Accepted]:

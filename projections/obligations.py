@@ -13,7 +13,7 @@ from projections.db import Tx, ts
 name = "obligations"
 _COLUMNS = (
     "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
-    " met_at, settled_status, note"
+    " met_at, settled_status, note, met_recorded_at, recorded_late"
 )
 
 
@@ -23,6 +23,7 @@ def tables(p: str) -> list[str]:
             incident_id TEXT NOT NULL, kind TEXT NOT NULL, organisation TEXT NOT NULL,
             other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
             extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
+            met_recorded_at TEXT, recorded_late INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
@@ -57,11 +58,13 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     ts(o.met_at),
                     settled,
                     o.note,
+                    ts(o.met_recorded_at),
+                    int(o.recorded_late),
                 )
             )
         tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
             rows,
         )
 
@@ -132,11 +135,13 @@ def worklist(
             "met_at": r[8],
             "status": status_now(r[9], r[5], now).value,
             "note": r[10],
+            "met_recorded_at": r[11],
+            "recorded_late": bool(r[12]),
         }
         for r in page
     ]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = base64.urlsafe_b64encode(f"{last[11]}|{last[0]}|{last[1]}".encode()).decode()
+        next_cursor = base64.urlsafe_b64encode(f"{last[13]}|{last[0]}|{last[1]}".encode()).decode()
     return items, next_cursor

@@ -13,7 +13,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
@@ -34,9 +34,11 @@ from api.routers.incidents import (
 )
 from api.schemas import Body, ReportIn
 from domain import patterns
+from domain.ledger import Accepted
 from domain.legacy_import import RowResult, Summary, import_rows
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.policy_table import policy_at
+from domain.receipts import CommandKey
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from projections.audit_trail import REFUSED
 
@@ -197,22 +199,26 @@ async def escalate(
     rule (`pattern.*`, or any report rule) when the policy refuses."""
     await _scope(svc, actor, "pattern-escalation")
 
-    def run(_: None) -> Stored:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=idempotency_key)
-        accepted = patterns.escalate(
+    def run(key: CommandKey | None, _: None) -> Accepted:
+        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
+        return patterns.escalate(
             svc.ledger,
             stamp=stamp,
+            key=key,
             pattern_of=body.pattern_of,
             reason=body.reason,
             **body.command_args(),
         )
-        answer = accepted_body(accepted)
-        answer["linked"] = [str(i) for i in body.pattern_of]
-        return Stored(201, answer, {"Location": f"/v1/incidents/{accepted.incident_id}"})
 
-    return await idempotent(
-        svc, request, actor, idempotency_key, run, lambda: _visible(svc, actor, body.pattern_of)
-    )
+    def answer(accepted: Accepted) -> Stored:
+        found = accepted_body(accepted)
+        found["linked"] = [str(i) for i in getattr(accepted.event, "pattern_of", ())]
+        return Stored(201, found, {"Location": f"/v1/incidents/{accepted.incident_id}"})
+
+    def authorise() -> None:
+        _visible(svc, actor, body.pattern_of)
+
+    return await idempotent(svc, request, actor, idempotency_key, body, run, authorise, answer)
 
 
 @router.post("/patterns/dismissals", summary="Dismiss a possible pattern, with the reason")
@@ -225,31 +231,32 @@ async def dismiss(
 ) -> Any:
     """Record on each named incident that a person dismissed the possible pattern they form,
     and why; a suggestion naming only these incidents does not return. 404 for an incident the
-    caller cannot see; 422 with the rule when the incidents are not about one client."""
+    caller cannot see; 422 with the rule when the incidents are not about one client. With an
+    `Idempotency-Key`, a repeat is answered with the first answer and records nothing."""
     await _scope(svc, actor, "pattern-dismissal")
 
-    def run(_: None) -> Stored:
-        stamp = Stamp(
-            actor=actor, now=svc.clock(), command_id=idempotency_key or f"cmd-{uuid.uuid4()}"
-        )
-        dismissal_id, accepted = patterns.dismiss(
-            svc.ledger, stamp=stamp, incident_ids=body.incident_ids, reason=body.reason
-        )
-        return Stored(
-            200,
-            {
-                "dismissal_id": str(dismissal_id),
-                "incidents": [
-                    {"id": str(a.incident_id), "version": a.version, "position": a.position}
-                    for a in accepted
-                ],
-            },
-            {},
-        )
+    def run(key: CommandKey | None, _: None) -> Accepted:
+        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
+        accepted = patterns.dismiss(
+            svc.ledger, stamp=stamp, key=key, incident_ids=body.incident_ids, reason=body.reason
+        )[1]
+        return accepted[0]
 
-    return await idempotent(
-        svc, request, actor, idempotency_key, run, lambda: _visible(svc, actor, body.incident_ids)
-    )
+    def answer(first: Accepted) -> Stored:
+        dismissal_id: UUID = first.event.dismissal_id  # type: ignore[attr-defined]
+        recorded = patterns.recorded_dismissal(svc.ledger, body.incident_ids, dismissal_id)
+        incidents = [
+            {"id": str(a.incident_id), "version": a.version, "position": a.position}
+            for a in recorded
+        ]
+        return Stored(200, {"dismissal_id": str(dismissal_id), "incidents": incidents}, {})
+
+    def authorise() -> None:
+        _visible(svc, actor, body.incident_ids)
+
+    # The request's fingerprint is taken from any parsed body, not only a command's.
+    parsed = cast(ReportIn, body)
+    return await idempotent(svc, request, actor, idempotency_key, parsed, run, authorise, answer)
 
 
 def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:

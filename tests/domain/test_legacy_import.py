@@ -176,6 +176,7 @@ def test_the_same_legacy_id_twice_in_one_file_refuses_the_second(ledger: Ledger)
         ({"submitted_at": "2019-04-01T10:00:00+10:00"}, "submitted_at"),
         ({"submitted_at": "2026-01-01T10:00:00+11:00"}, "submitted_at"),
         ({"care_context": "parent"}, "care_context"),
+        ({"occurred_at": "1850-01-01T09:00:00+10:00"}, "occurred_at"),
         ({"impact": "non_major", "incident_types": "Neglect", "subject_roles": "staff"}, "impact"),
     ],
 )
