@@ -1123,7 +1123,7 @@ class Incident(Aggregate):
         classification.require_mandatory_major(types, record.impact, record.subjects_of_allegation)
         d = record.details
         scope.require_times_in_order(d.occurred_at, None, None, d.became_aware_at, stamp.now)
-        legacy_rules.require_submitted_in_order(record.submitted_at, d.became_aware_at, stamp.now)
+        legacy_rules.require_submitted_in_order(record.submitted_at, d.became_aware_at)
         incident = cls._create(
             cls.Reported,
             id=incident_id,

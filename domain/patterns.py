@@ -180,8 +180,10 @@ def dismiss(
         if stamp.command_id
         else uuid4()
     )
-    if all(dismissal_id in i.pattern_dismissals for i in incidents):
-        # The same command (same id) was recorded already: answer as it was answered.
+    # The same command was recorded already: answer as it was answered (`recall` raises when
+    # the key was first used for another request).
+    done = ledger.recall(key) is not None if key is not None else None
+    if done or (done is None and all(dismissal_id in i.pattern_dismissals for i in incidents)):
         return dismissal_id, _recorded(ledger, incidents, dismissal_id)
     seen = {i.id: i.version for i in incidents}
     for incident in incidents:

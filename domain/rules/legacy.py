@@ -36,19 +36,14 @@ def require_labels(labels: Collection[str]) -> list[LegacyMapping]:
     return [map_legacy_type(label) for label in labels]
 
 
-def require_submitted_in_order(
-    submitted_at: datetime, became_aware_at: datetime, now: datetime
-) -> None:
-    """A report is submitted after the provider became aware, and not in the future."""
+def require_submitted_in_order(submitted_at: datetime, became_aware_at: datetime) -> None:
+    """A report is submitted after the provider became aware (the one time rule of
+    `rules/times.py` refuses a submission in the future)."""
     if submitted_at < became_aware_at:
         raise PolicyViolation(
             "legacy.submitted-before-aware",
             "submitted_at is earlier than became_aware_at",
             field="submitted_at",
-        )
-    if submitted_at > now:
-        raise PolicyViolation(
-            "time.in-future", "submitted_at lies in the future", field="submitted_at"
         )
 
 

@@ -360,3 +360,33 @@ def test_pattern_reads_and_refusals_are_in_the_access_log(client: TestClient, au
     assert any(
         e["what"] == "list:pattern-suggestions" and e["actor_role"] == "reporter" for e in log
     )
+
+
+def test_a_repeated_escalation_or_dismissal_with_its_key_is_answered_once(
+    client: TestClient, auth: Auth
+) -> None:
+    linked = [non_major(client, auth) for _ in range(2)]
+    others = [non_major(client, auth) for _ in range(2)]
+    keyed = {**manager(auth), "Idempotency-Key": "escalate-1"}
+    body = escalation(linked, clients=[{"ref": "client-1", "aboriginal": False}])
+    dismissal = {"incident_ids": others, "reason": "unrelated"}
+    dismiss_keyed = {**manager(auth), "Idempotency-Key": "dismiss-1"}
+
+    first = client.post("/v1/patterns/escalations", json=body, headers=keyed)
+    again = client.post("/v1/patterns/escalations", json=body, headers=keyed)
+    d1 = client.post("/v1/patterns/dismissals", json=dismissal, headers=dismiss_keyed)
+    d2 = client.post("/v1/patterns/dismissals", json=dismissal, headers=dismiss_keyed)
+    reused = client.post(
+        "/v1/patterns/dismissals",
+        json={**dismissal, "reason": "another request"},
+        headers=dismiss_keyed,
+    )
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json() == again.json() and first.json()["linked"] == linked
+    assert d1.status_code == d2.status_code == 200, d2.text
+    assert d1.json() == d2.json()
+    assert reused.status_code == 422
+    for incident in [*linked, *others]:
+        got = client.get(f"/v1/incidents/{incident}", headers=manager(auth)).json()
+        assert got["version"] == 2

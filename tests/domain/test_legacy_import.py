@@ -297,9 +297,9 @@ def test_legacy_rules_refuse_naming_the_rule() -> None:
     assert refused.value.rule_id == "legacy.type-repeated"
     aware = datetime(2020, 1, 2, tzinfo=UTC)
     with pytest.raises(PolicyViolation) as refused:
-        legacy.require_submitted_in_order(datetime(2020, 1, 1, tzinfo=UTC), aware, START)
+        legacy.require_submitted_in_order(datetime(2020, 1, 1, tzinfo=UTC), aware)
     assert refused.value.rule_id == "legacy.submitted-before-aware"
-    legacy.require_submitted_in_order(aware, aware, START)
+    legacy.require_submitted_in_order(aware, aware)
 
 
 def test_two_imports_racing_on_the_same_rows_record_each_record_once(
