@@ -234,11 +234,13 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
 
 def redact_department_client_ids(actor: Actor, incident: Incident, state: dict[str, Any]) -> None:
     """The department's client identifier is known to the reporting provider and the
-    department; another provider named on the incident never sees it."""
+    department; another provider named on the incident never sees it, nor which incidents (of
+    any provider) a pattern escalation names."""
     if actor.role in SEE_ALL or actor.organisation == incident.reporting_organisation:
         return
     for client in state.get("clients", ()):
         client.pop("department_client_id", None)
+    state.pop("pattern_of", None)
 
 
 def may_act(actor: Actor, action: Action, incident: Incident) -> bool:

@@ -20,10 +20,9 @@ def summarise(e: Any) -> str:
             )
         case i.Reported() if e.pattern_of:
             types = ", ".join(e.types)
-            return (
-                f"Reported {types} ({e.impact}) by {e.reporting_organisation} as a pattern"
-                f" of harm formed by {len(e.pattern_of)} incidents"
-            )
+            # How many incidents formed it is not said: a provider named on the incident would
+            # learn of incidents it cannot see.
+            return f"Reported {types} ({e.impact}) by {e.reporting_organisation}: a pattern of harm"
         case i.Reported():
             types = ", ".join(e.types)
             return f"Reported {types} ({e.impact}) by {e.reporting_organisation}"

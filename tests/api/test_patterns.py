@@ -161,6 +161,28 @@ def test_the_department_escalates_a_pattern_across_providers(
     assert client.get(f"/v1/incidents/{new}", headers=manager(auth)).status_code == 404
 
 
+def test_a_provider_named_on_an_escalation_is_not_told_which_incidents_formed_it(
+    client: TestClient, auth: Auth
+) -> None:
+    ours = [non_major(client, auth) for _ in range(2)]
+    theirs = [non_major(client, auth, org=OTHER, ref="E-7") for _ in range(2)]
+    response = client.post(
+        "/v1/patterns/escalations",
+        json=escalation([*ours, *theirs], other_provider=OWN),
+        headers=officer(auth),
+    )
+    assert response.status_code == 201, response.text
+    new = response.json()["id"]
+
+    seen = client.get(f"/v1/incidents/{new}", headers=manager(auth))
+    trail = get(client, f"/v1/incidents/{new}/audit-trail", manager(auth))["items"]
+
+    assert seen.status_code == 200 and "pattern_of" not in seen.json()
+    assert "department_client_id" not in seen.json()["clients"][0]
+    assert not any(t in seen.text or t in str(trail) for t in theirs)
+    assert client.get(f"/v1/incidents/{new}", headers=officer(auth)).json()["pattern_of"]
+
+
 def test_the_regulator_feed_carries_the_link_as_pseudonyms_only(
     client: TestClient, auth: Auth
 ) -> None:
