@@ -16,16 +16,20 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import reads
+from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
 from api.problems import Problem, invalid
+from api.query import strict_query
 from api.routers.incidents import (
+    COMMAND_ERRORS,
+    READ_ERRORS,
     IdempotencyKey,
     MinPosition,
     accepted_body,
@@ -42,23 +46,84 @@ from domain.receipts import CommandKey
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from projections.audit_trail import REFUSED
 
-router = APIRouter(prefix="/v1", tags=["patterns"])
+router = APIRouter(prefix="/v1", tags=["patterns"], dependencies=[Depends(strict_query)])
 PATTERN_ROLES = frozenset({Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER})
 Ids = Annotated[list[UUID], Field(min_length=2, max_length=50)]
+Items = list[dict[str, Any]]
 
 
 class EscalationIn(ReportIn):
     """Report a new major-impact incident for a pattern of harm formed by `pattern_of`."""
 
-    pattern_of: Ids
-    reason: str = Field(min_length=1, max_length=50_000)
+    pattern_of: Ids = Field(description="The incidents forming the pattern (at least two).")
+    reason: str = Field(
+        min_length=1, max_length=50_000, description="Why together they reach major impact."
+    )
 
 
 class DismissalIn(Body):
     """Dismiss a possible pattern: these incidents, with the reason."""
 
-    incident_ids: Ids
-    reason: str = Field(min_length=1, max_length=50_000)
+    incident_ids: Ids = Field(description="The incidents the suggestion named.")
+    reason: str = Field(
+        min_length=1, max_length=50_000, description="Why they are not a pattern of harm."
+    )
+
+
+class ClientNamed(out.Resource):
+    client_ref: str | None = Field(description="The provider's client ref asked about.")
+    organisation: str | None = Field(description="The organisation the ref belongs to.")
+    department_client_id: str | None = Field(description="The department identifier asked.")
+
+
+class Window(out.Resource):
+    days: int = Field(description="How many days before `until` the view reaches back.")
+    since: datetime = Field(description="The window's start.")
+    until: datetime = Field(description="The window's end.")
+
+
+class PatternView(out.Resource):
+    """One client's incidents, oldest first, within a window."""
+
+    client: ClientNamed = Field(description="How the client was named.")
+    window: Window = Field(description="The window the incidents lie in.")
+    count: int = Field(description="How many incidents (all the caller may see).")
+    items: Items = Field(
+        description="Each incident: id, organisation, became_aware_at, submitted_at, types,"
+        " legacy types, impact, stage, outcome, linked_to_pattern, pattern_of."
+    )
+
+
+class Suggestions(out.Resource):
+    """Possible patterns for a person to decide on."""
+
+    items: Items = Field(
+        description="`possible_pattern` items: the incidents named (oldest first), the client,"
+        " and the policy's window and count."
+    )
+
+
+class EscalationAccepted(out.Accepted):
+    linked: list[UUID] = Field(description="The incidents linked to the new incident.")
+
+
+class Dismissed(out.Resource):
+    dismissal_id: UUID = Field(description="The dismissal, recorded on each incident.")
+    incidents: Items = Field(description="Each incident's id, new version and log position.")
+
+
+class LegacyImportOut(out.Resource):
+    dry_run: bool = Field(description="True: nothing was written.")
+    summary: dict[str, int] = Field(
+        description="How many rows were imported, unchanged, changed, unresolved and refused."
+    )
+    results: Items = Field(description="Each row's line, legacy id, outcome, incident and reason.")
+    refused_csv: str = Field(description="The refused rows as CSV, with a `reason` column.")
+
+
+class Unresolved(out.Resource):
+    items: Items = Field(description="Imported incidents with a split legacy type unresolved.")
+    next_after: str | None = Field(description="Pass as `after=` for the next page.")
 
 
 class LegacyImportIn(Body):
@@ -68,7 +133,7 @@ class LegacyImportIn(Body):
     csv: str = Field(
         min_length=1, max_length=1_000_000, description="the file's text, header line first"
     )
-    dry_run: bool = False
+    dry_run: bool = Field(default=False, description="Decide every row, write none.")
 
 
 async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
@@ -90,18 +155,38 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
     return None if actor.role == Role.DEPARTMENT_OFFICER else {actor.organisation}
 
 
-@router.get("/patterns/clients", summary="One client's incidents in time order, in a window")
+@router.get(
+    "/patterns/clients",
+    summary="Show one client's incidents in time order, within a window.",
+    response_model=None,
+    responses={200: {"model": PatternView}, **READ_ERRORS},
+)
 async def client_incidents(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    client_ref: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    organisation: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    department_client_id: Annotated[
-        str | None, Query(pattern=DEPARTMENT_CLIENT_ID_PATTERN, max_length=10)
+    client_ref: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="A provider's client ref.")
     ] = None,
-    window_days: Annotated[int | None, Query(ge=1, le=36_500)] = None,
-    until: datetime | None = None,
+    organisation: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="The organisation the ref belongs to."),
+    ] = None,
+    department_client_id: Annotated[
+        str | None,
+        Query(
+            pattern=DEPARTMENT_CLIENT_ID_PATTERN,
+            max_length=10,
+            description="The department's client identifier (6 to 10 digits).",
+        ),
+    ] = None,
+    window_days: Annotated[
+        int | None,
+        Query(ge=1, le=36_500, description="Days back from `until` (default: the policy's)."),
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="The window's end, with an offset (default: now).")
+    ] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """A client's incidents (type, impact, stage, outcome), oldest first by when the provider
@@ -116,7 +201,7 @@ async def client_incidents(
             "client_ref", "patterns.client-required", "give client_ref or department_client_id"
         )
     if until is not None and until.tzinfo is None:
-        raise invalid("until", "schema.instant-offset", "until must carry a UTC offset")
+        raise invalid("until", "schema.aware-datetime", "until must carry a UTC offset")
     if scope is not None:
         if organisation not in (None, actor.organisation):
             raise Problem(403, "forbidden", "Forbidden", "a provider sees its own incidents only")
@@ -154,7 +239,12 @@ async def client_incidents(
     }
 
 
-@router.get("/patterns/suggestions", summary="Possible patterns for a person to decide on")
+@router.get(
+    "/patterns/suggestions",
+    summary="List possible patterns of harm for a person to decide on.",
+    response_model=None,
+    responses={200: {"model": Suggestions}, **READ_ERRORS},
+)
 async def suggestions(
     svc: ServicesDep, actor: ActorDep, response: Response, min_position: MinPosition = None
 ) -> dict[str, Any]:
@@ -185,7 +275,13 @@ def _visible(svc: Services, actor: Actor, ids: list[UUID]) -> None:
         reads.authorised_history(svc, actor, incident_id, "pattern", roles=PATTERN_ROLES)
 
 
-@router.post("/patterns/escalations", status_code=201, summary="Escalate a pattern of harm")
+@router.post(
+    "/patterns/escalations",
+    status_code=201,
+    summary="Escalate a pattern of harm as a new major-impact incident.",
+    response_model=None,
+    responses={201: {"model": EscalationAccepted}, **COMMAND_ERRORS},
+)
 async def escalate(
     body: EscalationIn,
     request: Request,
@@ -221,7 +317,12 @@ async def escalate(
     return await idempotent(svc, request, actor, idempotency_key, body, run, authorise, answer)
 
 
-@router.post("/patterns/dismissals", summary="Dismiss a possible pattern, with the reason")
+@router.post(
+    "/patterns/dismissals",
+    summary="Dismiss a possible pattern of harm, with the reason.",
+    response_model=None,
+    responses={200: {"model": Dismissed}, **COMMAND_ERRORS},
+)
 async def dismiss(
     body: DismissalIn,
     request: Request,
@@ -285,7 +386,12 @@ def _result(r: RowResult) -> dict[str, Any]:
     }
 
 
-@router.post("/legacy-imports", summary="Import the old system's records (department only)")
+@router.post(
+    "/legacy-imports",
+    summary="Import the old system's records (department officers only).",
+    response_model=None,
+    responses={200: {"model": LegacyImportOut}, **COMMAND_ERRORS},
+)
 async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep) -> Any:
     """Import a CSV export of the 2018 system, as `cims import legacy` does: each row an
     incident (first event: imported, with source system, legacy id and the row's SHA-256), or
@@ -334,12 +440,19 @@ def refused_writer(out: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:
     return writer
 
 
-@router.get("/legacy-imports/unresolved", summary="Imported records awaiting a type decision")
+@router.get(
+    "/legacy-imports/unresolved",
+    summary="List imported records waiting for a split type to be resolved.",
+    response_model=None,
+    responses={200: {"model": Unresolved}, **READ_ERRORS},
+)
 async def unresolved(
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[str, Query(max_length=36)] = "",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[
+        str, Query(max_length=36, description="The `next_after` of the previous page.")
+    ] = "",
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Imported incidents with a split legacy type still unresolved, each resolved with
