@@ -48,6 +48,7 @@ TITLES: dict[str, str] = {
     "reopen": "Reopen a closed incident.",
     "corrections": "Correct an error in an earlier event.",
     "responsible-organisation": "Change the organisation responsible for the incident.",
+    "resolve-legacy-type": "Resolve a split legacy type to one current incident type.",
 }
 
 

@@ -24,7 +24,7 @@ from api.metrics import Metrics
 from api.problems import error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, read_models, replay, rules
+from api.routers import incidents, patterns, read_models, replay, rules
 from api.settings import (
     SERVICE_SECRETS,
     Settings,
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(read_models.router)
     app.include_router(replay.router)
     app.include_router(rules.router)
+    app.include_router(patterns.router)
     _operations(app, svc)
     openapi.install(app)
 

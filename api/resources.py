@@ -216,6 +216,34 @@ class IncidentState(Resource):
     )
     actioned: list[str] = Field(description="Ids of recommendations actioned.")
     corrections: list[int] = Field(description="Versions corrected by later events.")
+    submitted_at: datetime = Field(
+        description="When the report was submitted: recorded here, or in the old system for an"
+        " imported record (its regime follows it)."
+    )
+    imported: dict[str, Any] | None = Field(
+        description="For a record of the old system: source system, legacy id, the row's"
+        " SHA-256, its status and outcome there."
+    )
+    pattern_of: list[UUID] = Field(
+        default_factory=list,
+        description="For a pattern escalation: the incidents that formed it (not shown to"
+        " another provider named on it).",
+    )
+    resolved_legacy_types: dict[str, IncidentType] = Field(
+        description="Split legacy types a person resolved, with the type chosen."
+    )
+    unresolved_legacy_types: list[str] = Field(
+        description="Split legacy types waiting for a person's choice (resolve-legacy-type)."
+    )
+    removed_legacy_types: list[str] = Field(
+        description="Legacy labels that are no longer types: kept and flagged, never mapped."
+    )
+    linked_to_pattern: UUID | None = Field(
+        description="The pattern escalation this incident was linked to, if any."
+    )
+    pattern_dismissals: list[UUID] = Field(
+        description="Dismissals of possible patterns that named this incident."
+    )
 
 
 class IncidentOut(IncidentState):
@@ -276,6 +304,11 @@ class WorklistItem(Resource):
 class Worklist(Resource):
     items: list[WorklistItem]
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
+    possible_patterns: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="On the first page, for incident managers and the department: possible"
+        " patterns of harm for a person to decide on (as `GET /v1/patterns/suggestions`).",
+    )
 
 
 class FairnessCheck(Resource):

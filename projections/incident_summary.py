@@ -56,7 +56,6 @@ def rebuilt_tables(p: str) -> list[str]:
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     last_position = {e.originator_id: pos for pos, e in batch.events}
     for incident_id in batch.touched():
-        history = batch.history(incident_id)
         incident = batch.incident(incident_id)
         d = incident.details
         due = next_due(batch.obligations(incident_id))
@@ -77,7 +76,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 incident.program.value,
                 int(incident.aboriginal),
                 incident.follow_up.value if incident.follow_up else None,
-                ts(history[0].timestamp),
+                ts(incident.submitted_at),
                 ts(d.became_aware_at),
                 ts(d.occurred_at or (d.occurred_between.start if d.occurred_between else None)),
                 incident.version,
@@ -85,7 +84,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 last_position[incident_id],
             ],
         )
-        reported_at = ts(history[0].timestamp)
+        reported_at = ts(incident.submitted_at)
         tx.executemany(
             f"INSERT INTO {p}incident_types VALUES (?, ?, ?)",
             [(key, t.value, reported_at) for t in incident.types],

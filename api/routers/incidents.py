@@ -433,8 +433,10 @@ async def get_incident(
     that meet it) and `next_actions`: the commands this caller may issue now, by role,
     organisation, appointment and stage. Reading it is recorded in the access log."""
     incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
+    state = incident_state(incident)
+    authz.redact_department_client_ids(actor, incident, state)
     return {
-        **incident_state(incident),
+        **state,
         "obligations": obligations_out(obligations),
         "next_actions": next_actions(actor, incident, obligations),
     }

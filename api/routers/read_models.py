@@ -22,6 +22,7 @@ from api.routers.incidents import (
     freshness,
     read_models_at,
 )
+from api.routers.patterns import log_suggested
 from api.schemas import MAX_INT, FeedName
 from domain.obligations import Status
 from domain.values import REF_MAX, Role
@@ -66,7 +67,14 @@ async def worklist(
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     freshness(response, svc, reached)
-    return {"items": items, "next_cursor": next_cursor}
+    found: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
+    if actor.role in (Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER) and cursor is None:
+        # A suggestion for a person to decide on (GET /v1/patterns/suggestions), not a deadline.
+        found["possible_patterns"] = await run_in_threadpool(
+            svc.read_models.pattern_suggestions, organisations=orgs, now=svc.clock()
+        )
+        await log_suggested(svc, actor, found["possible_patterns"])
+    return found
 
 
 @router.get(

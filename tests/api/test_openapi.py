@@ -139,7 +139,7 @@ def test_summaries_are_sentences_and_commands_say_who_what_and_which_rules(
         assert ("reviewer appointed" in text) == action.appointed_reviewer, name
         assert all(f"`{rule}`" in text for rule in refusals(action.command)), name
         assert refusals(action.command), name  # every command can be refused by some rule
-        always = ("reopen", "corrections", "responsible-organisation")
+        always = ("reopen", "corrections", "responsible-organisation", "resolve-legacy-type")
         assert "lifecycle.closed" in text or name in always, name
 
 
