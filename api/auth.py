@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,10 +51,23 @@ def mint_token(
     return jwt.encode(claims, shared_secret(settings), algorithm="HS256")
 
 
+def discovered_jwks_url(issuer: str) -> str:
+    """The `jwks_uri` of an OpenID Connect issuer's discovery document."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        document = json.load(answer)
+    return str(document["jwks_uri"])
+
+
 class Verifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwks_url)
+        elif settings.oidc_issuer:
+            # Tokens from the web front end's OIDC sign-in: the issuer's own keys, found once.
+            self._jwks = jwt.PyJWKClient(discovered_jwks_url(settings.oidc_issuer))
         self._secret = None if self._jwks else shared_secret(settings)
 
     @property
@@ -75,7 +90,13 @@ class Verifier:
         audience = self.settings.jwt_audience
         if self._jwks is not None:
             key = self._jwks.get_signing_key_from_jwt(token).key
-            return jwt.decode(token, key, algorithms=["RS256"], audience=audience, options=options)
+            issuer = self.settings.oidc_issuer
+            if issuer:  # an OIDC ID token: issued by that issuer, to the web front end
+                audience = audience or self.settings.oidc_client_id
+                options["require"] = [*options["require"], "iss"]
+            return jwt.decode(
+                token, key, algorithms=["RS256"], audience=audience, issuer=issuer, options=options
+            )
         assert self._secret is not None
         return jwt.decode(
             token, self._secret, algorithms=["HS256"], audience=audience, options=options

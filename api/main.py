@@ -12,7 +12,7 @@ from fastapi import FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import problems, web
 from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
@@ -20,7 +20,7 @@ from api.deps import Clock, Services, ServicesDep
 from api.idempotency import IdempotencyStore
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, read_models, replay
+from api.routers import incidents, read_models, replay, sign_in
 from api.settings import Settings, get_settings
 from domain.ledger import Ledger
 from projections.db import Db
@@ -144,7 +144,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(incidents.router)
     app.include_router(read_models.router)
     app.include_router(replay.router)
+    sign_in.install(app, settings)
     _operations(app, svc)
+    web.install(app, settings)
 
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(

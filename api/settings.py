@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwks_url: str | None = None
     jwt_audience: str | None = None
+    # OpenID Connect sign-in for the web front end: the issuer (its discovery document gives
+    # the JWKS the API checks tokens with) and the front end's public client id.
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "cims-web"
     feed_secret: str = "development-feed-secret"
     run_projections_in_process: bool = True
     read_your_writes_wait_seconds: float = 2.0

@@ -13,7 +13,7 @@ from projections.db import Tx, ts
 name = "obligations"
 _COLUMNS = (
     "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
-    " met_at, settled_status, note"
+    " met_at, settled_status, note, clients"
 )
 
 
@@ -23,6 +23,7 @@ def tables(p: str) -> list[str]:
             incident_id TEXT NOT NULL, kind TEXT NOT NULL, organisation TEXT NOT NULL,
             other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
             extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
+            clients TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
@@ -57,13 +58,23 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     ts(o.met_at),
                     settled,
                     o.note,
+                    _client_refs(incident.clients),
                 )
             )
         tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+
+def _client_refs(clients: Any) -> str:
+    """The incident's client references as one `|a|b|` string, for the worklist's client filter."""
+    return "|" + "|".join(c.ref for c in clients) + "|"
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def status_now(settled_status: str | None, due: str | None, now: datetime) -> Status:
@@ -82,6 +93,8 @@ def worklist(
     status: str | None = None,
     organisation: str | None = None,
     incident_id: str | None = None,
+    kind: str | None = None,
+    client: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -97,6 +110,12 @@ def worklist(
     if incident_id is not None:
         where.append("incident_id = ?")
         params.append(incident_id)
+    if kind is not None:
+        where.append("kind = ?")
+        params.append(kind)
+    if client is not None:
+        where.append("clients LIKE ? ESCAPE '\\'")
+        params.append(f"%|{_like_literal(client)}|%")
     if status == Status.OVERDUE:
         where.append("settled_status IS NULL AND due < ?")
         params.append(ts(now))
@@ -138,5 +157,5 @@ def worklist(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = base64.urlsafe_b64encode(f"{last[11]}|{last[0]}|{last[1]}".encode()).decode()
+        next_cursor = base64.urlsafe_b64encode(f"{last[12]}|{last[0]}|{last[1]}".encode()).decode()
     return items, next_cursor

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import deadlines
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored, fingerprint
 from api.problems import Problem, invalid
@@ -245,7 +246,8 @@ async def with_obligations(
     incident = await visible_incident(svc, actor, incident_id, what)
     obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
     response.headers["ETag"] = f'"{incident.version}"'
-    return incident, [o.model_dump(mode="json") for o in obligations]
+    now = svc.clock()
+    return incident, [deadlines.annotate(o.model_dump(mode="json"), now) for o in obligations]
 
 
 @router.get("/{incident_id}", summary="One incident's current state and obligations")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import deadlines
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
 from api.routers.incidents import MinPosition, read_models_at
@@ -27,10 +28,15 @@ async def worklist(
     response: Response,
     status: Status | None = None,
     organisation: str | None = None,
+    kind: Annotated[str | None, Query(max_length=100, description="one obligation kind")] = None,
+    client: Annotated[str | None, Query(max_length=200, description="a client reference")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
+    """`{items, next_cursor}`: obligations soonest due first (so overdue first), each with
+    `business_days_left` / `days_overdue` (see `api/deadlines.py`); filters: `status`,
+    `organisation`, `kind` (e.g. `allegations_served`), `client` (incidents about that client)."""
     orgs = authz.visible_organisations(actor)
     await read_models_at(svc, min_position)
     try:
@@ -40,13 +46,16 @@ async def worklist(
             now=svc.clock(),
             status=status,
             organisation=organisation,
+            kind=kind,
+            client=client,
             cursor=cursor,
             limit=limit,
         )
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    return {"items": items, "next_cursor": next_cursor}
+    now = svc.clock()
+    return {"items": [deadlines.annotate(i, now) for i in items], "next_cursor": next_cursor}
 
 
 @router.get("/statistics", summary="Counts, time to close and overdue rates")
