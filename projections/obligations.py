@@ -151,6 +151,7 @@ def worklist(
             "met_at": r[8],
             "status": status_now(r[9], r[5], now).value,
             "note": r[10],
+            "clients": [ref for ref in r[11].strip("|").split("|") if ref],
         }
         for r in page
     ]

@@ -31,7 +31,14 @@ function without(o, key) {
 }
 
 export const fieldId = (path) => `f-${path.join('-').replace(/[^A-Za-z0-9_-]/g, '_')}`;
-const label = (name, s) => (s.title && !/^[A-Z][a-z]*( [A-Z][a-z]*)*$/.test(s.title) ? s.title : humanise(name));
+// A field's label from its name: "became_aware_at" → "Became aware at", "subject_refs" →
+// "Subject references" (a schema title that is not just the name in Title Case wins).
+const words = (name) => humanise(String(name).replace(/(^|_)ref$/, '$1reference').replace(/(^|_)refs$/, '$1references'));
+const label = (name) => words(name);
+// One item of a list, from the item model's title: "SubjectOfAllegation" → "subject of allegation".
+const itemName = (item, listName) => (item.title && /^[A-Z][A-Za-z]+$/.test(item.title)
+  ? item.title.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  : words(listName).replace(/s$/, '').toLowerCase());
 const isLong = (s) => (s.maxLength || 0) > 2000;
 
 /** An empty value for a schema: what a new form or a new list item starts from. */
@@ -100,8 +107,11 @@ const isEnum = (s) => Array.isArray(s.enum);
 export function validate(schema, value, components, path = []) {
   const [s, nullable] = resolve(schema, components);
   const errors = [];
-  const name = humanise(path[path.length - 1] || 'value').toLowerCase();
+  const name = words(path[path.length - 1] ?? 'value').toLowerCase();
   const here = path.join('.');
+  // Inside a list item, say which: "… for client 1".
+  const last = path[path.length - 1];
+  const whose = typeof last === 'number' ? ` for ${words(path[path.length - 2]).replace(/s$/, '').toLowerCase()} ${last + 1}` : '';
   if (s.type === 'object' && s.properties) {
     for (const [k, sub] of Object.entries(s.properties)) {
       if (HIDDEN.has(k)) continue;
@@ -109,7 +119,7 @@ export function validate(schema, value, components, path = []) {
       const [ss] = resolve(sub, components);
       if ((s.required || []).includes(k) && blank(v) && !(ss.type === 'array' && !ss.minItems) && ss.type !== 'boolean') {
         const verb = isEnum(ss) || (ss.type === 'array' && isEnum(resolve(ss.items, components)[0])) ? 'Select' : 'Enter';
-        errors.push({ field: [...path, k].join('.'), message: `${verb} ${humanise(k).toLowerCase()}` });
+        errors.push({ field: [...path, k].join('.'), message: `${verb} ${words(k).toLowerCase()}${whose}` });
       } else if (!blank(v) || ss.type === 'array') {
         errors.push(...validate(sub, v, components, [...path, k]));
       }
@@ -184,7 +194,7 @@ function field(ctx, path, schema, required) {
   const [s, nullable] = resolve(schema, ctx.components);
   const id = fieldId(path);
   const name = path[path.length - 1];
-  const text = typeof name === 'number' ? `${humanise(path[path.length - 2])} ${name + 1}` : label(name, s);
+  const text = label(name, s);
   const messages = ctx.byField[path.join('.')] || [];
   const value = get(ctx.root, path);
   const change = (v) => ctx.onChange(set(ctx.root, path, v));
@@ -236,7 +246,7 @@ function field(ctx, path, schema, required) {
     }
     if (item.type === 'object') {
       const list = value || [];
-      const one = humanise(name).replace(/s$/, '').toLowerCase();
+      const one = itemName(item, name);
       return group('', html`<fieldset id=${id} tabindex="-1" aria-describedby=${describedBy}><legend>${text}${optional}</legend>${hint}${error}
         ${list.map((_, i) => html`<fieldset class="item"><legend>${humanise(one)} ${i + 1}</legend>
           ${Object.entries(item.properties || {}).map(([k, sub]) => field(ctx, [...path, i, k], sub, (item.required || []).includes(k)))}

@@ -31,16 +31,16 @@ export function deadline(o) {
   if (o.days_overdue != null) {
     return o.days_overdue === 0 ? 'overdue since today' : `${plural(o.days_overdue, 'day', 'days')} overdue`;
   }
-  if (o.status === 'met') return 'met';
-  if (o.status === 'met_late') return 'met late';
-  if (o.status === 'not_required') return 'not required';
+  if (!['open', 'overdue'].includes(o.status)) return '—'; // settled: the status says how
   if (!o.due) return 'no deadline';
   return o.status ? humanise(o.status) : '';
 }
 
 /** snake_case or kebab-case as words: "incident_report" → "Incident report". */
+const ACRONYMS = /\b(cso|cp|acac|ccyp|ssr|acsass|rcs|soa|dffh|id)\b/g;
+
 export function humanise(name) {
-  const words = String(name ?? '').replace(/[_-]+/g, ' ').trim();
+  const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase());
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -29,6 +29,7 @@ export function Worklist({ params }) {
     return [found, at];
   };
   useEffect(() => {
+    setRows(null);
     load(filters).then(([found, next]) => {
       setRows(found); setMore(next);
       setKinds((k) => [...new Set([...k, ...found.map((r) => r.kind)])].sort());
@@ -58,10 +59,11 @@ export function Worklist({ params }) {
     <div class="table-wrap" tabindex="0" role="region" aria-label="Obligations">
     <table class="table">
       <caption class="visually-hidden">Obligations, overdue first</caption>
-      <thead><tr><th scope="col">Obligation</th><th scope="col">Incident</th><th scope="col">Due (Melbourne)</th><th scope="col">Deadline</th><th scope="col">Status</th></tr></thead>
+      <thead><tr><th scope="col">Obligation</th><th scope="col">Incident</th><th scope="col">Client</th><th scope="col">Due (Melbourne)</th><th scope="col">Deadline</th><th scope="col">Status</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class=${r.status === 'overdue' ? 'row-overdue' : ''}>
         <td><a href=${`#/incidents/${r.incident_id}?step=${encodeURIComponent(r.kind)}`}>${humanise(r.kind)}</a></td>
         <td><span class="mono">${r.incident_id.slice(0, 8)}</span> · ${r.organisation}</td>
+        <td>${(r.clients || []).join(', ')}</td>
         <td>${melbourne(r.due)}</td>
         <td>${deadline(r)}</td>
         <td><span class=${`tag tag-${r.status}`}>${humanise(r.status)}</span></td>

@@ -1,0 +1,199 @@
+"""Each journey from sign-in, as a person would take it, in real Chromium; axe-core checks every
+page it reaches and screenshots are kept in tests/web/artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.web.helpers import accessible, sign_in
+
+NORTHSIDE = "Northside Community Services"
+WESTGATE = "Westgate Disability Services"
+EASTSIDE = "Eastside Housing"
+
+
+def open_worklist_row(page: Page, client: str, obligation: str) -> None:
+    """Filter the worklist to one client and open the row for one obligation."""
+    page.get_by_label("Client reference").fill(client)
+    page.get_by_role("button", name="Apply filters").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=client, exact=True))
+    row.get_by_role("link", name=obligation, exact=True).first.click()
+
+
+def fill_report(page: Page, *, impact: str) -> None:
+    page.get_by_label("Program").select_option("cso")
+    page.get_by_label("Care context").select_option("cso_placement")
+    client = page.get_by_role("group", name="Client 1")
+    client.get_by_label("Reference", exact=True).fill("client-web-1")
+    page.get_by_role("checkbox", name="Physical abuse", exact=True).check()
+    page.get_by_label("Impact").select_option(impact)
+    page.get_by_label("Occurred at").fill("2026-11-30T08:40")
+    page.get_by_label("Became aware at").fill("2026-11-30T09:15")
+    page.get_by_label("Location").fill("Residential unit, lounge")
+    page.get_by_label("Description").fill(
+        "Staff member <script>alert(1)</script> pushed the client."
+    )
+    page.get_by_role("button", name="Add a subject of allegation").click()
+    subject = page.get_by_role("group", name="Subject of allegation 1")
+    subject.get_by_label("Reference", exact=True).fill("staff-77")
+    subject.get_by_label("Role").select_option("staff")
+    page.get_by_label("Regulator category").select_option("notifiable")
+
+
+def test_reporter_sees_the_mandatory_major_refusal_at_the_impact_field(page: Page) -> None:
+    sign_in(page, "Practitioner (reporter)", NORTHSIDE)
+    expect(page.get_by_role("heading", name="Report an incident", level=1)).to_be_visible()
+    page.get_by_role("button", name="Send report").click()  # empty: the schema's own checks
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary.get_by_role("link", name="Select program")).to_be_visible()
+    accessible(page, "report-empty")
+
+    fill_report(page, impact="non_major")
+    page.get_by_role("button", name="Send report").click()
+    impact_error = page.locator("#f-impact-error")  # the message the impact select names
+    expect(impact_error).to_contain_text("must be classified major impact")
+    expect(page.get_by_label("Impact")).to_have_attribute("aria-invalid", "true")
+    summary.get_by_role("link", name=re.compile("major impact")).click()
+    expect(page.get_by_label("Impact")).to_be_focused()
+    accessible(page, "report-refused")
+
+    # The draft survives a reload of the page.
+    page.reload()
+    expect(page.get_by_role("status").filter(has_text="draft was restored")).to_be_visible()
+    expect(page.get_by_label("Location")).to_have_value("Residential unit, lounge")
+
+    page.get_by_label("Impact").select_option("major")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", name=re.compile("Physical abuse"), level=1)).to_be_visible()
+    # Ledger text is shown as text: the stored <script> is visible, never run.
+    expect(page.get_by_text("<script>alert(1)</script>", exact=False)).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Incident report"))).to_be_visible()
+    accessible(page, "incident-reported")
+
+
+def test_manager_works_a_non_major_incident_from_the_worklist_to_closed(page: Page) -> None:
+    sign_in(page, "Incident manager", NORTHSIDE)
+    expect(page.get_by_role("heading", name="Worklist", level=1)).to_be_visible()
+    expect(page.get_by_role("row").nth(1)).to_be_visible()
+    accessible(page, "worklist")
+    open_worklist_row(page, "client-8", "Response plan")
+
+    expect(
+        page.get_by_role("heading", name=re.compile("Inappropriate sexual behaviour"))
+    ).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Response plan"))).to_be_visible()
+    accessible(page, "incident-manager")
+    page.get_by_role("button", name=re.compile("response plan", re.I)).first.click()
+    page.get_by_role("textbox", name="Plan").fill("Client's care plan updated; staff briefed.")
+    page.get_by_role("button", name=re.compile("response plan", re.I)).last.click()
+    expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
+    expect(
+        page.get_by_role("row", name=re.compile("Response plan")).get_by_text("Met", exact=True)
+    ).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("^Close", re.I)).first.click()
+    page.get_by_role("textbox", name="Reason").fill("Local response complete.")
+    page.get_by_role("region", name=re.compile("Close", re.I)).get_by_role(
+        "button", name=re.compile("^Close", re.I)
+    ).click()
+    expect(page.get_by_text("Closed", exact=True).first).to_be_visible()
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_text(re.compile("Local response complete"))).to_be_visible()
+    expect(
+        timeline.get_by_text(re.compile(f"manager@{NORTHSIDE}, incident manager")).first
+    ).to_be_visible()
+
+
+def test_appointed_investigator_serves_allegations_and_records_the_outcome(page: Page) -> None:
+    sign_in(page, "Investigator", WESTGATE)
+    open_worklist_row(page, "client-18", "Allegations served")
+    expect(page.get_by_role("heading", name=re.compile("Sexual exploitation"))).to_be_visible()
+    page.get_by_role("button", name=re.compile("serve allegations", re.I)).first.click()
+    page.get_by_label("Subject references").fill("soa-18")
+    expect(page.get_by_label("Method")).to_have_value("in writing")
+    accessible(page, "serve-allegations")
+    page.get_by_role("region", name=re.compile("serve allegations", re.I)).get_by_role(
+        "button", name=re.compile("serve allegations", re.I)
+    ).click()
+    expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
+    expect(
+        page.get_by_role("row", name=re.compile("Allegations served")).get_by_text(
+            "Met", exact=True
+        )
+    ).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("outcome", re.I)).filter(
+        has_text=re.compile("^Record|^Outcome", re.I)
+    ).first.click()
+    outcome = page.get_by_role("group", name="Allegation outcome 1")
+    outcome.get_by_label("Subject reference").fill("soa-18")
+    outcome.get_by_label("Incident type").select_option("Sexual exploitation - suspected")
+    outcome.get_by_label("Finding").select_option("substantiated")
+    outcome.get_by_label("Rationale").fill("Consistent accounts from two witnesses.")
+    page.get_by_role("button", name=re.compile("outcome", re.I)).last.click()
+    expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="Timeline").get_by_text(re.compile("utcome"))
+    ).to_be_visible()
+
+
+def test_reviewer_reads_the_procedural_fairness_checklist(page: Page) -> None:
+    sign_in(page, "Reviewer", EASTSIDE)
+    page.get_by_role("link", name="Incidents").click()
+    page.get_by_role("link", name="Serious risk").click()
+    checklist = page.get_by_role("region", name="Procedural fairness")
+    expect(checklist.get_by_role("listitem").first).to_be_visible()
+    expect(checklist.get_by_text(re.compile("Met|Not met|Pending"))).not_to_have_count(0)
+    accessible(page, "fairness")
+
+
+def test_auditor_moves_the_as_of_slider_back_past_a_deadline_and_sees_it_open(page: Page) -> None:
+    sign_in(page, "Auditor", "DFFH")
+    expect(page.get_by_role("heading", name="Incidents", level=1)).to_be_visible()
+    accessible(page, "incidents")
+    page.get_by_role("link", name="Serious risk").click()
+    page.get_by_role("link", name="Open the auditor's view").click()
+    obligations = page.get_by_role("table", name=re.compile("Obligations at version"))
+    row = obligations.get_by_role("row", name=re.compile("Investigation or review"))
+    expect(row.get_by_text(re.compile("^Met"))).to_be_visible()
+    slider = page.get_by_role("slider", name="Version")
+    slider.focus()
+    slider.press("Home")  # the keyboard moves a slider too
+    expect(page.get_by_role("table", name="Obligations at version 1")).to_be_visible()
+    row = page.get_by_role("table", name="Obligations at version 1").get_by_role(
+        "row", name=re.compile("Investigation or review")
+    )
+    expect(row.get_by_text("Open", exact=True)).to_be_visible()
+
+    page.get_by_role("button", name="Verify the hash chain").click()
+    expect(page.get_by_text(re.compile("Verified: \\d+ events"))).to_be_visible()
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_role("table", name=re.compile("From version"))).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the audit bundle").click()
+    assert download.value.suggested_filename.endswith(".zip")
+    accessible(page, "auditor")
+
+
+def test_department_officer_sees_the_charts_and_their_numbers(page: Page) -> None:
+    sign_in(page, "Department officer", "DFFH")
+    expect(page.get_by_role("heading", name="Statistics", level=1)).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("^Incidents by type"))).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("^Incidents by month"))).to_be_visible()
+    expect(page.get_by_role("table", name="The numbers")).to_contain_text("Overdue rate")
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length >= 3")
+    accessible(page, "department")
+
+
+def test_regulator_reads_its_feed_paged(page: Page) -> None:
+    sign_in(page, "Social Services Regulator", "ssr")
+    expect(page.get_by_role("heading", name=re.compile("^Feed"), level=1)).to_be_visible()
+    first = page.get_by_role("article").first
+    expect(first).to_contain_text("Regulator category")
+    expect(page.get_by_role("article")).to_have_count(10)
+    accessible(page, "feed")
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_text("Page 2")).to_be_visible()
+    expect(page.get_by_role("article").first).to_be_visible()
