@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--lang=en-AU",
 ]
 WIDE = {"width": 1280, "height": 900}
 NARROW = {"width": 390, "height": 844}

@@ -29,8 +29,8 @@ def fill_report(page: Page, *, impact: str) -> None:
     client.get_by_label("Reference", exact=True).fill("client-web-1")
     page.get_by_role("checkbox", name="Physical abuse", exact=True).check()
     page.get_by_label("Impact").select_option(impact)
-    page.get_by_label("Occurred at").fill("2026-11-30T08:40")
-    page.get_by_label("Became aware at").fill("2026-11-30T09:15")
+    page.get_by_label("Occurred at").fill("30/11/2026 08:40")
+    page.get_by_label("Became aware at").fill("30/11/2026 9:15 am")
     page.get_by_label("Location").fill("Residential unit, lounge")
     page.get_by_label("Description").fill(
         "Staff member <script>alert(1)</script> pushed the client."

@@ -63,7 +63,10 @@ function App() {
   }
   const signOut = () => { session.signOut(); setWho(null); navigate('#/'); };
   const links = who ? PAGES.filter((p) => p.roles.includes(who.role)) : [];
+  // The router owns the hash, so the skip link moves focus itself.
+  const skip = (e) => { e.preventDefault(); document.getElementById('main')?.focus(); };
   return html`
+    <a class="skip-link" href="#main" onClick=${skip}>Skip to main content</a>
     <header class="site-header">
       <div class="container header-inner">
         <a class="brand" href="#/">CIMS Ledger</a>

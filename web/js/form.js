@@ -2,7 +2,7 @@
 // without new page code. GOV.UK-style: labels above inputs, hints, an error summary at the top
 // whose links move focus to the field, and each field's own message beside it.
 import { html, useEffect, useRef } from './html.js';
-import { humanise, fromMelbourneInput } from './format.js';
+import { humanise, fromDayInput, fromMelbourneInput, optionLabel } from './format.js';
 
 const HIDDEN = new Set(['expected_version']);
 
@@ -87,6 +87,7 @@ export function toBody(schema, value, components) {
   }
   if (blank(value)) return undefined;
   if (s.type === 'string' && s.format === 'date-time') return fromMelbourneInput(value) ?? value;
+  if (s.type === 'string' && s.format === 'date') return fromDayInput(value) ?? value;
   if (s.type === 'integer') return /^-?\d+$/.test(String(value).trim()) ? Number(value) : value;
   if (s.type === 'number') return Number.isFinite(Number(value)) ? Number(value) : value;
   return value;
@@ -140,7 +141,8 @@ export function validate(schema, value, components, path = []) {
   }
   if (blank(value)) return nullable ? [] : errors;
   if (s.type === 'string') {
-    if (s.format === 'date-time' && !fromMelbourneInput(value)) errors.push({ field: here, message: `Enter ${name} as a date and time` });
+    if (s.format === 'date-time' && !fromMelbourneInput(value)) errors.push({ field: here, message: `Enter ${name} as a real date and time, like 30/11/2026 14:30` });
+    if (s.format === 'date' && !fromDayInput(value)) errors.push({ field: here, message: `Enter ${name} as a real date, like 27/3/2010` });
     if (s.minLength && String(value).length < s.minLength) errors.push({ field: here, message: `Enter ${name}` });
     if (s.maxLength && String(value).length > s.maxLength) errors.push({ field: here, message: `${humanise(name)} must be ${s.maxLength} characters or fewer` });
   }
@@ -201,7 +203,8 @@ function field(ctx, path, schema, required) {
   const optional = !required || nullable ? html` <span class="optional">(optional)</span>` : null;
   const hintId = `${id}-hint`;
   const errId = `${id}-error`;
-  const hintText = [s.description, s.format === 'date-time' ? 'Melbourne time' : null,
+  const hintText = [s.description, s.format === 'date-time' ? 'Melbourne time, for example 30/11/2026 14:30' : null,
+    s.format === 'date' ? 'For example 27/3/2010' : null,
     s.type === 'array' && !s.prefixItems && !isEnum(resolve(s.items, ctx.components)[0]) && resolve(s.items, ctx.components)[0].type !== 'object' ? 'One per line' : null,
     s.type === 'object' && !s.properties ? 'One per line, as name: reason' : null]
     .filter(Boolean).join('. ');
@@ -222,7 +225,7 @@ function field(ctx, path, schema, required) {
       <select id=${id} aria-describedby=${describedBy} aria-invalid=${messages.length ? 'true' : undefined}
         onChange=${(e) => change(e.target.value)}>
         <option value="" selected=${blank(value)}>Choose…</option>
-        ${s.enum.map((o) => html`<option value=${o} selected=${value === o}>${humanise(o)}</option>`)}
+        ${s.enum.map((o) => html`<option value=${o} selected=${value === o}>${optionLabel(o)}</option>`)}
       </select>`);
   }
   if (s.type === 'array' && s.prefixItems) {
@@ -230,7 +233,7 @@ function field(ctx, path, schema, required) {
     return group('', html`<fieldset id=${id} aria-describedby=${describedBy}><legend>${text}${optional}</legend>${hint}${error}
       ${s.prefixItems.map((_, i) => html`<div class="inline-field">
         <label for=${`${id}-${i}`}>${i === 0 ? 'From' : 'To'}</label>
-        <input type="datetime-local" id=${`${id}-${i}`} value=${v[i] || ''}
+        <input type="text" id=${`${id}-${i}`} value=${v[i] || ''} aria-describedby=${describedBy}
           onInput=${(e) => change(v.map((x, j) => (j === i ? e.target.value : x)))} /></div>`)}
     </fieldset>`);
   }
@@ -242,7 +245,7 @@ function field(ctx, path, schema, required) {
         <div class="checkboxes">${item.enum.map((o, i) => html`<div class="checkbox-item">
           <input type="checkbox" id=${i === 0 ? id : `${id}-${i}`} value=${o} checked=${chosen.has(o)}
             onChange=${(e) => change(item.enum.filter((x) => (x === o ? e.target.checked : chosen.has(x))))} />
-          <label for=${i === 0 ? id : `${id}-${i}`}>${humanise(o)}</label></div>`)}</div></fieldset>`);
+          <label for=${i === 0 ? id : `${id}-${i}`}>${optionLabel(o)}</label></div>`)}</div></fieldset>`);
     }
     if (item.type === 'object') {
       const list = value || [];
@@ -276,8 +279,8 @@ function field(ctx, path, schema, required) {
   if (s.type === 'string' && isLong(s)) {
     return group('', html`<label for=${id}>${text}${optional}</label>${hint}${error}<textarea rows="4" ...${common} />`);
   }
-  const type = s.format === 'date-time' ? 'datetime-local' : s.format === 'date' ? 'date' : 'text';
   const extra = s.type === 'integer' || s.type === 'number' ? { inputmode: 'numeric' } : {};
+  const cls = s.format === 'date-time' ? 'medium' : s.format === 'date' ? 'short-date' : undefined;
   return group('', html`<label for=${id}>${text}${optional}</label>${hint}${error}
-    <input type=${type} autocomplete="off" ...${common} ...${extra} />`);
+    <input type="text" class=${cls} autocomplete="off" ...${common} ...${extra} />`);
 }

@@ -36,11 +36,17 @@ export function deadline(o) {
   return o.status ? humanise(o.status) : '';
 }
 
+/** An enum value as shown: values that are already words ("Injury-explained") stay as they are. */
+export function optionLabel(value) {
+  return /[A-Z ]/.test(String(value)) ? String(value) : humanise(value);
+}
+
 /** snake_case or kebab-case as words: "incident_report" → "Incident report". */
 const ACRONYMS = /\b(cso|cp|acac|ccyp|ssr|acsass|rcs|soa|dffh|id)\b/g;
 
 export function humanise(name) {
-  const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase());
+  const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase())
+    .replace(/\bnon /g, 'non-').replace(/\baboriginal\b/g, 'Aboriginal');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -56,24 +62,49 @@ function offsetAt(ms) {
   return Math.round((wall - ms) / 60000);
 }
 
-/** A datetime-local value ("2025-03-04T10:00"), read as Melbourne time, as an ISO instant
- * with its offset ("2025-03-04T10:00:00+11:00"); null when the value is not a date-time. */
+const pad = (n) => String(n).padStart(2, '0');
+
+/** A date and time typed as Melbourne wall-clock time — "30/11/2026 14:30", "30/11/2026 2:30 pm"
+ * or "2026-11-30T14:30" — as an ISO instant with Melbourne's offset then
+ * ("2026-11-30T14:30:00+11:00"); null when it is not a real date and time. */
 export function fromMelbourneInput(value) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value || '');
-  if (!m) return null;
-  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  const text = String(value || '').trim().toLowerCase();
+  let y; let mo; let d; let h; let mi;
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ ,t]+(\d{1,2})[:.](\d{2})\s*(am|pm)?$/.exec(text);
+  if (m) {
+    [d, mo, y, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+    if (m[6]) { if (h < 1 || h > 12) return null; h = (h % 12) + (m[6] === 'pm' ? 12 : 0); }
+  } else {
+    m = /^(\d{4})-(\d{2})-(\d{2})t(\d{2}):(\d{2})(?::\d{2})?$/.exec(text);
+    if (!m) return null;
+    [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+  }
+  if (h > 23 || mi > 59) return null;
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
   let offset = offsetAt(wall);
   offset = offsetAt(wall - offset * 60000);
   const sign = offset >= 0 ? '+' : '-';
   const abs = Math.abs(offset);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${pad(+(m[6] || 0))}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
-/** An ISO instant as a datetime-local value in Melbourne time. */
+/** A day typed as "1/2/2010" (day/month/year) or "2010-02-01", as "2010-02-01"; else null. */
+export function fromDayInput(value) {
+  const text = String(value || '').trim();
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const [y, mo, d] = m ? [+m[3], +m[2], +m[1]] : ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)) ? [+m[1], +m[2], +m[3]] : []);
+  if (!y) return null;
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  return `${y}-${pad(mo)}-${pad(d)}`;
+}
+
+/** An ISO instant as Melbourne wall-clock time in the form the inputs take: "30/11/2026 14:30". */
 export function toMelbourneInput(iso) {
   if (!iso) return '';
   const ms = new Date(iso).getTime();
   const local = new Date(ms + offsetAt(ms) * 60000);
-  return local.toISOString().slice(0, 16);
+  return `${pad(local.getUTCDate())}/${pad(local.getUTCMonth() + 1)}/${local.getUTCFullYear()} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
 }

@@ -45,7 +45,7 @@ export function Auditor({ id }) {
   const showAt = (e) => {
     e.preventDefault();
     const instant = fromMelbourneInput(at);
-    if (!instant) { setErrors([{ field: 'at', message: 'Enter a date and time' }]); return; }
+    if (!instant) { setErrors([{ field: 'at', message: 'Enter a real date and time, like 30/11/2026 14:30' }]); return; }
     get(`/v1/incidents/${id}/as-of`, { at: instant }).then((f) => { setFound(f); setVersion(null); setErrors([]); }).catch(fail);
   };
   const showDiff = (e) => {
@@ -64,8 +64,8 @@ export function Auditor({ id }) {
           onInput=${(e) => setVersion(Number(e.target.value))} />
         <output for="as-of-version">${event ? `Version ${event.version}: ${event.summary || humanise(event.type)} (${melbourne(event.recorded_at)})` : ''}</output></div>
       <form class="inline-form" onSubmit=${showAt}><div class="form-group"><label for="as-of-at">Or as of a date and time</label>
-        <div class="hint" id="as-of-at-hint">Melbourne time</div>
-        <input type="datetime-local" id="as-of-at" aria-describedby="as-of-at-hint" value=${at || toMelbourneInput(found?.as_of)} onInput=${(e) => setAt(e.target.value)} /></div>
+        <div class="hint" id="as-of-at-hint">Melbourne time, for example 30/11/2026 14:30</div>
+        <input type="text" class="medium" id="as-of-at" aria-describedby="as-of-at-hint" value=${at || toMelbourneInput(found?.as_of)} onInput=${(e) => setAt(e.target.value)} /></div>
         <button type="submit" class="button secondary">Show as of this time</button></form>
       ${found ? html`<${AsOf} found=${found} />` : null}</section>
     <section class="panel" aria-labelledby="h-diff"><h2 id="h-diff">Differences between two versions</h2>

@@ -31,6 +31,7 @@ function Summary({ incident }) {
     ['Occurred', d.occurred_at ? melbourne(d.occurred_at) : d.occurred_between ? `${melbourne(d.occurred_between.start)} to ${melbourne(d.occurred_between.end)}` : '—'],
     ['Program', humanise(incident.program)], ['Clients', (incident.clients || []).map((c) => c.ref).join(', ')],
     ['Subjects of allegation', (incident.subjects || []).map((s) => `${s.ref} (${humanise(s.role).toLowerCase()})`).join(', ') || '—'],
+    ['Other provider responsible', d.other_provider || '—'], ['Historical', d.historical ? 'Yes' : 'No'],
     ['Investigator', incident.investigator_ref || '—'], ['Location', d.location], ['Description', d.description],
     ['Immediate actions', d.immediate_actions || '—'],
   ];
