@@ -89,7 +89,7 @@ class Verifier:
         options: Any = {"require": ["sub", "exp"]}
         audience = self.settings.jwt_audience
         if self._jwks is not None:
-            key = self._jwks.get_signing_key_from_jwt(token).key
+            key = self._signing_key(token)
             issuer = self.settings.oidc_issuer
             if issuer:  # an OIDC ID token: issued by that issuer, to the web front end
                 audience = audience or self.settings.oidc_client_id
@@ -101,3 +101,14 @@ class Verifier:
         return jwt.decode(
             token, self._secret, algorithms=["HS256"], audience=audience, options=options
         )
+
+    def _signing_key(self, token: str) -> Any:
+        """The issuer's key named by the token's `kid`; a token without one (some issuers
+        sign ID tokens so) is checked with the issuer's only signing key, if it has one."""
+        assert self._jwks is not None
+        if jwt.get_unverified_header(token).get("kid"):
+            return self._jwks.get_signing_key_from_jwt(token).key
+        keys = self._jwks.get_signing_keys()
+        if len(keys) != 1:
+            raise jwt.InvalidTokenError("the token names no key and the issuer has several")
+        return keys[0].key

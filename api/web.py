@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import TYPE_BASE
+from api.responses import ProblemJSON
 from api.settings import Settings
 
 # Installed beside the packages (see pyproject's package-data); in a checkout, the top-level web/.
@@ -44,6 +46,19 @@ class WithPolicy:
         self.policy = policy.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if path == "/v1" or path.startswith("/v1/"):
+            # An API path no route took is the API's 404 (any method), not a missing page.
+            problem = {
+                "type": TYPE_BASE + "http-404",
+                "title": "Not Found",
+                "status": 404,
+                "detail": f"no resource {path}",
+                "instance": path,
+            }
+            await ProblemJSON(problem, status_code=404)(scope, receive, send)
+            return
+
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", []), (b"content-security-policy", self.policy)]

@@ -38,7 +38,7 @@ function route(parts, params, who) {
   return [null, null];
 }
 
-function App() {
+function App({ problem }) {
   const [hash, setHash] = useState(window.location.hash);
   const [who, setWho] = useState(session.identity);
   useEffect(() => {
@@ -59,7 +59,7 @@ function App() {
     document.querySelector('main h1')?.focus?.();
   }, [hash, title]);
   if (!who) {
-    content = html`<${SignIn} onSignedIn=${() => { setWho(session.identity); navigate(`#/${LANDING[session.identity?.role] || 'incidents'}`); }} />`;
+    content = html`<${SignIn} problem=${problem} onSignedIn=${() => { setWho(session.identity); navigate(`#/${LANDING[session.identity?.role] || 'incidents'}`); }} />`;
   }
   const signOut = () => { session.signOut(); setWho(null); navigate('#/'); };
   const links = who ? PAGES.filter((p) => p.roles.includes(who.role)) : [];
@@ -82,8 +82,13 @@ function App() {
 }
 
 async function start() {
-  await finishOidcSignIn();
-  render(html`<${App} />`, document.getElementById('app'));
+  let problem = null;
+  try {
+    await finishOidcSignIn();
+  } catch (err) {
+    problem = `Sign-in did not complete: ${err.message}`;
+  }
+  render(html`<${App} problem=${problem} />`, document.getElementById('app'));
 }
 
 start();

@@ -56,10 +56,10 @@ export async function finishOidcSignIn() {
   session.signIn(tokens.id_token);
 }
 
-export function SignIn({ onSignedIn }) {
+export function SignIn({ onSignedIn, problem }) {
   const [config, setConfig] = useState(null);
   const [identities, setIdentities] = useState([]);
-  const [error, setError] = useState(null);
+  const [error, setError] = useState(problem || null);
   useEffect(() => {
     get('/v1/sign-in').then(async (c) => {
       setConfig(c);
