@@ -12,6 +12,7 @@ from tests.web.helpers import accessible, sign_in
 NORTHSIDE = "Northside Community Services"
 WESTGATE = "Westgate Disability Services"
 EASTSIDE = "Eastside Housing"
+CHILD_PROTECTION = "Child Protection North Division"
 
 
 def open_worklist_row(page: Page, client: str, obligation: str) -> None:
@@ -197,3 +198,33 @@ def test_regulator_reads_its_feed_paged(page: Page) -> None:
     page.get_by_role("button", name="Next page").click()
     expect(page.get_by_text("Page 2")).to_be_visible()
     expect(page.get_by_role("article").first).to_be_visible()
+
+
+def test_a_stale_version_shows_what_changed_and_retries_on_the_new_one(page: Page) -> None:
+    sign_in(page, "Incident manager", CHILD_PROTECTION)
+    open_worklist_row(page, "client-1", "Response plan")
+    expect(page.get_by_role("heading", name=re.compile("Attempted suicide"))).to_be_visible()
+    page.get_by_role("button", name=re.compile("record client voice", re.I)).first.click()
+    form = page.get_by_role("region", name=re.compile("client voice", re.I))
+    expect(form).to_be_visible()
+
+    # Meanwhile someone else records a notification on the same incident, through the API.
+    token = page.evaluate("sessionStorage.getItem('cims.token')")
+    incident_id = page.url.split("/incidents/")[1].split("?")[0]
+    auth = {"Authorization": f"Bearer {token}"}
+    current = page.request.get(f"/v1/incidents/{incident_id}", headers=auth).json()["version"]
+    other = page.request.post(
+        f"/v1/incidents/{incident_id}/notifications",
+        headers={**auth, "If-Match": f'"{current}"', "Content-Type": "application/json"},
+        data={"kind": "police", "recipient": "Victoria Police <Box Hill>"},
+    )
+    assert other.ok, other.text()
+
+    form.get_by_label("Client reference").fill("client-1")
+    form.get_by_label("Said").fill("She felt safe with her carer <b>most</b> days.")
+    form.get_by_role("button", name=re.compile("client voice", re.I)).click()
+    warning = page.get_by_role("alert").filter(has_text="changed since you opened it")
+    expect(warning).to_contain_text(f"version {current}; it is now at version {current + 1}")
+    expect(warning).to_contain_text(re.compile("police", re.I))
+    page.get_by_role("button", name=f"Submit again on version {current + 1}").click()
+    expect(page.get_by_role("status").filter(has_text=f"version {current + 2}")).to_be_visible()
