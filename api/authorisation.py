@@ -1,13 +1,21 @@
-"""Who may do what: one table of actions by role, and who may see which incident."""
+"""Who may do what: one table of actions by role, and who may see which incident.
+
+Access follows the organisation, never a name: a caller sees an incident its organisation
+reports or is responsible for (or every incident, for the department, auditors and admins);
+besides those, only a principal appointed on the incident (organisation and subject) holding the
+appointment's role, and only for the steps of that appointment. Every check of a caller against
+an incident is a function here; nothing else compares a token's subject to a stored name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from api import schemas as s
 from api.problems import Problem
+from domain.errors import IncidentNotFound
 from domain.incident import Incident
-from domain.values import Actor, Role
+from domain.values import Actor, Principal, Role
 
 R = Role
 MANAGERS = frozenset({R.INCIDENT_MANAGER, R.DEPARTMENT_OFFICER})
@@ -25,6 +33,10 @@ class Action:
     roles: frozenset[Role]
     # Investigation steps are taken only by the investigator appointed on the incident.
     appointed_investigator: bool = False
+    # The outcome review is decided only by the reviewer appointed to it.
+    appointed_reviewer: bool = False
+    # Changes who sees the record: only the reporting organisation or the department.
+    reporting_organisation: bool = False
 
 
 ACTIONS: dict[str, Action] = {
@@ -95,8 +107,14 @@ ACTIONS: dict[str, Action] = {
         frozenset({R.INCIDENT_MANAGER, R.INVESTIGATOR}),
     ),
     "request-outcome-review": Action("request_outcome_review", s.RequestOutcomeReviewIn, MANAGERS),
+    "appoint-outcome-reviewer": Action(
+        "appoint_outcome_reviewer", s.AppointOutcomeReviewerIn, MANAGERS
+    ),
     "decide-outcome-review": Action(
-        "decide_outcome_review", s.DecideOutcomeReviewIn, frozenset({R.REVIEWER})
+        "decide_outcome_review",
+        s.DecideOutcomeReviewIn,
+        frozenset({R.REVIEWER}),
+        appointed_reviewer=True,
     ),
     "response-plan": Action("record_response_plan", s.PlanIn, frozenset({R.INCIDENT_MANAGER})),
     "carer-support-plan": Action(
@@ -109,6 +127,12 @@ ACTIONS: dict[str, Action] = {
     "close": Action("close", s.CloseIn, MANAGERS),
     "reopen": Action("reopen", s.Reasoned, MANAGERS),
     "corrections": Action("correct", s.CorrectionIn, frozenset({*MANAGERS, R.ADMIN})),
+    "responsible-organisation": Action(
+        "change_responsible_organisation",
+        s.ResponsibleOrganisationIn,
+        MANAGERS,
+        reporting_organisation=True,
+    ),
 }
 
 
@@ -128,20 +152,50 @@ def refuse_regulators(actor: Actor) -> None:
         )
 
 
-def require_visible(actor: Actor, incident: Incident) -> None:
-    """A provider sees incidents it reported or is named responsible for; else it is a 404,
-    so that an incident's existence does not leak across organisations."""
-    refuse_regulators(actor)
-    if actor.role in SEE_ALL or actor.id == incident.investigator_ref:
-        return
-    if actor.organisation in (incident.reporting_organisation, incident.details.other_provider):
-        return
-    raise Problem(
-        404,
-        "incident-not-found",
-        "No such incident",
-        f"no incident {incident.id} is visible to {actor.organisation}",
+def not_found(incident_id: UUID) -> Problem:
+    """The one answer for an incident the caller may not see and for one that does not exist:
+    the same bytes (apart from the id) as the store's own not-found, so a refusal tells
+    nothing about whether the incident exists."""
+    detail = str(IncidentNotFound(incident_id))
+    return Problem(404, "incident-not-found", "No such incident", detail)
+
+
+def sees_by_organisation(actor: Actor, incident: Incident) -> bool:
+    """Whether the caller's organisation (or role, for those who see every incident) sees it."""
+    if actor.role == R.REGULATOR:
+        return False
+    if actor.role in SEE_ALL:
+        return True
+    return actor.organisation in (incident.reporting_organisation, incident.details.other_provider)
+
+
+def appointment_of(actor: Actor, incident: Incident) -> Role | None:
+    """The appointment through which the caller reaches this incident, if any: the appointed
+    investigator principal holding the investigator role, or the appointed outcome reviewer
+    principal holding the reviewer role. The same subject in another organisation, or with
+    another role, is not the appointee."""
+    appointments: tuple[tuple[Role, Principal | None], ...] = (
+        (R.INVESTIGATOR, incident.investigator),
+        (R.REVIEWER, incident.outcome_reviewer),
     )
+    for role, principal in appointments:
+        if actor.role == role and principal is not None and principal.is_actor(actor):
+            return role
+    return None
+
+
+def may_see(actor: Actor, incident: Incident) -> bool:
+    """The visibility rule: by organisation, or by an appointment on this incident."""
+    return sees_by_organisation(actor, incident) or appointment_of(actor, incident) is not None
+
+
+def require_visible(actor: Actor, incident: Incident) -> None:
+    """A provider sees incidents it reported or is named responsible for, an appointee the
+    incident they are appointed on; else it is a 404, the same as for an unknown id, so that
+    an incident's existence does not leak across organisations."""
+    refuse_regulators(actor)
+    if not may_see(actor, incident):
+        raise not_found(incident.id)
 
 
 def require_role(actor: Actor, allowed: frozenset[Role], what: str) -> None:
@@ -149,12 +203,39 @@ def require_role(actor: Actor, allowed: frozenset[Role], what: str) -> None:
         raise Problem(403, "forbidden", "Forbidden", f"role {actor.role.value} may not {what}")
 
 
+def _forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Forbidden", detail)
+
+
 def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
+    """Whether a caller who sees the incident may issue this command on it (403 if not): its
+    role; for investigation steps, the appointed investigator; for the outcome review's
+    decision, the appointed reviewer; an appointee from outside the organisations that see the
+    incident takes only the steps of their appointment; a change of who sees the record is for
+    the reporting organisation or the department."""
     require_role(actor, action.roles, action.command.replace("_", " "))
-    if action.appointed_investigator and actor.id != incident.investigator_ref:
-        raise Problem(
-            403,
-            "forbidden",
-            "Forbidden",
-            "only the investigator appointed on this incident may do this",
+    appointed = appointment_of(actor, incident)
+    if action.appointed_investigator and appointed != R.INVESTIGATOR:
+        raise _forbidden("only the investigator appointed on this incident may do this")
+    if action.appointed_reviewer and appointed != R.REVIEWER:
+        raise _forbidden("only the outcome reviewer appointed on this incident may do this")
+    steps_of_appointment = action.appointed_investigator or action.appointed_reviewer
+    if not steps_of_appointment and not sees_by_organisation(actor, incident):
+        raise _forbidden("an appointee takes only the steps of their appointment")
+    if action.reporting_organisation and not (
+        actor.role == R.DEPARTMENT_OFFICER or actor.organisation == incident.reporting_organisation
+    ):
+        raise _forbidden(
+            "only the reporting organisation or the department changes who is responsible"
         )
+
+
+def may_act(actor: Actor, action: Action, incident: Incident) -> bool:
+    """Whether the caller may issue this command on the incident now, by the same checks the
+    command's endpoint makes (for what a front end offers; the domain's rules still apply)."""
+    try:
+        require_visible(actor, incident)
+        require_may_act(actor, action, incident)
+    except Problem:
+        return False
+    return True

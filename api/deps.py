@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Verifier
 from api.breaker import StoreBreaker
-from api.idempotency import IdempotencyStore
+from api.idempotency import InFlight
+from api.limits import PositionWaits
 from api.metrics import Metrics
 from api.settings import Settings
 from domain.ledger import Ledger
@@ -30,10 +31,11 @@ class Services:
     read_models: ReadModels
     auditor: Auditor
     verifier: Verifier
-    idempotency: IdempotencyStore
+    idempotency: InFlight
     metrics: Metrics
     clock: Clock
     breaker: StoreBreaker
+    waits: PositionWaits
 
 
 # Both are `async`: FastAPI runs a plain `def` dependency in the thread pool, and the hop costs
@@ -46,10 +48,9 @@ async def services(request: Request) -> Services:
 
 
 async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    verifier = (await services(request)).verifier
-    if verifier.fetches_keys:  # a JWKS fetch must not block the event loop
-        return await run_in_threadpool(verifier.actor, authorization)
-    return verifier.actor(authorization)
+    # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
+    # issuer's keys is awaited, not waited for in a worker thread.
+    return await (await services(request)).verifier.actor_async(authorization)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -1,88 +1,125 @@
-"""Idempotency keys: a repeated POST returns the first response and records nothing new."""
+"""Idempotency keys (the IETF `Idempotency-Key` header draft): a repeated command returns the
+first answer and records nothing new.
+
+A key is scoped to its principal (organisation and subject): another caller's use of the same
+key is a different key. The key and a fingerprint of the parsed request are reserved by the
+ledger in the same transaction as the command's events (`domain.receipts`), so a command and its
+reservation commit together; the answer to a repeat is rebuilt from the stored event. While a
+keyed command is being processed in this process, a second use of its key is a 409 (in flight).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+from pydantic import BaseModel
+
 from api.problems import Problem
-from projections.db import Db, ts
+from domain.receipts import CommandKey
+from domain.values import Actor
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
 class Stored:
+    """An answer to a command: status, JSON body and headers."""
+
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def _malformed(message: str) -> Problem:
+    return Problem(
+        400,
+        "idempotency-key-invalid",
+        "Idempotency-Key is not valid",
+        message,
+        errors=[{"field": HEADER, "rule": "idempotency.key-invalid", "message": message}],
+    )
 
 
-class IdempotencyStore:
-    """Keys are scoped by the caller's organisation; kept in the ledger's own database."""
+def parse_key(raw: str | None) -> str | None:
+    """The key a request sent, or None when it sent no `Idempotency-Key` header.
 
-    def __init__(self, db: Db) -> None:
-        self.db = db
-        with db.transaction() as tx:
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS api_idempotency (scope TEXT NOT NULL,"
-                " idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,"
-                " body TEXT NOT NULL, headers TEXT NOT NULL, created_at TEXT NOT NULL,"
-                " PRIMARY KEY (scope, idem_key))"
-            )
+    Accepts the draft's structured-field string (`"abc"`) and the bare form (`abc`): 1 to 200
+    visible ASCII characters (spaces allowed inside quotes). Raises a 400 problem naming the
+    header when the header is present but empty or malformed."""
+    if raw is None:
+        return None
+    value = raw.strip(" \t")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+        allowed = all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in value)
+    else:
+        allowed = all(0x21 <= ord(c) <= 0x7E for c in value)
+    if not value.strip():
+        raise _malformed("Idempotency-Key must not be empty")
+    if len(value) > MAX_KEY_LENGTH:
+        raise _malformed(f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters")
+    if not allowed:
+        raise _malformed("Idempotency-Key must be visible ASCII characters")
+    return value
 
-    def recall(self, scope: str, key: str, print_: str) -> Stored | None:
-        with self.db.transaction(write=False) as tx:
-            rows = tx.execute(
-                "SELECT fingerprint, status, body, headers FROM api_idempotency"
-                " WHERE scope = ? AND idem_key = ?",
-                [scope, key],
-            )
-        if not rows:
-            return None
-        stored_print, status, body, headers = rows[0]
-        if stored_print != print_:
-            raise Problem(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-                "this Idempotency-Key was used with a different request",
-                errors=[
-                    {
-                        "field": "Idempotency-Key",
-                        "rule": "idempotency.key-reused",
-                        "message": "same key, different request",
-                    }
-                ],
-            )
-        return Stored(int(status), json.loads(body), json.loads(headers))
 
-    def remember(self, scope: str, key: str, print_: str, stored: Stored) -> None:
-        with self.db.transaction() as tx:
-            if tx.postgres:
-                # Not waiting for this row's flush halves the fsyncs per command, and losing it
-                # in a crash loses nothing: the event it answers for is already durable and
-                # carries the key as its command id, so a retry is still answered as the same
-                # success by the ledger itself (`Ledger._already_recorded`).
-                tx.execute("SET LOCAL synchronous_commit TO OFF")
-            exists = tx.execute(
-                "SELECT 1 FROM api_idempotency WHERE scope = ? AND idem_key = ?", [scope, key]
-            )
-            if not exists:
-                tx.execute(
-                    "INSERT INTO api_idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        scope,
-                        key,
-                        print_,
-                        stored.status,
-                        json.dumps(stored.body),
-                        json.dumps(stored.headers),
-                        ts(datetime.now(UTC)),
+def fingerprint(method: str, path: str, body: BaseModel, **extra: Any) -> str:
+    """SHA-256 over the canonical JSON of the parsed request: method, path (which names the
+    incident and the command), the validated body and anything else that decides what the
+    command does (`extra`, e.g. the expected version from `If-Match`). Re-formatting the JSON,
+    reordering its keys or spelling a default out is the same request."""
+    request = {
+        "method": method,
+        "path": path,
+        "body": body.model_dump(mode="json"),
+        **extra,
+    }
+    return hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def command_key(actor: Actor, key: str, print_: str) -> CommandKey:
+    return CommandKey(
+        organisation=actor.organisation, subject=actor.id, key=key, fingerprint=print_
+    )
+
+
+class InFlight:
+    """The keyed commands this process is running now, by principal and key."""
+
+    def __init__(self) -> None:
+        self._held: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: CommandKey) -> Iterator[None]:
+        """Mark `key` in flight while the block runs; a 409 if it already is."""
+        scoped = (key.organisation, key.subject, key.key)
+        with self._lock:
+            if scoped in self._held:
+                raise Problem(
+                    409,
+                    "idempotency-in-flight",
+                    "A request with this Idempotency-Key is in progress",
+                    "retry once the first request has been answered",
+                    headers={"Retry-After": "1"},
+                    errors=[
+                        {
+                            "field": HEADER,
+                            "rule": "idempotency.in-flight",
+                            "message": "the first request with this key is still in progress",
+                        }
                     ],
                 )
+            self._held.add(scoped)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held.discard(scoped)

@@ -17,7 +17,8 @@ from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
 from api.deps import Clock, Services, ServicesDep
-from api.idempotency import IdempotencyStore
+from api.idempotency import InFlight
+from api.limits import HeaderGuard, PositionWaits, RateLimit
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, read_models, replay, sign_in
@@ -113,10 +114,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         auditor=auditor,
         verifier=Verifier(settings),
-        idempotency=IdempotencyStore(db),
+        idempotency=InFlight(),
         metrics=Metrics(),
         clock=clock or (lambda: datetime.now(UTC)),
         breaker=StoreBreaker(db.probe, on_recovery=_drop_broken_connections(ledger, db)),
+        waits=PositionWaits(settings.max_position_waiters),
     )
 
     @asynccontextmanager
@@ -152,6 +154,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
     )
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimit,
+            verifier=svc.verifier,
+            per_principal=settings.rate_limit_per_principal,
+            per_address=settings.rate_limit_per_address,
+            storage=settings.rate_limit_storage,
+        )
+    app.add_middleware(HeaderGuard, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)
     return app
 

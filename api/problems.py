@@ -15,7 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
 from api.responses import JSON, SECURITY_HEADERS
-from domain.errors import IncidentNotFound, PolicyViolation, UnknownCommand, VersionConflict
+from domain.errors import (
+    IdempotencyKeyReused,
+    IncidentNotFound,
+    PolicyViolation,
+    UnknownCommand,
+    VersionConflict,
+)
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
 # A body with thousands of bad fields is answered with the first of them, not megabytes.
@@ -91,6 +97,20 @@ def _as_problem(exc: Exception) -> Problem:
                 current_version=exc.current,
                 expected_version=exc.expected,
             )
+        case IdempotencyKeyReused():
+            return Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used with a different request",
+                errors=[
+                    {
+                        "field": "Idempotency-Key",
+                        "rule": "idempotency.key-reused",
+                        "message": "same key, different request",
+                    }
+                ],
+            )
         case IncidentNotFound():
             return Problem(404, "incident-not-found", "No such incident", str(exc))
         case UnknownCommand():
@@ -159,6 +179,7 @@ def install(app: FastAPI) -> None:
         Problem,
         PolicyViolation,
         VersionConflict,
+        IdempotencyKeyReused,
         IncidentNotFound,
         UnknownCommand,
         AuthError,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from domain.values import (
+    NAME_MAX,
+    NARRATIVE_MAX,
+    REF_MAX,
+    SHORT_TEXT_MAX,
+    TEXT_MAX,
     AllegationOutcome,
     CareContext,
     Client,
@@ -20,9 +25,11 @@ from domain.values import (
     NotificationKind,
     OccurredBetween,
     OutcomeReviewResult,
+    Principal,
     Program,
     Recipient,
     Recommendation,
+    Ref,
     RegulatorCategory,
     Requester,
     ReviewDecision,
@@ -35,12 +42,54 @@ from domain.values import (
 Text = str
 # Versions and log positions are 64-bit in both stores; a larger number is refused up front.
 MAX_INT = 2**62
-Short = Field(min_length=1, max_length=2_000)
-Long = Field(min_length=1, max_length=50_000)
+# Every string a request carries is bounded (tests/api/test_length_bounds.py checks each one).
+Short = Field(min_length=1, max_length=SHORT_TEXT_MAX)
+Long = Field(min_length=1, max_length=NARRATIVE_MAX)
+RefField = Field(min_length=1, max_length=REF_MAX)
+NameField = Field(min_length=1, max_length=NAME_MAX)
+ReasonField = Field(min_length=1, max_length=TEXT_MAX)
+RefText = Annotated[str, Field(min_length=1, max_length=REF_MAX)]
+LineText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
+ReasonText = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Request shapes of domain values whose stored form has no bound on a field: the bound applies
+# to what is sent from now on, and the domain's type (which must still read every stored event)
+# is what the command receives.
+class SubjectOfAllegationIn(SubjectOfAllegation):
+    line_manager_ref: Ref | None = Field(default=None, max_length=REF_MAX)
+
+
+class AllegationOutcomeIn(AllegationOutcome):
+    subject_ref: Ref | None = Field(default=None, max_length=REF_MAX)
+
+
+class DetailsChangeIn(DetailsChange):
+    __doc__ = DetailsChange.__doc__
+    subjects_of_allegation: tuple[SubjectOfAllegationIn, ...] | None = Field(
+        default=None, max_length=50
+    )
+
+
+_DOMAIN_TYPES: dict[type[BaseModel], type[BaseModel]] = {
+    SubjectOfAllegationIn: SubjectOfAllegation,
+    AllegationOutcomeIn: AllegationOutcome,
+    DetailsChangeIn: DetailsChange,
+}
+
+
+def as_domain(value: Any) -> Any:
+    """A request value as the domain's own type: the same fields, as they were set."""
+    domain_type = _DOMAIN_TYPES.get(type(value))
+    if domain_type is not None:
+        return domain_type.model_validate(value.model_dump(exclude_unset=True))
+    if isinstance(value, list | tuple):
+        return [as_domain(v) for v in value]
+    return value
 
 
 class ReportIn(Body):
@@ -54,10 +103,10 @@ class ReportIn(Body):
     became_aware_at: UtcDatetime
     location: Text = Short
     description: Text = Long
-    subjects_of_allegation: list[SubjectOfAllegation] = Field(default_factory=list, max_length=50)
-    immediate_actions: Text = Field(default="", max_length=50_000)
+    subjects_of_allegation: list[SubjectOfAllegationIn] = Field(default_factory=list, max_length=50)
+    immediate_actions: Text = Field(default="", max_length=NARRATIVE_MAX)
     regulator_category: RegulatorCategory
-    other_provider: Text | None = Field(default=None, min_length=1, max_length=200)
+    other_provider: Text | None = Field(default=None, min_length=1, max_length=REF_MAX)
     historical: bool = False
 
     def command_args(self) -> dict[str, Any]:
@@ -69,7 +118,7 @@ class ReportIn(Body):
             "types": self.types,
             "impact": self.impact,
             "regulator_category": self.regulator_category,
-            "subjects_of_allegation": self.subjects_of_allegation,
+            "subjects_of_allegation": as_domain(self.subjects_of_allegation),
             "details": Details(
                 occurred_at=self.occurred_at,
                 occurred_between=OccurredBetween(start=between[0], end=between[1])
@@ -96,15 +145,19 @@ class CommandIn(Body):
 
     def command_args(self) -> dict[str, Any]:
         skip = {"expected_version", "effective_at"}
-        return {name: getattr(self, name) for name in type(self).model_fields if name not in skip}
+        return {
+            name: as_domain(getattr(self, name))
+            for name in type(self).model_fields
+            if name not in skip
+        }
 
 
 class Reasoned(CommandIn):
-    reason: Text = Long
+    reason: Text = ReasonField
 
 
 class AmendIn(Reasoned):
-    changes: DetailsChange
+    changes: DetailsChangeIn
 
 
 class ReclassifyIn(Reasoned):
@@ -119,27 +172,27 @@ class ScopeAssessmentIn(Reasoned):
 
 
 class ClientVoiceIn(CommandIn):
-    client_ref: Text = Short
+    client_ref: Text = RefField
     said: Text = Long
-    wanted: Text = Field(default="", max_length=50_000)
+    wanted: Text = Field(default="", max_length=NARRATIVE_MAX)
 
 
 class NotificationIn(CommandIn):
     kind: NotificationKind
-    recipient: Text = Short
-    reference: Text | None = Field(default=None, max_length=200)
+    recipient: Text = NameField
+    reference: Text | None = Field(default=None, max_length=REF_MAX)
 
 
 class AboriginalConsultationIn(CommandIn):
     body: ConsultedBody
     stage: Text = Short
-    consulted: Text = Short
-    advice: Text = Field(default="", max_length=50_000)
+    consulted: Text = NameField
+    advice: Text = Field(default="", max_length=NARRATIVE_MAX)
 
 
 class DepartmentReviewIn(CommandIn):
     decision: ReviewDecision
-    reason: Text | None = Field(default=None, max_length=50_000)
+    reason: Text | None = Field(default=None, max_length=TEXT_MAX)
 
 
 class FollowUpIn(Reasoned):
@@ -147,39 +200,44 @@ class FollowUpIn(Reasoned):
 
 
 class AppointInvestigatorIn(CommandIn):
-    investigator_ref: Text = Short
+    """Appoint an independent investigator: name them once, as `investigator_ref` (a subject
+    of your own organisation, the token `sub` they sign in with) or as `investigator`
+    (`{organisation, subject}`, for an investigator of another organisation)."""
+
+    investigator_ref: Text | None = Field(default=None, min_length=1, max_length=REF_MAX)
+    investigator: Principal | None = None
     independence_declared: bool
     declaration: Text = Long
 
 
 class InvestigationPlanIn(CommandIn):
     plan: Text = Long
-    lines_of_enquiry: list[Text] = Field(default_factory=list, max_length=100)
+    lines_of_enquiry: list[LineText] = Field(default_factory=list, max_length=100)
 
 
 class ServeAllegationsIn(CommandIn):
-    subject_refs: list[Text] = Field(min_length=1, max_length=50)
-    method: Text = Field(default="in writing", min_length=1, max_length=200)
+    subject_refs: list[RefText] = Field(min_length=1, max_length=50)
+    method: Text = Field(default="in writing", min_length=1, max_length=NAME_MAX)
 
 
 class SubjectResponseIn(CommandIn):
-    subject_ref: Text = Short
-    response: Text = Field(default="", max_length=50_000)
+    subject_ref: Text = RefField
+    response: Text = Field(default="", max_length=NARRATIVE_MAX)
     declined: bool = False
 
 
 class EvidenceIn(CommandIn):
     kind: EvidenceKind
     description: Text = Long
-    source: Text = Field(default="", max_length=2_000)
+    source: Text = Field(default="", max_length=SHORT_TEXT_MAX)
 
 
 class RationaleIn(CommandIn):
-    rationale: Text = Long
+    rationale: Text = ReasonField
 
 
 class OutcomesIn(CommandIn):
-    outcomes: list[AllegationOutcome] = Field(min_length=1, max_length=200)
+    outcomes: list[AllegationOutcomeIn] = Field(min_length=1, max_length=200)
 
 
 class InvestigationReportIn(CommandIn):
@@ -195,20 +253,29 @@ class IncidentReviewIn(CommandIn):
 
 class CommunicateOutcomeIn(CommandIn):
     recipient: Recipient
-    recipient_ref: Text = Short
+    recipient_ref: Text = RefField
     in_writing: bool
 
 
 class RequestOutcomeReviewIn(CommandIn):
     requester: Requester
-    requester_ref: Text = Short
+    requester_ref: Text = RefField
     grounds: list[ReviewGround] = Field(min_length=1, max_length=5)
-    reason: Text | None = Field(default=None, max_length=50_000)
+    reason: Text | None = Field(default=None, max_length=TEXT_MAX)
+
+
+class AppointOutcomeReviewerIn(CommandIn):
+    """Appoint the reviewer of a pending outcome review, independent of the original decision:
+    name them once, as `reviewer_ref` (a subject of your own organisation) or as `reviewer`
+    (`{organisation, subject}`). Only they, with the reviewer role, decide the review."""
+
+    reviewer_ref: Text | None = Field(default=None, min_length=1, max_length=REF_MAX)
+    reviewer: Principal | None = None
 
 
 class DecideOutcomeReviewIn(Reasoned):
     result: OutcomeReviewResult
-    varied_outcomes: list[AllegationOutcome] = Field(default_factory=list, max_length=200)
+    varied_outcomes: list[AllegationOutcomeIn] = Field(default_factory=list, max_length=200)
 
 
 class PlanIn(CommandIn):
@@ -216,27 +283,35 @@ class PlanIn(CommandIn):
 
 
 class CarerSupportPlanIn(PlanIn):
-    carer_ref: Text = Short
+    carer_ref: Text = RefField
 
 
 class ExtendIn(Reasoned):
-    obligation_kind: Text = Short
+    obligation_kind: Text = RefField
     new_due: UtcDatetime
-    approved_by: Text = Short
+    approved_by: Text = NameField
 
 
 class RecommendationActionIn(CommandIn):
-    recommendation_id: Text = Short
-    action: Text = Long
+    recommendation_id: Text = RefField
+    action: Text = ReasonField
 
 
 class CloseIn(Reasoned):
-    not_required: dict[str, Text] = Field(default_factory=dict, max_length=20)
+    not_required: dict[RefText, ReasonText] = Field(default_factory=dict, max_length=20)
 
 
 class CorrectionIn(Reasoned):
     corrected_version: int = Field(ge=1, le=MAX_INT)
-    changes: DetailsChange
+    changes: DetailsChangeIn
+
+
+class ResponsibleOrganisationIn(Reasoned):
+    """Name the organisation responsible for the incident besides the reporting one (or
+    remove it with null). It decides who sees the record, so only the reporting organisation
+    or the department changes it, and the event says so in the audit trail."""
+
+    other_provider: Text | None = Field(min_length=1, max_length=REF_MAX)
 
 
 class Accepted(BaseModel):

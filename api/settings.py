@@ -21,6 +21,28 @@ class Settings(BaseSettings):
     # the JWKS the API checks tokens with) and the front end's public client id.
     oidc_issuer: str | None = None
     oidc_client_id: str = "cims-web"
+    # Tokens (api/auth.py): `iss` must equal this when set; the longest `exp - iat` accepted;
+    # clock skew allowed on `exp`, `iat`, `nbf`; tokens longer than this are refused unread.
+    jwt_issuer: str | None = None
+    jwt_max_lifetime_seconds: int = 12 * 3600
+    jwt_leeway_seconds: int = 30
+    max_token_bytes: int = 8 * 1024
+    token_cache_size: int = 4096
+    # The issuer's keys: how long one fetch may take, and how often a token naming an unknown
+    # key may cause another.
+    jwks_timeout_seconds: float = 2.0
+    jwks_min_refresh_seconds: float = 30.0
+    # Request headers beyond this many bytes in all are a 431.
+    max_header_bytes: int = 16 * 1024
+    # Rate limits (the `limits` library's notation, ";" between limits): per principal for
+    # authenticated requests, per client address otherwise; a 429 with Retry-After past them.
+    # Generous by default: they stop floods, not a busy front end or a test suite.
+    rate_limit_enabled: bool = True
+    rate_limit_per_principal: str = "1000/second;20000/minute"
+    rate_limit_per_address: str = "200/second;6000/minute"
+    rate_limit_storage: str = "memory://"
+    # Read-your-writes (`?min_position=`): requests waiting at once, past which a 503.
+    max_position_waiters: int = 64
     feed_secret: str = "development-feed-secret"
     run_projections_in_process: bool = True
     read_your_writes_wait_seconds: float = 2.0

@@ -19,6 +19,7 @@ from domain.values import (
     Finding,
     Impact,
     IncidentType,
+    Principal,
     Program,
     Recommendation,
     RegulatorCategory,
@@ -272,6 +273,10 @@ def _progress(run: _Script, spec: dict[str, Any], client: Client) -> None:
         )
         if stage == 6:
             return
+        run(
+            "appoint_outcome_reviewer",
+            reviewer=Principal(organisation=REVIEWER.organisation, subject=REVIEWER.id),
+        )
         varied = [o.model_copy(update={"finding": Finding.NOT_SUBSTANTIATED}) for o in outcomes]
         run(
             "decide_outcome_review",

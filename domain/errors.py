@@ -45,3 +45,11 @@ class UnknownCommand(DomainError):
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown command {name!r}")
         self.name = name
+
+
+class IdempotencyKeyReused(DomainError):
+    """The caller's idempotency key was first used for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the idempotency key {key!r} was first used with a different request")
+        self.key = key

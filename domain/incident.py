@@ -12,7 +12,16 @@ from pydantic import Field
 from domain.base import Aggregate, applies
 from domain.errors import PolicyViolation
 from domain.policy_table import policy_at
-from domain.rules import classification, closure, fairness, follow_up, outcome_review, scope
+from domain.rules import (
+    appointment,
+    classification,
+    closure,
+    fairness,
+    follow_up,
+    outcome_review,
+    responsibility,
+    scope,
+)
 from domain.rules.closure import ObligationLike
 from domain.values import (
     AllegationOutcome,
@@ -27,6 +36,7 @@ from domain.values import (
     IncidentType,
     NotificationKind,
     OutcomeReviewResult,
+    Principal,
     Program,
     Recipient,
     Recommendation,
@@ -136,6 +146,9 @@ class Incident(Aggregate):
         investigator_ref: Ref
         independence_declared: bool
         declaration: Text
+        # With `investigator_ref`, the principal appointed. Absent on events recorded before
+        # appointees were principals: those named a subject of the appointing organisation.
+        investigator_organisation: str | None = None
 
     class InvestigationPlanRecorded(Aggregate.Event):
         """The investigation plan and its lines of enquiry were recorded."""
@@ -200,6 +213,11 @@ class Incident(Aggregate):
         requester_ref: Ref
         grounds: tuple[ReviewGround, ...]
 
+    class OutcomeReviewerAppointed(Aggregate.Event):
+        """A reviewer independent of the original decision was appointed to the pending review."""
+
+        reviewer: Principal
+
     class OutcomeReviewDecided(Aggregate.Event):
         """The outcome review confirmed or varied the outcome."""
 
@@ -238,6 +256,13 @@ class Incident(Aggregate):
     class Reopened(Aggregate.Event):
         """The incident was reopened."""
 
+    class ResponsibleOrganisationChanged(Aggregate.Event):
+        """The organisation responsible for the incident besides the reporting one was changed
+        (or removed): which organisations see the record changed with it."""
+
+        other_provider: str | None
+        previous: str | None
+
     class RecordCorrected(Aggregate.Event):
         """An error in an earlier event was corrected; the original event stays as it was."""
 
@@ -268,6 +293,8 @@ class Incident(Aggregate):
     department_review: ReviewDecision | None
     follow_up: FollowUpKind | None
     investigator_ref: Ref | None
+    investigator: Principal | None
+    outcome_reviewer: Principal | None
     independence_declared: bool
     plan_recorded: bool
     served: frozenset[Ref]
@@ -348,6 +375,7 @@ class Incident(Aggregate):
     def amend(self, changes: DetailsChange, reason: str, *, stamp: Stamp) -> None:
         closure.require_open(self.closed, self.withdrawn)
         closure.require_something_to_change(changes.fields(), "amend.no-change")
+        responsibility.require_access_unchanged(changes)
         classification.require_reason(reason)
         self._check_changed_facts(changes, stamp)
         self._record(self.DetailsAmended, stamp, changes=changes, reason=reason)
@@ -458,12 +486,23 @@ class Incident(Aggregate):
         self._record(self.FollowUpDetermined, stamp, kind=kind, reason=reason)
 
     def appoint_investigator(
-        self, investigator_ref: Ref, independence_declared: bool, declaration: str, *, stamp: Stamp
+        self,
+        independence_declared: bool,
+        declaration: str,
+        *,
+        stamp: Stamp,
+        investigator_ref: Ref | None = None,
+        investigator: Principal | None = None,
     ) -> None:
+        """Appoint the investigator: a principal, or a subject (`investigator_ref`) of the
+        appointing organisation."""
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_investigation_follow_up(self.follow_up)
+        who = appointment.appointee(investigator_ref, investigator, stamp.actor, "investigator")
+        appointment.require_not_self_appointed(who, stamp.actor, "investigator")
         fairness.require_independence_declared(independence_declared)
-        fairness.require_independent_investigator(investigator_ref, self.reporter_id, self.subjects)
+        reporter = Principal(organisation=self.reporting_organisation, subject=self.reporter_id)
+        fairness.require_independent_investigator(who, reporter, self.subjects)
         follow_up.require_police_contact_before_investigation(
             follow_up.police_contact_required(self.types, self.impact),
             NotificationKind.POLICE in self.notified,
@@ -475,7 +514,8 @@ class Incident(Aggregate):
         self._record(
             self.InvestigatorAppointed,
             stamp,
-            investigator_ref=investigator_ref,
+            investigator_ref=who.subject,
+            investigator_organisation=who.organisation,
             independence_declared=independence_declared,
             declaration=declaration,
         )
@@ -621,6 +661,24 @@ class Incident(Aggregate):
             reason=reason,
         )
 
+    def appoint_outcome_reviewer(
+        self,
+        *,
+        stamp: Stamp,
+        reviewer_ref: Ref | None = None,
+        reviewer: Principal | None = None,
+    ) -> None:
+        """Appoint the reviewer of the pending outcome review: a principal, or a subject
+        (`reviewer_ref`) of the appointing organisation."""
+        closure.require_open(self.closed, self.withdrawn)
+        outcome_review.require_review_pending(self.review_pending is not None)
+        who = appointment.appointee(reviewer_ref, reviewer, stamp.actor, "reviewer")
+        appointment.require_not_self_appointed(who, stamp.actor, "reviewer")
+        appointment.require_independent_outcome_reviewer(
+            who, self.investigator, self.outcome_decided_by
+        )
+        self._record(self.OutcomeReviewerAppointed, stamp, reviewer=who)
+
     def decide_outcome_review(
         self,
         result: OutcomeReviewResult,
@@ -631,6 +689,7 @@ class Incident(Aggregate):
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         outcome_review.require_review_pending(self.review_pending is not None)
+        appointment.require_reviewer_appointed(self.outcome_reviewer)
         classification.require_reason(reason)
         outcome_review.require_independent_reviewer(
             stamp.actor.id, self.outcome_decided_by | {self.investigator_ref or ""}
@@ -714,11 +773,29 @@ class Incident(Aggregate):
         classification.require_reason(reason)
         self._record(self.Reopened, stamp, reason=reason)
 
+    def change_responsible_organisation(
+        self, other_provider: str | None, reason: str, *, stamp: Stamp
+    ) -> None:
+        """Name (or, with None, remove) the organisation responsible for the incident besides
+        the reporting one. Who may do this is an access question the API answers: the
+        reporting organisation or the department."""
+        classification.require_reason(reason)
+        responsibility.require_a_change(other_provider, self.details.other_provider)
+        responsibility.require_not_the_reporter(other_provider, self.reporting_organisation)
+        self._record(
+            self.ResponsibleOrganisationChanged,
+            stamp,
+            other_provider=other_provider,
+            previous=self.details.other_provider,
+            reason=reason,
+        )
+
     def correct(
         self, corrected_version: int, changes: DetailsChange, reason: str, *, stamp: Stamp
     ) -> None:
         closure.require_known_version(corrected_version, self.version)
         closure.require_something_to_change(changes.fields(), "correction.no-change")
+        responsibility.require_access_unchanged(changes)
         classification.require_reason(reason)
         self._check_changed_facts(changes, stamp)
         self._record(
@@ -813,6 +890,8 @@ class Incident(Aggregate):
         self.department_review = None
         self.follow_up = None
         self.investigator_ref = None
+        self.investigator = None
+        self.outcome_reviewer = None
         self.independence_declared = False
         self.plan_recorded = False
         self.served = frozenset()
@@ -875,6 +954,10 @@ class Incident(Aggregate):
     @applies(InvestigatorAppointed)
     def _investigator_appointed(self, e: InvestigatorAppointed) -> None:
         self.investigator_ref = e.investigator_ref
+        self.investigator = Principal(
+            organisation=e.investigator_organisation or e.actor.organisation,
+            subject=e.investigator_ref,
+        )
         self.independence_declared = e.independence_declared
 
     @applies(InvestigationPlanRecorded)
@@ -921,6 +1004,11 @@ class Incident(Aggregate):
     @applies(OutcomeReviewRequested)
     def _outcome_review_requested(self, e: OutcomeReviewRequested) -> None:
         self.review_pending = (e.requester, e.requester_ref)
+        self.outcome_reviewer = None  # each review is conducted by a reviewer appointed to it
+
+    @applies(OutcomeReviewerAppointed)
+    def _outcome_reviewer_appointed(self, e: OutcomeReviewerAppointed) -> None:
+        self.outcome_reviewer = e.reviewer
 
     @applies(OutcomeReviewDecided)
     def _outcome_review_decided(self, e: OutcomeReviewDecided) -> None:
@@ -952,6 +1040,10 @@ class Incident(Aggregate):
     @applies(Reopened)
     def _reopened(self, e: Reopened) -> None:
         self.closed = False
+
+    @applies(ResponsibleOrganisationChanged)
+    def _responsible_organisation_changed(self, e: ResponsibleOrganisationChanged) -> None:
+        self.details = self.details.model_copy(update={"other_provider": e.other_provider})
 
     @applies(RecordCorrected)
     def _record_corrected(self, e: RecordCorrected) -> None:

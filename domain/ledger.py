@@ -12,11 +12,12 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from domain.errors import IncidentNotFound, UnknownCommand, VersionConflict
+from domain.errors import IdempotencyKeyReused, IncidentNotFound, UnknownCommand, VersionConflict
 from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.persistence import DEFAULT_DATABASE_URL, store_env
+from domain.receipts import CommandKey, Receipt
 from domain.values import Stamp
 
 # The incident's lifecycle commands callable through `Ledger.execute`, by method name.
@@ -42,6 +43,7 @@ COMMANDS: frozenset[str] = frozenset(
         "complete_incident_review",
         "communicate_outcome",
         "request_outcome_review",
+        "appoint_outcome_reviewer",
         "decide_outcome_review",
         "record_response_plan",
         "record_carer_support_plan",
@@ -50,6 +52,7 @@ COMMANDS: frozenset[str] = frozenset(
         "close",
         "reopen",
         "correct",
+        "change_responsible_organisation",
     }
 )
 # Commands whose rules read the incident's obligations, which only its events can tell.
@@ -76,8 +79,16 @@ def fold(events: Sequence[Incident.Event]) -> Incident | None:
     return incident
 
 
-def incident_id_for(stamp: Stamp) -> UUID:
-    """A report's id: derived from its command id when it has one, so a retry is the same."""
+# What one command asks the store to write: its events, and its key's receipt if it has one.
+Write = tuple[tuple[Incident.Event, ...], Receipt | None]
+
+
+def incident_id_for(stamp: Stamp, key: CommandKey | None = None) -> UUID:
+    """A report's id: derived from the principal's idempotency key, else from its command id,
+    when it has one, so a retry is the same incident."""
+    if key is not None:
+        scoped = "\x1f".join((key.organisation, key.subject, key.key))
+        return uuid5(_IDEMPOTENCY_NAMESPACE, f"key:{scoped}")
     if stamp.command_id:
         return uuid5(_IDEMPOTENCY_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
     return uuid4()
@@ -101,11 +112,13 @@ class Ledger(Application[UUID]):
 
     # ---- writing -----------------------------------------------------------------------------
 
-    def report(self, *, stamp: Stamp, **fields: Any) -> Accepted:
-        """Record a new incident report. A retried report with the same command id is the same
-        incident, so a lost acknowledgement never makes a second one."""
-        incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp), **fields)
-        return self._save(incident, expected_version=0, stamp=stamp)
+    def report(self, *, stamp: Stamp, key: CommandKey | None = None, **fields: Any) -> Accepted:
+        """Record a new incident report. A retried report with the same command id, or the same
+        principal's idempotency `key`, is the same incident, so a lost acknowledgement never
+        makes a second one. Raises `IdempotencyKeyReused` when `key` was first used for a
+        different request."""
+        incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp, key), **fields)
+        return self._save(incident, expected_version=0, stamp=stamp, key=key)
 
     def execute(
         self,
@@ -115,11 +128,17 @@ class Ledger(Application[UUID]):
         expected_version: int,
         stamp: Stamp,
         history: Sequence[Incident.Event] | None = None,
+        key: CommandKey | None = None,
         **args: Any,
     ) -> Accepted:
         """Run one lifecycle command on the incident at `expected_version`. `history` is the
         incident's events as the caller has just read them, so they are not read twice; if a
-        writer got in between, the version check below or the store's key refuses the command."""
+        writer got in between, the version check below or the store's key refuses the command.
+
+        `key` (a principal's idempotency key and request fingerprint) is reserved in the same
+        transaction as the command's event. A command refused because its key, or the version
+        it expected, is taken is answered from the key's receipt when the key was reserved for
+        this same request, and raises `IdempotencyKeyReused` when it was reserved for another."""
         if command not in COMMANDS:
             raise UnknownCommand(command)
         events = list(history) if history is not None else self.incident_events(incident_id)
@@ -127,23 +146,31 @@ class Ledger(Application[UUID]):
         assert incident is not None
         if incident.version != expected_version:
             replayed = self._already_recorded(incident_id, expected_version, stamp)
+            if replayed is None and key is not None:
+                replayed = self.recall(key)
             if replayed is not None:
                 return replayed
             raise VersionConflict(incident_id, expected_version, incident.version)
         if command in NEEDS_OBLIGATIONS:
             args["obligations"] = obligations(events, now=stamp.now)
         getattr(incident, command)(stamp=stamp, **args)
-        return self._save(incident, expected_version=expected_version, stamp=stamp)
+        return self._save(incident, expected_version=expected_version, stamp=stamp, key=key)
 
-    def _save(self, incident: Incident, *, expected_version: int, stamp: Stamp) -> Accepted:
+    def _save(
+        self, incident: Incident, *, expected_version: int, stamp: Stamp, key: CommandKey | None
+    ) -> Accepted:
+        # Taken out of the aggregate now: a batch that fails is written again from these.
+        pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
+        receipt = None if key is None else Receipt(key, incident.id, pending[-1].originator_version)
         try:
-            # Taken out of the aggregate now: a batch that fails is written again from these.
-            pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
-            last = self.commits.save(tuple(pending))
+            last = self.commits.save((tuple(pending), receipt))
         except IntegrityError:
-            # The (incident, version) key is taken: either another writer won the race, or our
-            # own insert committed and the driver's retry after a lost connection hit our row.
-            replayed = self._already_recorded(incident.id, expected_version, stamp)
+            # A key is taken: the (incident, version) of the events, or the principal's
+            # idempotency key. Either our own insert committed and the driver's retry after a
+            # lost connection hit our rows, or another writer won the race.
+            replayed = self._already_recorded(incident.id, expected_version, stamp, pending[0])
+            if replayed is None and key is not None:
+                replayed = self.recall(key)
             if replayed is not None:
                 return replayed
             current = self._current_version(incident.id)
@@ -155,33 +182,71 @@ class Ledger(Application[UUID]):
             event=last.domain_event,  # type: ignore[arg-type]
         )
 
-    def _save_alone(self, events: Sequence[Incident.Event]) -> Recording[UUID]:
-        return self.save(*events)[-1]
+    def _save_alone(self, write: Write) -> Recording[UUID]:
+        events, receipt = write
+        return self.save(*events, receipts=[receipt] if receipt else [])[-1]
 
-    def _save_together(self, commands: Sequence[Sequence[Incident.Event]]) -> list[Recording[UUID]]:
-        """One transaction for all: each command's last recording, in the order given."""
-        saved = self.save(*(event for events in commands for event in events))
+    def _save_together(self, writes: Sequence[Write]) -> list[Recording[UUID]]:
+        """One transaction for all, receipts included: each command's last recording, in the
+        order given."""
+        saved = self.save(
+            *(event for events, _ in writes for event in events),
+            receipts=[receipt for _, receipt in writes if receipt is not None],
+        )
         last = {(r.domain_event.originator_id, r.domain_event.originator_version): r for r in saved}
         return [
-            last[events[-1].originator_id, events[-1].originator_version] for events in commands
+            last[events[-1].originator_id, events[-1].originator_version] for events, _ in writes
         ]
 
+    def recall(self, key: CommandKey) -> Accepted | None:
+        """The answer a principal's idempotency key was first given, if the key is reserved.
+
+        Raises `IdempotencyKeyReused` when the key was reserved for a different request (its
+        fingerprint differs). Keys are per principal: another principal's use of the same
+        key is another key, and is never answered from this one's receipt."""
+        found = self.recorder.find_receipt(  # type: ignore[attr-defined]
+            key.organisation, key.subject, key.key
+        )
+        if found is None:
+            return None
+        if found.fingerprint != key.fingerprint:
+            raise IdempotencyKeyReused(key.key)
+        stored = list(self.events.get(found.incident_id, gt=found.version - 1, lte=found.version))
+        event: Incident.Event = stored[0]  # type: ignore[assignment]
+        return self._accepted(event)
+
     def _already_recorded(
-        self, incident_id: UUID, expected_version: int, stamp: Stamp
+        self,
+        incident_id: UUID,
+        expected_version: int,
+        stamp: Stamp,
+        written: Incident.Event | None = None,
     ) -> Accepted | None:
-        """The stored event after `expected_version`, if this same command recorded it."""
+        """The stored event after `expected_version`, if this same command recorded it: the
+        same command id from the same principal, and, when the event we tried to write is at
+        hand, the very same event (its hash covers every field, the command's and the
+        principal's), so another principal's or another request's use of a command id is never
+        taken for ours."""
         if not stamp.command_id:
             return None
         stored = list(self.events.get(incident_id, gt=expected_version, limit=1))
-        if not stored or stored[0].command_id != stamp.command_id:  # type: ignore[attr-defined]
+        if not stored:
             return None
         event: Incident.Event = stored[0]  # type: ignore[assignment]
-        # Its exact position is not kept on the event; the head of the log bounds it, which is
-        # all read-your-writes needs.
+        if event.command_id != stamp.command_id or event.actor != stamp.actor:
+            return None
+        if written is not None and event.hash != written.hash:
+            return None
+        return self._accepted(event)
+
+    def _accepted(self, event: Incident.Event) -> Accepted:
+        incident_id = event.originator_id
         return Accepted(
             incident_id=incident_id,
             version=event.originator_version,
-            position=self.recorder.max_notification_id(),
+            position=self.recorder.position_of(  # type: ignore[attr-defined]
+                incident_id, event.originator_version
+            ),
             event=event,
         )
 

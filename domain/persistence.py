@@ -86,6 +86,8 @@ def store_env(database_url: str) -> dict[str, str]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return base | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            # The library's recorder, plus the command receipts written in its transaction.
+            "APPLICATION_RECORDER_TOPIC": "domain.receipts:ReceiptSQLiteRecorder",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": "10",
         }
@@ -94,6 +96,7 @@ def store_env(database_url: str) -> dict[str, str]:
             base
             | {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "APPLICATION_RECORDER_TOPIC": "domain.receipts:ReceiptPostgresRecorder",
                 "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
                 "POSTGRES_HOST": url.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(url.port or 5432),

@@ -36,7 +36,16 @@ def summarise(e: Any) -> str:
         case i.FollowUpDetermined():
             return f"Follow-up determined: {e.kind}"
         case i.InvestigatorAppointed():
-            return f"Investigator {e.investigator_ref} appointed; independence declared"
+            # Events from before appointees were principals read as they always did.
+            of = f" of {e.investigator_organisation}" if e.investigator_organisation else ""
+            return f"Investigator {e.investigator_ref}{of} appointed; independence declared"
+        case i.OutcomeReviewerAppointed():
+            return f"Outcome reviewer {e.reviewer.subject} of {e.reviewer.organisation} appointed"
+        case i.ResponsibleOrganisationChanged():
+            return (
+                f"Access changed: responsible organisation {e.previous or '(none)'}"
+                f" → {e.other_provider or '(none)'}"
+            )
         case i.AllegationsServed():
             return f"Allegations served {e.method} on {', '.join(e.subject_refs)}"
         case i.SubjectResponseRecorded():

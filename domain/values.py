@@ -11,6 +11,15 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 Ref = str
 _ZERO = timedelta(0)
 
+# Length bounds of what a caller may send, in characters. Stored values keep the bounds they
+# were stored under (a tighter one here would make an old event unreadable), so new bounds on
+# request-only fields live in `api/schemas.py` and use these numbers.
+REF_MAX = 200  # references and identifiers: client, subject, person, organisation, key
+NAME_MAX = 300  # the name of a person, body or method: a recipient, who was consulted
+SHORT_TEXT_MAX = 2_000  # a place, a source, a stage
+TEXT_MAX = 20_000  # a reason, a rationale, a recommendation, an action
+NARRATIVE_MAX = 50_000  # an account: the description, a plan, a report's summary
+
 
 def _to_utc(value: datetime) -> datetime:
     # Most instants arrive in UTC already (every stored one does): skip the conversion then.
@@ -46,9 +55,25 @@ class Role(StrEnum):
 class Actor(Value):
     """Who did something: a person, their role and their organisation."""
 
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=REF_MAX)
     role: Role
-    organisation: str = Field(min_length=1, max_length=200)
+    organisation: str = Field(min_length=1, max_length=REF_MAX)
+
+
+class Principal(Value):
+    """Someone given access to one incident by name: a subject (a token's `sub`) within an
+    organisation. Access follows both, never the subject alone: the same subject in another
+    organisation is someone else."""
+
+    organisation: str = Field(min_length=1, max_length=REF_MAX)
+    subject: str = Field(min_length=1, max_length=REF_MAX)
+
+    def is_actor(self, actor: Actor) -> bool:
+        """Whether `actor` is this principal (whatever role the actor holds)."""
+        return actor.organisation == self.organisation and actor.id == self.subject
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.organisation})"
 
 
 class Program(StrEnum):

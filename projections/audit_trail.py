@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -30,11 +31,28 @@ def tables(p: str) -> list[str]:
     ]
 
 
+# How an attempt to read ended: the record (or list) was returned, or the caller was refused
+# (a 403, or a 404 for an incident that is not visible to them or does not exist).
+GRANTED = "granted"
+REFUSED = "refused"
+_ACCESS_COLUMNS = ["id", "at", "actor_id", "actor_role", "actor_organisation", "incident_id"]
+_ACCESS_COLUMNS += ["what", "outcome"]
+
+
 def access_log_table(tx: Tx) -> str:
     # Reads are not events: the access log is appended to directly and never rebuilt.
     return f"""CREATE TABLE IF NOT EXISTS rm_access_log (
         id {serial_key(tx)}, at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
-        actor_organisation TEXT NOT NULL, incident_id TEXT, what TEXT NOT NULL)"""
+        actor_organisation TEXT NOT NULL, incident_id TEXT, what TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'granted')"""
+
+
+def set_up_access_log(tx: Tx) -> None:
+    """Create the access log, or add the columns a log kept by an earlier release lacks (its
+    rows were all reads that were granted)."""
+    tx.execute(access_log_table(tx))
+    if "outcome" not in tx.columns("rm_access_log"):
+        tx.execute("ALTER TABLE rm_access_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'granted'")
 
 
 def rebuilt_tables(p: str) -> list[str]:
@@ -78,32 +96,49 @@ def trail(
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def log_access(tx: Tx, *, actor: Actor, incident_id: UUID | None, what: str, at: datetime) -> None:
-    tx.execute(
+def log_access(
+    tx: Tx,
+    *,
+    actor: Actor,
+    incident_id: UUID | None,
+    what: str,
+    at: datetime,
+    outcome: str = GRANTED,
+) -> None:
+    """One read of one incident's record (or a read naming none), granted or refused."""
+    log_accesses(tx, actor=actor, incident_ids=[incident_id], what=what, at=at, outcome=outcome)
+
+
+def log_accesses(
+    tx: Tx,
+    *,
+    actor: Actor,
+    incident_ids: Sequence[UUID | str | None],
+    what: str,
+    at: datetime,
+    outcome: str = GRANTED,
+) -> None:
+    """A read that returned facts of these incidents (a list, a worklist): one row each, so
+    the log of an incident shows every list that showed it; a read that returned none is one
+    row naming no incident."""
+    ids = list(dict.fromkeys(str(i) if i is not None else None for i in incident_ids)) or [None]
+    tx.executemany(
         "INSERT INTO rm_access_log (at, actor_id, actor_role, actor_organisation, incident_id,"
-        " what) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            ts(at),
-            actor.id,
-            actor.role.value,
-            actor.organisation,
-            str(incident_id) if incident_id else None,
-            what,
-        ],
+        " what, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(ts(at), actor.id, actor.role.value, actor.organisation, i, what, outcome) for i in ids],
     )
 
 
 def access_log(
     tx: Tx, *, incident_id: UUID | None = None, after: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
+    """Who read (or was refused) which record, when, in the order logged."""
     where, params = "id > ?", list[Any]([after])
     if incident_id is not None:
         where += " AND incident_id = ?"
         params.append(str(incident_id))
     rows = tx.execute(
-        "SELECT id, at, actor_id, actor_role, actor_organisation, incident_id, what"
-        f" FROM rm_access_log WHERE {where} ORDER BY id LIMIT ?",
+        f"SELECT {', '.join(_ACCESS_COLUMNS)} FROM rm_access_log WHERE {where} ORDER BY id LIMIT ?",
         [*params, limit],
     )
-    keys = ["id", "at", "actor_id", "actor_role", "actor_organisation", "incident_id", "what"]
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    return [dict(zip(_ACCESS_COLUMNS, r, strict=True)) for r in rows]

@@ -109,7 +109,7 @@ class Runner:
             )
             if "tables" not in tx.columns("rm_tracking"):  # tracking kept before it was added
                 tx.execute("ALTER TABLE rm_tracking ADD COLUMN tables TEXT")
-            tx.execute(audit_trail.access_log_table(tx))
+            audit_trail.set_up_access_log(tx)
             for model in self.models:
                 shape = tables_digest(model)
                 found = tx.execute("SELECT tables FROM rm_tracking WHERE view = ?", [model.name])

@@ -166,6 +166,7 @@ class ReadModels:
     audit_trail = _in_transaction(trail_model.trail)
     # An access the log cannot record raises: the read it describes must not go ahead.
     log_access = _in_transaction(trail_model.log_access, write=True)
+    log_accesses = _in_transaction(trail_model.log_accesses, write=True)
     access_log = _in_transaction(trail_model.access_log)
     feed = _in_transaction(feed_model.items)
     statistics = _in_transaction(statistics_model.summary)

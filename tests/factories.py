@@ -17,6 +17,7 @@ from domain.values import (
     Finding,
     Impact,
     IncidentType,
+    Principal,
     Program,
     Recommendation,
     RegulatorCategory,
@@ -34,6 +35,8 @@ MANAGER = Actor(id="mel.manager", role=Role.INCIDENT_MANAGER, organisation="Nort
 INVESTIGATOR = Actor(id="ivan.investigator", role=Role.INVESTIGATOR, organisation="Northside CSO")
 OFFICER = Actor(id="dora.officer", role=Role.DEPARTMENT_OFFICER, organisation="DFFH")
 REVIEWER = Actor(id="rory.reviewer", role=Role.REVIEWER, organisation="DFFH")
+# The outcome reviewer as an appointment names them: a subject of their organisation.
+REVIEWER_PRINCIPAL = Principal(organisation=REVIEWER.organisation, subject=REVIEWER.id)
 CARER = SubjectOfAllegation(ref="carer-1", role=SubjectRole.CARER)
 STAFF = SubjectOfAllegation(ref="staff-1", role=SubjectRole.STAFF, line_manager_ref="lm-1")
 CLIENT = Client(ref="client-1", aboriginal=False)

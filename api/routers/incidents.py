@@ -6,28 +6,39 @@ import base64
 import binascii
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import deadlines
+from api import deadlines, reads
 from api.deps import ActorDep, Services, ServicesDep
-from api.idempotency import Stored, fingerprint
+from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
 from api.problems import Problem, invalid
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
+from domain.errors import DomainError, IdempotencyKeyReused
 from domain.incident import Incident
-from domain.ledger import Accepted, fold
-from domain.values import Actor, Stamp
+from domain.ledger import Accepted
+from domain.receipts import CommandKey
+from domain.values import REF_MAX, Actor, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
+# Checked by `parse_key` (an empty or malformed key is a 400 naming the header); the schema
+# documents the bound: 200 characters, two more for the structured-field quotes.
+IdempotencyKey = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "maxLength": MAX_KEY_LENGTH + 2})] | None,
+    Header(alias="Idempotency-Key"),
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+Filter = Annotated[str | None, Query(max_length=REF_MAX)]
+Cursor = Annotated[str | None, Query(max_length=1_000)]
 MinPosition = Annotated[
     int | None,
     Query(ge=0, le=MAX_INT, description="wait for the read models to reach this position"),
@@ -48,28 +59,44 @@ async def idempotent(
     svc: Services,
     request: Request,
     actor: Actor,
-    key: str | None,
-    run: Callable[[T], Stored],
+    raw_key: str | None,
+    body: CommandIn | ReportIn,
+    run: Callable[[CommandKey | None, T], Accepted],
     authorise: Callable[[], T],
+    answer: Callable[[Accepted], Stored],
+    **request_extra: Any,
 ) -> JSON:
-    """Run `authorise`, then answer a repeat of a keyed request with the stored first answer,
-    else `run` it (given what `authorise` read) once.
+    """Run `authorise`, then `run` the command (given what `authorise` read) once per
+    principal's `Idempotency-Key`, and `answer` with what it recorded.
+
+    The key and the fingerprint of the parsed request (method, path, `body`, `request_extra`)
+    are reserved by the ledger in the command's own transaction. A repeat is refused by the
+    ledger or the rules (the incident has moved on, the key is taken) and then answered from
+    the key's receipt: the first answer, rebuilt from the stored event; a different request
+    with the same key is a 422, the same key in flight in this process a 409. An empty or
+    malformed key is a 400.
 
     All of it runs in one worker thread: each hop between the event loop and the thread pool
     costs more than the store's own round trips."""
-    print_ = fingerprint(request.method, request.url.path, await request.body()) if key else ""
+    key = parse_key(raw_key)
+    ckey = None
+    if key is not None:
+        print_ = fingerprint(request.method, request.url.path, body, **request_extra)
+        ckey = command_key(actor, key, print_)
 
     def once() -> Stored:
-        authorised = authorise()
-        if key is not None:
-            found = svc.idempotency.recall(actor.organisation, key, print_)
-            if found is not None:
-                return found
-        stored = run(authorised)
+        with svc.idempotency.hold(ckey) if ckey else nullcontext():
+            try:
+                accepted = run(ckey, authorise())
+            except IdempotencyKeyReused:
+                raise
+            except (DomainError, Problem):
+                replayed = svc.ledger.recall(ckey) if ckey else None
+                if replayed is None:
+                    raise
+                return answer(replayed)
         svc.metrics.events.inc()
-        if key is not None:
-            svc.idempotency.remember(actor.organisation, key, print_, stored)
-        return stored
+        return answer(accepted)
 
     stored = await run_in_threadpool(once)
     svc.read_models.notify()
@@ -86,9 +113,11 @@ async def report_incident(
 ) -> JSON:
     authz.require_role(actor, authz.REPORTERS, "report an incident")
 
-    def run(_: None) -> Stored:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=idempotency_key)
-        accepted = svc.ledger.report(stamp=stamp, **body.command_args())
+    def run(key: CommandKey | None, _: None) -> Accepted:
+        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
+        return svc.ledger.report(stamp=stamp, key=key, **body.command_args())
+
+    def answer(accepted: Accepted) -> Stored:
         return Stored(
             201,
             accepted_body(accepted),
@@ -98,7 +127,7 @@ async def report_incident(
             },
         )
 
-    return await idempotent(svc, request, actor, idempotency_key, run, lambda: None)
+    return await idempotent(svc, request, actor, idempotency_key, body, run, lambda: None, answer)
 
 
 def _expected_version(body: CommandIn, if_match: str | None) -> int:
@@ -137,31 +166,42 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
 
         def authorise() -> list[Incident.Event]:
             # Read once: the same history decides who may act and what the command does.
-            history = svc.ledger.incident_events(incident_id)
-            incident = fold(history)
-            assert incident is not None
-            authz.require_visible(actor, incident)
-            authz.require_may_act(actor, action, incident)
-            return history
+            return reads.authorised_history(
+                svc, actor, incident_id, f"command:{name}", action=action
+            )
 
-        def run(history: list[Incident.Event]) -> Stored:
+        def run(key: CommandKey | None, history: list[Incident.Event]) -> Accepted:
             stamp = Stamp(
                 actor=actor,
                 now=svc.clock(),
                 effective_at=command.effective_at,
-                command_id=idempotency_key or f"cmd-{uuid.uuid4()}",
+                # One per request: the principal's key, if any, travels as `key`.
+                command_id=f"cmd-{uuid.uuid4()}",
             )
-            accepted = svc.ledger.execute(
+            return svc.ledger.execute(
                 incident_id,
                 action.command,
                 expected_version=expected,
                 stamp=stamp,
                 history=history,
+                key=key,
                 **command.command_args(),
             )
+
+        def answer(accepted: Accepted) -> Stored:
             return Stored(200, accepted_body(accepted), {"ETag": f'"{accepted.version}"'})
 
-        return await idempotent(svc, request, actor, idempotency_key, run, authorise)
+        return await idempotent(
+            svc,
+            request,
+            actor,
+            idempotency_key,
+            command,
+            run,
+            authorise,
+            answer,
+            expected_version=expected,
+        )
 
     endpoint.__name__ = name.replace("-", "_")
     # Annotations are strings in this module; the body's model is local, so name it directly.
@@ -180,9 +220,16 @@ for _name, _action in authz.ACTIONS.items():
 
 
 async def read_models_at(svc: Services, min_position: int | None) -> None:
+    """Read-your-writes: wait (on the event loop, bounded) for the read models to reach
+    `min_position`, at most `read_your_writes_wait_seconds`; a 422 for a position beyond the
+    head of the log, a 503 when too many requests are waiting already."""
     if min_position is not None:
-        await run_in_threadpool(
-            svc.read_models.wait_for, min_position, svc.settings.read_your_writes_wait_seconds
+        await svc.waits.wait(
+            min_position,
+            timeout=svc.settings.read_your_writes_wait_seconds,
+            position=svc.read_models.position,
+            head=lambda: svc.ledger.recorder.max_notification_id() or 0,
+            poke=svc.read_models.notify,
         )
 
 
@@ -191,17 +238,19 @@ async def list_incidents(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: str | None = None,
-    type: str | None = None,
-    impact: str | None = None,
-    organisation: str | None = None,
+    status: Filter = None,
+    type: Filter = None,
+    impact: Filter = None,
+    organisation: Filter = None,
     overdue: bool | None = None,
     aboriginal: bool | None = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    """The incidents the caller's organisation sees, newest first. Each incident listed is
+    written to the access log (`what` "list:incidents") before the page is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:incidents")
     await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
         svc.read_models.list_incidents,
@@ -216,6 +265,7 @@ async def list_incidents(
         cursor=_cursor(cursor),
         limit=limit,
     )
+    await reads.log_listed(svc, actor, "list:incidents", items, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     return {"items": items, "next_cursor": next_cursor}
 
@@ -231,13 +281,8 @@ def _cursor(cursor: str | None) -> str | None:
 
 
 async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what: str) -> Any:
-    incident = await run_in_threadpool(svc.ledger.incident, incident_id)
-    authz.require_visible(actor, incident)
     # Every read of a record is logged first; if the log cannot be written, nothing is shown.
-    await run_in_threadpool(
-        svc.read_models.log_access, actor=actor, incident_id=incident_id, what=what, at=svc.clock()
-    )
-    return incident
+    return await reads.read_incident(svc, actor, incident_id, what)
 
 
 async def with_obligations(

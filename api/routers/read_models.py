@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import deadlines
+from api import deadlines, reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
-from api.routers.incidents import MinPosition, read_models_at
+from api.routers.incidents import Cursor, Filter, MinPosition, read_models_at
 from api.schemas import MAX_INT
 from domain.obligations import Status
 from domain.values import Role
@@ -27,17 +27,19 @@ async def worklist(
     actor: ActorDep,
     response: Response,
     status: Status | None = None,
-    organisation: str | None = None,
+    organisation: Filter = None,
     kind: Annotated[str | None, Query(max_length=100, description="one obligation kind")] = None,
     client: Annotated[str | None, Query(max_length=200, description="a client reference")] = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """`{items, next_cursor}`: obligations soonest due first (so overdue first), each with
-    `business_days_left` / `days_overdue` (see `api/deadlines.py`); filters: `status`,
-    `organisation`, `kind` (e.g. `allegations_served`), `client` (incidents about that client)."""
-    orgs = authz.visible_organisations(actor)
+    """Obligations of the incidents the caller's organisation sees, soonest due first (so
+    overdue first), each with `business_days_left` / `days_overdue` (see `api/deadlines.py`);
+    filters: `status`, `organisation`, `kind` (e.g. `allegations_served`), `client` (the
+    incidents about that client reference). Each incident the page shows is written to the
+    access log (`what` "list:obligations") before it is answered."""
+    orgs = await reads.visible_organisations(svc, actor, "list:obligations")
     await read_models_at(svc, min_position)
     try:
         items, next_cursor = await run_in_threadpool(
@@ -53,6 +55,7 @@ async def worklist(
         )
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
+    await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
     now = svc.clock()
     return {"items": [deadlines.annotate(i, now) for i in items], "next_cursor": next_cursor}
@@ -60,7 +63,7 @@ async def worklist(
 
 @router.get("/statistics", summary="Counts, time to close and overdue rates")
 async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
-    orgs = authz.visible_organisations(actor)
+    orgs = await reads.visible_organisations(svc, actor, "statistics")
     return await run_in_threadpool(svc.read_models.statistics, organisations=orgs, now=svc.clock())
 
 
@@ -68,7 +71,7 @@ async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
 async def access_log(
     svc: ServicesDep,
     actor: ActorDep,
-    incident_id: str | None = None,
+    incident_id: Annotated[str | None, Query(max_length=100)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -85,7 +88,7 @@ async def access_log(
 
 @router.get("/feeds/{regulator}", summary="A regulator's feed of CloudEvents", tags=["feeds"])
 async def feed(
-    regulator: str,
+    regulator: Annotated[str, Path(max_length=100)],
     svc: ServicesDep,
     actor: ActorDep,
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,

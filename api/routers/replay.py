@@ -11,17 +11,16 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
-from api.routers.incidents import visible_incident
 from api.schemas import MAX_INT
 
 router = APIRouter(prefix="/v1/incidents", tags=["replay"])
 
 
 async def audited(svc: ServicesDep, actor: ActorDep, incident_id: UUID, what: str) -> None:
-    authz.require_role(actor, authz.AUDITORS, f"read the {what}")
-    await visible_incident(svc, actor, incident_id, what)
+    await reads.read_incident(svc, actor, incident_id, what, roles=authz.AUDITORS)
 
 
 def _point(value: str, name: str) -> int | datetime:
@@ -76,7 +75,13 @@ async def get_as_of(
 
 
 @router.get("/{incident_id}/diff", summary="What changed between two versions or instants")
-async def get_diff(incident_id: UUID, a: str, b: str, svc: ServicesDep, actor: ActorDep) -> Any:
+async def get_diff(
+    incident_id: UUID,
+    a: Annotated[str, Query(max_length=100)],
+    b: Annotated[str, Query(max_length=100)],
+    svc: ServicesDep,
+    actor: ActorDep,
+) -> Any:
     await audited(svc, actor, incident_id, "diff")
     try:
         found = await run_in_threadpool(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from domain.errors import PolicyViolation
-from domain.values import AllegationOutcome, IncidentType, Ref, SubjectOfAllegation
+from domain.values import AllegationOutcome, IncidentType, Principal, Ref, SubjectOfAllegation
 
 
 def require_investigator_appointed(investigator_ref: Ref | None) -> None:
@@ -29,15 +29,17 @@ def require_independence_declared(declared: bool) -> None:
 
 
 def require_independent_investigator(
-    investigator_ref: Ref, reporter_id: str, subjects: Collection[SubjectOfAllegation]
+    investigator: Principal, reporter: Principal, subjects: Collection[SubjectOfAllegation]
 ) -> None:
-    """Neither the reporter, a subject of allegation nor their line manager investigates."""
-    conflicted = (
-        {reporter_id}
-        | {s.ref for s in subjects}
-        | {s.line_manager_ref for s in subjects if s.line_manager_ref}
-    )
-    if investigator_ref in conflicted:
+    """Neither the reporter, a subject of allegation nor their line manager investigates.
+
+    [C] The reporter is a principal (their organisation and subject); a subject of allegation
+    and a line manager are named by a reference alone, so any principal of that name is
+    refused, which errs on the side of independence."""
+    conflicted = {s.ref for s in subjects} | {
+        s.line_manager_ref for s in subjects if s.line_manager_ref
+    }
+    if investigator == reporter or investigator.subject in conflicted:
         raise PolicyViolation(
             "fairness.investigator-not-independent",
             "the reporter, a subject of allegation or their line manager cannot investigate",

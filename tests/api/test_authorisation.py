@@ -56,6 +56,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "requester_ref": "client-1",
         "grounds": ["procedural_fairness"],
     },
+    "appoint-outcome-reviewer": {"reviewer_ref": "reviewer-9"},
     "decide-outcome-review": {"result": "confirmed", "reason": "r"},
     "response-plan": {"plan": "p"},
     "carer-support-plan": {"carer_ref": "carer-1", "plan": "p"},
@@ -69,6 +70,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "close": {"reason": "r"},
     "reopen": {"reason": "r"},
     "corrections": {"corrected_version": 1, "changes": CHANGES, "reason": "r"},
+    "responsible-organisation": {"other_provider": "Southside CSO", "reason": "r"},
 }
 APPOINTED = "investigator-1"
 
@@ -115,9 +117,15 @@ def expected(role: Role, action: str, org: str) -> int:
     sub = f"{role.value}-1"
     if role == Role.REGULATOR:
         return 403
-    if org != OWN and role not in SEE_ALL and sub != APPOINTED:
+    # The appointee is the principal (OWN, APPOINTED): the same subject elsewhere is not.
+    if org != OWN and role not in SEE_ALL:
         return 404
-    if role not in rule.roles or (rule.appointed_investigator and sub != APPOINTED):
+    appointed = role == Role.INVESTIGATOR and org == OWN and sub == APPOINTED
+    if role not in rule.roles or (rule.appointed_investigator and not appointed):
+        return 403
+    if rule.appointed_reviewer:  # no outcome reviewer is appointed on this incident
+        return 403
+    if rule.reporting_organisation and not (role == Role.DEPARTMENT_OFFICER or org == OWN):
         return 403
     return 409  # authorised: the stale expected version is all that stops it
 

@@ -28,6 +28,7 @@ from tests.factories import (
     INVESTIGATOR,
     OFFICER,
     REVIEWER,
+    REVIEWER_PRINCIPAL,
     STAFF,
     T,
     allegations_served,
@@ -83,6 +84,7 @@ def test_major_physical_abuse_by_a_carer_runs_investigation_review_and_variation
         grounds=["procedural_fairness"],
     )
     assert story.incident.stage is Stage.OUTCOME_REVIEW
+    story.do("appoint_outcome_reviewer", reviewer=REVIEWER_PRINCIPAL)
 
     story.later(days=5).do(
         "decide_outcome_review",

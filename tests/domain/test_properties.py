@@ -14,6 +14,7 @@ from tests.factories import (
     CLIENT,
     INVESTIGATOR,
     REVIEWER,
+    REVIEWER_PRINCIPAL,
     major_abuse_by_carer,
     outcome,
     recommendation,
@@ -68,6 +69,9 @@ MOVES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("reopen", {"reason": "r"}),
     ("withdraw", {"reason": "r"}),
+    # Appended, so the indices PATH names stay as they were.
+    ("appoint_outcome_reviewer", {"reviewer": REVIEWER_PRINCIPAL}),
+    ("change_responsible_organisation", {"other_provider": "Eastside Housing", "reason": "r"}),
 ]
 
 

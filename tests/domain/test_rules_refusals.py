@@ -24,7 +24,9 @@ from tests.factories import (
     CARER,
     CLIENT,
     INVESTIGATOR,
+    MANAGER,
     REPORTER,
+    REVIEWER_PRINCIPAL,
     START,
     Story,
     T,
@@ -44,12 +46,24 @@ def with_outcome() -> Story:
     return allegations_served().do("record_outcome", outcomes=[outcome()], actor=INVESTIGATOR)
 
 
-def review_pending() -> Story:
+def review_requested() -> Story:
     return with_outcome().do(
         "request_outcome_review",
         requester="client",
         requester_ref=CLIENT.ref,
         grounds=["procedural_fairness"],
+    )
+
+
+def review_pending() -> Story:
+    return review_requested().do("appoint_outcome_reviewer", reviewer=REVIEWER_PRINCIPAL)
+
+
+def investigation_determined() -> Story:
+    return (
+        major_abuse_by_carer()
+        .do("record_notification", kind="police", recipient="VP")
+        .do("determine_follow_up", kind="investigation", reason="x")
     )
 
 
@@ -187,6 +201,36 @@ STEPS: dict[str, Step] = {
         ),
         "appoint_investigator",
         {"investigator_ref": "i", "independence_declared": True, "declaration": "x"},
+    ),
+    "appointment.appointee-required": (
+        investigation_determined,
+        "appoint_investigator",
+        {"independence_declared": True, "declaration": "x"},
+    ),
+    "appointment.self-appointment": (
+        investigation_determined,
+        "appoint_investigator",
+        {"investigator_ref": MANAGER.id, "independence_declared": True, "declaration": "x"},
+    ),
+    "outcome-review.no-reviewer": (
+        review_requested,
+        "decide_outcome_review",
+        {"result": "confirmed", "reason": "x"},
+    ),
+    "access.responsible-organisation-by-command": (
+        reported,
+        "amend",
+        {"changes": DetailsChange(other_provider="Elsewhere CSO"), "reason": "x"},
+    ),
+    "access.responsible-organisation-unchanged": (
+        reported,
+        "change_responsible_organisation",
+        {"other_provider": None, "reason": "x"},
+    ),
+    "access.responsible-organisation-is-reporter": (
+        reported,
+        "change_responsible_organisation",
+        {"other_provider": REPORTER.organisation, "reason": "x"},
     ),
     "investigation.no-investigator": (
         lambda: major_abuse_by_carer().do("determine_follow_up", kind="investigation", reason="x"),

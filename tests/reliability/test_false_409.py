@@ -12,6 +12,7 @@ import pytest
 
 from domain.errors import VersionConflict
 from domain.ledger import Ledger
+from domain.receipts import CommandKey
 from domain.values import Stamp
 from tests.factories import MANAGER, REPORTER, START, report_fields
 from tests.reliability.proxy import CommitCuttingProxy
@@ -61,6 +62,41 @@ def test_a_commit_whose_acknowledgement_was_lost_is_answered_as_success(
 
     assert proxy.cuts == 1
     assert accepted.version == 2
+    assert [e.originator_version for e in ledger.incident_events(incident_id)] == [1, 2]
+
+
+def test_a_cut_commit_of_a_keyed_command_is_success_and_its_key_answers_a_retry(
+    proxied: tuple[Ledger, CommitCuttingProxy],
+) -> None:
+    """The driver's retry re-inserts the key's receipt too: that conflict is our own write."""
+    ledger, proxy = proxied
+    incident_id = ledger.report(
+        stamp=Stamp(actor=REPORTER, now=START), **report_fields()
+    ).incident_id
+    key = CommandKey(MANAGER.organisation, MANAGER.id, "client-key-1", "fingerprint")
+
+    proxy.armed.set()
+    accepted = ledger.execute(
+        incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=Stamp(actor=MANAGER, now=START, command_id="cmd-1"),
+        key=key,
+        plan="Supervision plan",
+    )
+    # The client's own retry (its acknowledgement lost too), as a new request.
+    retried = ledger.execute(
+        incident_id,
+        "record_response_plan",
+        expected_version=1,
+        stamp=Stamp(actor=MANAGER, now=START, command_id="cmd-2"),
+        key=key,
+        plan="Supervision plan",
+    )
+
+    assert proxy.cuts == 1
+    assert accepted.version == retried.version == 2
+    assert accepted.event.hash == retried.event.hash
     assert [e.originator_version for e in ledger.incident_events(incident_id)] == [1, 2]
 
 

@@ -346,7 +346,10 @@ REPORT_CASES: dict[str, Hostile] = {
         field="became_aware_at",
     ),
     "an Idempotency-Key of 201 characters": Hostile(
-        json=report_body(), headers={"Idempotency-Key": "k" * 201}, field="Idempotency-Key"
+        json=report_body(),
+        headers={"Idempotency-Key": "k" * 201},
+        field="Idempotency-Key",
+        status=400,
     ),
     **{
         f"client-supplied {name}": Hostile(json=report_body(**{name: value}), field=name)

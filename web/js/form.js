@@ -37,7 +37,7 @@ const words = (name) => humanise(String(name).replace(/(^|_)ref$/, '$1reference'
 const label = (name) => words(name);
 // One item of a list, from the item model's title: "SubjectOfAllegation" → "subject of allegation".
 const itemName = (item, listName) => (item.title && /^[A-Z][A-Za-z]+$/.test(item.title)
-  ? item.title.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  ? item.title.replace(/In$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
   : words(listName).replace(/s$/, '').toLowerCase());
 const isLong = (s) => (s.maxLength || 0) > 2000;
 
