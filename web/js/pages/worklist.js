@@ -4,7 +4,7 @@ import { html, useEffect, useState } from '../html.js';
 import { get } from '../api.js';
 import { deadline, humanise, melbourne } from '../format.js';
 
-const STATUSES = [['', 'Needs action (overdue, then open)'], ['overdue', 'Overdue'], ['open', 'Open'], ['met', 'Met'], ['met_late', 'Met late'], ['not_required', 'Not required'], ['all', 'All']];
+const STATUSES = [['', 'Needs action'], ['overdue', 'Overdue'], ['open', 'Open'], ['met', 'Met'], ['met_late', 'Met late'], ['not_required', 'Not required'], ['all', 'All']];
 
 export function Worklist({ params }) {
   const [filters, setFilters] = useState({ status: params.get('status') || '', kind: params.get('kind') || '', client: params.get('client') || '' });
@@ -63,7 +63,7 @@ export function Worklist({ params }) {
       <tbody>${rows.map((r) => html`<tr class=${r.status === 'overdue' ? 'row-overdue' : ''}>
         <td><a href=${`#/incidents/${r.incident_id}?step=${encodeURIComponent(r.kind)}`}>${humanise(r.kind)}</a></td>
         <td><span class="mono">${r.incident_id.slice(0, 8)}</span> · ${r.organisation}</td>
-        <td>${(r.clients || []).join(', ')}</td>
+        <td class="nowrap">${(r.clients || []).join(', ')}</td>
         <td>${melbourne(r.due)}</td>
         <td>${deadline(r)}</td>
         <td><span class=${`tag tag-${r.status}`}>${humanise(r.status)}</span></td>
