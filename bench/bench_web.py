@@ -20,7 +20,6 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from api.web import WEB_ROOT
