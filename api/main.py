@@ -22,7 +22,13 @@ from api.limits import HeaderGuard, PositionWaits, RateLimit
 from api.metrics import Metrics
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, read_models, replay, sign_in
-from api.settings import Settings, get_settings
+from api.settings import (
+    SERVICE_SECRETS,
+    Settings,
+    get_settings,
+    require_secrets,
+    require_strong_if_set,
+)
 from domain.ledger import Ledger
 from projections.db import Db
 from projections.service import ReadModels
@@ -90,7 +96,10 @@ class UnsafeStore(RuntimeError):
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:  # a served process: its secrets come from the environment
+        settings = get_settings()
+        require_secrets(settings, *SERVICE_SECRETS)
+        require_strong_if_set(settings, "jwt_secret")
     db = Db(settings.database_url)
     unsafe = db.unsafe_durability()
     if unsafe:
@@ -101,7 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             " could be lost in a crash (set fsync, full_page_writes and synchronous_commit on)"
         )
     ledger = Ledger.from_url(settings.database_url)
-    auditor = Auditor(ledger, db)
+    clock = clock or (lambda: datetime.now(UTC))
+    auditor = Auditor(ledger, db, clock=clock)
     every = settings.checkpoint_every
     svc = Services(
         settings=settings,
@@ -116,7 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         verifier=Verifier(settings),
         idempotency=InFlight(),
         metrics=Metrics(),
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock,
         breaker=StoreBreaker(db.probe, on_recovery=_drop_broken_connections(ledger, db)),
         waits=PositionWaits(settings.max_position_waiters),
     )
@@ -175,10 +185,19 @@ def _operations(app: FastAPI, svc: Services) -> None:
     @app.get("/readyz", tags=["operations"], summary="The store answers; read-model lag")
     async def readyz(_: ServicesDep) -> Any:  # the dependency probes a tripped breaker
         status = await run_in_threadpool(svc.read_models.status)
+        max_lag = max((s["lag"] for s in status), default=0)
+        # The in-process follower, if this process runs one (else a worker of its own does).
+        follower = (
+            svc.read_models.follower.report() if svc.settings.run_projections_in_process else None
+        )
+        troubled = follower is not None and follower["state"] in ("reconnecting", "failing")
+        failing = any(s["error"] for s in status)
         return {
-            "status": "ready",
+            "status": "degraded" if troubled or failing else "ready",
             "read_models": status,
-            "max_lag": max((s["lag"] for s in status), default=0),
+            "max_lag": max_lag,
+            "behind": max_lag > 0,
+            "follower": follower,
         }
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +53,8 @@ class Settings(BaseSettings):
     # The follower records a ledger checkpoint each time this many events have been logged.
     checkpoint_every: int = 1000
     checkpoint_key: str = "development-checkpoint-key"
+    # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
+    webhook_secret: str | None = None
 
     def secret_file(self) -> Path:
         """Where the generated development secret is kept: beside the embedded store."""
@@ -58,6 +62,54 @@ class Settings(BaseSettings):
             return Path(".cims-jwt-secret")
         db = Path(self.database_url.removeprefix("sqlite:///"))
         return db.parent / ".cims-jwt-secret"
+
+
+# Publicly known: the values the settings fall back to in the embedded development set-up.
+DEVELOPMENT_SECRETS = frozenset({"development-feed-secret", "development-checkpoint-key"})
+MIN_SECRET_BYTES = 32
+# Secrets the API, the projection worker and the pusher refuse to start without (outside
+# development): the regulators' pseudonym key and the checkpoint signing key.
+SERVICE_SECRETS = ("feed_secret", "checkpoint_key")
+
+
+class InsecureSecret(RuntimeError):
+    """A process would run outside development with a missing, known or short secret."""
+
+
+def secret_bytes(value: str) -> bytes:
+    """The key a secret setting stands for: a `whsec_` value is base64 (Standard Webhooks)."""
+    if value.startswith("whsec_"):
+        try:
+            return base64.b64decode(value.removeprefix("whsec_") + "==", validate=False)
+        except (binascii.Error, ValueError):
+            raise InsecureSecret("a whsec_ secret must be base64 after the prefix") from None
+    return value.encode()
+
+
+def require_secrets(settings: Settings, *names: str) -> None:
+    """Outside the embedded development set-up (SQLite), refuse to start with any of the named
+    secrets missing, left at its publicly known development value, or shorter than 32 bytes.
+    The error names the environment variable to set."""
+    if not is_postgres(settings.database_url):
+        return
+    for name in names:
+        variable = f"CIMS_{name.upper()}"
+        value = getattr(settings, name)
+        if name not in settings.model_fields_set or not value:
+            raise InsecureSecret(f"refusing to start: {variable} is not set")
+        if value in DEVELOPMENT_SECRETS:
+            raise InsecureSecret(f"refusing to start: {variable} is the development value")
+        if len(secret_bytes(value)) < MIN_SECRET_BYTES:
+            raise InsecureSecret(
+                f"refusing to start: {variable} is shorter than {MIN_SECRET_BYTES} bytes"
+            )
+
+
+def require_strong_if_set(settings: Settings, *names: str) -> None:
+    """Outside development, an optional secret (the JWT signing secret: production may use
+    JWKS instead) is refused when given shorter than 32 bytes or at a development value."""
+    given = [n for n in names if getattr(settings, n)]
+    require_secrets(settings, *given)
 
 
 @lru_cache

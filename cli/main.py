@@ -128,13 +128,17 @@ def show_incident(incident_id: Annotated[UUID, typer.Argument(help="incident id"
     ]:
         facts.add_row(label, value)
     console.print(facts)
-    table = Table("obligation", "due (Melbourne)", "status", "met at", "note")
+    table = Table("obligation", "due (Melbourne)", "status", "met at", "recorded at", "note")
     for o in obligations:
         table.add_row(
             o.kind,
             _melbourne(o.due) if o.due else "—",
             o.status.value,
             _melbourne(o.met_at) if o.met_at else "—",
+            # Both instants of a backdated step, flagged, so backdating shows here too.
+            (_melbourne(o.met_recorded_at) + (" (recorded late)" if o.recorded_late else ""))
+            if o.met_recorded_at
+            else "—",
             o.note or "",
         )
     console.print(table)

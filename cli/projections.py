@@ -6,13 +6,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from api.settings import SERVICE_SECRETS, InsecureSecret, require_secrets, secret_bytes
 from cli.settings import database_url, feed_secret, open_ledger, settings
 from projections.db import Db
+from projections.regulator_feed import REGULATORS
 from projections.service import ReadModels
-from projections.webhooks import WebhookPusher
+from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
 from replay.auditor import Auditor
 
 app = typer.Typer(
@@ -33,11 +36,21 @@ def open_read_models() -> ReadModels:
     )
 
 
+def refuse_known_secrets() -> None:
+    """Outside development, stop (exit 2) unless the service secrets are set and strong."""
+    try:
+        require_secrets(settings(), *SERVICE_SECRETS)
+    except InsecureSecret as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def run(
     until_idle: Annotated[bool, typer.Option(help="stop at the head of the log")] = False,
 ) -> None:
     """Follow the ledger's log and keep every read model up to date."""
+    refuse_known_secrets()
     models = open_read_models()
     try:
         if until_idle:
@@ -54,23 +67,52 @@ def run(
 
 @app.command()
 def push(
-    regulator: Annotated[str, typer.Argument(help="ssr or ccyp")],
-    url: Annotated[str, typer.Option(help="the regulator's webhook")],
+    regulator: Annotated[str, typer.Argument(help=f"the feed: {', '.join(REGULATORS)}")],
+    url: Annotated[str, typer.Option(help="the regulator's webhook (https)")],
     secret: Annotated[
-        str, typer.Option(envvar="CIMS_WEBHOOK_SECRET", help="HMAC key agreed with the receiver")
+        str,
+        typer.Option(
+            envvar="CIMS_WEBHOOK_SECRET",
+            help="Standard Webhooks key agreed with the receiver: whsec_ + base64",
+        ),
     ],
+    follow: Annotated[
+        bool, typer.Option("--follow", help="keep pushing; retry with exponential backoff")
+    ] = False,
+    allow_http_loopback: Annotated[
+        bool,
+        typer.Option("--allow-http-loopback", help="allow http:// to 127.0.0.1/::1/localhost"),
+    ] = False,
 ) -> None:
-    """Send a regulator's feed to its webhook from where the last delivery stopped."""
+    """Send a regulator's feed to its webhook from where the last delivery stopped.
+
+    Exit 0 when everything is delivered, 1 when the receiver refused (or redirected), 2 for a
+    feed, URL or secret it will not use. With --follow it runs until stopped."""
+    try:
+        require_feed(regulator)
+        require_safe_url(url, allow_http_loopback=allow_http_loopback)
+        key = secret_bytes(secret)
+        require_secrets(settings(), *SERVICE_SECRETS)
+        require_secrets(settings().model_copy(update={"webhook_secret": secret}), "webhook_secret")
+    except (UnsafeTarget, InsecureSecret) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     models = open_read_models()
     try:
+        pusher = WebhookPusher(models, regulator, url, key, allow_http_loopback=allow_http_loopback)
+        if follow:
+            console.print(f"pushing the {regulator} feed to {url} (Ctrl-C to stop)")
+            pusher.follow(catch_up=models.catch_up)
+            return
         models.catch_up()
-        pusher = WebhookPusher(models, regulator, url, secret.encode())
         sent = pusher.push()
         delivery = pusher.delivery()
         console.print(f"{sent} items accepted; delivered up to cursor {delivery['cursor']}")
         if delivery["last_error"]:
-            console.print(f"[red]stopped: {delivery['last_error']}[/red]")
+            console.print(f"[red]stopped: {escape(str(delivery['last_error']))}[/red]")
             raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
     finally:
         models.close()
 

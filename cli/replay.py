@@ -12,11 +12,12 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from cli.settings import checkpoint_key, database_url, open_ledger
-from domain.errors import IncidentNotFound
+from domain.errors import IncidentNotFound, PolicyViolation
 from projections.db import Db
 from replay.auditor import Auditor
 from replay.checkpoint import load_signed, sign
@@ -77,6 +78,9 @@ def as_of(
         moment = datetime.fromisoformat(at) if at else None
         with auditor() as reader:
             found = reader.state_as_of(incident_id, at=moment, version=version)
+    except PolicyViolation as exc:
+        console.print(f"[red]{exc.rule_id}[/red]: {escape(exc.message)}", highlight=False)
+        raise typer.Exit(2) from None
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -86,8 +90,12 @@ def as_of(
 @app.command()
 def diff(incident_id: UUID, a: str, b: str) -> None:
     """What changed between A and B (versions, or instants with offset)."""
-    with auditor() as reader:
-        found = reader.diff(incident_id, _point(a), _point(b))
+    try:
+        with auditor() as reader:
+            found = reader.diff(incident_id, _point(a), _point(b))
+    except PolicyViolation as exc:
+        console.print(f"[red]{exc.rule_id}[/red]: {escape(exc.message)}", highlight=False)
+        raise typer.Exit(2) from None
     table = Table("field", f"v{found.from_version}", f"v{found.to_version}")
     for c in found.changes:
         table.add_row(c.field, json.dumps(c.before, default=str), json.dumps(c.after, default=str))
@@ -140,8 +148,9 @@ def checkpoint(
     export: Annotated[Path | None, typer.Option(help="also write it, signed, to this file")] = None,
 ) -> None:
     """Record the running digest of the whole log; keep a signed copy outside the database."""
+    key = checkpoint_key()  # refused before anything is read or written
     with auditor() as reader:
-        signed = sign(reader.checkpoint(), checkpoint_key())
+        signed = sign(reader.checkpoint(), key)
     if export is not None:
         export.write_text(json.dumps(signed, indent=2))
     _print_json(signed)

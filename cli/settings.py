@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from api.settings import Settings
+import typer
+from rich.console import Console
+
+from api.settings import InsecureSecret, Settings, require_secrets
 from domain.ledger import Ledger
 
 
@@ -23,4 +26,12 @@ def open_ledger() -> Ledger:
 
 
 def checkpoint_key() -> bytes:
-    return settings().checkpoint_key.encode()
+    """The key checkpoints are signed and checked with; outside development a known or short
+    one is refused (exit 2), as anyone could forge a checkpoint signed with it."""
+    found = settings()
+    try:
+        require_secrets(found, "checkpoint_key")
+    except InsecureSecret as exc:
+        Console(stderr=True).print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    return found.checkpoint_key.encode()

@@ -442,7 +442,6 @@ class Incident(Aggregate):
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         require_text(recipient, "notification.recipient-required", "recipient")
-        closure.require_not_in_future(stamp.effective_at, stamp.now, "effective_at")
         self._record(
             self.NotificationRecorded, stamp, kind=kind, recipient=recipient, reference=reference
         )

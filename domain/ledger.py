@@ -17,8 +17,10 @@ from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.persistence import DEFAULT_DATABASE_URL, store_env
+from domain.policy_table import policy_at
 from domain.receipts import CommandKey, Receipt
-from domain.values import Stamp
+from domain.rules.times import require_honest_times
+from domain.values import DetailsChange, Stamp
 
 # The incident's lifecycle commands callable through `Ledger.execute`, by method name.
 COMMANDS: frozenset[str] = frozenset(
@@ -94,6 +96,17 @@ def incident_id_for(stamp: Stamp, key: CommandKey | None = None) -> UUID:
     return uuid4()
 
 
+def check_times(stamp: Stamp, args: Mapping[str, Any], *, became_aware_at: datetime | None) -> None:
+    """The one time rule every command passes before its own rules (domain/rules/times.py)."""
+    require_honest_times(
+        args,
+        effective_at=stamp.effective_at,
+        now=stamp.now,
+        became_aware_at=became_aware_at,
+        policy=policy_at(stamp.now),
+    )
+
+
 class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
@@ -117,6 +130,8 @@ class Ledger(Application[UUID]):
         principal's idempotency `key`, is the same incident, so a lost acknowledgement never
         makes a second one. Raises `IdempotencyKeyReused` when `key` was first used for a
         different request."""
+        aware = getattr(fields.get("details"), "became_aware_at", None)
+        check_times(stamp, fields, became_aware_at=aware)
         incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp, key), **fields)
         return self._save(incident, expected_version=0, stamp=stamp, key=key)
 
@@ -151,6 +166,13 @@ class Ledger(Application[UUID]):
             if replayed is not None:
                 return replayed
             raise VersionConflict(incident_id, expected_version, incident.version)
+        changes = args.get("changes")
+        aware = (
+            changes.became_aware_at
+            if isinstance(changes, DetailsChange) and changes.became_aware_at is not None
+            else incident.details.became_aware_at
+        )
+        check_times(stamp, args, became_aware_at=aware)
         if command in NEEDS_OBLIGATIONS:
             args["obligations"] = obligations(events, now=stamp.now)
         getattr(incident, command)(stamp=stamp, **args)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.calendar import business_days_after, calendar_days_after
 from domain.incident import Incident
 from domain.policy_table import PolicyNumbers, policy_named
+from domain.rules import times
 from domain.rules.classification import STAFF_OR_CARER
 from domain.rules.follow_up import (
     INVESTIGATIONS,
@@ -56,6 +57,10 @@ class Obligation(BaseModel):
     status: Status
     waivable: bool
     note: str | None = None
+    # When the step that met it was recorded, and whether that was more than the allowed
+    # business days after the effective time it claims (`met_at`): backdating shows.
+    met_recorded_at: datetime | None = None
+    recorded_late: bool = False
 
     @property
     def settled(self) -> bool:
@@ -198,7 +203,7 @@ def incident_with_obligations(
     """The incident the events leave, and its obligations at `now`, from one fold."""
     incident: Incident | None = None
     arose: dict[str, tuple[str, int]] = {}
-    met: dict[str, tuple[datetime, int]] = {}
+    met: dict[str, tuple[datetime, int, datetime]] = {}
     waived: dict[str, str] = {}
     reported_at: datetime | None = None
     for event in events:
@@ -213,7 +218,7 @@ def incident_with_obligations(
             if not rule.met(incident):
                 met.pop(kind, None)
             elif kind not in met:
-                met[kind] = (event.happened_at, event.originator_version)
+                met[kind] = (event.happened_at, event.originator_version, event.timestamp)
     if incident is None or reported_at is None:
         return incident, ()
     policy = policy_named(incident.policy_version)
@@ -224,7 +229,7 @@ def incident_with_obligations(
             continue
         original_due = rule.due(incident, policy, reported_at)
         due = incident.extensions.get(kind, original_due)
-        met_at, met_version = met.get(kind, (None, None))
+        met_at, met_version, met_recorded_at = met.get(kind, (None, None, None))
         note = None
         if met_at is not None:
             late = original_due is not None and met_at > original_due
@@ -254,6 +259,12 @@ def incident_with_obligations(
                 status=status,
                 waivable=rule.waivable,
                 note=note,
+                met_recorded_at=met_recorded_at,
+                recorded_late=(
+                    met_at is not None
+                    and met_recorded_at is not None
+                    and times.recorded_late(met_at, met_recorded_at, policy)
+                ),
             )
         )
     return incident, tuple(result)

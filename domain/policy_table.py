@@ -20,6 +20,10 @@ class PolicyNumbers:
     rcs_ccyp_notice_business_days: int
     rcs_ccyp_details_days: int
     close_of_business: time
+    # How far ahead of the ledger's clock a stated time may be (clocks disagree a little) [C].
+    clock_skew_seconds: int = 300
+    # A step recorded more business days than this after its effective time is `recorded_late`.
+    late_recording_business_days: int = 1
 
 
 POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.incident import Incident
 from domain.obligations import Status, obligations
+from domain.policy_table import policy_named
+from domain.rules import times
 from domain.rules.follow_up import INVESTIGATIONS
 from domain.values import Recipient
 
@@ -32,6 +34,11 @@ class Check(BaseModel):
     verdict: Verdict
     evidence_versions: tuple[int, ...] = ()
     detail: str = ""
+    # The last evidencing step's effective and recorded instants, and whether any evidencing
+    # step was recorded more than the allowed business days after its effective time.
+    effective_at: datetime | None = None
+    recorded_at: datetime | None = None
+    recorded_late: bool = False
 
 
 def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check, ...]:
@@ -65,7 +72,7 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
     if incident is None or incident.follow_up not in INVESTIGATIONS:
         return ()
     subjects = [s.ref for s in incident.subjects]
-    return (
+    checks = (
         _served_before_outcome(subjects, served_at, first_outcome, incident),
         _chance_to_respond(subjects, served_at, responded),
         Check(
@@ -77,6 +84,26 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
         _aboriginal_consultation(incident.aboriginal, consulted, first_outcome),
         _outcome_communicated(subjects, told, first_outcome),
         _review_rights(incident, reviews),
+    )
+    policy = policy_named(incident.policy_version)
+    return tuple(_with_times(c, history, policy) for c in checks)
+
+
+def _with_times(check: Check, history: list[Any], policy: Any) -> Check:
+    steps = [history[v - 1] for v in check.evidence_versions if 0 < v <= len(history)]
+    if not steps:
+        return check
+    last = max(steps, key=lambda e: e.originator_version)
+    late = any(
+        e.effective_at is not None and times.recorded_late(e.effective_at, e.timestamp, policy)
+        for e in steps
+    )
+    return check.model_copy(
+        update={
+            "effective_at": last.happened_at,
+            "recorded_at": last.timestamp,
+            "recorded_late": late,
+        }
     )
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.policy_table import policy_named
+from domain.rules.times import recorded_late
 from domain.summary import summarise
 from domain.values import Actor
 from projections.base import Batch, serial_key
@@ -15,7 +17,7 @@ from projections.db import Tx, ts
 name = "audit_trail"
 _COLUMNS = (
     "position, incident_id, version, event_type, actor_id, actor_role, actor_organisation,"
-    " recorded_at, effective_at, reason, summary"
+    " recorded_at, effective_at, reason, summary, recorded_late"
 )
 
 
@@ -25,7 +27,7 @@ def tables(p: str) -> list[str]:
             position BIGINT PRIMARY KEY, incident_id TEXT NOT NULL, version INTEGER NOT NULL,
             event_type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
             actor_organisation TEXT NOT NULL, recorded_at TEXT NOT NULL, effective_at TEXT,
-            reason TEXT, summary TEXT NOT NULL)""",
+            reason TEXT, summary TEXT NOT NULL, recorded_late INTEGER NOT NULL DEFAULT 0)""",
         f"CREATE INDEX IF NOT EXISTS {p}audit_trail_incident ON {p}audit_trail"
         " (incident_id, position)",
     ]
@@ -61,7 +63,7 @@ def rebuilt_tables(p: str) -> list[str]:
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     tx.executemany(
-        f"INSERT INTO {p}audit_trail ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {p}audit_trail ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 position,
@@ -75,10 +77,19 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 ts(e.effective_at),
                 e.reason,
                 summarise(e),
+                int(_late(batch, e)),
             )
             for position, e in batch.events
         ],
     )
+
+
+def _late(batch: Batch, e: Any) -> bool:
+    """Recorded more than the allowed business days after the effective time it claims."""
+    if e.effective_at is None:
+        return False
+    policy = policy_named(batch.incident(e.originator_id).policy_version)
+    return recorded_late(e.effective_at, e.timestamp, policy)
 
 
 def trail(
@@ -93,7 +104,10 @@ def trail(
         [*params, limit],
     )
     keys = [c.strip() for c in _COLUMNS.split(",")]
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    found = [dict(zip(keys, r, strict=True)) for r in rows]
+    for row in found:
+        row["recorded_late"] = bool(row["recorded_late"])
+    return found
 
 
 def log_access(

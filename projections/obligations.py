@@ -13,7 +13,7 @@ from projections.db import Tx, ts
 name = "obligations"
 _COLUMNS = (
     "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
-    " met_at, settled_status, note, clients"
+    " met_at, settled_status, note, met_recorded_at, recorded_late, clients"
 )
 
 
@@ -23,6 +23,7 @@ def tables(p: str) -> list[str]:
             incident_id TEXT NOT NULL, kind TEXT NOT NULL, organisation TEXT NOT NULL,
             other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
             extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
+            met_recorded_at TEXT, recorded_late INTEGER NOT NULL DEFAULT 0,
             clients TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
@@ -58,12 +59,14 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     ts(o.met_at),
                     settled,
                     o.note,
+                    ts(o.met_recorded_at),
+                    int(o.recorded_late),
                     _client_refs(incident.clients),
                 )
             )
         tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             rows,
         )
 
@@ -151,12 +154,14 @@ def worklist(
             "met_at": r[8],
             "status": status_now(r[9], r[5], now).value,
             "note": r[10],
-            "clients": [ref for ref in r[11].strip("|").split("|") if ref],
+            "met_recorded_at": r[11],
+            "recorded_late": bool(r[12]),
+            "clients": [ref for ref in r[13].strip("|").split("|") if ref],
         }
         for r in page
     ]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = base64.urlsafe_b64encode(f"{last[12]}|{last[0]}|{last[1]}".encode()).decode()
+        next_cursor = base64.urlsafe_b64encode(f"{last[14]}|{last[0]}|{last[1]}".encode()).decode()
     return items, next_cursor

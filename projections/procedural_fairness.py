@@ -19,7 +19,8 @@ def tables(p: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {p}procedural_fairness (
             incident_id TEXT NOT NULL, seq INTEGER NOT NULL, check_name TEXT NOT NULL,
             verdict TEXT NOT NULL, evidence_versions TEXT NOT NULL, detail TEXT NOT NULL,
-            due TEXT, PRIMARY KEY (incident_id, seq))""",
+            due TEXT, effective_at TEXT, recorded_at TEXT,
+            recorded_late INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (incident_id, seq))""",
     ]
 
 
@@ -37,7 +38,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         )
         tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     str(incident_id),
@@ -47,6 +48,9 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     json.dumps(c.evidence_versions),
                     c.detail,
                     ts(due) if c.check == "completed_within_28_days" else None,
+                    ts(c.effective_at),
+                    ts(c.recorded_at),
+                    int(c.recorded_late),
                 )
                 for n, c in enumerate(checks)
             ],
@@ -56,7 +60,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
 def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each fairness check of the incident's investigation, as it stands at `now`."""
     rows = tx.execute(
-        "SELECT check_name, verdict, evidence_versions, detail, due FROM rm_procedural_fairness"
+        "SELECT check_name, verdict, evidence_versions, detail, due, effective_at, recorded_at,"
+        " recorded_late FROM rm_procedural_fairness"
         " WHERE incident_id = ? ORDER BY seq",
         [str(incident_id)],
     )
@@ -71,6 +76,9 @@ def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[di
             else r[1],
             "evidence_versions": json.loads(r[2]),
             "detail": r[3],
+            "effective_at": r[5],
+            "recorded_at": r[6],
+            "recorded_late": bool(r[7]),
         }
         for r in rows
     ]

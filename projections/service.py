@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
@@ -21,6 +24,11 @@ from projections import statistics as statistics_model
 from projections.db import Db, Tx
 from projections.runner import Runner, models
 
+# The follower's reconnection to PostgreSQL: first wait, longest wait, and how often it polls
+# the log meanwhile.
+FIRST_RECONNECT_SECONDS = 0.5
+MAX_RECONNECT_SECONDS = 30.0
+POLL_WHILE_RECONNECTING_SECONDS = 1.0
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -37,6 +45,68 @@ def _in_transaction(
     method.__name__ = query.__name__
     method.__doc__ = query.__doc__
     return method
+
+
+def _close_quietly(conn: psycopg.Connection[Any] | None) -> None:
+    if conn is not None:
+        # A dead connection may fail to close; it is dropped all the same.
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+@dataclass
+class FollowerHealth:
+    """How the in-process follower stands, for `/readyz`."""
+
+    running: bool = False
+    # On PostgreSQL: "listening" for notifications, or "reconnecting" (polling meanwhile).
+    listener: str | None = None
+    failing: bool = False
+    last_error: str | None = None
+    caught_up_at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def listening(self) -> None:
+        with self._lock:
+            self.listener = "listening"
+
+    def reconnecting(self, exc: BaseException) -> None:
+        with self._lock:
+            self.listener = "reconnecting"
+            self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+
+    def caught_up(self) -> None:
+        with self._lock:
+            self.running, self.failing = True, False
+            self.caught_up_at = time.monotonic()
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self.running, self.failing = True, True
+            self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+
+    def stopped(self) -> None:
+        with self._lock:
+            self.running, self.listener = False, None
+
+    def report(self) -> dict[str, Any]:
+        """`state`: stopped, listening, polling (SQLite), reconnecting (polling meanwhile) or
+        failing (the store refuses); the last error; seconds since it last caught up."""
+        with self._lock:
+            if not self.running:
+                state = "stopped"
+            elif self.failing:
+                state = "failing"
+            else:
+                state = self.listener or "polling"
+            since = self.caught_up_at
+            return {
+                "state": state,
+                "last_error": self.last_error,
+                "seconds_since_caught_up": (
+                    None if since is None else round(time.monotonic() - since, 3)
+                ),
+            }
 
 
 class ReadModels:
@@ -58,6 +128,9 @@ class ReadModels:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._poke = threading.Event()
+        self.follower = FollowerHealth()
+        # The server process behind the LISTEN connection (PostgreSQL), for operators and tests.
+        self.listener_pid: int | None = None
 
     @classmethod
     def open(cls, database_url: str, ledger: Ledger, *, feed_secret: bytes = b"dev") -> ReadModels:
@@ -102,31 +175,59 @@ class ReadModels:
         self._follow()
 
     def _follow(self) -> None:
-        listener = self._listen()
+        """Catch up whenever news arrives, for as long as the follower runs. On PostgreSQL the
+        news comes by LISTEN; when that connection is lost (a restart, a failover, an idle
+        kill) the follower polls and reconnects with exponential backoff, never giving up."""
+        listener: psycopg.Connection[Any] | None = None
+        backoff = FIRST_RECONNECT_SECONDS
+        next_attempt = 0.0
         try:
             while not self._stop.is_set():
+                if self.db.postgres and listener is None and time.monotonic() >= next_attempt:
+                    try:
+                        listener = self._listen()
+                        backoff = FIRST_RECONNECT_SECONDS
+                        self.follower.listening()
+                    except Exception as exc:  # PostgreSQL not (yet) back: poll meanwhile
+                        next_attempt = time.monotonic() + backoff * random.uniform(0.5, 1.0)
+                        self.follower.reconnecting(exc)
+                        backoff = min(backoff * 2, MAX_RECONNECT_SECONDS)
                 try:
                     self.runner.catch_up()
+                    self.follower.caught_up()
                     if self.on_caught_up is not None:
                         self.on_caught_up()
-                except Exception:  # the store may be down; try again shortly
-                    time.sleep(0.5)
-                self._wait_for_news(listener)
+                except Exception as exc:  # the store may be down; try again shortly
+                    self.follower.failed(exc)
+                    self._stop.wait(0.5)
+                try:
+                    self._wait_for_news(listener)
+                except Exception as exc:  # the LISTEN connection was lost
+                    _close_quietly(listener)
+                    listener = None
+                    next_attempt = time.monotonic() + backoff * random.uniform(0.5, 1.0)
+                    self.follower.reconnecting(exc)
         finally:
-            if listener is not None:
-                listener.close()
+            _close_quietly(listener)
+            self.follower.stopped()
 
     def _listen(self) -> psycopg.Connection[Any] | None:
         if not self.db.postgres:
             return None
-        conn = psycopg.connect(self.db.conninfo(), autocommit=True)
-        conn.execute("LISTEN cims_events")
+        conn = psycopg.connect(self.db.conninfo(), autocommit=True, connect_timeout=5)
+        try:
+            conn.execute("LISTEN cims_events")
+        except BaseException:
+            conn.close()
+            raise
+        self.listener_pid = conn.info.backend_pid
         return conn
 
     def _wait_for_news(self, listener: psycopg.Connection[Any] | None) -> None:
         if listener is None:
-            # SQLite has no notifications: a short poll, cut short by a local write's poke.
-            self._poke.wait(0.2)
+            # No notifications (SQLite, or a lost listener): a short poll, cut short by a local
+            # write's poke.
+            self._poke.wait(0.2 if not self.db.postgres else POLL_WHILE_RECONNECTING_SECONDS)
             self._poke.clear()
             return
         for _ in listener.notifies(timeout=1.0, stop_after=1):

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.errors import PolicyViolation
 from domain.ledger import Ledger
 from domain.obligations import Obligation, incident_with_obligations
 from domain.views import incident_state
@@ -25,11 +26,23 @@ class StateAsOf(BaseModel):
 
 
 def events_as_of(
-    ledger: Ledger, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
+    ledger: Ledger,
+    incident_id: UUID,
+    *,
+    at: datetime | None = None,
+    version: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Any], datetime]:
-    """The events recorded by then, and the instant to judge deadlines at."""
+    """The events recorded by then, and the instant to judge deadlines at. An instant after
+    `now` is refused (`time.as-of-in-future`): the ledger cannot know the future, only guess."""
     if (at is None) == (version is None):
         raise ValueError("give exactly one of at= or version=")
+    if at is not None and at.tzinfo is not None and now is not None and at > now:
+        raise PolicyViolation(
+            "time.as-of-in-future",
+            f"{at.isoformat()} is later than now; the state as of then is not yet known",
+            field="at",
+        )
     events = ledger.incident_events(incident_id)
     if version is not None:
         if not 1 <= version <= len(events):
@@ -47,9 +60,15 @@ def events_as_of(
 
 
 def state_as_of(
-    ledger: Ledger, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
+    ledger: Ledger,
+    incident_id: UUID,
+    *,
+    at: datetime | None = None,
+    version: int | None = None,
+    now: datetime | None = None,
 ) -> StateAsOf:
-    chosen, moment = events_as_of(ledger, incident_id, at=at, version=version)
+    """The incident and its obligations as they stood at `at` (not after `now`) or `version`."""
+    chosen, moment = events_as_of(ledger, incident_id, at=at, version=version, now=now)
     incident, owed = incident_with_obligations(chosen, now=moment)
     assert incident is not None
     return StateAsOf(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.ledger import Ledger
@@ -18,8 +18,12 @@ from replay.verify import LedgerVerification, Verification
 
 
 class Auditor:
-    def __init__(self, ledger: Ledger, db: Db) -> None:
+    def __init__(
+        self, ledger: Ledger, db: Db, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.ledger = ledger
+        # "Now" for refusing a state as of the future.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.rows = EventRows(ledger, db)
         self.checkpoints = Checkpoints(db)
 
@@ -29,10 +33,10 @@ class Auditor:
     def state_as_of(
         self, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
     ) -> StateAsOf:
-        return as_of.state_as_of(self.ledger, incident_id, at=at, version=version)
+        return as_of.state_as_of(self.ledger, incident_id, at=at, version=version, now=self.clock())
 
     def diff(self, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
-        return diff.diff(self.ledger, incident_id, a, b)
+        return diff.diff(self.ledger, incident_id, a, b, now=self.clock())
 
     def verify(self, incident_id: UUID) -> Verification:
         return verify.verify(self.rows, incident_id)

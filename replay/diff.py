@@ -38,10 +38,17 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def diff(ledger: Ledger, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
+def diff(
+    ledger: Ledger,
+    incident_id: UUID,
+    a: int | datetime,
+    b: int | datetime,
+    *,
+    now: datetime | None = None,
+) -> Diff:
     def at(point: int | datetime) -> Any:
         if isinstance(point, datetime):
-            return state_as_of(ledger, incident_id, at=point)
+            return state_as_of(ledger, incident_id, at=point, now=now)
         return state_as_of(ledger, incident_id, version=point)
 
     before, after = at(a), at(b)

@@ -8,6 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import IncidentNotFound
+from domain.policy_table import policy_named
+from domain.rules.times import recorded_late
 from domain.summary import summarise
 from replay.store import EventRows
 
@@ -26,6 +28,8 @@ class Entry(BaseModel):
     reason: str | None
     summary: str
     hash: str
+    # Recorded more than the allowed business days after the effective time it claims.
+    recorded_late: bool = False
 
 
 class History(BaseModel):
@@ -40,8 +44,10 @@ def history(rows: EventRows, incident_id: UUID) -> History:
     if not stored:
         raise IncidentNotFound(incident_id)
     entries = []
+    policy = None
     for row in stored:
         e = rows.event(row)
+        policy = policy or policy_named(e.policy_version)  # the first event is the report
         entries.append(
             Entry(
                 position=row.position,
@@ -55,6 +61,8 @@ def history(rows: EventRows, incident_id: UUID) -> History:
                 reason=e.reason,
                 summary=summarise(e),
                 hash=e.hash,
+                recorded_late=e.effective_at is not None
+                and recorded_late(e.effective_at, e.timestamp, policy),
             )
         )
     return History(incident_id=incident_id, events=entries)

@@ -89,12 +89,6 @@ def require_something_to_change(changes: Mapping[str, object], rule: str) -> Non
         raise PolicyViolation(rule, "no field to change was given", field="changes")
 
 
-def require_not_in_future(moment: datetime | None, now: datetime, field: str) -> None:
-    """Nothing is recorded as having happened after it was recorded."""
-    if moment is not None and moment > now:
-        raise PolicyViolation("time.in-future", f"{field} lies in the future", field=field)
-
-
 def require_later_due(new_due: datetime, current_due: datetime | None, field: str) -> None:
     """An extension moves a deadline later, never earlier."""
     if current_due is None or new_due <= current_due:

@@ -64,7 +64,8 @@ def require_times_in_order(
     became_aware_at: datetime,
     now: datetime,
 ) -> None:
-    """Harm happens before anyone becomes aware of it, and neither lies in the future."""
+    """Harm happens before anyone becomes aware of it (that neither lies in the future is the
+    time rule every command passes: domain/rules/times.py)."""
     if occurred_at is None and occurred_from is None:
         raise PolicyViolation(
             "report.occurrence-required",
@@ -89,8 +90,4 @@ def require_times_in_order(
             "report.aware-before-occurred",
             "became_aware_at is earlier than the incident occurred",
             field="became_aware_at",
-        )
-    if became_aware_at > now:
-        raise PolicyViolation(
-            "time.in-future", "became_aware_at lies in the future", field="became_aware_at"
         )

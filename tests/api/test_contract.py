@@ -344,7 +344,7 @@ def test_effective_time_in_the_future_is_refused(
         effective_at=future,
     )
 
-    assert response.status_code == 422 and response.json()["rule"] == "time.in-future"
+    assert response.status_code == 422 and response.json()["rule"] == "time.effective-in-future"
 
 
 def test_a_version_beyond_the_stores_integers_is_a_422_not_a_crash(

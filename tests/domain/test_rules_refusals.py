@@ -94,10 +94,6 @@ AT_REPORT: dict[str, dict[str, Any]] = {
     "report.occurrence-required": {"occurred_at": None},
     "report.period-reversed": {},
     "report.aware-before-occurred": {"occurred_at": START},
-    "time.in-future": {
-        "became_aware_at": START + timedelta(days=1),
-        "occurred_at": START + timedelta(hours=1),
-    },
 }
 
 STEPS: dict[str, Step] = {

@@ -12,10 +12,13 @@ from projections.runner import Handler, Model
 from projections.service import ReadModels
 from tests.factories import START, LedgerStory
 
+# Long enough for a worker process on PostgreSQL to accept it as CIMS_FEED_SECRET.
+FEED_SECRET = b"test-feed-secret-of-at-least-32-bytes"
+
 
 @pytest.fixture
 def read_models(database_url: str, ledger: Ledger) -> Iterator[ReadModels]:
-    models = ReadModels.open(database_url, ledger, feed_secret=b"test-secret")
+    models = ReadModels.open(database_url, ledger, feed_secret=FEED_SECRET)
     try:
         yield models
     finally:

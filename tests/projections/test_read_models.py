@@ -21,6 +21,7 @@ from tests.factories import (
     T,
     investigate_to_outcome,
 )
+from tests.projections.conftest import FEED_SECRET
 
 pytestmark = pytest.mark.store
 EVERYONE = None
@@ -160,7 +161,7 @@ def test_feed_carries_no_client_ref_or_free_text_and_pseudonymises_per_regulator
     assert all(i["specversion"] == "1.0" and i["subject"] == str(story.incident_id) for i in items)
     assert CLIENT.ref not in raw and CARER.ref not in raw
     assert "trampoline" not in raw and "Residential unit" not in raw
-    pseudonym = regulator_feed.Pseudonymiser(b"test-secret")
+    pseudonym = regulator_feed.Pseudonymiser(FEED_SECRET)
     assert items[0]["data"]["clients"][0]["pseudonym"] == pseudonym("ssr", CLIENT.ref)
     assert pseudonym("ssr", CLIENT.ref) != pseudonym("ccyp", CLIENT.ref)
 

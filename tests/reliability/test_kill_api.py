@@ -32,7 +32,14 @@ def free_port() -> int:
 
 
 def start_api(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CIMS_DATABASE_URL": url, "CIMS_JWT_SECRET": SECRET}
+    env = {
+        **os.environ,
+        "CIMS_DATABASE_URL": url,
+        "CIMS_JWT_SECRET": SECRET,
+        # A served API outside development refuses to start with known secrets.
+        "CIMS_FEED_SECRET": "test-feed-secret-of-at-least-32-bytes",
+        "CIMS_CHECKPOINT_KEY": "test-checkpoint-key-of-at-least-32-bytes",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--port", str(port)],
         env=env,

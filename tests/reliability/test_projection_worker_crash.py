@@ -17,6 +17,7 @@ import pytest
 from domain.ledger import Ledger
 from projections.service import ReadModels
 from tests.factories import START, LedgerStory
+from tests.projections.conftest import FEED_SECRET
 
 pytestmark = pytest.mark.store
 
@@ -41,7 +42,12 @@ def traffic(ledger: Ledger, round_: int) -> None:
 def test_a_worker_killed_again_and_again_resumes_and_equals_a_rebuild(
     database_url: str, ledger: Ledger, read_models: ReadModels, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "CIMS_DATABASE_URL": database_url, "CIMS_FEED_SECRET": "test-secret"}
+    env = {
+        **os.environ,
+        "CIMS_DATABASE_URL": database_url,
+        "CIMS_FEED_SECRET": FEED_SECRET.decode(),
+        "CIMS_CHECKPOINT_KEY": "test-checkpoint-key-of-at-least-32-bytes",
+    }
     chance = random.Random(7)
     log = (tmp_path / "worker.log").open("ab")
     at_kill = []

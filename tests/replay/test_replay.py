@@ -383,7 +383,7 @@ def test_the_cims_replay_commands_verify_export_and_exit_1_on_a_broken_chain(
 ) -> None:
     story = investigated(ledger)
     runner = CliRunner()
-    env = {"CIMS_DATABASE_URL": database_url}
+    env = {"CIMS_DATABASE_URL": database_url, "CIMS_CHECKPOINT_KEY": "k" * 32}
 
     def cims(*args: str) -> Result:
         return runner.invoke(cli_app, ["replay", *args], env=env)
