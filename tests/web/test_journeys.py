@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.web.helpers import accessible, sign_in
 
@@ -21,6 +21,16 @@ def open_worklist_row(page: Page, client: str, obligation: str) -> None:
     page.get_by_role("button", name="Apply filters").click()
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=client, exact=True))
     row.get_by_role("link", name=obligation, exact=True).first.click()
+
+
+def open_command(page: Page, title: re.Pattern[str]) -> Locator:
+    """Press the "what you can do next" button whose name matches; return the form it opens."""
+    page.get_by_role("region", name="What you can do next").get_by_role(
+        "button", name=title
+    ).click()
+    form = page.get_by_role("region", name=title)
+    expect(form).to_be_visible()
+    return form
 
 
 def fill_report(page: Page, *, impact: str) -> None:
@@ -86,19 +96,19 @@ def test_manager_works_a_non_major_incident_from_the_worklist_to_closed(page: Pa
     ).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("Response plan"))).to_be_visible()
     accessible(page, "incident-manager")
-    page.get_by_role("button", name=re.compile("response plan", re.I)).first.click()
-    page.get_by_role("textbox", name="Plan").fill("Client's care plan updated; staff briefed.")
-    page.get_by_role("button", name=re.compile("response plan", re.I)).last.click()
+    plan = re.compile("record (the )?response plan", re.I)
+    form = open_command(page, plan)
+    form.get_by_role("textbox", name="Plan").fill("Client's care plan updated; staff briefed.")
+    form.get_by_role("button", name=plan).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
     expect(
         page.get_by_role("row", name=re.compile("Response plan")).get_by_text("Met", exact=True)
     ).to_be_visible()
 
-    page.get_by_role("button", name=re.compile("^Close", re.I)).first.click()
-    page.get_by_role("textbox", name="Reason").fill("Local response complete.")
-    page.get_by_role("region", name=re.compile("Close", re.I)).get_by_role(
-        "button", name=re.compile("^Close", re.I)
-    ).click()
+    close = re.compile("^Close", re.I)
+    form = open_command(page, close)
+    form.get_by_role("textbox", name="Reason").fill("Local response complete.")
+    form.get_by_role("button", name=close).click()
     expect(page.get_by_text("Closed", exact=True).first).to_be_visible()
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline.get_by_text(re.compile("Local response complete"))).to_be_visible()
@@ -111,13 +121,12 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
     sign_in(page, "Investigator", WESTGATE)
     open_worklist_row(page, "client-18", "Allegations served")
     expect(page.get_by_role("heading", name=re.compile("Sexual exploitation"))).to_be_visible()
-    page.get_by_role("button", name=re.compile("serve allegations", re.I)).first.click()
-    page.get_by_label("Subject references").fill("soa-18")
-    expect(page.get_by_label("Method")).to_have_value("in writing")
+    serve = re.compile("^serve (the )?allegations", re.I)
+    form = open_command(page, serve)
+    form.get_by_label("Subject references").fill("soa-18")
+    expect(form.get_by_label("Method")).to_have_value("in writing")
     accessible(page, "serve-allegations")
-    page.get_by_role("region", name=re.compile("serve allegations", re.I)).get_by_role(
-        "button", name=re.compile("serve allegations", re.I)
-    ).click()
+    form.get_by_role("button", name=serve).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
     expect(
         page.get_by_role("row", name=re.compile("Allegations served")).get_by_text(
@@ -125,15 +134,14 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
         )
     ).to_be_visible()
 
-    page.get_by_role("button", name=re.compile("outcome", re.I)).filter(
-        has_text=re.compile("^Record|^Outcome", re.I)
-    ).first.click()
-    outcome = page.get_by_role("group", name="Allegation outcome 1")
+    record = re.compile("^record (the )?(outcome|finding)", re.I)
+    form = open_command(page, record)
+    outcome = form.get_by_role("group", name="Allegation outcome 1")
     outcome.get_by_label("Subject reference").fill("soa-18")
     outcome.get_by_label("Incident type").select_option("Sexual exploitation - suspected")
     outcome.get_by_label("Finding").select_option("substantiated")
     outcome.get_by_label("Rationale").fill("Consistent accounts from two witnesses.")
-    page.get_by_role("button", name=re.compile("outcome", re.I)).last.click()
+    form.get_by_role("button", name=record).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
     expect(
         page.get_by_role("region", name="Timeline").get_by_text(re.compile("utcome"))
@@ -184,7 +192,7 @@ def test_department_officer_sees_the_charts_and_their_numbers(page: Page) -> Non
     expect(page.get_by_role("img", name=re.compile("^Incidents by type"))).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("^Incidents by month"))).to_be_visible()
     expect(page.get_by_role("table", name="The numbers")).to_contain_text("Overdue rate")
-    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length >= 3")
+    page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length >= 4")
     accessible(page, "department")
 
 
@@ -204,9 +212,8 @@ def test_a_stale_version_shows_what_changed_and_retries_on_the_new_one(page: Pag
     sign_in(page, "Incident manager", CHILD_PROTECTION)
     open_worklist_row(page, "client-1", "Response plan")
     expect(page.get_by_role("heading", name=re.compile("Attempted suicide"))).to_be_visible()
-    page.get_by_role("button", name=re.compile("record client voice", re.I)).first.click()
-    form = page.get_by_role("region", name=re.compile("client voice", re.I))
-    expect(form).to_be_visible()
+    voice = re.compile("^record (client voice|what the client said)", re.I)
+    form = open_command(page, voice)
 
     # Meanwhile someone else records a notification on the same incident, through the API.
     token = page.evaluate("sessionStorage.getItem('cims.token')")
@@ -222,7 +229,7 @@ def test_a_stale_version_shows_what_changed_and_retries_on_the_new_one(page: Pag
 
     form.get_by_label("Client reference").fill("client-1")
     form.get_by_label("Said").fill("She felt safe with her carer <b>most</b> days.")
-    form.get_by_role("button", name=re.compile("client voice", re.I)).click()
+    form.get_by_role("button", name=voice).click()
     warning = page.get_by_role("alert").filter(has_text="changed since you opened it")
     expect(warning).to_contain_text(f"version {current}; it is now at version {current + 1}")
     expect(warning).to_contain_text(re.compile("police", re.I))

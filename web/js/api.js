@@ -124,6 +124,7 @@ export async function explain(error) {
   return error.errors.map((e) => {
     const rule = catalogue[e.rule];
     const message = rule?.message && !String(e.rule || '').startsWith('schema.') ? rule.message : e.message;
-    return { field: e.field || null, rule: e.rule, message: message || error.message };
+    const said = String(message || error.message);
+    return { field: e.field || null, rule: e.rule, message: said.charAt(0).toUpperCase() + said.slice(1) };
   });
 }

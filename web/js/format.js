@@ -36,6 +36,11 @@ export function deadline(o) {
   return o.status ? humanise(o.status) : '';
 }
 
+/** Text in which the API wrote ISO instants, with each shown in Melbourne time instead. */
+export function withMelbourneTimes(text) {
+  return String(text).replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g, (iso) => melbourne(iso));
+}
+
 /** An enum value as shown: values that are already words ("Injury-explained") stay as they are. */
 export function optionLabel(value) {
   return /[A-Z ]/.test(String(value)) ? String(value) : humanise(value);

@@ -28,7 +28,7 @@ function BarChart({ title, counts, horizontal = false }) {
     <div class="chart-box" style=${{ height: `${horizontal ? Math.max(160, rows.length * 24) : 240}px` }}>
       <canvas ref=${canvas} role="img" aria-label=${`${title}. ${summary}`}></canvas></div>
     <details><summary>${title} as a table</summary>
-      <table class="table"><thead><tr><th scope="col">${horizontal ? 'Type' : 'Month'}</th><th scope="col">Incidents</th></tr></thead>
+      <table class="table"><thead><tr><th scope="col">${title.split(' by ')[1] ? humanise(title.split(' by ')[1]) : 'Group'}</th><th scope="col">Incidents</th></tr></thead>
       <tbody>${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table></details>
   </figure>`;
 }
@@ -59,5 +59,6 @@ export function Department() {
       <${BarChart} title="Incidents by month reported" counts=${stats.by_month || {}} />
       <${BarChart} title="Incidents by type" counts=${stats.by_type || {}} horizontal=${true} />
       <${BarChart} title="Incidents by organisation" counts=${stats.by_organisation || {}} horizontal=${true} />
+      <${BarChart} title="Open incidents: on time and overdue" counts=${{ 'On time': Math.max(0, (stats.open || 0) - (stats.overdue_now || 0)), Overdue: stats.overdue_now || 0 }} horizontal=${true} />
     </div>`;
 }

@@ -5,19 +5,21 @@
 import { html, useEffect, useRef, useState } from '../html.js';
 import { ApiError, command, explain, get, newKey, openapi } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
-import { deadline, humanise, melbourne } from '../format.js';
+import { deadline, humanise, melbourne, withMelbourneTimes } from '../format.js';
 
 const COMMAND_PATH = /^\/v1\/incidents\/\{incident_id\}\/([a-z-]+)$/;
 
 /** What the caller may do next: the API's `next_actions`, or, from a server that does not say,
  * every command in the OpenAPI document (the server still refuses what the caller may not do). */
 function actionsOf(incident, doc, id) {
-  if (Array.isArray(incident.next_actions)) return incident.next_actions;
+  if (Array.isArray(incident.next_actions)) {
+    return incident.next_actions.map((a) => ({ ...a, title: String(a.title).replace(/\.$/, '') }));
+  }
   return Object.entries(doc.paths || {}).flatMap(([path, ops]) => {
     const m = COMMAND_PATH.exec(path);
     const ref = ops.post?.requestBody?.content?.['application/json']?.schema?.$ref;
     if (!m || !ref) return [];
-    return [{ command: m[1], method: 'POST', href: path.replace('{incident_id}', id), title: humanise(ops.post.summary || m[1]), schema: ref.split('/').pop(), meets: [] }];
+    return [{ command: m[1], method: 'POST', href: path.replace('{incident_id}', id), title: humanise(String(ops.post.summary || m[1]).split(/[:.(]/)[0].trim()), schema: ref.split('/').pop(), meets: [] }];
   });
 }
 
@@ -117,7 +119,7 @@ function Fairness({ checks }) {
     const [mark, said] = VERDICT[c.verdict] || ['?', humanise(c.verdict)];
     return html`<li class=${`check-${c.verdict}`}>
       <span class="check-mark" aria-hidden="true">${mark}</span>
-      <span><strong>${humanise(c.check)}</strong>: ${said}${c.detail ? ` — ${c.detail}` : ''}${c.evidence_versions?.length ? ` (evidence: version ${c.evidence_versions.join(', ')})` : ''}</span></li>`;
+      <span><strong>${humanise(c.check)}</strong>: ${said}${c.detail ? ` — ${withMelbourneTimes(c.detail)}` : ''}${c.evidence_versions?.length ? ` (evidence: version ${c.evidence_versions.join(', ')})` : ''}</span></li>`;
   })}</ul>`;
 }
 
