@@ -7,7 +7,7 @@ import binascii
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -247,8 +247,13 @@ async def list_incidents(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     min_position: MinPosition = None,
+    sort: Annotated[
+        Literal["newest", "oldest"],
+        Query(description="by the instant reported: newest (default) or oldest first"),
+    ] = "newest",
 ) -> dict[str, Any]:
-    """The incidents the caller's organisation sees, newest first. Each incident listed is
+    """The incidents the caller's organisation sees, newest first (`sort=oldest`: oldest
+    first; a `next_cursor` pages on in the order it was made in). Each incident listed is
     written to the access log (`what` "list:incidents") before the page is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:incidents")
     await read_models_at(svc, min_position)
@@ -264,6 +269,7 @@ async def list_incidents(
         aboriginal=aboriginal,
         cursor=_cursor(cursor),
         limit=limit,
+        oldest_first=sort == "oldest",
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())

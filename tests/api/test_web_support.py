@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,3 +126,37 @@ def test_worklist_filters_by_obligation_kind_and_client(client: TestClient, auth
     }
     for item in worklist():
         assert "business_days_left" in item and "days_overdue" in item
+
+
+@pytest.mark.store
+def test_incidents_sorted_oldest_first_page_on_in_that_order(
+    client: TestClient, auth: Auth, clock: Any
+) -> None:
+    made = []
+    for n in range(5):
+        clock.advance(minutes=1)
+        body = report_body(clients=[{"ref": f"c-{n}", "aboriginal": False}])
+        answer = client.post("/v1/incidents", json=body, headers=auth("reporter"))
+        made.append(answer.json())
+    at = made[-1]["position"]
+
+    def pages(sort: str) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        while True:
+            query = {"sort": sort, "limit": 2, "min_position": at}
+            page = client.get(
+                "/v1/incidents",
+                params={**query, **({"cursor": cursor} if cursor else {})},
+                headers=auth(),
+            ).json()
+            found += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return found
+
+    ids = [m["id"] for m in made]
+    assert pages("oldest") == ids
+    assert pages("newest") == ids[::-1]
+    bad = client.get("/v1/incidents", params={"sort": "sideways"}, headers=auth())
+    assert bad.status_code == 422

@@ -162,6 +162,10 @@ def test_auditor_moves_the_as_of_slider_back_past_a_deadline_and_sees_it_open(pa
     sign_in(page, "Auditor", "DFFH")
     expect(page.get_by_role("heading", name="Incidents", level=1)).to_be_visible()
     accessible(page, "incidents")
+    page.get_by_label("Order").select_option("oldest")
+    page.get_by_role("button", name="Apply filters").click()
+    first = page.get_by_role("row").nth(1)  # the demo's oldest report
+    expect(first).to_contain_text("Inappropriate physical treatment")
     page.get_by_role("link", name="Serious risk").click()
     page.get_by_role("link", name="Open the auditor's view").click()
     obligations = page.get_by_role("table", name=re.compile("Obligations at version"))

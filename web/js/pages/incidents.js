@@ -7,7 +7,7 @@ const enumOf = (doc, name) => doc?.components?.schemas?.[name]?.enum || null;
 
 export function Incidents({ params }) {
   const [doc, setDoc] = useState(null);
-  const initial = Object.fromEntries(['status', 'type', 'impact', 'organisation', 'overdue', 'aboriginal'].map((k) => [k, params.get(k) || '']));
+  const initial = Object.fromEntries(['status', 'type', 'impact', 'organisation', 'overdue', 'aboriginal', 'sort'].map((k) => [k, params.get(k) || '']));
   const [filters, setFilters] = useState(initial);
   const [pages, setPages] = useState([undefined]); // the cursor of each page seen so far
   const [page, setPage] = useState(null);
@@ -36,6 +36,9 @@ export function Incidents({ params }) {
       <div class="form-group"><label for="il-organisation">Organisation</label><input id="il-organisation" name="organisation" value=${filters.organisation} /></div>
       ${select('overdue', 'Overdue', [['true', 'Overdue'], ['false', 'Not overdue']])}
       ${select('aboriginal', 'Aboriginal client', [['true', 'Yes'], ['false', 'No']])}
+      <div class="form-group"><label for="il-sort">Order</label>
+        <select id="il-sort" name="sort"><option value="newest" selected=${filters.sort !== 'oldest'}>Newest reported first</option>
+          <option value="oldest" selected=${filters.sort === 'oldest'}>Oldest reported first</option></select></div>
       <button type="submit" class="button">Apply filters</button>
     </form>
     ${error ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>` : null}
