@@ -129,7 +129,7 @@ def page(browser: Any, server: str) -> Iterator[Any]:
         "console",
         lambda msg: (
             errors.append(msg.text)
-            if msg.type == "error" and "status of 4" not in msg.text
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
             else None
         ),
     )

@@ -4,6 +4,7 @@ page it reaches and screenshots are kept in tests/web/artifacts/."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -239,3 +240,36 @@ def test_a_stale_version_shows_what_changed_and_retries_on_the_new_one(page: Pag
     expect(warning).to_contain_text(re.compile("police", re.I))
     page.get_by_role("button", name=f"Submit again on version {current + 1}").click()
     expect(page.get_by_role("status").filter(has_text=f"version {current + 2}")).to_be_visible()
+
+
+def test_a_retried_report_is_recorded_once(page: Page) -> None:
+    """The answer to the first submission is lost on the way back; pressing Send again sends
+    the same Idempotency-Key, so the server answers with the first report, not a second."""
+    sign_in(page, "Practitioner (reporter)", WESTGATE)
+    fill_report(page, impact="major")
+    page.get_by_role("group", name="Client 1").get_by_label("Reference", exact=True).fill(
+        "client-retry"
+    )
+    keys: list[str | None] = []
+
+    def lose_the_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server records the report…
+            route.abort("connectionreset")  # …but its answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/v1/incidents", lose_the_answer)
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be reached")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", name=re.compile("Physical abuse"), level=1)).to_be_visible()
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
+
+    page.get_by_role("link", name="Worklist").click()
+    page.get_by_label("Status").select_option("all")
+    page.get_by_label("Client reference").fill("client-retry")
+    page.get_by_role("button", name="Apply filters").click()
+    reports = page.get_by_role("row").filter(has_text="Incident report")
+    expect(reports).to_have_count(1)

@@ -57,7 +57,7 @@ async function send(path, { method = 'GET', params, body, headers = {}, raw = fa
       method, headers: all, body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw new ApiError(0, { title: 'The server could not be reached', detail: 'Check your connection and try again; nothing was lost.' });
+    throw new ApiError(0, { title: 'The server could not be reached', detail: 'The server could not be reached. Check your connection and try again: sending again is safe.' });
   }
   if (response.status === 401) {
     session.signOut();

@@ -20,8 +20,11 @@ export function Feed({ who }) {
   const [error, setError] = useState(null);
   const after = cursors[cursors.length - 1];
   useEffect(() => {
+    let current = true;
     setPage(null);
-    get(`/v1/feeds/${encodeURIComponent(regulator)}`, { after, limit: PAGE }).then(setPage).catch((e) => setError(e.message));
+    get(`/v1/feeds/${encodeURIComponent(regulator)}`, { after, limit: PAGE })
+      .then((p) => current && setPage(p)).catch((e) => current && setError(e.message));
+    return () => { current = false; };
   }, [after]);
   return html`<h1 tabindex="-1">Feed <span class="caption">${regulator.toUpperCase()}</span></h1>
     <p class="lede">Data-minimised events for your regulator, oldest first. Client and subject references are pseudonymised.</p>

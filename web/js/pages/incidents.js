@@ -15,8 +15,11 @@ export function Incidents({ params }) {
   useEffect(() => { openapi().then(setDoc).catch(() => setDoc({})); }, []);
   const cursor = pages[pages.length - 1];
   useEffect(() => {
+    let current = true; // an answer to filters since replaced is dropped
     setPage(null);
-    get('/v1/incidents', { ...filters, cursor, limit: 25 }).then(setPage).catch((e) => setError(e.message));
+    get('/v1/incidents', { ...filters, cursor, limit: 25 })
+      .then((p) => current && setPage(p)).catch((e) => current && setError(e.message));
+    return () => { current = false; };
   }, [filters, cursor]);
   const apply = (e) => {
     e.preventDefault();

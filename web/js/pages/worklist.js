@@ -29,11 +29,14 @@ export function Worklist({ params }) {
     return [found, at];
   };
   useEffect(() => {
+    let current = true; // an answer to filters since replaced is dropped
     setRows(null);
     load(filters).then(([found, next]) => {
+      if (!current) return;
       setRows(found); setMore(next);
       setKinds((k) => [...new Set([...k, ...found.map((r) => r.kind)])].sort());
-    }).catch((e) => setError(e.message));
+    }).catch((e) => current && setError(e.message));
+    return () => { current = false; };
   }, [filters]);
   const apply = (e) => {
     e.preventDefault();
