@@ -160,3 +160,19 @@ def test_incidents_sorted_oldest_first_page_on_in_that_order(
     assert pages("newest") == ids[::-1]
     bad = client.get("/v1/incidents", params={"sort": "sideways"}, headers=auth())
     assert bad.status_code == 422
+
+
+def test_every_front_end_file_is_installed_with_the_package() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    web = root / "web"
+    # Globbed from the package folder, as setuptools resolves package-data.
+    packaged = {
+        p
+        for pattern in config["tool"]["setuptools"]["package-data"]["web"]
+        for p in web.glob(pattern)
+    }
+    files = {p for p in web.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+    assert files and not files - packaged, f"not in package-data: {files - packaged}"

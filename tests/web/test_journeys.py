@@ -168,6 +168,8 @@ def test_auditor_moves_the_as_of_slider_back_past_a_deadline_and_sees_it_open(pa
     first = page.get_by_role("row").nth(1)  # the demo's oldest report
     expect(first).to_contain_text("Inappropriate physical treatment")
     page.get_by_role("link", name="Serious risk").click()
+    reads = page.get_by_role("region", name="Audit trail: who read this record")
+    expect(reads.get_by_role("row").filter(has_text="audrey.auditor").first).to_be_visible()
     page.get_by_role("link", name="Open the auditor's view").click()
     obligations = page.get_by_role("table", name=re.compile("Obligations at version"))
     row = obligations.get_by_role("row", name=re.compile("Investigation or review"))
@@ -192,6 +194,9 @@ def test_auditor_moves_the_as_of_slider_back_past_a_deadline_and_sees_it_open(pa
 
 
 def test_department_officer_sees_the_charts_and_their_numbers(page: Page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("button", name="Sign in as Department officer, DFFH")).to_be_visible()
+    accessible(page, "sign-in")
     sign_in(page, "Department officer", "DFFH")
     expect(page.get_by_role("heading", name="Statistics", level=1)).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("^Incidents by type"))).to_be_visible()
