@@ -38,6 +38,7 @@ def screenshots(page: Page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{name}-wide.png", full_page=True)
     page.set_viewport_size(NARROW)
     page.screenshot(path=ARTIFACTS / f"{name}-narrow.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"{name}-narrow-top.png")  # what a phone shows first
     page.set_viewport_size(WIDE)
 
 

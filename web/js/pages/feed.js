@@ -10,6 +10,7 @@ function Value({ v }) {
   if (Array.isArray(v)) return v.length ? html`<ul class="plain">${v.map((x) => html`<li><${Value} v=${x} /></li>`)}</ul>` : '—';
   if (typeof v === 'object') return Object.entries(v).map(([k, x]) => html`<span class="kv">${humanise(k)}: <${Value} v=${x} /></span> `);
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return melbourne(v);
+  if (typeof v === 'boolean') return v ? 'Yes' : 'No';
   return String(v);
 }
 
