@@ -31,3 +31,8 @@ def annotate(obligation: dict[str, Any], now: datetime) -> dict[str, Any]:
         else:
             overdue = calendar_days_since(due, now)
     return {**obligation, "business_days_left": left, "days_overdue": overdue}
+
+
+def annotate_all(obligations: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Each obligation annotated as `annotate` does."""
+    return [annotate(o, now) for o in obligations]

@@ -65,7 +65,9 @@ def test_reporter_sees_the_mandatory_major_refusal_at_the_impact_field(page: Pag
     fill_report(page, impact="non_major")
     page.get_by_role("button", name="Send report").click()
     impact_error = page.locator("#f-impact-error")  # the message the impact select names
-    expect(impact_error).to_contain_text("must be classified major impact")
+    rules = page.request.get("/v1/rules").json()["items"]
+    rule = next(r for r in rules if r["id"] == "classification.mandatory-major")
+    expect(impact_error).to_contain_text(rule["message"])  # the catalogue's words
     expect(page.get_by_label("Impact")).to_have_attribute("aria-invalid", "true")
     summary.get_by_role("link", name=re.compile("major impact")).click()
     expect(page.get_by_label("Impact")).to_be_focused()

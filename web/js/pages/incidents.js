@@ -21,27 +21,30 @@ export function Incidents({ params }) {
       .then((p) => current && setPage(p)).catch((e) => current && setError(e.message));
     return () => { current = false; };
   }, [filters, cursor]);
+  // What the form shows is its own state, so a page arriving never resets a field.
+  const [draft, setDraft] = useState(initial);
+  const edit = (name) => (e) => setDraft({ ...draft, [name]: e.target.value });
   const apply = (e) => {
     e.preventDefault();
-    setFilters(Object.fromEntries([...new FormData(e.target).entries()].map(([k, v]) => [k, String(v).trim()])));
+    setFilters(Object.fromEntries(Object.entries(draft).map(([k, v]) => [k, String(v).trim()])));
     setPages([undefined]);
   };
   const select = (name, labelText, options) => html`<div class="form-group"><label for=${`il-${name}`}>${labelText}</label>
-    <select id=${`il-${name}`} name=${name}><option value="">Any</option>
-      ${options.map(([v, t]) => html`<option value=${v} selected=${filters[name] === v}>${t}</option>`)}</select></div>`;
+    <select id=${`il-${name}`} name=${name} value=${draft[name]} onChange=${edit(name)}><option value="">Any</option>
+      ${options.map(([v, t]) => html`<option value=${v}>${t}</option>`)}</select></div>`;
   const stages = enumOf(doc, 'Stage');
   return html`<h1 tabindex="-1">Incidents</h1>
     <form class="filters" onSubmit=${apply} aria-label="Filter incidents">
       ${stages ? select('status', 'Stage', stages.map((s) => [s, humanise(s)]))
-        : html`<div class="form-group"><label for="il-status">Stage</label><input id="il-status" name="status" value=${filters.status} /></div>`}
+        : html`<div class="form-group"><label for="il-status">Stage</label><input id="il-status" name="status" value=${draft.status} onInput=${edit('status')} /></div>`}
       ${select('type', 'Incident type', (enumOf(doc, 'IncidentType') || []).map((t) => [t, t]))}
       ${select('impact', 'Impact', (enumOf(doc, 'Impact') || []).map((t) => [t, humanise(t)]))}
-      <div class="form-group"><label for="il-organisation">Organisation</label><input id="il-organisation" name="organisation" value=${filters.organisation} /></div>
+      <div class="form-group"><label for="il-organisation">Organisation</label><input id="il-organisation" name="organisation" value=${draft.organisation} onInput=${edit('organisation')} /></div>
       ${select('overdue', 'Overdue', [['true', 'Overdue'], ['false', 'Not overdue']])}
       ${select('aboriginal', 'Aboriginal client', [['true', 'Yes'], ['false', 'No']])}
       <div class="form-group"><label for="il-sort">Order</label>
-        <select id="il-sort" name="sort"><option value="newest" selected=${filters.sort !== 'oldest'}>Newest reported first</option>
-          <option value="oldest" selected=${filters.sort === 'oldest'}>Oldest reported first</option></select></div>
+        <select id="il-sort" name="sort" value=${draft.sort || 'newest'} onChange=${edit('sort')}><option value="newest">Newest reported first</option>
+          <option value="oldest">Oldest reported first</option></select></div>
       <button type="submit" class="button">Apply filters</button>
     </form>
     ${error ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>` : null}

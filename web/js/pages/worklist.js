@@ -1,7 +1,7 @@
 // Worklist: my organisation's obligations, overdue first, filtered by kind, status and client;
 // each row opens its incident at the step it needs.
 import { html, useEffect, useState } from '../html.js';
-import { get } from '../api.js';
+import { get, openapi } from '../api.js';
 import { deadline, humanise, melbourne } from '../format.js';
 
 const STATUSES = [['', 'Needs action'], ['overdue', 'Overdue'], ['open', 'Open'], ['met', 'Met'], ['met_late', 'Met late'], ['not_required', 'Not required'], ['all', 'All']];
@@ -29,6 +29,13 @@ export function Worklist({ params }) {
     return [found, at];
   };
   useEffect(() => {
+    // Every obligation kind the API names; until then, the kinds seen in the rows.
+    openapi().then((d) => {
+      const named = d?.components?.schemas?.ObligationKind?.enum;
+      if (named) setKinds([...named]);
+    }).catch(() => {});
+  }, []);
+  useEffect(() => {
     let current = true; // an answer to filters since replaced is dropped
     setRows(null);
     load(filters).then(([found, next]) => {
@@ -38,10 +45,12 @@ export function Worklist({ params }) {
     }).catch((e) => current && setError(e.message));
     return () => { current = false; };
   }, [filters]);
+  // What the form shows is its own state, so a page of rows arriving never resets a field.
+  const [draft, setDraft] = useState(filters);
+  const edit = (name) => (e) => setDraft({ ...draft, [name]: e.target.value });
   const apply = (e) => {
     e.preventDefault();
-    const data = new FormData(e.target);
-    setFilters({ status: data.get('status'), kind: data.get('kind'), client: data.get('client').trim() });
+    setFilters({ ...draft, client: draft.client.trim() });
   };
   const loadMore = () => load(filters, more).then(([found, next]) => { setRows([...rows, ...found]); setMore(next); }).catch((e) => setError(e.message));
 
@@ -49,12 +58,12 @@ export function Worklist({ params }) {
     <p class="lede">Your organisation's obligations under the CIMS policy, overdue first.</p>
     <form class="filters" onSubmit=${apply} aria-label="Filter the worklist">
       <div class="form-group"><label for="wl-status">Status</label>
-        <select id="wl-status" name="status">${STATUSES.map(([v, t]) => html`<option value=${v} selected=${filters.status === v}>${t}</option>`)}</select></div>
+        <select id="wl-status" name="status" value=${draft.status} onChange=${edit('status')}>${STATUSES.map(([v, t]) => html`<option value=${v}>${t}</option>`)}</select></div>
       <div class="form-group"><label for="wl-kind">Obligation</label>
-        <select id="wl-kind" name="kind"><option value="">Any obligation</option>
-          ${kinds.map((k) => html`<option value=${k} selected=${filters.kind === k}>${humanise(k)}</option>`)}</select></div>
+        <select id="wl-kind" name="kind" value=${draft.kind} onChange=${edit('kind')}><option value="">Any obligation</option>
+          ${kinds.map((k) => html`<option value=${k}>${humanise(k)}</option>`)}</select></div>
       <div class="form-group"><label for="wl-client">Client reference</label>
-        <input id="wl-client" name="client" type="text" value=${filters.client} /></div>
+        <input id="wl-client" name="client" type="text" value=${draft.client} onInput=${edit('client')} /></div>
       <button type="submit" class="button">Apply filters</button>
     </form>
     ${error ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>` : null}
