@@ -207,7 +207,7 @@ function field(ctx, path, schema, required) {
     s.format === 'date' ? 'For example 27/3/2010' : null,
     s.type === 'array' && !s.prefixItems && !isEnum(resolve(s.items, ctx.components)[0]) && resolve(s.items, ctx.components)[0].type !== 'object' ? 'One per line' : null,
     s.type === 'object' && !s.properties ? 'One per line, as name: reason' : null]
-    .filter(Boolean).join('. ');
+    .filter(Boolean).map((t) => String(t).replace(/`/g, '').replace(/[.\s]+$/, '')).join('. ');
   const hint = hintText ? html`<div class="hint" id=${hintId}>${hintText}</div>` : null;
   const error = messages.length
     ? html`<p class="error-message" id=${errId}><span class="visually-hidden">Error: </span>${messages.join('. ')}</p>` : null;
