@@ -2,7 +2,7 @@
 // before sending, refusals shown at their fields, a draft kept in this browser, and one
 // Idempotency-Key per submission so that a retry never reports twice.
 import { html, useEffect, useState } from '../html.js';
-import { command, explain, newKey, openapi } from '../api.js';
+import { ApiError, command, explain, newKey, openapi } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
 import { navigate } from '../nav.js';
 
@@ -45,6 +45,11 @@ export function Report() {
       navigate(`#/incidents/${accepted.id}`);
     } catch (err) {
       setErrors(await explain(err));
+      // Refused outright (a 4xx other than the key's own problems): nothing was recorded, so the
+      // corrected report is a new submission. Otherwise the outcome is unknown: keep the key,
+      // so that sending again cannot report twice.
+      const rule = err instanceof ApiError ? String(err.problem.rule || err.problem.type || '') : '';
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && !/idempotency/.test(rule)) setKey(null);
     } finally {
       setBusy(false);
     }
