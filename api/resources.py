@@ -117,6 +117,16 @@ class NextAction(BaseModel):
     )
 
 
+BUSINESS_DAYS_LEFT = (
+    "Open and not yet due: business days (Victorian calendar) from today in Melbourne to the due"
+    " day, 0 when due today; else null."
+)
+DAYS_OVERDUE = (
+    "Past due and not met: Melbourne calendar days since the due day, 0 when it fell due"
+    " earlier today; else null."
+)
+
+
 class ObligationOut(Resource):
     """One thing the policy requires of the incident, with its deadline and how it stands."""
 
@@ -143,6 +153,8 @@ class ObligationOut(Resource):
         default_factory=list,
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
     )
+    business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
+    days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
 
 
 class CommunicatedTo(BaseModel):
@@ -299,6 +311,11 @@ class WorklistItem(Resource):
     met_at: datetime | None
     status: Status
     note: str | None
+    clients: list[str] = Field(
+        default_factory=list, description="The references of the incident's clients."
+    )
+    business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
+    days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
 
 
 class Worklist(Resource):

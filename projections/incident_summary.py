@@ -114,8 +114,10 @@ def list_incidents(
     aboriginal: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    oldest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, keyset-paged; `organisations` limits to what the caller may see."""
+    """Newest first (or oldest first), keyset-paged; `organisations` limits to what the caller
+    may see."""
     incident_type = incident_type or type
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -147,10 +149,14 @@ def list_incidents(
         params.append(incident_type)
     if cursor:
         reported_at, incident_id = _uncursor(cursor)
-        where.append(f"({o}.reported_at < ? OR ({o}.reported_at = ? AND {o}.incident_id < ?))")
+        past = ">" if oldest_first else "<"
+        where.append(
+            f"({o}.reported_at {past} ? OR ({o}.reported_at = ? AND {o}.incident_id {past} ?))"
+        )
         params += [reported_at, reported_at, incident_id]
     columns = ", ".join(f"s.{c}" for c in _COLUMNS.split(", "))
-    order = f"ORDER BY {o}.reported_at DESC, {o}.incident_id DESC LIMIT ?"
+    way = "ASC" if oldest_first else "DESC"
+    order = f"ORDER BY {o}.reported_at {way}, {o}.incident_id {way} LIMIT ?"
     filters = " AND ".join(where)
     if organisations is None:
         sql = f"SELECT {columns} FROM {source} WHERE {filters} {order}"
@@ -166,7 +172,7 @@ def list_incidents(
             f" WHERE s.{column} IN ({marks}) AND {filters} {order}) AS {column}"
             for column in ("reporting_organisation", "other_provider")
         ]
-        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
+        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at {way}, incident_id {way} LIMIT ?"
         half = [*names, *params, limit + 1]
         arguments = [*half, *half, limit + 1]
     rows = tx.execute(sql, arguments)
