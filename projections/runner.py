@@ -28,6 +28,7 @@ from projections import (
     audit_trail,
     incident_summary,
     obligations,
+    patterns,
     procedural_fairness,
     regulator_feed,
     statistics,
@@ -92,7 +93,14 @@ def models(feed_secret: bytes) -> list[Model]:
             m.handle,  # type: ignore[attr-defined]
             uses_calendar=m in CALENDAR_MODELS,
         )
-        for m in (incident_summary, obligations, audit_trail, procedural_fairness, statistics)
+        for m in (
+            incident_summary,
+            obligations,
+            audit_trail,
+            procedural_fairness,
+            statistics,
+            patterns,
+        )
     ] + [
         Model(
             regulator_feed.name,
