@@ -42,7 +42,7 @@ def test_the_offline_check_runs_from_any_folder_and_says_what_it_verified(
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         assert done.stdout.splitlines() == [
             f"incident  {story.incident_id}",
-            f"events    6 (versions 1 to 6, log positions {first} to {last}), each hash recomputed",
+            f"events    7 (versions 1 to 7, log positions {first} to {last}), each hash recomputed",
             f"files     {files} match MANIFEST.sha256",
             f"head hash {head}",
             "bundle verified: b.zip",

@@ -375,8 +375,8 @@ def test_verify_all_prints_json_alone_on_stdout_and_real_counts_on_stderr(
 
     found = json.loads(result.stdout)  # nothing else on stdout
     assert result.exit_code == 0 and found["ok"] is True
-    assert found["events_checked"] == 7
-    assert "7/7 events" in result.stderr
+    assert found["events_checked"] == 8
+    assert "8/8 events" in result.stderr
 
 
 def test_every_json_output_parses_from_stdout_alone(cims: Cims, ledger: Ledger) -> None:
