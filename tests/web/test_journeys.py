@@ -127,7 +127,7 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
     serve = re.compile("^serve (the )?allegations", re.I)
     form = open_command(page, serve)
     form.get_by_label("Subject references").fill("soa-18")
-    expect(form.get_by_label("Method")).to_have_value("in writing")
+    form.get_by_label("Method").select_option("letter_by_post")
     accessible(page, "serve-allegations")
     form.get_by_role("button", name=serve).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
@@ -136,6 +136,14 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
             "Met", exact=True
         )
     ).to_be_visible()
+
+    # The outcome waits for the subject's response (or a reasonable time): record it first.
+    respond = re.compile("^record (a )?subject", re.I)
+    form = open_command(page, respond)
+    form.get_by_label("Subject reference").fill("soa-18")
+    form.get_by_role("textbox", name="Response").fill("Denies the allegation.")
+    form.get_by_role("button", name=respond).click()
+    expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
 
     record = re.compile("^record (the )?(outcome|finding)", re.I)
     form = open_command(page, record)
