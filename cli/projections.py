@@ -24,7 +24,7 @@ app = typer.Typer(
 console = Console()
 
 
-def open_read_models() -> ReadModels:
+def open_read_models(only: list[str] | None = None) -> ReadModels:
     ledger = open_ledger()
     auditor = Auditor(ledger, Db(database_url()))
     every = settings().checkpoint_every
@@ -33,6 +33,7 @@ def open_read_models() -> ReadModels:
         ledger,
         feed_secret=feed_secret(),
         on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+        only=only,
     )
 
 
@@ -48,10 +49,24 @@ def refuse_known_secrets() -> None:
 @app.command()
 def run(
     until_idle: Annotated[bool, typer.Option(help="stop at the head of the log")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(help="follow only these read models (comma-separated): one worker each"),
+    ] = None,
 ) -> None:
-    """Follow the ledger's log and keep every read model up to date."""
+    """Follow the ledger's log and keep every read model (or those named by --only) up to date.
+
+    Several workers may run on one PostgreSQL, each with its own --only set (or overlapping:
+    a batch is applied under its read model's tracking-row lock, so never twice). An unknown
+    name exits 2 naming the read models."""
     refuse_known_secrets()
-    models = open_read_models()
+    try:
+        models = open_read_models(
+            None if only is None else [n.strip() for n in only.split(",") if n.strip()]
+        )
+    except ValueError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     try:
         if until_idle:
             position = models.catch_up()

@@ -44,6 +44,8 @@ RETRY_AFTER_ERROR_SECONDS = 5.0
 KEPT_HISTORIES = 5_000
 # A rebuild has the whole log before it: larger batches, so fewer commits (each one a sync).
 REBUILD_BATCH = 5_000
+# The advisory lock held while read-model tables are set up (an arbitrary, fixed key).
+SETUP_LOCK = 0x43494D53_5245_4144 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def tables_digest(model: Model) -> str:
@@ -88,6 +90,21 @@ def models(feed_secret: bytes) -> list[Model]:
     ]
 
 
+def chosen(every: list[Model], names: Iterable[str] | None) -> list[Model]:
+    """The read models named (all when `names` is None), in their usual order; an unknown name
+    is a `ValueError` naming the valid ones."""
+    if names is None:
+        return list(every)
+    wanted = set(names)
+    unknown = wanted - {m.name for m in every}
+    if unknown or not wanted:
+        raise ValueError(
+            f"no read model named {', '.join(sorted(unknown)) or '(none given)'};"
+            f" the read models are {', '.join(m.name for m in every)}"
+        )
+    return [m for m in every if m.name in wanted]
+
+
 @dataclass
 class Runner:
     db: Db
@@ -102,6 +119,10 @@ class Runner:
 
     def setup(self) -> None:
         with self.db.transaction() as tx:
+            if tx.postgres:
+                # API processes and workers starting together: one sets the tables up at a
+                # time (concurrent CREATE ... IF NOT EXISTS and first INSERTs collide).
+                tx.execute("SELECT pg_advisory_xact_lock(?)", [SETUP_LOCK])
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS rm_tracking (view TEXT PRIMARY KEY,"
                 " position BIGINT NOT NULL, error TEXT, error_position BIGINT, updated_at TEXT,"
@@ -368,10 +389,4 @@ class Runner:
         gc.collect()
 
     def _chosen(self, names: Iterable[str] | None) -> list[Model]:
-        if names is None:
-            return list(self.models)
-        wanted = set(names)
-        unknown = wanted - {m.name for m in self.models}
-        if unknown:
-            raise ValueError(f"no read model named {', '.join(sorted(unknown))}")
-        return [m for m in self.models if m.name in wanted]
+        return chosen(self.models, names)

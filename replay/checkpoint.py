@@ -100,8 +100,10 @@ class Checkpoints:
                 )
             if earlier:
                 return checkpoint.model_copy(update={"created_at": earlier[0][1]})
+            # Two workers may take the same checkpoint at once: the second one's is the same.
             tx.execute(
-                "INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?)",
+                "INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (position) DO NOTHING",
                 [position, count, digest, checkpoint.created_at],
             )
         return checkpoint
