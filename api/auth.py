@@ -114,10 +114,11 @@ class Verifier:
         self._verified: OrderedDict[bytes, tuple[Actor, float]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    @property
-    def fetches_keys(self) -> bool:
-        """Whether checking a token may fetch the issuer's keys over the network."""
-        return self._jwks is not None
+    def prefetch_keys(self) -> None:
+        """Start fetching the issuer's keys in the background (at start-up), if there is an
+        issuer; the first requests then find them loaded."""
+        if self._jwks is not None:
+            self._start_fetch()
 
     # ---- the two ways in ---------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Verifier
@@ -47,7 +48,21 @@ async def services(request: Request) -> Services:
     return found
 
 
-async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
+# Declared as the document's bearer security scheme (Swagger's "Authorize"); a missing or
+# malformed header is answered by the verifier as a 401 problem, not by FastAPI.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="A JWT: from your OpenID Connect provider, or `cims token` in development.",
+)
+
+
+async def caller(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
+) -> Actor:
+    authorization = request.headers.get("authorization")
     # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
     # issuer's keys is awaited, not waited for in a worker thread.
     return await (await services(request)).verifier.actor_async(authorization)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import openapi, problems
 from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
@@ -20,8 +21,10 @@ from api.deps import Clock, Services, ServicesDep
 from api.idempotency import InFlight
 from api.limits import HeaderGuard, PositionWaits, RateLimit
 from api.metrics import Metrics
+from api.problems import error_responses
+from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, read_models, replay
+from api.routers import incidents, read_models, replay, rules
 from api.settings import (
     SERVICE_SECRETS,
     Settings,
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.verifier.prefetch_keys()
         if settings.run_projections_in_process:
             svc.read_models.start()
         try:
@@ -147,6 +151,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         description="Victoria's Client Incident Management System as an event-sourced ledger.",
         default_response_class=JSON,
         lifespan=lifespan,
+        # `/docs` is served from a packaged Swagger UI by `openapi.install`, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        separate_input_output_schemas=False,
         generate_unique_id_function=lambda route: (
             f"{route.tags[0]}-{route.name}" if route.tags else route.name
         ),
@@ -156,7 +164,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(incidents.router)
     app.include_router(read_models.router)
     app.include_router(replay.router)
+    app.include_router(rules.router)
     _operations(app, svc)
+    openapi.install(app)
 
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
@@ -172,15 +182,41 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.add_middleware(HeaderGuard, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)
+    if settings.allowed_origins():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins(),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Projection-Position",
+                "X-Projection-Reached",
+                "Retry-After",
+            ],
+        )
     return app
 
 
 def _operations(app: FastAPI, svc: Services) -> None:
-    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Say whether the process is up.",
+        response_model=None,
+        responses={200: {"model": Health}},
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The store answers; read-model lag")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Say whether the store answers, and how far behind the read models are.",
+        response_model=None,
+        responses={200: {"model": Ready}, **error_responses(503)},
+    )
     async def readyz(_: ServicesDep) -> Any:  # the dependency probes a tripped breaker
         status = await run_in_threadpool(svc.read_models.status)
         max_lag = max((s["lag"] for s in status), default=0)
@@ -198,7 +234,14 @@ def _operations(app: FastAPI, svc: Services) -> None:
             "follower": follower,
         }
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Give the Prometheus metrics.",
+        response_model=None,
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         status = await run_in_threadpool(svc.read_models.status)
         body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status})

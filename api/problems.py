@@ -22,11 +22,185 @@ from domain.errors import (
     UnknownCommand,
     VersionConflict,
 )
+from domain.rules.catalogue import CATALOGUE
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
 # A body with thousands of bad fields is answered with the first of them, not megabytes.
 MAX_FIELD_ERRORS = 100
 log = logging.getLogger("cims.api")
+
+
+# Every problem the API itself answers with (policy refusals are in `domain.rules.catalogue`):
+# slug -> (status, title, what it means). `GET /v1/rules` lists them with the policy's rules, so
+# every problem's `type` resolves to an entry there.
+API_PROBLEMS: dict[str, tuple[int, str, str]] = {
+    "validation": (422, "The request is not valid", "One or more fields break the schema."),
+    "version-conflict": (
+        409,
+        "The incident has moved on",
+        "The body's `expected_version` is not the incident's current version; read it again.",
+    ),
+    "precondition-failed": (
+        412,
+        "The incident has moved on",
+        "`If-Match` names a version that is not the incident's current one (RFC 9110).",
+    ),
+    "precondition-required": (
+        428,
+        "Expected version required",
+        "A command names the version it acts on: `expected_version` or `If-Match`.",
+    ),
+    "version-mismatch": (
+        400,
+        "If-Match and expected_version disagree",
+        "Send one of them, or the same version in both.",
+    ),
+    "incident-not-found": (404, "No such incident", "No incident with this id is visible to you."),
+    "unknown-command": (404, "No such command", "The command is not an incident command."),
+    "feed-not-found": (404, "No such feed", "There is no regulator feed of that name."),
+    "unauthenticated": (401, "Authentication required", "Send a valid bearer token."),
+    "forbidden": (
+        403,
+        "Forbidden",
+        "Your role, organisation or appointment does not allow this (see the operation's "
+        "description).",
+    ),
+    "idempotency-key-reused": (
+        422,
+        "Idempotency-Key reused",
+        "This Idempotency-Key was used before with a different request.",
+    ),
+    "headers-too-large": (
+        431,
+        "Request headers too large",
+        "A request header (or all of them) is over the configured limit.",
+    ),
+    "rate-limited": (429, "Too many requests", "Slow down and retry after Retry-After."),
+    "too-many-waits": (
+        503,
+        "Too many requests waiting for the read models",
+        "Too many requests wait for `min_position` at once; retry after Retry-After.",
+    ),
+    "idempotency-key-invalid": (
+        400,
+        "Idempotency-Key is not valid",
+        "The Idempotency-Key header is empty or malformed.",
+    ),
+    "idempotency-in-flight": (
+        409,
+        "A request with this Idempotency-Key is in progress",
+        "Retry once the first request has been answered (after Retry-After).",
+    ),
+    "store-unavailable": (
+        503,
+        "The ledger's store is unavailable",
+        "Try again shortly; nothing was recorded by this request.",
+    ),
+    "internal": (500, "Internal error", "An unexpected error; it was logged."),
+    "http-400": (400, "Bad request", "The request could not be read."),
+    "http-404": (404, "Not Found", "No such path."),
+    "http-405": (405, "Method Not Allowed", "The path does not take this method."),
+    "body-too-large": (413, "Request body too large", "The body is over the configured limit."),
+    "invalid-utf8": (400, "Body is not UTF-8", "JSON bodies are encoded as UTF-8."),
+    "json-too-deep": (400, "JSON nested too deeply", "The body nests deeper than allowed."),
+    "duplicate-key": (400, "Duplicate JSON key", "A JSON object gives the same key twice."),
+    "control-character": (
+        422,
+        "Control character in text",
+        "Text may hold no control characters other than tab, CR and LF.",
+    ),
+}
+# Rule ids that name a field's fault in `errors[].rule` (not a problem type of their own).
+FIELD_RULES: dict[str, str] = {
+    "schema": "`schema.<kind>`: the field breaks its JSON Schema (missing, too long, wrong type"
+    "...; the kind is pydantic's error type).",
+    "schema.version": 'If-Match is an incident version in quotes, e.g. "3".',
+    "schema.cursor": "The cursor is one this API returned as `next_cursor`.",
+    "schema.uuid": "The value is a UUID.",
+    "schema.version-or-instant": "A version number, or an instant with an offset.",
+    "schema.aware-datetime": "An instant with an offset (e.g. `2025-03-04T09:00:00+11:00`).",
+    "schema.query-repeated": "A query parameter is given once.",
+    "schema.query-unknown": "Only the query parameters the operation documents are accepted.",
+    "replay.one-of-at-or-version": "Give `at=` or `version=`, not both or neither.",
+    "replay.out-of-range": "The instant or version lies outside the incident's history.",
+    "idempotency.key-reused": "The same Idempotency-Key was sent with a different request.",
+    "idempotency.key-invalid": "An Idempotency-Key is a non-empty string of at most 200 "
+    "characters.",
+    "request.headers-too-large": "Request headers are within the configured size.",
+    "idempotency.in-flight": "A request with the same Idempotency-Key is still in progress.",
+    "read.position-beyond-head": "`min_position` is at most the head of the ledger's log.",
+}
+
+
+def problem_type(slug: str) -> str:
+    """The `type` URI of a problem (a policy rule id or one of `API_PROBLEMS`)."""
+    return TYPE_BASE + slug
+
+
+def catalogue() -> list[dict[str, str]]:
+    """Every rule and problem a request can be refused with: the body of `GET /v1/rules`."""
+    items = [
+        {
+            "id": e.id,
+            "section": e.section,
+            "title": e.title,
+            "message": e.message,
+            "type": problem_type(e.id),
+        }
+        for e in CATALOGUE.values()
+    ]
+    items += [
+        {
+            "id": slug,
+            "section": "api",
+            "title": title,
+            "message": message,
+            "type": problem_type(slug),
+        }
+        for slug, (_, title, message) in API_PROBLEMS.items()
+    ]
+    items += [
+        {
+            "id": rule,
+            "section": "api",
+            "title": rule,
+            "message": message,
+            "type": problem_type("validation"),
+        }
+        for rule, message in FIELD_RULES.items()
+    ]
+    return items
+
+
+ERROR_MEANINGS = {
+    400: "The request cannot be read (bad JSON, a duplicate key, or If-Match and "
+    "expected_version disagree).",
+    401: "No valid bearer token.",
+    403: "The caller's role, organisation or appointment does not allow this.",
+    404: "No such incident (or not visible to the caller), command or feed.",
+    409: "The body's `expected_version` is stale (`current_version` says where the incident "
+    "is), or a request with the same Idempotency-Key is in progress.",
+    412: "`If-Match` is stale: `current_version` says where the incident is.",
+    413: "The body is too large.",
+    422: "A field breaks the schema, or a policy rule refuses the command (`rule` names it; "
+    "see `GET /v1/rules`).",
+    428: "Neither `expected_version` nor `If-Match` was sent.",
+    429: "Too many requests; retry after `Retry-After`.",
+    431: "A request header is too large.",
+    503: "The store is unavailable; nothing was recorded; retry after `Retry-After`.",
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation for these error statuses, each a Problem."""
+    return {
+        code: {
+            "description": ERROR_MEANINGS[code],
+            "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+        }
+        for code in codes
+    }
 
 
 class Problem(Exception):
@@ -60,7 +234,7 @@ def invalid(field: str, rule: str, message: str) -> Problem:
 
 def problem_response(problem: Problem, request: Request) -> JSON:
     body = {
-        "type": TYPE_BASE + problem.slug,
+        "type": problem_type(problem.slug),
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 SECURITY_HEADERS = [
     # Incident records are personal data: no cache, proxy or browser may keep a copy.
@@ -16,7 +16,9 @@ SECURITY_HEADERS = [
 ]
 
 
-class JSON(Response):
+class JSON(JSONResponse):
+    """A `JSONResponse` (so FastAPI documents its body as JSON, not a string) rendered by orjson."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:

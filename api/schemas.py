@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from domain.obligations import ObligationKind
 from domain.values import (
     NAME_MAX,
     NARRATIVE_MAX,
@@ -287,7 +289,7 @@ class CarerSupportPlanIn(PlanIn):
 
 
 class ExtendIn(Reasoned):
-    obligation_kind: Text = RefField
+    obligation_kind: ObligationKind
     new_due: UtcDatetime
     approved_by: Text = NameField
 
@@ -298,7 +300,7 @@ class RecommendationActionIn(CommandIn):
 
 
 class CloseIn(Reasoned):
-    not_required: dict[RefText, ReasonText] = Field(default_factory=dict, max_length=20)
+    not_required: dict[ObligationKind, ReasonText] = Field(default_factory=dict, max_length=20)
 
 
 class CorrectionIn(Reasoned):
@@ -312,6 +314,13 @@ class ResponsibleOrganisationIn(Reasoned):
     or the department changes it, and the event says so in the audit trail."""
 
     other_provider: Text | None = Field(min_length=1, max_length=REF_MAX)
+
+
+class FeedName(StrEnum):
+    """The regulators' feeds (`projections.regulator_feed.REGULATORS`)."""
+
+    SSR = "ssr"
+    CCYP = "ccyp"
 
 
 class Accepted(BaseModel):

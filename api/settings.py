@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
     webhook_secret: str | None = None
 
+    # Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    cors_origins: str = ""
+
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
     def secret_file(self) -> Path:
         """Where the generated development secret is kept: beside the embedded store."""
         if is_postgres(self.database_url):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -71,6 +71,9 @@ class Accepted:
     version: int
     position: int | None
     event: Incident.Event
+    # True when this is an earlier request's answer given again (a repeated command id or
+    # idempotency key), not a command recorded now.
+    replayed: bool = field(default=False, compare=False)
 
 
 def fold(events: Sequence[Incident.Event]) -> Incident | None:
@@ -259,11 +262,13 @@ class Ledger(Application[UUID]):
             return None
         if written is not None and event.hash != written.hash:
             return None
-        return self._accepted(event)
+        # With `written`: our own write, whose acknowledgement the driver lost; it is new.
+        return self._accepted(event, replayed=written is None)
 
-    def _accepted(self, event: Incident.Event) -> Accepted:
+    def _accepted(self, event: Incident.Event, *, replayed: bool = True) -> Accepted:
         incident_id = event.originator_id
         return Accepted(
+            replayed=replayed,
             incident_id=incident_id,
             version=event.originator_version,
             position=self.recorder.position_of(  # type: ignore[attr-defined]

@@ -41,6 +41,25 @@ class Status(StrEnum):
 SETTLED = frozenset({Status.MET, Status.MET_LATE, Status.NOT_REQUIRED})
 
 
+class ObligationKind(StrEnum):
+    """The obligations the policy can place on an incident (the keys of `RULES`)."""
+
+    INCIDENT_REPORT = "incident_report"
+    REGULATOR_SHORT_FORM = "regulator_short_form"
+    POLICE_CONTACT = "police_contact"
+    INTEGRITY_ADVICE = "integrity_advice"
+    ABORIGINAL_CONSULTATION = "aboriginal_consultation"
+    INVESTIGATION_OR_REVIEW = "investigation_or_review"
+    CCYP_NOTICE = "ccyp_notice"
+    CCYP_DETAILS = "ccyp_details"
+    ALLEGATIONS_SERVED = "allegations_served"
+    OUTCOME_COMMUNICATED = "outcome_communicated"
+    OUTCOME_REVIEW_DECIDED = "outcome_review_decided"
+    RESPONSE_PLAN = "response_plan"
+    CARER_SUPPORT_PLAN = "carer_support_plan"
+    RECOMMENDATIONS_ACTIONED = "recommendations_actioned"
+
+
 class Obligation(BaseModel):
     """One thing the policy requires of an incident, with its deadline and how it stands."""
 

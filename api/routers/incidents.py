@@ -10,39 +10,78 @@ from contextlib import nullcontext
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import reads
+from api import resources as out
+from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
-from api.problems import Problem, invalid
+from api.next_actions import next_actions, obligations_out
+from api.problems import Problem, error_responses, invalid
+from api.query import strict_query
 from api.responses import JSON
 from api.schemas import MAX_INT, CommandIn, ReportIn
-from domain.errors import DomainError, IdempotencyKeyReused
-from domain.incident import Incident
+from domain.errors import DomainError, IdempotencyKeyReused, VersionConflict
+from domain.incident import Incident, Stage
 from domain.ledger import Accepted
 from domain.receipts import CommandKey
-from domain.values import REF_MAX, Actor, Stamp
+from domain.values import REF_MAX, Actor, Impact, IncidentType, Stamp
 from domain.views import incident_state
 
 T = TypeVar("T")
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(strict_query)])
 # Checked by `parse_key` (an empty or malformed key is a 400 naming the header); the schema
 # documents the bound: 200 characters, two more for the structured-field quotes.
 IdempotencyKey = Annotated[
     Annotated[str, WithJsonSchema({"type": "string", "maxLength": MAX_KEY_LENGTH + 2})] | None,
-    Header(alias="Idempotency-Key"),
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string: a retry with the same key and body returns the first "
+        "answer and records nothing new (scoped to you).",
+    ),
 ]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=100,
+        description='The incident version you read, as its ETag (e.g. `"3"`): instead of, or '
+        "agreeing with, the body's `expected_version`. Stale: 412.",
+    ),
+]
 Filter = Annotated[str | None, Query(max_length=REF_MAX)]
-Cursor = Annotated[str | None, Query(max_length=1_000)]
+Cursor = Annotated[
+    str | None, Query(max_length=1_000, description="The previous page's `next_cursor`.")
+]
 MinPosition = Annotated[
     int | None,
-    Query(ge=0, le=MAX_INT, description="wait for the read models to reach this position"),
+    Query(
+        ge=0,
+        le=MAX_INT,
+        description="Read your own write: wait (briefly) for the read models to reach this log "
+        "position (a command's `position`). If they do not in time, the answer is still 200, "
+        "with `X-Projection-Reached: false` and `X-Projection-Position` saying how far they got.",
+    ),
 ]
+READ_ERRORS = error_responses(401, 403, 404, 422, 429, 431, 503)
+COMMAND_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 431, 503)
+FRESHNESS = {
+    "X-Projection-Position": {
+        "description": "The log position the read models had reached when answering.",
+        "schema": {"type": "integer"},
+    },
+    "X-Projection-Reached": {
+        "description": "With `?min_position=`: whether the read models reached it in time.",
+        "schema": {"type": "boolean"},
+    },
+}
+ETAG = {
+    "ETag": {"description": 'The incident\'s version, e.g. `"3"`.', "schema": {"type": "string"}}
+}
 
 
 def accepted_body(accepted: Accepted) -> dict[str, Any]:
@@ -95,7 +134,8 @@ async def idempotent(
                 if replayed is None:
                     raise
                 return answer(replayed)
-        svc.metrics.events.inc()
+        if not accepted.replayed:
+            svc.metrics.events.inc()
         return answer(accepted)
 
     stored = await run_in_threadpool(once)
@@ -103,7 +143,24 @@ async def idempotent(
     return JSON(stored.body, status_code=stored.status, headers=stored.headers)
 
 
-@router.post("", status_code=201, summary="Report an incident")
+@router.post(
+    "",
+    status_code=201,
+    summary=TITLES["report"],
+    description=describe_report(),
+    response_model=None,
+    responses={
+        201: {
+            "model": out.Accepted,
+            "description": "Recorded.",
+            "headers": {
+                **ETAG,
+                "Location": {"description": "The incident.", "schema": {"type": "string"}},
+            },
+        },
+        **error_responses(400, 401, 403, 409, 413, 422, 429, 431, 503),
+    },
+)
 async def report_incident(
     body: ReportIn,
     request: Request,
@@ -131,8 +188,9 @@ async def report_incident(
 
 
 def _expected_version(body: CommandIn, if_match: str | None) -> int:
-    if body.expected_version is not None:
-        return body.expected_version
+    """The version a command acts on: the body's `expected_version` or `If-Match` (if both,
+    they must agree: 400)."""
+    tagged = None
     if if_match is not None:
         tag = if_match.strip().removeprefix("W/").strip('"')
         # Digits only: int() would also take "+1", " 1" or "1_0".
@@ -140,7 +198,25 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
             raise invalid(
                 "If-Match", "schema.version", 'If-Match must be an incident version, e.g. "3"'
             )
-        return int(tag)
+        tagged = int(tag)
+    if body.expected_version is not None:
+        if tagged is not None and tagged != body.expected_version:
+            raise Problem(
+                400,
+                "version-mismatch",
+                "If-Match and expected_version disagree",
+                f"If-Match names version {tagged}, expected_version {body.expected_version}",
+                errors=[
+                    {
+                        "field": "If-Match",
+                        "rule": "version-mismatch",
+                        "message": "If-Match and expected_version name different versions",
+                    }
+                ],
+            )
+        return body.expected_version
+    if tagged is not None:
+        return tagged
     raise Problem(
         428,
         "precondition-required",
@@ -178,15 +254,20 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                 # One per request: the principal's key, if any, travels as `key`.
                 command_id=f"cmd-{uuid.uuid4()}",
             )
-            return svc.ledger.execute(
-                incident_id,
-                action.command,
-                expected_version=expected,
-                stamp=stamp,
-                history=history,
-                key=key,
-                **command.command_args(),
-            )
+            try:
+                return svc.ledger.execute(
+                    incident_id,
+                    action.command,
+                    expected_version=expected,
+                    stamp=stamp,
+                    history=history,
+                    key=key,
+                    **command.command_args(),
+                )
+            except VersionConflict as stale:
+                if command.expected_version is None:  # the version came from If-Match
+                    raise precondition_failed(stale) from None
+                raise
 
         def answer(accepted: Accepted) -> Stored:
             return Stored(200, accepted_body(accepted), {"ETag": f'"{accepted.version}"'})
@@ -209,56 +290,101 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
     return endpoint
 
 
+def precondition_failed(stale: VersionConflict) -> Problem:
+    """A stale `If-Match`: 412 Precondition Failed (RFC 9110 §13.1.1)."""
+    return Problem(
+        412,
+        "precondition-failed",
+        "The incident has moved on",
+        str(stale),
+        current_version=stale.current,
+        expected_version=stale.expected,
+    )
+
+
 for _name, _action in authz.ACTIONS.items():
     router.add_api_route(
         f"/{{incident_id}}/{_name}",
         _command_endpoint(_name, _action),
         methods=["POST"],
-        summary=(_action.body.__doc__ or _action.command.replace("_", " ")).splitlines()[0],
+        summary=title(_name),
+        description=describe(_name, _action),
         name=f"command-{_name}",
+        response_model=None,
+        responses={
+            200: {"model": out.Accepted, "description": "Recorded.", "headers": ETAG},
+            **COMMAND_ERRORS,
+        },
     )
 
 
-async def read_models_at(svc: Services, min_position: int | None) -> None:
+async def read_models_at(svc: Services, min_position: int | None) -> bool:
     """Read-your-writes: wait (on the event loop, bounded) for the read models to reach
-    `min_position`, at most `read_your_writes_wait_seconds`; a 422 for a position beyond the
-    head of the log, a 503 when too many requests are waiting already."""
-    if min_position is not None:
-        await svc.waits.wait(
-            min_position,
-            timeout=svc.settings.read_your_writes_wait_seconds,
-            position=svc.read_models.position,
-            head=lambda: svc.ledger.recorder.max_notification_id() or 0,
-            poke=svc.read_models.notify,
-        )
+    `min_position`, at most `read_your_writes_wait_seconds`; whether they did (True without
+    one). A 422 for a position beyond the head of the log, a 503 when too many requests are
+    waiting already."""
+    if min_position is None:
+        return True
+    return await svc.waits.wait(
+        min_position,
+        timeout=svc.settings.read_your_writes_wait_seconds,
+        position=svc.read_models.position,
+        head=lambda: svc.ledger.recorder.max_notification_id() or 0,
+        poke=svc.read_models.notify,
+    )
 
 
-@router.get("", summary="List incidents")
+def freshness(response: Response, svc: Services, reached: bool) -> None:
+    """Say how fresh a read-model answer is (see `MinPosition`)."""
+    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    response.headers["X-Projection-Reached"] = "true" if reached else "false"
+
+
+@router.get(
+    "",
+    summary="List the incidents you may see, newest first.",
+    response_model=None,
+    responses={200: {"model": out.IncidentList, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def list_incidents(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: Filter = None,
-    type: Filter = None,
-    impact: Filter = None,
-    organisation: Filter = None,
-    overdue: bool | None = None,
-    aboriginal: bool | None = None,
+    status: Annotated[Stage | None, Query(description="Only incidents at this stage.")] = None,
+    type: Annotated[IncidentType | None, Query(description="Only incidents of this type.")] = None,
+    impact: Annotated[Impact | None, Query(description="Only incidents of this impact.")] = None,
+    organisation: Annotated[
+        str | None,
+        Query(
+            max_length=REF_MAX,
+            description="Only incidents this organisation reported or is named responsible for.",
+        ),
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="Only incidents with (true) or without (false) an overdue obligation now."
+        ),
+    ] = None,
+    aboriginal: Annotated[
+        bool | None, Query(description="Only incidents with (or without) an Aboriginal client.")
+    ] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """The incidents the caller's organisation sees, newest first. Each incident listed is
-    written to the access log (`what` "list:incidents") before the page is answered."""
+    """Keyset-paged (follow `next_cursor`), newest report first. Each filter is given at most
+    once; an unknown value or parameter is a 422. Each incident listed is written to the access
+    log (`what` "list:incidents") before the page is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:incidents")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
         svc.read_models.list_incidents,
         organisations=orgs,
         now=svc.clock(),
-        stage=status,
-        incident_type=type,
-        impact=impact,
+        stage=status and status.value,
+        incident_type=type and type.value,
+        impact=impact and impact.value,
         organisation=organisation,
         overdue=overdue,
         aboriginal=aboriginal,
@@ -266,7 +392,7 @@ async def list_incidents(
         limit=limit,
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -287,30 +413,56 @@ async def visible_incident(svc: Services, actor: Actor, incident_id: UUID, what:
 
 async def with_obligations(
     svc: Services, actor: Actor, incident_id: UUID, what: str, response: Response
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[Any, Any]:
     incident = await visible_incident(svc, actor, incident_id, what)
     obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
     response.headers["ETag"] = f'"{incident.version}"'
-    return incident, [o.model_dump(mode="json") for o in obligations]
+    return incident, obligations
 
 
-@router.get("/{incident_id}", summary="One incident's current state and obligations")
+@router.get(
+    "/{incident_id}",
+    summary="Show one incident: its state, obligations and what you may do next.",
+    response_model=None,
+    responses={200: {"model": out.IncidentOut, "headers": ETAG}, **READ_ERRORS},
+)
 async def get_incident(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
+    """The incident as its events leave it, its obligations (each with `met_by`, the commands
+    that meet it) and `next_actions`: the commands this caller may issue now, by role,
+    organisation, appointment and stage. Reading it is recorded in the access log."""
     incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
-    return {**incident_state(incident), "obligations": obligations}
+    return {
+        **incident_state(incident),
+        "obligations": obligations_out(obligations),
+        "next_actions": next_actions(actor, incident, obligations),
+    }
 
 
-@router.get("/{incident_id}/obligations", summary="An incident's obligations and deadlines")
+@router.get(
+    "/{incident_id}/obligations",
+    summary="Show an incident's obligations and their deadlines.",
+    response_model=None,
+    responses={200: {"model": out.ObligationsOut, "headers": ETAG}, **READ_ERRORS},
+)
 async def get_obligations(
     incident_id: UUID, svc: ServicesDep, actor: ActorDep, response: Response
 ) -> dict[str, Any]:
     incident, obligations = await with_obligations(svc, actor, incident_id, "obligations", response)
-    return {"id": str(incident_id), "version": incident.version, "obligations": obligations}
+    return {
+        "id": str(incident_id),
+        "version": incident.version,
+        "obligations": obligations_out(obligations),
+    }
 
 
-@router.get("/{incident_id}/procedural-fairness", summary="Procedural-fairness checklist")
+@router.get(
+    "/{incident_id}/procedural-fairness",
+    summary="Show the procedural-fairness checklist of an incident's investigation.",
+    response_model=None,
+    responses={200: {"model": out.FairnessOut, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def get_procedural_fairness(
     incident_id: UUID,
     svc: ServicesDep,
@@ -319,28 +471,35 @@ async def get_procedural_fairness(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     await visible_incident(svc, actor, incident_id, "procedural-fairness")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     checks = await run_in_threadpool(
         svc.read_models.procedural_fairness, incident_id, now=svc.clock()
     )
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"id": str(incident_id), "checks": checks}
 
 
-@router.get("/{incident_id}/audit-trail", summary="Who did what, when and why")
+@router.get(
+    "/{incident_id}/audit-trail",
+    summary="Show who did what on an incident, when and why.",
+    response_model=None,
+    responses={200: {"model": out.AuditTrail, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def get_audit_trail(
     incident_id: UUID,
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_INT, description="Only entries after this log position.")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     await visible_incident(svc, actor, incident_id, "audit-trail")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.audit_trail, incident_id=incident_id, after=after, limit=limit
     )
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"items": items}

@@ -5,37 +5,53 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import reads
+from api import resources as out
 from api.deps import ActorDep, ServicesDep
-from api.problems import Problem, invalid
-from api.routers.incidents import Cursor, Filter, MinPosition, read_models_at
-from api.schemas import MAX_INT
+from api.problems import Problem, error_responses, invalid
+from api.query import strict_query
+from api.routers.incidents import (
+    FRESHNESS,
+    READ_ERRORS,
+    Cursor,
+    MinPosition,
+    freshness,
+    read_models_at,
+)
+from api.schemas import MAX_INT, FeedName
 from domain.obligations import Status
-from domain.values import Role
+from domain.values import REF_MAX, Role
 from projections.regulator_feed import REGULATORS
 
-router = APIRouter(prefix="/v1", tags=["read-models"])
+router = APIRouter(prefix="/v1", tags=["read-models"], dependencies=[Depends(strict_query)])
 
 
-@router.get("/obligations", summary="The worklist: obligations by status and organisation")
+@router.get(
+    "/obligations",
+    summary="List the worklist: obligations by status and organisation.",
+    response_model=None,
+    responses={200: {"model": out.Worklist, "headers": FRESHNESS}, **READ_ERRORS},
+)
 async def worklist(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: Status | None = None,
-    organisation: Filter = None,
+    status: Annotated[Status | None, Query(description="Only obligations in this status.")] = None,
+    organisation: Annotated[
+        str | None, Query(max_length=REF_MAX, description="Only this organisation's obligations.")
+    ] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Obligations of the incidents the caller's organisation sees. Each incident the page
     shows is written to the access log (`what` "list:obligations") before it is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:obligations")
-    await read_models_at(svc, min_position)
+    reached = await read_models_at(svc, min_position)
     try:
         items, next_cursor = await run_in_threadpool(
             svc.read_models.worklist,
@@ -49,24 +65,37 @@ async def worklist(
     except ValueError:
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
-    response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    freshness(response, svc, reached)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/statistics", summary="Counts, time to close and overdue rates")
+@router.get(
+    "/statistics",
+    summary="Give counts, time to close and overdue rates.",
+    response_model=None,
+    responses={200: {"model": out.Statistics}, **error_responses(401, 403, 422, 429, 431, 503)},
+)
 async def statistics(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     orgs = await reads.visible_organisations(svc, actor, "statistics")
     return await run_in_threadpool(svc.read_models.statistics, organisations=orgs, now=svc.clock())
 
 
-@router.get("/access-log", summary="Who read which incident record, and when")
+@router.get(
+    "/access-log",
+    summary="List who read which incident record, and when.",
+    response_model=None,
+    responses={200: {"model": out.AccessLog}, **error_responses(401, 403, 422, 429, 431, 503)},
+)
 async def access_log(
     svc: ServicesDep,
     actor: ActorDep,
-    incident_id: Annotated[str | None, Query(max_length=100)] = None,
-    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    incident_id: Annotated[
+        str | None, Query(max_length=100, description="Only reads of this incident (a UUID).")
+    ] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_INT, description="Only entries after this `id`.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
 ) -> dict[str, Any]:
+    """Auditors and department officers only."""
     authz.require_role(actor, authz.AUDITORS, "read the access log")
     try:
         wanted = uuid.UUID(incident_id) if incident_id else None
@@ -78,18 +107,28 @@ async def access_log(
     return {"items": items}
 
 
-@router.get("/feeds/{regulator}", summary="A regulator's feed of CloudEvents", tags=["feeds"])
+@router.get(
+    "/feeds/{regulator}",
+    summary="Read a regulator's feed of CloudEvents.",
+    tags=["feeds"],
+    response_model=None,
+    responses={200: {"model": out.Feed}, **error_responses(401, 403, 404, 422, 429, 431, 503)},
+)
 async def feed(
-    regulator: Annotated[str, Path(max_length=100)],
+    regulator: FeedName,
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_INT, description="Resume after this item's `cursor`.")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many items.")] = 100,
 ) -> dict[str, Any]:
+    """A regulator reads its own feed (its organisation is the feed's name); an admin any.
+    Ordered and resumable; carries only what the sharing protocol allows."""
     if regulator not in REGULATORS:
         raise Problem(404, "feed-not-found", "No such feed", f"feeds: {', '.join(REGULATORS)}")
     own = actor.role == Role.REGULATOR and actor.organisation.lower() == regulator
     if not own and actor.role != Role.ADMIN:
         raise Problem(403, "forbidden", "Forbidden", "a regulator reads its own feed only")
-    items = await run_in_threadpool(svc.read_models.feed, regulator, after=after, limit=limit)
+    items = await run_in_threadpool(svc.read_models.feed, regulator.value, after=after, limit=limit)
     return {"items": items, "next_cursor": items[-1]["cursor"] if items else after}

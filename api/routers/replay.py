@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,9 +14,15 @@ from api import authorisation as authz
 from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
+from api.query import strict_query
+from api.routers.incidents import READ_ERRORS
 from api.schemas import MAX_INT
+from replay.as_of import StateAsOf
+from replay.diff import Diff
+from replay.history import History
+from replay.verify import Verification
 
-router = APIRouter(prefix="/v1/incidents", tags=["replay"])
+router = APIRouter(prefix="/v1/incidents", tags=["replay"], dependencies=[Depends(strict_query)])
 
 
 async def audited(svc: ServicesDep, actor: ActorDep, incident_id: UUID, what: str) -> None:
@@ -45,20 +51,34 @@ def _invalid(exc: ValueError, field: str) -> Problem:
     return invalid(field, "replay.out-of-range", str(exc))
 
 
-@router.get("/{incident_id}/history", summary="Every event, from the event store")
+@router.get(
+    "/{incident_id}/history",
+    summary="List every event of an incident, from the event store.",
+    response_model=None,
+    responses={200: {"model": History}, **READ_ERRORS},
+)
 async def get_history(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> Any:
     await audited(svc, actor, incident_id, "history")
     found = await run_in_threadpool(svc.auditor.history, incident_id)
     return found.model_dump(mode="json")
 
 
-@router.get("/{incident_id}/as-of", summary="The incident as it stood at an instant or version")
+@router.get(
+    "/{incident_id}/as-of",
+    summary="Show an incident as it stood at an instant or version.",
+    response_model=None,
+    responses={200: {"model": StateAsOf}, **READ_ERRORS},
+)
 async def get_as_of(
     incident_id: UUID,
     svc: ServicesDep,
     actor: ActorDep,
-    at: datetime | None = None,
-    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    at: Annotated[
+        datetime | None, Query(description="An instant with an offset; or give `version`.")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="A version; or give `at`.")
+    ] = None,
 ) -> Any:
     await audited(svc, actor, incident_id, "as-of")
     if (at is None) == (version is None):
@@ -74,11 +94,20 @@ async def get_as_of(
     return found.model_dump(mode="json")
 
 
-@router.get("/{incident_id}/diff", summary="What changed between two versions or instants")
+@router.get(
+    "/{incident_id}/diff",
+    summary="Show what changed on an incident between two versions or instants.",
+    response_model=None,
+    responses={200: {"model": Diff}, **READ_ERRORS},
+)
 async def get_diff(
     incident_id: UUID,
-    a: Annotated[str, Query(max_length=100)],
-    b: Annotated[str, Query(max_length=100)],
+    a: Annotated[
+        str, Query(max_length=100, description="From: a version, or an instant with an offset.")
+    ],
+    b: Annotated[
+        str, Query(max_length=100, description="To: a version, or an instant with an offset.")
+    ],
     svc: ServicesDep,
     actor: ActorDep,
 ) -> Any:
@@ -92,14 +121,31 @@ async def get_diff(
     return found.model_dump(mode="json")
 
 
-@router.get("/{incident_id}/verify", summary="Recompute the incident's hash chain")
+@router.get(
+    "/{incident_id}/verify",
+    summary="Recompute an incident's hash chain and say whether it holds.",
+    response_model=None,
+    responses={200: {"model": Verification}, **READ_ERRORS},
+)
 async def get_verify(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> Any:
     await audited(svc, actor, incident_id, "verification")
     found = await run_in_threadpool(svc.auditor.verify, incident_id)
     return found.model_dump(mode="json")
 
 
-@router.get("/{incident_id}/export", summary="An audit bundle (zip) to check offline")
+@router.get(
+    "/{incident_id}/export",
+    summary="Export an incident's audit bundle (a zip) to check offline.",
+    response_model=None,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The bundle.",
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **READ_ERRORS,
+    },
+)
 async def get_export(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> Response:
     await audited(svc, actor, incident_id, "export")
     bundle = await run_in_threadpool(svc.auditor.export, incident_id)

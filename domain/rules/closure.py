@@ -10,9 +10,13 @@ from domain.errors import PolicyViolation
 
 
 class ObligationLike(Protocol):
-    kind: str
-    settled: bool
-    waivable: bool
+    # Read-only: `Obligation.settled` is a property.
+    @property
+    def kind(self) -> str: ...
+    @property
+    def settled(self) -> bool: ...
+    @property
+    def waivable(self) -> bool: ...
 
 
 def require_open(closed: bool, withdrawn: bool) -> None:

@@ -281,10 +281,32 @@ def test_unknown_keys_cannot_make_the_verifier_fetch_more_than_once_per_interval
 ) -> None:
     verifier = Verifier(Settings(jwks_url=issuer.url, jwks_min_refresh_seconds=60))
     now = datetime.now(UTC)
-    claims = {"sub": "u", "role": "auditor", "org": "DFFH", "iat": now, "exp": now + timedelta(1)}
+    claims = {
+        "sub": "u",
+        "role": "auditor",
+        "org": "DFFH",
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+    }
 
     for n in range(10):
         token = jwt.encode(claims, KEY, "RS256", headers={"kid": f"random-{n}"})
         assert refused(verifier, token) == "invalid token"
 
+    assert issuer.fetches == 1
+
+
+def test_the_issuers_keys_are_fetched_at_start_up_in_the_background(issuer: SlowIssuer) -> None:
+    verifier = Verifier(Settings(jwks_url=issuer.url))
+    now = datetime.now(UTC)
+    token = rs256(
+        {"sub": "u", "role": "auditor", "org": "DFFH", "iat": now, "exp": now + timedelta(hours=1)}
+    )
+
+    verifier.prefetch_keys()
+    deadline = time.monotonic() + 5
+    while verifier.principal(f"Bearer {token}") is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert verifier.principal(f"Bearer {token}") is not None  # `principal` itself never fetches
     assert issuer.fetches == 1

@@ -165,6 +165,7 @@ def test_a_repeated_report_is_the_first_answer_with_its_position(
     assert again.json() == first.json()
     assert again.headers["location"] == first.headers["location"]
     assert incidents_recorded(client, auth) == 2
+    assert "cims_events_appended_total 2.0" in client.get("/metrics").text  # not 3
 
 
 def _at_once(send: Any, n: int = 2) -> list[Any]:

@@ -9,6 +9,11 @@ from typing import Any
 import hypothesis
 import schemathesis
 from fastapi.testclient import TestClient
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.auth import mint_token
 from api.main import create_app
@@ -63,3 +68,9 @@ def test_no_generated_request_gets_a_server_error(case: Any) -> None:
     if response.status_code >= 400:
         content_type = response.headers.get("content-type", [""])
         assert "application/problem+json" in content_type[0], (case.path, content_type)
+    # Every answer's status is one the document declares, with the content type and body
+    # schema it declares (a 422 refusal as a Problem, a 200 as its response model).
+    case.validate_response(
+        response,
+        checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+    )

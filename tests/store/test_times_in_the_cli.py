@@ -104,3 +104,26 @@ def test_the_auditors_history_flags_the_backdated_step(database_url: str, ledger
     assert late.effective_at is not None and late.recorded_at - late.effective_at == timedelta(
         days=5
     )
+
+
+def test_every_command_passes_the_one_time_rule_before_its_own(ledger: Ledger) -> None:
+    from datetime import UTC, datetime
+
+    from domain.ledger import COMMANDS
+
+    story = major(ledger)
+    refused = {}
+    for command in sorted(COMMANDS):
+        for effective_at, rule in [
+            (story.now + timedelta(days=5 * 365), "time.effective-in-future"),
+            (datetime(2000, 1, 1, tzinfo=UTC), "time.effective-before-aware"),
+            (datetime(9999, 12, 31, 23, tzinfo=UTC), "time.out-of-range"),
+        ]:
+            stamp = Stamp(actor=INVESTIGATOR, now=story.now, effective_at=effective_at)
+            with pytest.raises(PolicyViolation) as caught:
+                # No arguments: the time rule refuses before the command's own rules run.
+                ledger.execute(story.incident_id, command, expected_version=1, stamp=stamp)
+            refused[command, rule] = caught.value.rule_id
+
+    assert all(found == rule for (_, rule), found in refused.items()), refused
+    assert len(ledger.incident_events(story.incident_id)) == 1

@@ -1,0 +1,57 @@
+"""What this caller may do next on an incident, and which command meets each obligation.
+
+`next_actions` asks the same authorisation function every command asks
+(`authorisation.require_may_act`) and the domain's stage preconditions
+(`domain.next_steps.open_to`), so a front end's buttons follow the rules the commands apply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from api import authorisation as authz
+from api.command_docs import title
+from domain import next_steps
+from domain.incident import Incident
+from domain.obligations import Obligation
+from domain.values import Actor
+
+# Domain command -> its name in the API (`report` is `POST /v1/incidents`).
+_API_NAME = {action.command: name for name, action in authz.ACTIONS.items()} | {"report": "report"}
+
+
+def met_by(kind: str) -> list[str]:
+    """The API commands (names under `/v1/incidents/{id}/`) that meet obligation `kind`."""
+    return [_API_NAME[c] for c in next_steps.commands_meeting(kind) if c in _API_NAME]
+
+
+def obligations_out(obligations: Sequence[Obligation]) -> list[dict[str, Any]]:
+    """The obligations as the API shows them: each with the commands that meet it."""
+    return [{**o.model_dump(mode="json"), "met_by": met_by(o.kind)} for o in obligations]
+
+
+def next_actions(
+    actor: Actor, incident: Incident, obligations: Sequence[Obligation]
+) -> list[dict[str, Any]]:
+    """The commands `actor` may issue on `incident` now, each with the open obligations it can
+    meet; in the authorisation table's order."""
+    open_kinds = [o.kind for o in obligations if not o.settled]
+    found = []
+    for name, action in authz.ACTIONS.items():
+        if not authz.may_act(actor, action, incident):
+            continue
+        if not next_steps.open_to(
+            incident, action.command, actor_id=actor.id, obligations=obligations
+        ):
+            continue
+        found.append(
+            {
+                "command": name,
+                "method": "POST",
+                "href": f"/v1/incidents/{incident.id}/{name}",
+                "title": title(name),
+                "schema": action.body.__name__,
+                "meets": [k for k in open_kinds if name in met_by(k)],
+            }
+        )
+    return found

@@ -1,0 +1,89 @@
+"""`/openapi.json` as the contract, and `/docs` served with no internet.
+
+FastAPI writes the document from the routes; this adds what it cannot know: the shared `Problem`
+schema, a description of every enum value and field (`api.vocabulary`), an example body per
+request model (`api.examples`), and the rule catalogue behind every problem `type`. Swagger UI's
+assets come from the `swagger-ui-bundle-v2` package (Apache-2.0), served by the app itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
+
+from api.examples import EXAMPLES
+from api.resources import ProblemDetails
+from api.vocabulary import ENUMS, FIELDS
+
+ASSETS = "/docs/assets"
+
+
+def _describe_enum(name: str, schema: dict[str, Any]) -> None:
+    meanings = ENUMS.get(name, {})
+    schema["x-enum-descriptions"] = [meanings.get(str(v), "") for v in schema["enum"]]
+    listing = "\n".join(f"- `{v}`: {meanings.get(str(v), '')}" for v in schema["enum"])
+    schema["description"] = (schema.get("description", "").strip() + "\n\n" + listing).strip()
+
+
+def _describe_properties(name: str, schema: dict[str, Any]) -> None:
+    for field, prop in schema.get("properties", {}).items():
+        if "description" in prop:
+            continue
+        meaning = FIELDS.get(f"{name}.{field}") or FIELDS.get(field)
+        if meaning is not None:
+            prop["description"] = meaning
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of `app`, completed (built once, then cached on the app)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    problem = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}))
+    schemas["Problem"] = problem
+    # Nothing answers with FastAPI's own validation error shape: every error is a Problem.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    for name, schema in schemas.items():
+        if "enum" in schema:
+            _describe_enum(name, schema)
+        _describe_properties(name, schema)
+        if name in EXAMPLES:
+            schema["examples"] = [EXAMPLES[name]]
+    app.openapi_schema = doc
+    return doc
+
+
+def install(app: FastAPI) -> None:
+    """`/openapi.json` completed by `document`, and Swagger UI at `/docs` from local assets."""
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
+    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

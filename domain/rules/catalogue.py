@@ -1,0 +1,569 @@
+"""The catalogue of every rule the ledger can refuse a command with, by id.
+
+One entry per rule id raised in `domain/` (a test scans the package for ids and asserts each is
+here), with the section of the policy it rests on (`cims-policy.md`), a short title and the
+message a front end can show. A helper adding a rule id adds its entry here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """One rule: `id` as the refusal names it, the policy `section`, a title and a message."""
+
+    id: str
+    section: str
+    title: str
+    message: str
+
+
+_ENTRIES = (
+    # §2 who reports, §3 scope
+    RuleEntry(
+        "scope.parental-care",
+        "3",
+        "Parental care is out of scope",
+        "Incidents while a child is in the care of a parent are outside CIMS.",
+    ),
+    RuleEntry(
+        "scope.exclusion-required",
+        "3",
+        "Out of scope needs the exclusion named",
+        "An out-of-scope assessment names the §3 exclusion it relies on.",
+    ),
+    RuleEntry(
+        "scope.exclusion-contradicts",
+        "3",
+        "In scope names no exclusion",
+        "An in-scope assessment cannot name an exclusion.",
+    ),
+    RuleEntry(
+        "responsibility.child-protection-reports",
+        "2",
+        "Child Protection reports this care",
+        "For kinship, practitioner or respite care approved by Child Protection, Child "
+        "Protection is the responsible reporter.",
+    ),
+    RuleEntry(
+        "responsibility.cso-reports",
+        "2",
+        "The CSO reports this care",
+        "For CSO placements and contracted case management, the community service "
+        "organisation is the responsible reporter.",
+    ),
+    # §5a the report itself
+    RuleEntry(
+        "report.client-required",
+        "5a",
+        "A client is named",
+        "An incident report names at least one client.",
+    ),
+    RuleEntry(
+        "report.occurrence-required",
+        "5a",
+        "When it happened is given",
+        "Give occurred_at, or occurred_between for a historical disclosure.",
+    ),
+    RuleEntry(
+        "report.occurrence-ambiguous",
+        "5a",
+        "One occurrence time only",
+        "Give occurred_at or occurred_between, not both.",
+    ),
+    RuleEntry(
+        "report.period-reversed",
+        "5a",
+        "The period is in order",
+        "occurred_between starts before it ends.",
+    ),
+    RuleEntry(
+        "report.aware-before-occurred",
+        "5a",
+        "Awareness follows the incident",
+        "The provider cannot have become aware of an incident before it occurred.",
+    ),
+    RuleEntry(
+        "time.in-future",
+        "5a",
+        "Not in the future",
+        "Nothing is recorded as having happened after the moment it is recorded.",
+    ),
+    # §4 types, §5 impact
+    RuleEntry(
+        "classification.type-required",
+        "4",
+        "An incident type is named",
+        "A report carries at least one of the 19 current incident types.",
+    ),
+    RuleEntry(
+        "classification.type-repeated",
+        "4",
+        "Each type once",
+        "An incident type is listed only once.",
+    ),
+    RuleEntry(
+        "classification.unknown-legacy-type",
+        "4",
+        "Known incident type",
+        "The label is neither a current incident type nor a known pre-December-2024 label.",
+    ),
+    RuleEntry(
+        "classification.mandatory-major",
+        "5",
+        "Must be major impact",
+        "Abuse, neglect or sexual exploitation - grooming alleged against a staff member or "
+        "carer is classified major impact.",
+    ),
+    RuleEntry(
+        "classification.no-downgrade-below-mandatory-major",
+        "5",
+        "No downgrade below major",
+        "A reclassification cannot take a mandatory-major incident below major impact.",
+    ),
+    RuleEntry(
+        "classification.no-change",
+        "5",
+        "A reclassification changes something",
+        "The types, impact and regulator category are as already recorded.",
+    ),
+    RuleEntry(
+        "record.reason-required",
+        "1",
+        "A judgement has a reason",
+        "A human judgement (reclassification, withdrawal, closure...) is recorded with its reason.",
+    ),
+    RuleEntry(
+        "amend.no-change",
+        "1",
+        "An amendment changes something",
+        "An amendment names at least one field to change.",
+    ),
+    RuleEntry(
+        "correction.no-change",
+        "1",
+        "A correction changes something",
+        "A correction names at least one field to change.",
+    ),
+    RuleEntry(
+        "correction.unknown-version",
+        "1",
+        "A correction points at a recorded event",
+        "The corrected version is one already recorded on this incident.",
+    ),
+    # §5a, §7 preconditions to investigating; §5 follow-up
+    RuleEntry(
+        "follow-up.major-needs-investigation-or-review",
+        "5",
+        "Major impact needs follow-up",
+        "A major-impact incident needs an investigation or an incident review, not a local "
+        "response.",
+    ),
+    RuleEntry(
+        "follow-up.investigation-mandatory",
+        "5",
+        "An investigation is mandatory",
+        "Major-impact abuse by staff, abuse between clients, neglect or unexplained injury is "
+        "investigated; an incident review does not suffice.",
+    ),
+    RuleEntry(
+        "follow-up.already-started",
+        "5",
+        "Follow-up already under way",
+        "The follow-up cannot be redetermined once an investigator or review has started on it.",
+    ),
+    RuleEntry(
+        "follow-up.police-contact-before-investigation",
+        "5a",
+        "Police first",
+        "Sexual or physical abuse or serious neglect is reported to police before the "
+        "investigation starts.",
+    ),
+    RuleEntry(
+        "follow-up.integrity-advice-before-investigation",
+        "7",
+        "Integrity team advice first",
+        "Child Protection records the Integrity team's advice before any investigation starts.",
+    ),
+    RuleEntry(
+        "rcs.integrity-advice-required",
+        "7",
+        "RCS in lieu needs Integrity advice",
+        "Only the Integrity team's advice puts a Reportable Conduct Scheme investigation in "
+        "lieu of the CIMS investigation.",
+    ),
+    RuleEntry(
+        "rcs.recommendations-section-required",
+        "7",
+        "RCS report has recommendations",
+        "An RCS investigation lodged in lieu contains a Recommendations section.",
+    ),
+    RuleEntry(
+        "department-review.request-needs-reason",
+        "6",
+        "Say what information is needed",
+        "A department review asking for more information says what is needed.",
+    ),
+    # §8 investigation
+    RuleEntry(
+        "investigation.not-determined",
+        "8",
+        "No investigation determined",
+        "Investigation steps need an investigation (or RCS in lieu) to have been determined.",
+    ),
+    RuleEntry(
+        "investigation.no-investigator",
+        "8",
+        "No investigator appointed",
+        "Investigation steps are taken by an appointed investigator.",
+    ),
+    RuleEntry(
+        "investigation.plan-required",
+        "8",
+        "The plan is written",
+        "An investigation plan is not left blank.",
+    ),
+    RuleEntry(
+        "investigation.rationale-required",
+        "8",
+        "The rationale is written",
+        "The sufficient-evidence rationale is not left blank.",
+    ),
+    RuleEntry(
+        "investigation.sufficient-evidence-without-evidence",
+        "8",
+        "Sufficient evidence needs evidence",
+        "Record the evidence (e.g. CCTV) the sufficient-evidence rationale relies on first.",
+    ),
+    RuleEntry(
+        "investigation.summary-required",
+        "8",
+        "The report has a summary",
+        "An investigation report's summary is not left blank.",
+    ),
+    RuleEntry(
+        "investigation.recommendations-required",
+        "8",
+        "The report makes recommendations",
+        "An investigation report makes recommendations.",
+    ),
+    RuleEntry(
+        "investigation.outcome-unknown-allegation",
+        "8",
+        "A finding on a known allegation",
+        "Each finding is on an incident type and subject of allegation of this incident.",
+    ),
+    RuleEntry(
+        "investigation.outcome-repeated",
+        "8",
+        "One finding per allegation",
+        "An allegation has one finding.",
+    ),
+    RuleEntry(
+        "investigation.outcome-missing",
+        "8",
+        "A finding for every subject",
+        "Record a finding for every subject of allegation.",
+    ),
+    RuleEntry(
+        "fairness.independence-not-declared",
+        "8",
+        "Independence is declared",
+        "The investigator declares their independence of the incident.",
+    ),
+    RuleEntry(
+        "fairness.investigator-not-independent",
+        "8",
+        "The investigator is independent",
+        "The reporter, a subject of allegation or their line manager cannot investigate.",
+    ),
+    RuleEntry(
+        "fairness.unknown-subject",
+        "8",
+        "A known subject of allegation",
+        "Allegations concern the subjects of allegation named on the incident.",
+    ),
+    RuleEntry(
+        "fairness.service-method-required",
+        "8",
+        "How the allegations were served",
+        "Say how the allegations were put in writing (letter, email, secure portal).",
+    ),
+    RuleEntry(
+        "fairness.response-before-service",
+        "8",
+        "Served before responding",
+        "A subject responds to allegations that were put to them in writing.",
+    ),
+    RuleEntry(
+        "fairness.response-required",
+        "8",
+        "The response is written",
+        "A subject's response is recorded, or that they declined to respond.",
+    ),
+    RuleEntry(
+        "fairness.allegations-not-served",
+        "8",
+        "Allegations served before the outcome",
+        "No outcome before every subject of allegation had the allegations in writing, "
+        "unless the sufficient-evidence rationale was recorded.",
+    ),
+    RuleEntry(
+        "fairness.subject-not-told-in-writing",
+        "8",
+        "Subjects told in writing first",
+        "Every subject of allegation is told in writing before the outcome is communicated.",
+    ),
+    RuleEntry(
+        "evidence.description-required",
+        "8",
+        "Evidence is described",
+        "Evidence recorded is described.",
+    ),
+    RuleEntry(
+        "client-voice.said-required",
+        "1",
+        "What the client said",
+        "The client's account is not left blank.",
+    ),
+    RuleEntry(
+        "consultation.stage-required",
+        "8",
+        "Consultation stage",
+        "Say at which stage of the response the Aboriginal body was consulted.",
+    ),
+    RuleEntry(
+        "consultation.consulted-required",
+        "8",
+        "Who was consulted",
+        "Name who was consulted at ACSASS, the ACCO or the ACAC provider.",
+    ),
+    RuleEntry(
+        "notification.recipient-required",
+        "5a",
+        "Who was notified",
+        "A notification names who was notified.",
+    ),
+    # §9 incident review
+    RuleEntry(
+        "review.not-determined",
+        "9",
+        "No incident review determined",
+        "An incident review is completed only where one was determined as the follow-up.",
+    ),
+    RuleEntry(
+        "review.sections-required",
+        "9",
+        "The review's sections",
+        "An incident review covers what happened and why, and the contributing factors.",
+    ),
+    # outcome and §10 outcome review
+    RuleEntry(
+        "outcome.not-recorded",
+        "8",
+        "No outcome yet",
+        "There is no outcome yet to report, communicate or review.",
+    ),
+    RuleEntry(
+        "outcome.unknown-recipient",
+        "8",
+        "A known recipient",
+        "An outcome is communicated to a client, their guardian or a subject of this incident.",
+    ),
+    RuleEntry(
+        "outcome-review.requester-not-entitled",
+        "10",
+        "Who may request a review",
+        "An outcome review is requested by the client, their guardian or the subject of "
+        "allegation.",
+    ),
+    RuleEntry(
+        "outcome-review.grounds-not-recognised",
+        "10",
+        "Grounds for a review",
+        "The grounds are procedural fairness or non-adherence to the minimum requirements.",
+    ),
+    RuleEntry(
+        "outcome-review.requester-not-on-record",
+        "10",
+        "The requester is on the incident",
+        "A client requests for a client of this incident; a subject for themselves.",
+    ),
+    RuleEntry(
+        "outcome-review.already-pending",
+        "10",
+        "One review at a time",
+        "An outcome review is already pending.",
+    ),
+    RuleEntry(
+        "outcome-review.none-pending",
+        "10",
+        "No review requested",
+        "A decision answers a pending outcome review request.",
+    ),
+    RuleEntry(
+        "outcome-review.reviewer-not-independent",
+        "10",
+        "The reviewer is independent",
+        "The reviewer took no part in the original outcome.",
+    ),
+    RuleEntry(
+        "outcome-review.variation-required",
+        "10",
+        "A variation states new findings",
+        "A varied outcome states the new findings.",
+    ),
+    RuleEntry(
+        "outcome-review.confirmed-with-variation",
+        "10",
+        "A confirmation changes nothing",
+        "A confirmed outcome carries no new findings.",
+    ),
+    # §11 after the outcome, and the lifecycle
+    RuleEntry(
+        "response.plan-required",
+        "11",
+        "The plan is written",
+        "A response or carer support plan is not left blank.",
+    ),
+    RuleEntry(
+        "response.carer-required",
+        "11",
+        "Which carer",
+        "A carer support plan names the carer it supports.",
+    ),
+    RuleEntry(
+        "recommendation.id-repeated",
+        "11",
+        "Recommendation ids are unique",
+        "Each recommendation has an id not used before on this incident, so its actioning "
+        "can be tracked.",
+    ),
+    RuleEntry(
+        "recommendation.unknown",
+        "11",
+        "A known recommendation",
+        "Only a recommendation made in a report or review can be actioned.",
+    ),
+    RuleEntry(
+        "recommendation.action-required",
+        "11",
+        "The action is written",
+        "Say what was done about the recommendation.",
+    ),
+    RuleEntry(
+        "extension.approver-required",
+        "8",
+        "Who approved the extension",
+        "An extension names who approved it.",
+    ),
+    RuleEntry(
+        "extension.unknown-obligation",
+        "8",
+        "A known obligation",
+        "Only an obligation that applies to this incident can be extended.",
+    ),
+    RuleEntry(
+        "extension.not-later",
+        "8",
+        "An extension is later",
+        "An extension sets a due date later than the current one.",
+    ),
+    RuleEntry(
+        "closure.unknown-obligation",
+        "11",
+        "A known obligation",
+        "Only an obligation that applies to this incident can be marked not required.",
+    ),
+    RuleEntry(
+        "closure.obligation-not-waivable",
+        "11",
+        "Required by the policy",
+        "Only a response plan, a carer support plan or actioning recommendations can be "
+        "marked not required; the other steps are required by the policy.",
+    ),
+    RuleEntry(
+        "closure.reason-required",
+        "11",
+        "Why a step is not required",
+        "Say why each step marked not required is not required.",
+    ),
+    RuleEntry(
+        "closure.obligations-outstanding",
+        "11",
+        "Required steps are outstanding",
+        "Closing needs every required step met, or marked not required with a reason.",
+    ),
+    RuleEntry(
+        "lifecycle.withdrawn",
+        "11",
+        "The incident was withdrawn",
+        "A withdrawn incident takes no further steps.",
+    ),
+    RuleEntry(
+        "lifecycle.closed",
+        "11",
+        "The incident is closed",
+        "A closed incident takes no further steps until it is reopened.",
+    ),
+    RuleEntry(
+        "lifecycle.not-closed",
+        "11",
+        "The incident is not closed",
+        "Only a closed incident is reopened.",
+    ),
+    RuleEntry(
+        "lifecycle.withdraw-after-outcome",
+        "11",
+        "Close, not withdraw",
+        "An incident with a recorded outcome is closed, not withdrawn.",
+    ),
+    # appointments (§8, §10) and who sees a record (design §6)
+    RuleEntry(
+        "appointment.appointee-required",
+        "8",
+        "Name the appointee once",
+        "Name the appointee either by subject (`*_ref`, of your organisation) or as "
+        "`{organisation, subject}`, not both and not neither.",
+    ),
+    RuleEntry(
+        "appointment.self-appointment",
+        "8",
+        "No self-appointment",
+        "You cannot appoint yourself; appoint someone independent.",
+    ),
+    RuleEntry(
+        "outcome-review.no-reviewer",
+        "10",
+        "No reviewer appointed",
+        "An outcome review is decided by the reviewer appointed to conduct it.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-by-command",
+        "2",
+        "Change responsibility by its own command",
+        "The responsible organisation decides who sees the record: change it with "
+        "responsible-organisation, not by amending or correcting the facts.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-unchanged",
+        "2",
+        "A different organisation",
+        "That organisation is already the one responsible.",
+    ),
+    RuleEntry(
+        "access.responsible-organisation-is-reporter",
+        "2",
+        "Another provider than the reporter",
+        "The reporting organisation sees the incident already; name another organisation.",
+    ),
+)
+
+CATALOGUE: dict[str, RuleEntry] = {entry.id: entry for entry in _ENTRIES}
+assert len(CATALOGUE) == len(_ENTRIES), "a rule id is catalogued twice"
+
+
+def rule(rule_id: str) -> RuleEntry | None:
+    """The catalogue entry for `rule_id`, or None if it is not a policy rule."""
+    return CATALOGUE.get(rule_id)

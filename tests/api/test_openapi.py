@@ -1,0 +1,277 @@
+"""`/openapi.json` is the contract: every operation declares its answers and errors, every
+field and enum value is described, every rule id resolves, and `/docs` needs no internet."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import authorisation as authz
+from api.command_docs import TITLES, refusals
+from api.examples import EXAMPLES
+from api.main import create_app
+from api.problems import API_PROBLEMS, FIELD_RULES, catalogue
+from api.schemas import FeedName, ReportIn
+from domain import next_steps
+from domain.obligations import RULES, ObligationKind
+from domain.rules.catalogue import CATALOGUE
+from projections.regulator_feed import REGULATORS
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+COMMAND_ERRORS = {400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 431, 503}
+RULE_ID = re.compile(r"^[a-z][a-z-]*(\.[a-z0-9][a-z0-9-]*)+$")
+
+
+@pytest.fixture(scope="module")
+def app_client() -> TestClient:
+    from api.settings import Settings
+
+    settings = Settings(
+        database_url=f"sqlite:///{tempfile.mkdtemp(prefix='cims-openapi-')}/doc.db",
+        jwt_secret="doc-secret-" + "d" * 32,
+        run_projections_in_process=False,
+    )
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def doc(app_client: TestClient) -> dict[str, Any]:
+    found: dict[str, Any] = app_client.get("/openapi.json").json()
+    return found
+
+
+def operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def test_every_operation_declares_its_answer_with_a_schema(doc: dict[str, Any]) -> None:
+    for method, path, op in operations(doc):
+        ok = [code for code in op["responses"] if code.startswith("2")]
+        assert len(ok) == 1, (method, path)
+        content = op["responses"][ok[0]]["content"]
+        for media, body in content.items():
+            schema = body["schema"]
+            if media == "application/json":
+                assert "$ref" in schema and "type" not in schema, (method, path, schema)
+
+
+def test_every_error_is_a_problem_and_every_v1_operation_declares_its_errors(
+    doc: dict[str, Any],
+) -> None:
+    assert doc["components"]["schemas"]["Problem"]["properties"].keys() >= {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "rule",
+        "errors",
+        "current_version",
+    }
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for method, path, op in operations(doc):
+        errors = {int(c) for c in op["responses"] if not c.startswith("2")}
+        for code in errors:
+            assert op["responses"][str(code)]["content"] == {
+                "application/problem+json": {"schema": PROBLEM_REF}
+            }, (method, path, code)
+        if path.startswith("/v1/") and path != "/v1/rules":
+            assert {401, 422, 429, 431, 503} <= errors, (method, path)
+        if method == "post":
+            assert COMMAND_ERRORS - {404, 409, 412, 428} <= errors, (method, path)
+        if method == "post" and path != "/v1/incidents":
+            assert errors == COMMAND_ERRORS, (method, path)
+
+
+def test_bearer_security_scheme_and_no_authorization_parameter(doc: dict[str, Any]) -> None:
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": doc["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    for method, path, op in operations(doc):
+        names = {p["name"].lower() for p in op.get("parameters", [])}
+        assert "authorization" not in names, (method, path)
+        if path.startswith("/v1/") and path != "/v1/rules":
+            assert op["security"] == [{"bearer": []}], (method, path)
+
+
+def test_every_enum_value_property_and_parameter_is_described(doc: dict[str, Any]) -> None:
+    undescribed = []
+    for name, schema in doc["components"]["schemas"].items():
+        if "enum" in schema:
+            meanings = schema["x-enum-descriptions"]
+            if len(meanings) != len(schema["enum"]) or not all(meanings):
+                undescribed.append(name)
+        for field, prop in schema.get("properties", {}).items():
+            if not prop.get("description"):
+                undescribed.append(f"{name}.{field}")
+    for method, path, op in operations(doc):
+        for parameter in op.get("parameters", []):
+            if not parameter.get("description") and parameter["in"] != "path":
+                undescribed.append(f"{method} {path} {parameter['name']}")
+    assert undescribed == []
+
+
+def test_summaries_are_sentences_and_commands_say_who_what_and_which_rules(
+    doc: dict[str, Any],
+) -> None:
+    for method, path, op in operations(doc):
+        assert op["summary"][0].isupper() and op["summary"].endswith("."), (method, path)
+    for name, action in authz.ACTIONS.items():
+        op = doc["paths"][f"/v1/incidents/{{incident_id}}/{name}"]["post"]
+        text = op["description"]
+        assert all(f"`{role.value}`" in text for role in action.roles), name
+        assert ("investigator appointed" in text) == action.appointed_investigator, name
+        assert ("reviewer appointed" in text) == action.appointed_reviewer, name
+        assert all(f"`{rule}`" in text for rule in refusals(action.command)), name
+        assert refusals(action.command), name  # every command can be refused by some rule
+        always = ("reopen", "corrections", "responsible-organisation")
+        assert "lifecycle.closed" in text or name in always, name
+
+
+def test_the_serve_allegations_description_names_its_rules() -> None:
+    assert refusals("serve_allegations") == [
+        "fairness.service-method-required",
+        "fairness.unknown-subject",
+        "investigation.no-investigator",
+        "investigation.not-determined",
+        "lifecycle.closed",
+        "lifecycle.withdrawn",
+    ]
+
+
+def test_every_request_model_has_one_valid_example(doc: dict[str, Any]) -> None:
+    bodies = {action.body for action in authz.ACTIONS.values()} | {ReportIn}
+    for body in bodies:
+        schema = doc["components"]["schemas"][body.__name__]
+        assert len(schema["examples"]) == 1, body.__name__
+        body.model_validate(schema["examples"][0])
+    assert set(EXAMPLES) == {b.__name__ for b in bodies}
+
+
+def test_closed_sets_are_enums_that_match_what_they_name(doc: dict[str, Any]) -> None:
+    assert set(ObligationKind) == set(RULES)
+    assert set(next_steps.MET_BY) == set(RULES)
+    assert set(FeedName) == set(REGULATORS)
+    assert set(TITLES) == {*authz.ACTIONS, "report"}
+    assert {a.command for a in authz.ACTIONS.values()} == set(next_steps.PRECONDITIONS)
+    schemas = doc["components"]["schemas"]
+    assert schemas["ExtendIn"]["properties"]["obligation_kind"] == {
+        "$ref": "#/components/schemas/ObligationKind",
+        "description": schemas["ExtendIn"]["properties"]["obligation_kind"]["description"],
+    }
+    assert schemas["CloseIn"]["properties"]["not_required"]["propertyNames"] == {
+        "$ref": "#/components/schemas/ObligationKind"
+    }
+    listing = {p["name"]: p for p in doc["paths"]["/v1/incidents"]["get"]["parameters"]}
+    for name, enum in (("status", "Stage"), ("type", "IncidentType"), ("impact", "Impact")):
+        assert {"$ref": f"#/components/schemas/{enum}"} in listing[name]["schema"]["anyOf"]
+    assert "sort" not in listing
+    feed = doc["paths"]["/v1/feeds/{regulator}"]["get"]["parameters"][0]
+    assert feed["schema"] == {"$ref": "#/components/schemas/FeedName"}
+
+
+def _constants_in_calls(folder: Path) -> set[str]:
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.add(arg.value)
+            if isinstance(node, ast.FunctionDef):  # a default rule id, e.g. `require_reason`
+                for default in node.args.defaults + node.args.kw_defaults:
+                    if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                        found.add(default.value)
+    return found
+
+
+def test_every_rule_id_the_domain_raises_is_catalogued() -> None:
+    raised = {
+        value
+        for value in _constants_in_calls(ROOT / "domain")
+        if RULE_ID.match(value) and not value.startswith(("cims.", "eventsourcing."))
+    }
+    assert "fairness.allegations-not-served" in raised and len(raised) > 50
+    assert raised - set(CATALOGUE) == set()
+    # A rule the API raises on the domain's behalf is a policy rule too.
+    raised |= _policy_violations(ROOT / "api")
+    assert raised - set(CATALOGUE) == set()
+    # And the catalogue holds nothing the domain does not raise.
+    assert set(CATALOGUE) - raised == set()
+
+
+def _policy_violations(folder: Path) -> set[str]:
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "PolicyViolation":
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    found.add(first.value)
+    return found
+
+
+def _problem_slugs(folder: Path) -> set[str]:
+    """The slugs of the problems api/ answers with: `Problem(status, slug, ...)`,
+    `_refuse(send, status, slug, ...)`, `_problem(send, scope, status, slug, ...)` and
+    `return (status, slug, ...)`."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            items: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "Problem":
+                    items = node.args[1:2]
+                elif name == "_refuse":
+                    items = node.args[2:3]
+                elif name == "_problem":
+                    items = node.args[3:4]
+            elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+                first = node.value.elts[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, int):
+                    items = node.value.elts[1:2]
+            found |= {
+                i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)
+            }
+    return found
+
+
+def test_every_problem_type_resolves_to_a_catalogue_entry(app_client: TestClient) -> None:
+    slugs = _problem_slugs(ROOT / "api")
+    assert {"forbidden", "version-conflict", "body-too-large", "rate-limited"} <= slugs
+    assert slugs - set(API_PROBLEMS) == set()
+    listed = app_client.get("/v1/rules").json()["items"]
+    assert listed == catalogue()
+    by_id = {item["id"]: item for item in listed}
+    for rule_id, entry in CATALOGUE.items():
+        assert by_id[rule_id]["section"] == entry.section
+        assert by_id[rule_id]["type"].endswith("/problems/" + rule_id)
+    assert set(by_id) == set(CATALOGUE) | set(API_PROBLEMS) | set(FIELD_RULES)
+    assert by_id["fairness.allegations-not-served"]["section"] == "8"
+
+
+def test_docs_are_served_from_packaged_assets(app_client: TestClient) -> None:
+    page = app_client.get("/docs")
+
+    assert page.status_code == 200
+    assert "cdn" not in page.text and "https://" not in page.text
+    for asset in re.findall(r'"(/docs/assets/[^"]+)"', page.text):
+        assert app_client.get(asset).status_code == 200, asset
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert app_client.get("/redoc").status_code == 404
