@@ -14,6 +14,7 @@ from api.settings import SERVICE_SECRETS, InsecureSecret, require_secrets, secre
 from cli.settings import database_url, feed_secret, open_ledger, settings
 from projections.db import Db
 from projections.regulator_feed import REGULATORS
+from projections.regulator_feed import name as REGULATOR_FEED
 from projections.service import ReadModels
 from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
 from replay.auditor import Auditor
@@ -112,7 +113,8 @@ def push(
     except (UnsafeTarget, InsecureSecret) as exc:
         console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    models = open_read_models()
+    # The pusher keeps the feed it sends up to date, and leaves the rest to the workers.
+    models = open_read_models(only=[REGULATOR_FEED])
     try:
         pusher = WebhookPusher(models, regulator, url, key, allow_http_loopback=allow_http_loopback)
         if follow:
