@@ -47,7 +47,7 @@ def load_signed(data: dict[str, object], key: bytes) -> Checkpoint:
 def fold_digest(digest: str, row: Row) -> str:
     """Chain one stored row, exactly as stored, into the running digest of the log."""
     item = hashlib.sha256(
-        f"{row.position}|{row.incident_id}|{row.version}|{row.topic}|".encode() + row.state
+        f"{row.position}|{row.incident_text}|{row.version}|{row.topic}|".encode() + row.state
     ).hexdigest()
     return hashlib.sha256(f"{digest}{item}".encode()).hexdigest()
 
