@@ -31,7 +31,7 @@ from projections import (
     regulator_feed,
     statistics,
 )
-from projections.base import Batch
+from projections.base import Batch, Folds
 from projections.db import Db, Tx, ts
 
 Handler = Callable[[Tx, str, Batch], None]
@@ -114,6 +114,10 @@ class Runner:
     failed_at: dict[str, float] = field(default_factory=dict)
     _kept: OrderedDict[UUID, list[Any]] = field(default_factory=OrderedDict)
     _kept_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each kept incident's obligations fold, extended batch by batch (mutated in place: so
+    # one batch at a time is applied, under `_applying`).
+    _folds: Folds = field(default_factory=lambda: Folds(KEPT_HISTORIES))
+    _applying: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -181,6 +185,11 @@ class Runner:
             >= RETRY_AFTER_ERROR_SECONDS
         ]
         position = {m.name: tracked[m.name][0] for m in ready}
+        with self._applying:
+            self._follow(ready, position, stop)
+        return self.position()
+
+    def _follow(self, ready: list[Model], position: dict[str, int], stop: int | None) -> None:
         while ready:
             start = min(position[m.name] for m in ready)
             notes = self.ledger.recorder.select_notifications(
@@ -198,7 +207,6 @@ class Runner:
                         position[model.name] = notes[-1].id
                     else:
                         ready.remove(model)
-        return self.position()
 
     def _apply(self, model: Model, prefix: str, read: Batch) -> bool:
         """Apply the batch's events past this model's position, with the new position, at once.
@@ -262,7 +270,7 @@ class Runner:
     def _read(self, notes: Sequence[Any]) -> Batch:
         """Decode a page of the log once, and read its incidents' histories, for every model."""
         events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        return Batch(events, self._history, self._histories(events))
+        return Batch(events, self._history, self._histories(events), folds=self._folds)
 
     def _histories(self, events: list[tuple[int, Any]]) -> dict[UUID, list[Any]]:
         """Each incident's history up to its last event in `events`: the kept history extended
@@ -371,7 +379,8 @@ class Runner:
     ) -> None:
         head = stop if stop is not None else self.head()
         start = 0
-        with collector_paused():  # for the whole replay: its kept histories only grow
+        # For the whole replay: its kept histories only grow. One batch at a time (the folds).
+        with self._applying, collector_paused():
             while True:
                 notes = self.ledger.recorder.select_notifications(
                     start=start + 1, limit=max(self.batch_size, REBUILD_BATCH), stop=stop
