@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from api.settings import SERVICE_SECRETS, InsecureSecret, require_secrets, secret_bytes
-from cli.settings import database_url, feed_secret, open_ledger, settings
+from cli.output import BadParameter, CliError, err, literal, note, out
+from cli.settings import feed_secret, open_ledger, settings, store
 from projections.db import Db
 from projections.regulator_feed import REGULATORS
 from projections.regulator_feed import name as REGULATOR_FEED
@@ -25,12 +26,16 @@ app = typer.Typer(
 console = Console()
 
 
-def open_read_models(only: list[str] | None = None) -> ReadModels:
-    ledger = open_ledger()
-    auditor = Auditor(ledger, Db(database_url()))
+def open_read_models(only: list[str] | None = None, *, create: bool = False) -> ReadModels:
+    """The read models over the configured store (named on stderr; with `create`, the store or
+    its schema is created when missing, as the worker needs on a fresh database); `only`
+    names the read models this process follows (all when `None`)."""
+    url = store(create=create)
+    ledger = open_ledger(url)
+    auditor = Auditor(ledger, Db(url))
     every = settings().checkpoint_every
     return ReadModels(
-        Db(database_url()),
+        Db(url),
         ledger,
         feed_secret=feed_secret(),
         on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
@@ -43,8 +48,7 @@ def refuse_known_secrets() -> None:
     try:
         require_secrets(settings(), *SERVICE_SECRETS)
     except InsecureSecret as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(str(exc), exit_code=2) from None
 
 
 @app.command()
@@ -55,25 +59,28 @@ def run(
         typer.Option(help="follow only these read models (comma-separated): one worker each"),
     ] = None,
 ) -> None:
-    """Follow the ledger's log and keep every read model (or those named by --only) up to date.
+    """Follow the ledger's log and keep every read model (or those named by --only) up to date
+    (the worker).
 
-    Several workers may run on one PostgreSQL, each with its own --only set (or overlapping:
-    a batch is applied under its read model's tracking-row lock, so never twice). An unknown
-    name exits 2 naming the read models."""
+    Creates the store (or its PostgreSQL schema) if missing; outside development, refuses to
+    start without strong secrets. Several workers may run on one PostgreSQL, each with its own
+    --only set (or overlapping: a batch is applied under its read model's tracking-row lock, so
+    never twice). An unknown name exits 2 naming the read models.
+    """
     refuse_known_secrets()
     try:
         models = open_read_models(
-            None if only is None else [n.strip() for n in only.split(",") if n.strip()]
+            None if only is None else [n.strip() for n in only.split(",") if n.strip()],
+            create=True,
         )
     except ValueError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        raise BadParameter("--only", str(exc)) from None
     try:
         if until_idle:
             position = models.catch_up()
-            console.print(f"read models at position {position}")
+            note(f"read models at position {position}")
             return
-        console.print("following the ledger (Ctrl-C to stop)")
+        note("following the ledger (Ctrl-C to stop)")
         models.run_forever()
     except KeyboardInterrupt:
         pass
@@ -136,22 +143,29 @@ def push(
 
 @app.command()
 def rebuild(name: Annotated[str | None, typer.Argument(help="one read model")] = None) -> None:
-    """Drop a read model (or all) and replay it from position 0, in batches."""
+    """Drop a read model (or all) and replay it from position 0, in batches.
+
+    Progress on stderr, counted in log positions.
+    """
     models = open_read_models()
     try:
+        known = [m.name for m in models.runner.models]
+        if name is not None and name not in known:
+            raise BadParameter("NAME", f"no read model {name!r}; one of: {', '.join(known)}")
         with Progress(
-            TextColumn("rebuilding"), BarColumn(), MofNCompleteColumn(), console=console
+            TextColumn("rebuilding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("log positions"),
+            console=err,
         ) as progress:
             task = progress.add_task("rebuild", total=None)
             models.rebuild(
                 name, lambda done, total: progress.update(task, completed=done, total=total)
             )
-    except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
     finally:
         models.close()
-    console.print("rebuilt")
+    note("rebuilt")
 
 
 @app.command()
@@ -165,13 +179,13 @@ def status() -> None:
     table = Table("read model", "position", "lag", "error", "error at")
     for r in rows:
         table.add_row(
-            r["name"],
-            str(r["position"]),
-            str(r["lag"]),
-            r["error"] or "",
-            str(r["error_position"] or ""),
+            literal(r["name"]),
+            literal(r["position"]),
+            literal(r["lag"]),
+            literal(r["error"] or ""),
+            literal(r["error_position"] or ""),
         )
-    console.print(table)
+    out.print(table)
 
 
 @app.command()
@@ -184,7 +198,7 @@ def verify() -> None:
         models.close()
     for name, found in differences.items():
         for line in found:
-            console.print(f"[red]{name}[/red]: {line}")
+            out.print(literal(f"{name}: {line}"), soft_wrap=True)
     if differences:
         raise typer.Exit(1)
-    console.print("every read model equals its rebuild")
+    note("every read model equals its rebuild")

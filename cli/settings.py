@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
-
 from api.settings import InsecureSecret, Settings, require_secrets
+from cli.output import CliError
+from cli.store import prepare
 from domain.ledger import Ledger
 
 
@@ -17,21 +16,26 @@ def database_url() -> str:
     return settings().database_url
 
 
+def store(*, create: bool = False) -> str:
+    """The store's URL, once its name is said on stderr and it is known to exist (or, with
+    `create`, has been created); see `cli.store.prepare`."""
+    return prepare(database_url(), create=create)
+
+
 def feed_secret() -> bytes:
     return settings().feed_secret.encode()
 
 
-def open_ledger() -> Ledger:
-    return Ledger.from_url(database_url())
+def open_ledger(url: str | None = None) -> Ledger:
+    return Ledger.from_url(url or database_url())
 
 
 def checkpoint_key() -> bytes:
     """The key checkpoints are signed and checked with; outside development a known or short
-    one is refused (exit 2), as anyone could forge a checkpoint signed with it."""
+    one is refused (one line, exit 2), as anyone could forge a checkpoint signed with it."""
     found = settings()
     try:
         require_secrets(found, "checkpoint_key")
     except InsecureSecret as exc:
-        Console(stderr=True).print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(str(exc), exit_code=2) from None
     return found.checkpoint_key.encode()

@@ -5,7 +5,9 @@
      `python3 bundle_check.py incident-bundle.zip`)
 
 It checks every file against MANIFEST.sha256, then recomputes each event's SHA-256 hash from
-events.ndjson and the link of each to the one before. Exit 0 when all holds, 1 otherwise.
+events.ndjson and the link of each to the one before, and prints what it verified (files,
+events, the incident, the head hash). Exit 0 when all holds, 1 otherwise, 2 for a wrong call.
+It runs from any folder: it reads only the file it is given.
 
 The ledger hashes orjson's sorted-key encoding; `json.dumps(..., sort_keys=True,
 separators=(",", ":"), ensure_ascii=False)` gives the same bytes for every value an event holds
@@ -49,9 +51,26 @@ def check(path: str) -> list[str]:
     try:
         with zipfile.ZipFile(path) as bundle:
             return check_manifest(bundle) + check_chain(bundle.read("events.ndjson"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except OSError as exc:
+        return [f"cannot read {path}: {exc.strerror or exc}"]
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         # A bundle that is not even readable has been damaged (or is not a bundle at all).
         return [f"unreadable bundle: {exc!r}"]
+
+
+def verified(path: str) -> list[str]:
+    """What a bundle that passed `check` holds, in lines for its reader."""
+    with zipfile.ZipFile(path) as bundle:
+        files = len(bundle.namelist())
+        lines = bundle.read("events.ndjson").decode().splitlines()
+    first, last = json.loads(lines[0]), json.loads(lines[-1])
+    return [
+        f"incident  {first['state'].get('originator_id')}",
+        f"events    {len(lines)} (versions 1 to {len(lines)},"
+        f" log positions {first['position']} to {last['position']}), each hash recomputed",
+        f"files     {files - 1} match MANIFEST.sha256",
+        f"head hash {last['state'].get('hash')}",
+    ]
 
 
 def check_manifest(bundle: zipfile.ZipFile) -> list[str]:
@@ -108,8 +127,13 @@ def main(argv: list[str]) -> int:
     problems = check(argv[1])
     for problem in problems:
         print(f"FAIL {problem}")
-    print("bundle verified" if not problems else f"{len(problems)} problem(s) found")
-    return 0 if not problems else 1
+    if problems:
+        print(f"{len(problems)} problem(s) found in {argv[1]}")
+        return 1
+    for line in verified(argv[1]):
+        print(line)
+    print(f"bundle verified: {argv[1]}")
+    return 0
 
 
 if __name__ == "__main__":

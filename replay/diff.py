@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.ledger import Ledger
 from replay.as_of import state_as_of
 
 
 class Change(BaseModel):
+    """One field that differs: `before` is None when it was `added`, `after` when `removed`."""
+
     model_config = ConfigDict(frozen=True)
 
     field: str
     before: Any
     after: Any
+    change: Literal["added", "removed", "changed"] = Field(
+        default="changed",
+        description="`added` (absent before), `removed` (absent after) or `changed`.",
+    )
 
 
 class Diff(BaseModel):
@@ -38,6 +44,18 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+_ABSENT = object()
+
+
+def _emptied_or_filled(key: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """An object that was `{}` and now has fields (or the reverse) is not itself added or
+    removed: its fields are, and they are listed one by one."""
+    inside = key + "."
+    return (
+        old.get(key, _ABSENT) == {} and key not in new and any(k.startswith(inside) for k in new)
+    ) or (new.get(key, _ABSENT) == {} and key not in old and any(k.startswith(inside) for k in old))
+
+
 def diff(
     ledger: Ledger,
     incident_id: UUID,
@@ -54,9 +72,16 @@ def diff(
     before, after = at(a), at(b)
     old, new = _flatten(before.state), _flatten(after.state)
     changes = [
-        Change(field=key, before=old.get(key), after=new.get(key))
+        Change(
+            field=key,
+            before=old.get(key),
+            after=new.get(key),
+            change="added" if key not in old else "removed" if key not in new else "changed",
+        )
         for key in sorted(old.keys() | new.keys())
-        if old.get(key) != new.get(key) and key not in ("modified_at",)
+        if old.get(key, _ABSENT) != new.get(key, _ABSENT)
+        and key not in ("modified_at",)
+        and not _emptied_or_filled(key, old, new)
     ]
     return Diff(
         incident_id=incident_id,

@@ -75,6 +75,11 @@ class EventRows:
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
 
+    def count(self) -> int:
+        """How many events are stored (the total a progress bar over `all()` counts up to)."""
+        with self.db.transaction(write=False) as tx:
+            return int(tx.execute(f"SELECT COUNT(*) FROM {self._table}")[0][0])
+
     def decode(self, row: Row) -> dict[str, Any]:
         """The JSON state exactly as stored (decrypted and decompressed if configured)."""
         return self.ledger.mapper.decode_state(row.stored())  # type: ignore[attr-defined, no-any-return]

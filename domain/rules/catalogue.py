@@ -85,10 +85,29 @@ _ENTRIES = (
         "The provider cannot have become aware of an incident before it occurred.",
     ),
     RuleEntry(
-        "time.in-future",
+        "time.effective-in-future",
         "5a",
         "Not in the future",
-        "Nothing is recorded as having happened after the moment it is recorded.",
+        "Nothing is recorded as having happened after the moment it is recorded (beyond the "
+        "policy table's allowed clock skew).",
+    ),
+    RuleEntry(
+        "time.effective-before-aware",
+        "5a",
+        "Not before the provider became aware",
+        "A step on an incident cannot have happened before the provider became aware of it.",
+    ),
+    RuleEntry(
+        "time.out-of-range",
+        "api",
+        "A displayable instant",
+        "Every instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
+    ),
+    RuleEntry(
+        "time.as-of-in-future",
+        "api",
+        "State as of the past only",
+        "An incident's state can be shown as it stood up to now, not at a moment still to come.",
     ),
     # §4 types, §5 impact
     RuleEntry(

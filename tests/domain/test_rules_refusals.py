@@ -532,7 +532,9 @@ def test_legacy_types_map_renames_flag_splits_and_refuse_unknown_labels() -> Non
 
 
 def test_every_rule_id_the_domain_defines_is_exercised_by_a_test() -> None:
-    sources = [*ROOT.glob("domain/rules/*.py"), ROOT / "domain/incident.py"]
+    # Where rules are raised; the catalogue only describes them (and rules raised elsewhere).
+    rules = [p for p in ROOT.glob("domain/rules/*.py") if p.name != "catalogue.py"]
+    sources = [*rules, ROOT / "domain/incident.py"]
     defined = {m for p in sources for m in re.findall(r'"([a-z-]+\.[a-z-]+)"', p.read_text())}
     tests = "".join(p.read_text() for p in ROOT.glob("tests/domain/*.py"))
     untested = sorted(r for r in defined if f'"{r}"' not in tests)
