@@ -27,13 +27,10 @@ def test_a_worker_with_only_some_read_models_moves_only_theirs(
         worker.catch_up()
         positions = {s["name"]: s["position"] for s in read_models.status()}
         assert positions == {
-            "audit_trail": 6,
-            "statistics": 6,
-            "incident_summary": 0,
-            "obligations": 0,
-            "procedural_fairness": 0,
-            "regulator_feed": 0,
+            m.name: 6 if m.name in ("audit_trail", "statistics") else 0
+            for m in read_models.runner.models
         }
+        assert {"incident_summary", "regulator_feed"} <= set(positions)
         # Neither the worker nor a query process counts as caught up until all are.
         assert worker.position() == read_models.position() == 0
         assert not worker.wait_for(6, timeout=0.1)
