@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
 import secrets
 import threading
 import time
+import urllib.request
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -95,14 +97,26 @@ def mint_token(
     return jwt.encode(claims, shared_secret(settings), algorithm="HS256")
 
 
+def discovered_jwks_url(issuer: str) -> str:
+    """The `jwks_uri` of an OpenID Connect issuer's discovery document (read once, at start)."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        document = json.load(answer)
+    return str(document["jwks_uri"])
+
+
 class Verifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # With OIDC sign-in configured, the issuer's discovery document names its keys.
+        self._jwks_url = settings.jwks_url or (
+            discovered_jwks_url(settings.oidc_issuer) if settings.oidc_issuer else None
+        )
         self._jwks = (
             jwt.PyJWKClient(
-                settings.jwks_url, cache_jwk_set=False, timeout=settings.jwks_timeout_seconds
+                self._jwks_url, cache_jwk_set=False, timeout=settings.jwks_timeout_seconds
             )
-            if settings.jwks_url
+            if self._jwks_url
             else None
         )
         self._secret = None if self._jwks else shared_secret(settings)
@@ -222,14 +236,18 @@ class Verifier:
 
     def _decode(self, token: str) -> dict[str, Any]:
         required = ["sub", "exp", "iat"]
-        issuer = self.settings.jwt_issuer
+        issuer = self.settings.jwt_issuer or self.settings.oidc_issuer
         audience = self.settings.jwt_audience
+        if self.settings.oidc_issuer and not audience:
+            audience = self.settings.oidc_client_id  # ID tokens are issued to the web client
         required += ["iss"] if issuer else []
         required += ["aud"] if audience else []
         options: Any = {"require": required}
         leeway = self.settings.jwt_leeway_seconds
         if self._jwks is not None:
             kid = jwt.get_unverified_header(token).get("kid")
+            if not isinstance(kid, str) and len(self._keys) == 1:
+                kid = next(iter(self._keys))  # no kid: the issuer's only key (some sign so)
             key = self._keys.get(kid) if isinstance(kid, str) else None
             if key is None:
                 raise _UnknownKey(kid)
@@ -273,13 +291,9 @@ class Verifier:
         try:
             found = self._jwks.get_jwk_set(refresh=True)
             self._keys = {
-                k.key_id: k.key
-                for k in found.keys
-                if k.key_id and k.public_key_use in (None, "sig")
+                k.key_id or "": k.key for k in found.keys if k.public_key_use in (None, "sig")
             }
         except jwt.PyJWKClientError as exc:
-            log.warning(
-                "could not fetch the issuer's keys from %s: %s", self.settings.jwks_url, exc
-            )
+            log.warning("could not fetch the issuer's keys from %s: %s", self._jwks_url, exc)
         finally:
             self._fetched_at = time.monotonic()

@@ -9,6 +9,7 @@ an incident is a function here; nothing else compares a token's subject to a sto
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from api import schemas as s
@@ -127,6 +128,7 @@ ACTIONS: dict[str, Action] = {
     "close": Action("close", s.CloseIn, MANAGERS),
     "reopen": Action("reopen", s.Reasoned, MANAGERS),
     "corrections": Action("correct", s.CorrectionIn, frozenset({*MANAGERS, R.ADMIN})),
+    "resolve-legacy-type": Action("resolve_legacy_type", s.ResolveLegacyTypeIn, MANAGERS),
     "responsible-organisation": Action(
         "change_responsible_organisation",
         s.ResponsibleOrganisationIn,
@@ -228,6 +230,17 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
         raise _forbidden(
             "only the reporting organisation or the department changes who is responsible"
         )
+
+
+def redact_department_client_ids(actor: Actor, incident: Incident, state: dict[str, Any]) -> None:
+    """The department's client identifier is known to the reporting provider and the
+    department; another provider named on the incident never sees it, nor which incidents (of
+    any provider) a pattern escalation names."""
+    if actor.role in SEE_ALL or actor.organisation == incident.reporting_organisation:
+        return
+    for client in state.get("clients", ()):
+        client.pop("department_client_id", None)
+    state.pop("pattern_of", None)
 
 
 def may_act(actor: Actor, action: Action, incident: Incident) -> bool:

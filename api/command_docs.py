@@ -11,7 +11,7 @@ from functools import cache
 from types import ModuleType
 
 from api import authorisation as authz
-from domain import next_steps
+from domain import ledger, next_steps
 from domain.incident import Incident
 from domain.rules.catalogue import CATALOGUE
 
@@ -48,6 +48,7 @@ TITLES: dict[str, str] = {
     "reopen": "Reopen a closed incident.",
     "corrections": "Correct an error in an earlier event.",
     "responsible-organisation": "Change the organisation responsible for the incident.",
+    "resolve-legacy-type": "Resolve a split legacy type to one current incident type.",
 }
 
 
@@ -88,8 +89,13 @@ def _rule_ids_of(function: object) -> frozenset[str]:
 
 
 def refusals(command: str) -> list[str]:
-    """The rule ids the aggregate's `command` can refuse with, sorted."""
-    return sorted(_rule_ids_of(getattr(Incident, command)))
+    """The rule ids `command` can refuse with, sorted: the aggregate command's own, and the
+    time rules the ledger holds every command to (`domain.ledger.check_times`)."""
+    found = _rule_ids_of(getattr(Incident, command))
+    every_command = getattr(ledger, "check_times", None)
+    if every_command is not None:
+        found |= _rule_ids_of(every_command)
+    return sorted(found)
 
 
 @cache

@@ -171,4 +171,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "changes": {"became_aware_at": "2025-03-04T09:30:00+11:00"},
         "reason": "The awareness time was typed an hour late.",
     },
+    "ResolveLegacyTypeIn": {
+        "expected_version": 1,
+        "legacy_label": "Injury",
+        "incident_type": "Injury-explained",
+        "reason": "The carer saw the fall; the injury is explained.",
+    },
 }

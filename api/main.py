@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import openapi, problems
+from api import openapi, problems, web
 from api.auth import Verifier
 from api.body_guard import BodyGuard
 from api.breaker import StoreBreaker
@@ -24,7 +24,7 @@ from api.metrics import Metrics
 from api.problems import error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, read_models, replay, rules
+from api.routers import incidents, patterns, read_models, replay, rules, sign_in
 from api.settings import (
     SERVICE_SECRETS,
     Settings,
@@ -165,8 +165,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(read_models.router)
     app.include_router(replay.router)
     app.include_router(rules.router)
+    app.include_router(patterns.router)
+    sign_in.install(app, settings)
     _operations(app, svc)
     openapi.install(app)
+    web.install(app, settings)
 
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(

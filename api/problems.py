@@ -129,6 +129,9 @@ FIELD_RULES: dict[str, str] = {
     "request.headers-too-large": "Request headers are within the configured size.",
     "idempotency.in-flight": "A request with the same Idempotency-Key is still in progress.",
     "read.position-beyond-head": "`min_position` is at most the head of the ledger's log.",
+    "patterns.client-required": "Name the client: `client_ref` or `department_client_id`.",
+    "patterns.organisation-required": "A client ref belongs to one organisation: name it.",
+    "legacy.columns-missing": "A legacy CSV's header names every required column.",
 }
 
 

@@ -117,6 +117,16 @@ class NextAction(BaseModel):
     )
 
 
+BUSINESS_DAYS_LEFT = (
+    "Open and not yet due: business days (Victorian calendar) from today in Melbourne to the due"
+    " day, 0 when due today; else null."
+)
+DAYS_OVERDUE = (
+    "Past due and not met: Melbourne calendar days since the due day, 0 when it fell due"
+    " earlier today; else null."
+)
+
+
 class ObligationOut(Resource):
     """One thing the policy requires of the incident, with its deadline and how it stands."""
 
@@ -131,10 +141,20 @@ class ObligationOut(Resource):
     status: Status
     waivable: bool = Field(description="Whether closing may mark it not required.")
     note: str | None = Field(default=None, description="Why it is not required, if it is not.")
+    met_recorded_at: datetime | None = Field(
+        default=None, description="When the step that met it was recorded (UTC)."
+    )
+    recorded_late: bool = Field(
+        default=False,
+        description="Whether that step was recorded more than the allowed business days after "
+        "the time it says it happened (`met_at`).",
+    )
     met_by: list[str] = Field(
         default_factory=list,
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
     )
+    business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
+    days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
 
 
 class CommunicatedTo(BaseModel):
@@ -208,6 +228,34 @@ class IncidentState(Resource):
     )
     actioned: list[str] = Field(description="Ids of recommendations actioned.")
     corrections: list[int] = Field(description="Versions corrected by later events.")
+    submitted_at: datetime = Field(
+        description="When the report was submitted: recorded here, or in the old system for an"
+        " imported record (its regime follows it)."
+    )
+    imported: dict[str, Any] | None = Field(
+        description="For a record of the old system: source system, legacy id, the row's"
+        " SHA-256, its status and outcome there."
+    )
+    pattern_of: list[UUID] = Field(
+        default_factory=list,
+        description="For a pattern escalation: the incidents that formed it (not shown to"
+        " another provider named on it).",
+    )
+    resolved_legacy_types: dict[str, IncidentType] = Field(
+        description="Split legacy types a person resolved, with the type chosen."
+    )
+    unresolved_legacy_types: list[str] = Field(
+        description="Split legacy types waiting for a person's choice (resolve-legacy-type)."
+    )
+    removed_legacy_types: list[str] = Field(
+        description="Legacy labels that are no longer types: kept and flagged, never mapped."
+    )
+    linked_to_pattern: UUID | None = Field(
+        description="The pattern escalation this incident was linked to, if any."
+    )
+    pattern_dismissals: list[UUID] = Field(
+        description="Dismissals of possible patterns that named this incident."
+    )
 
 
 class IncidentOut(IncidentState):
@@ -263,11 +311,21 @@ class WorklistItem(Resource):
     met_at: datetime | None
     status: Status
     note: str | None
+    clients: list[str] = Field(
+        default_factory=list, description="The references of the incident's clients."
+    )
+    business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
+    days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
 
 
 class Worklist(Resource):
     items: list[WorklistItem]
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
+    possible_patterns: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="On the first page, for incident managers and the department: possible"
+        " patterns of harm for a person to decide on (as `GET /v1/patterns/suggestions`).",
+    )
 
 
 class FairnessCheck(Resource):

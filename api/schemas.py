@@ -328,3 +328,12 @@ class Accepted(BaseModel):
     version: int
     position: int | None
     event: dict[str, Any]
+
+
+class ResolveLegacyTypeIn(Reasoned):
+    """Resolve a split legacy type (Injury, Self-harm/attempted suicide) to a current type."""
+
+    legacy_label: Text = Field(
+        min_length=1, max_length=2_000, description="The split legacy type, e.g. `Injury`."
+    )
+    incident_type: IncidentType = Field(description="The current type a person chose for it.")

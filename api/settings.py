@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwks_url: str | None = None
     jwt_audience: str | None = None
+    # OpenID Connect sign-in for the web front end: the issuer (its discovery document gives
+    # the JWKS the API checks tokens with) and the front end's public client id.
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "cims-web"
     # Tokens (api/auth.py): `iss` must equal this when set; the longest `exp - iat` accepted;
     # clock skew allowed on `exp`, `iat`, `nbf`; tokens longer than this are refused unread.
     jwt_issuer: str | None = None

@@ -296,3 +296,39 @@ def _respond_and_close(run: _Script, stage: int, subjects: list[SubjectOfAllegat
     run("action_recommendation", recommendation_id="R1", action="Supervision roster changed.")
     if stage == STAGES - 1:
         run("close", reason="All required steps met.")
+
+
+def demo_identities() -> list[dict[str, str]]:
+    """Who the demo data set is about, one of each role per provider, as development sign-in
+    offers them: `{sub, role, organisation, label}`."""
+    found: list[dict[str, str]] = []
+    for org, _, _ in PROVIDERS:
+        for sub, role, label in (
+            (f"practitioner@{org}", Role.REPORTER, "Practitioner (reporter)"),
+            (f"manager@{org}", Role.INCIDENT_MANAGER, "Incident manager"),
+            (f"investigator@{org}", Role.INVESTIGATOR, "Investigator"),
+            (f"reviewer@{org}", Role.REVIEWER, "Reviewer"),
+        ):
+            found.append({"sub": sub, "role": role.value, "organisation": org, "label": label})
+    for actor, label in (
+        (REVIEWER, "Outcome reviewer"),
+        (
+            Actor(id="dana.officer", role=Role.DEPARTMENT_OFFICER, organisation="DFFH"),
+            "Department officer",
+        ),
+        (Actor(id="audrey.auditor", role=Role.AUDITOR, organisation="DFFH"), "Auditor"),
+        (Actor(id="sam.ssr", role=Role.REGULATOR, organisation="ssr"), "Social Services Regulator"),
+        (
+            Actor(id="cory.ccyp", role=Role.REGULATOR, organisation="ccyp"),
+            "Commission for Children and Young People",
+        ),
+    ):
+        found.append(
+            {
+                "sub": actor.id,
+                "role": actor.role.value,
+                "organisation": actor.organisation,
+                "label": label,
+            }
+        )
+    return found

@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
-from cli import incidents, projections, replay
+from cli import import_legacy, incidents, patterns, projections, replay
 from cli.demo import seed_demo
 from cli.fairness import fairness
 from cli.group import CimsGroup
@@ -33,6 +33,8 @@ app = typer.Typer(
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(projections.app, name="projections")
 app.add_typer(replay.app, name="replay")
+app.add_typer(import_legacy.app, name="import")
+app.add_typer(patterns.app, name="patterns")
 app.command("fairness")(fairness)
 
 

@@ -49,3 +49,21 @@ def calendar_days_after(moment: datetime, days: int) -> datetime:
     local = moment.astimezone(MELBOURNE)
     later = datetime.combine(local.date() + timedelta(days=days), local.time(), tzinfo=MELBOURNE)
     return later.astimezone(UTC)
+
+
+def business_days_until(now: datetime, due: datetime) -> int:
+    """How many business days from the Melbourne day of `now` to that of `due`, counting the
+    due day and not today: 0 when due today, 2 when due on the second business day after."""
+    today = now.astimezone(MELBOURNE).date()
+    last = due.astimezone(MELBOURNE).date()
+    count, day = 0, today
+    while day < last:
+        day = next_business_day(day)
+        if day <= last:
+            count += 1
+    return count
+
+
+def calendar_days_since(due: datetime, now: datetime) -> int:
+    """Whole Melbourne calendar days from the day of `due` to the day of `now` (0: same day)."""
+    return (now.astimezone(MELBOURNE).date() - due.astimezone(MELBOURNE).date()).days

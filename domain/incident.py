@@ -6,11 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NoReturn
+from uuid import UUID
 
 from pydantic import Field
 
 from domain.base import Aggregate, applies
 from domain.errors import PolicyViolation
+from domain.legacy_records import LegacyProvenance, LegacyRecord, LegacyStatus
 from domain.policy_table import policy_at
 from domain.rules import (
     appointment,
@@ -22,6 +24,8 @@ from domain.rules import (
     responsibility,
     scope,
 )
+from domain.rules import legacy as legacy_rules
+from domain.rules import patterns as pattern_rules
 from domain.rules.closure import ObligationLike
 from domain.values import (
     AllegationOutcome,
@@ -86,6 +90,12 @@ class Incident(Aggregate):
         details: Details
         policy_version: str
         legacy_types: tuple[str, ...] = ()
+        # The report's submission instant where it is not this event's own time: a record
+        # imported from the old system keeps its original one (and so its regime).
+        submitted_at: UtcDatetime | None = None
+        imported: LegacyProvenance | None = None
+        # A new major-impact report escalating a pattern names the incidents that formed it.
+        pattern_of: tuple[UUID, ...] = ()
 
     class DetailsAmended(Aggregate.Event):
         """Facts of the report were amended as new information came to hand."""
@@ -335,6 +345,8 @@ class Incident(Aggregate):
         stamp: Stamp,
         legacy_types: Sequence[str] = (),
         incident_id: Any = None,
+        pattern_of: Sequence[UUID] = (),
+        reason: str | None = None,
     ) -> Incident:
         scope.require_not_parental_care(care_context)
         scope.require_responsible_reporter(program, care_context)
@@ -370,6 +382,8 @@ class Incident(Aggregate):
             details=details,
             policy_version=policy.version,
             legacy_types=tuple(legacy_types),
+            pattern_of=tuple(pattern_of),
+            reason=reason,
         )
 
     def amend(self, changes: DetailsChange, reason: str, *, stamp: Stamp) -> None:
@@ -910,6 +924,12 @@ class Incident(Aggregate):
         self.extensions = {}
         self.actioned = frozenset()
         self.corrections = ()
+        self.submitted_at = e.submitted_at or e.timestamp
+        self.imported = e.imported
+        self.pattern_of = e.pattern_of
+        self.resolved_legacy_types = {}
+        self.linked_to_pattern = None
+        self.pattern_dismissals = ()
 
     @applies(DetailsAmended)
     def _details_amended(self, e: DetailsAmended) -> None:
@@ -1057,6 +1077,143 @@ class Incident(Aggregate):
             if changes.subjects_of_allegation is None
             else changes.subjects_of_allegation
         )
+
+    # ---- legacy records and patterns of harm (policy §0, §4, §5) ---------------------------
+
+    class LegacyTypeResolved(Aggregate.Event):
+        """A person resolved a split legacy type to one of the current types it became."""
+
+        legacy_label: str
+        incident_type: IncidentType
+
+    class PatternLinked(Aggregate.Event):
+        """The incident was linked to a pattern of harm, escalated as a new major incident."""
+
+        escalated_as: UUID
+
+    class PatternSuggestionDismissed(Aggregate.Event):
+        """A person dismissed a possible pattern naming this incident, with the reason."""
+
+        dismissal_id: UUID
+
+    submitted_at: datetime
+    imported: LegacyProvenance | None
+    pattern_of: tuple[UUID, ...]
+    resolved_legacy_types: dict[str, IncidentType]
+    linked_to_pattern: UUID | None
+    pattern_dismissals: tuple[UUID, ...]
+
+    @classmethod
+    def import_legacy(
+        cls,
+        record: LegacyRecord,
+        *,
+        stamp: Stamp,
+        incident_id: UUID,
+        closed_not_required: Mapping[str, str],
+    ) -> Incident:
+        """Bring one record of the 2018 system in: reported under its own regime (chosen by its
+        original submission instant), its types mapped, closed as it was closed there (owing
+        nothing: each of `closed_not_required` is recorded as not required, with why)."""
+        legacy_rules.require_department_officer(stamp.actor.role)
+        mappings = legacy_rules.require_labels(record.legacy_labels)
+        types = tuple(dict.fromkeys(m.current for m in mappings if m.current is not None))
+        scope.require_not_parental_care(record.care_context)
+        scope.require_responsible_reporter(record.program, record.care_context)
+        classification.require_mandatory_major(types, record.impact, record.subjects_of_allegation)
+        d = record.details
+        scope.require_times_in_order(d.occurred_at, None, None, d.became_aware_at, stamp.now)
+        legacy_rules.require_submitted_in_order(record.submitted_at, d.became_aware_at)
+        incident = cls._create(
+            cls.Reported,
+            id=incident_id,
+            timestamp=stamp.now,
+            actor=stamp.actor,
+            command_id=stamp.command_id,
+            # Deadlines count from when the report was recorded: in the old system.
+            effective_at=record.submitted_at,
+            reporting_organisation=record.organisation,
+            program=record.program,
+            care_context=record.care_context,
+            clients=record.clients,
+            types=types,
+            impact=record.impact,
+            regulator_category=record.regulator_category,
+            subjects_of_allegation=record.subjects_of_allegation,
+            details=d,
+            policy_version=policy_at(record.submitted_at).version,
+            legacy_types=record.legacy_labels,
+            submitted_at=record.submitted_at,
+            imported=record.provenance,
+        )
+        if record.provenance.status == LegacyStatus.CLOSED:
+            incident._record(
+                cls.Closed,
+                stamp,
+                not_required=dict(closed_not_required),
+                reason=f"closed in {record.provenance.source_system} before it was imported",
+            )
+        return incident
+
+    @classmethod
+    def escalate_pattern(
+        cls, pattern_of: Sequence[UUID], reason: str, *, stamp: Stamp, **report: Any
+    ) -> Incident:
+        """Report a new major-impact incident for a pattern of harm formed by `pattern_of`."""
+        pattern_rules.require_several(pattern_of)
+        pattern_rules.require_major(report["impact"])
+        classification.require_reason(reason)
+        return cls.report(stamp=stamp, pattern_of=tuple(pattern_of), reason=reason, **report)
+
+    def resolve_legacy_type(
+        self, legacy_label: str, incident_type: IncidentType, reason: str, *, stamp: Stamp
+    ) -> None:
+        mapping = legacy_rules.require_unresolved(legacy_label, self.unresolved_legacy_types)
+        legacy_rules.require_candidate(mapping, incident_type)
+        classification.require_reason(reason)
+        self._record(
+            self.LegacyTypeResolved,
+            stamp,
+            legacy_label=legacy_label,
+            incident_type=incident_type,
+            reason=reason,
+        )
+
+    def link_to_pattern(self, escalated_as: UUID, *, stamp: Stamp) -> None:
+        pattern_rules.require_current(self.withdrawn, self.in_scope is False)
+        pattern_rules.require_non_major(self.impact)
+        pattern_rules.require_not_linked(self.linked_to_pattern)
+        self._record(self.PatternLinked, stamp, escalated_as=escalated_as)
+
+    def dismiss_pattern_suggestion(self, dismissal_id: UUID, reason: str, *, stamp: Stamp) -> None:
+        classification.require_reason(reason)
+        pattern_rules.require_not_linked(self.linked_to_pattern)
+        self._record(
+            self.PatternSuggestionDismissed, stamp, dismissal_id=dismissal_id, reason=reason
+        )
+
+    @property
+    def unresolved_legacy_types(self) -> list[str]:
+        """Split legacy types waiting for a person's choice."""
+        return legacy_rules.unresolved_labels(self.legacy_types, self.resolved_legacy_types)
+
+    @property
+    def removed_legacy_types(self) -> list[str]:
+        """Legacy labels that are no longer types: kept and flagged, never mapped."""
+        return legacy_rules.removed_labels(self.legacy_types)
+
+    @applies(LegacyTypeResolved)
+    def _legacy_type_resolved(self, e: LegacyTypeResolved) -> None:
+        self.types = tuple(dict.fromkeys((*self.types, e.incident_type)))
+        self.resolved_legacy_types = {**self.resolved_legacy_types, e.legacy_label: e.incident_type}
+
+    @applies(PatternLinked)
+    def _pattern_linked(self, e: PatternLinked) -> None:
+        self.linked_to_pattern = e.escalated_as
+
+    @applies(PatternSuggestionDismissed)
+    def _pattern_suggestion_dismissed(self, e: PatternSuggestionDismissed) -> None:
+        self.pattern_dismissals = (*self.pattern_dismissals, e.dismissal_id)
 
 
 def require_text(value: str, rule_id: str, field: str) -> None:

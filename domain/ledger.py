@@ -55,6 +55,7 @@ COMMANDS: frozenset[str] = frozenset(
         "reopen",
         "correct",
         "change_responsible_organisation",
+        "resolve_legacy_type",
     }
 )
 # Commands whose rules read the incident's obligations, which only its events can tell.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from domain.errors import PolicyViolation
 from domain.incident import Incident
 from domain.rules import appointment, closure, fairness, follow_up, outcome_review
+from domain.rules import legacy as legacy_rules
 from domain.rules.closure import ObligationLike
 
 # The commands whose event meets each obligation (see `domain.obligations.RULES`).
@@ -60,6 +61,12 @@ def _all(*checks: Check) -> Check:
             each(i, f)
 
     return check
+
+
+def _unresolved(i: Incident) -> None:
+    legacy_rules.require_unresolved(
+        next(iter(i.unresolved_legacy_types), ""), i.unresolved_legacy_types
+    )
 
 
 def _subjects(i: Incident) -> set[str]:
@@ -156,6 +163,8 @@ PRECONDITIONS: dict[str, Check] = {
     "correct": lambda i, f: closure.require_known_version(1, i.version or 0),
     # Who is responsible can change at any stage (it decides who sees the record).
     "change_responsible_organisation": lambda i, f: None,
+    # A split legacy type waits for a person, open or closed (it is the record's classification).
+    "resolve_legacy_type": lambda i, f: _unresolved(i),
 }
 
 

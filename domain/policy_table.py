@@ -24,6 +24,10 @@ class PolicyNumbers:
     clock_skew_seconds: int = 300
     # A step recorded more business days than this after its effective time is `recorded_late`.
     late_recording_business_days: int = 1
+    # [C] Patterns of harm (§5): this many non-major incidents about one client that the provider
+    # became aware of within this many days make a "possible pattern" for a person to decide on.
+    pattern_window_days: int = 90
+    pattern_min_incidents: int = 3
 
 
 POLICY_VERSIONS: tuple[PolicyNumbers, ...] = (

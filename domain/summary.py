@@ -11,9 +11,27 @@ def summarise(e: Any) -> str:
     """What the event recorded, in a line a person reads, naming no free-text content."""
     i = Incident
     match e:
+        case i.Reported() if e.imported is not None:
+            legacy = ", ".join(e.legacy_types)
+            return (
+                f"Imported from {e.imported.source_system} (legacy id {e.imported.legacy_id},"
+                f" row SHA-256 {e.imported.row_sha256[:12]}…): {legacy} ({e.impact}),"
+                f" reported by {e.reporting_organisation}"
+            )
+        case i.Reported() if e.pattern_of:
+            types = ", ".join(e.types)
+            # How many incidents formed it is not said: a provider named on the incident would
+            # learn of incidents it cannot see.
+            return f"Reported {types} ({e.impact}) by {e.reporting_organisation}: a pattern of harm"
         case i.Reported():
             types = ", ".join(e.types)
             return f"Reported {types} ({e.impact}) by {e.reporting_organisation}"
+        case i.LegacyTypeResolved():
+            return f"Legacy type {e.legacy_label!r} resolved as {e.incident_type}"
+        case i.PatternLinked():
+            return f"Linked to a pattern of harm, escalated as incident {e.escalated_as}"
+        case i.PatternSuggestionDismissed():
+            return "A possible pattern naming this incident was dismissed"
         case i.DetailsAmended() | i.RecordCorrected():
             fields = ", ".join(sorted(e.changes.fields()))
             what = (

@@ -138,10 +138,22 @@ class SubjectRole(StrEnum):
     OTHER = "other"
 
 
+# The department's client identifier (the number its client system gives a child in care), as
+# our reading takes its shape: 6 to 10 digits. Known to the reporting provider and the department;
+# never shown to another provider.
+DEPARTMENT_CLIENT_ID_PATTERN = r"^[0-9]{6,10}$"
+
+
 class Client(Value):
     ref: Ref = Field(min_length=1, max_length=200)
     aboriginal: bool
     date_of_birth: date | None = None
+    department_client_id: str | None = Field(
+        default=None,
+        pattern=DEPARTMENT_CLIENT_ID_PATTERN,
+        max_length=10,
+        description="the department's client identifier: 6 to 10 digits",
+    )
 
 
 class SubjectOfAllegation(Value):

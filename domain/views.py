@@ -36,4 +36,6 @@ def incident_state(incident: Incident) -> dict[str, Any]:
     state["modified_at"] = incident.modified_on
     state["stage"] = incident.stage.value
     state["aboriginal"] = incident.aboriginal
+    state["unresolved_legacy_types"] = incident.unresolved_legacy_types
+    state["removed_legacy_types"] = incident.removed_legacy_types
     return dict(_json.dump_python(state, mode="json"))

@@ -56,7 +56,6 @@ def rebuilt_tables(p: str) -> list[str]:
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     last_position = {e.originator_id: pos for pos, e in batch.events}
     for incident_id in batch.touched():
-        history = batch.history(incident_id)
         incident = batch.incident(incident_id)
         d = incident.details
         due = next_due(batch.obligations(incident_id))
@@ -77,7 +76,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 incident.program.value,
                 int(incident.aboriginal),
                 incident.follow_up.value if incident.follow_up else None,
-                ts(history[0].timestamp),
+                ts(incident.submitted_at),
                 ts(d.became_aware_at),
                 ts(d.occurred_at or (d.occurred_between.start if d.occurred_between else None)),
                 incident.version,
@@ -85,7 +84,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 last_position[incident_id],
             ],
         )
-        reported_at = ts(history[0].timestamp)
+        reported_at = ts(incident.submitted_at)
         tx.executemany(
             f"INSERT INTO {p}incident_types VALUES (?, ?, ?)",
             [(key, t.value, reported_at) for t in incident.types],
@@ -115,8 +114,10 @@ def list_incidents(
     aboriginal: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    oldest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, keyset-paged; `organisations` limits to what the caller may see."""
+    """Newest first (or oldest first), keyset-paged; `organisations` limits to what the caller
+    may see."""
     incident_type = incident_type or type
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -148,10 +149,14 @@ def list_incidents(
         params.append(incident_type)
     if cursor:
         reported_at, incident_id = _uncursor(cursor)
-        where.append(f"({o}.reported_at < ? OR ({o}.reported_at = ? AND {o}.incident_id < ?))")
+        past = ">" if oldest_first else "<"
+        where.append(
+            f"({o}.reported_at {past} ? OR ({o}.reported_at = ? AND {o}.incident_id {past} ?))"
+        )
         params += [reported_at, reported_at, incident_id]
     columns = ", ".join(f"s.{c}" for c in _COLUMNS.split(", "))
-    order = f"ORDER BY {o}.reported_at DESC, {o}.incident_id DESC LIMIT ?"
+    way = "ASC" if oldest_first else "DESC"
+    order = f"ORDER BY {o}.reported_at {way}, {o}.incident_id {way} LIMIT ?"
     filters = " AND ".join(where)
     if organisations is None:
         sql = f"SELECT {columns} FROM {source} WHERE {filters} {order}"
@@ -167,7 +172,7 @@ def list_incidents(
             f" WHERE s.{column} IN ({marks}) AND {filters} {order}) AS {column}"
             for column in ("reporting_organisation", "other_provider")
         ]
-        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at DESC, incident_id DESC LIMIT ?"
+        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at {way}, incident_id {way} LIMIT ?"
         half = [*names, *params, limit + 1]
         arguments = [*half, *half, limit + 1]
     rows = tx.execute(sql, arguments)

@@ -13,7 +13,7 @@ from projections.db import Tx, ts
 name = "obligations"
 _COLUMNS = (
     "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
-    " met_at, settled_status, note, met_recorded_at, recorded_late"
+    " met_at, settled_status, note, met_recorded_at, recorded_late, clients"
 )
 
 
@@ -24,6 +24,7 @@ def tables(p: str) -> list[str]:
             other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
             extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
             met_recorded_at TEXT, recorded_late INTEGER NOT NULL DEFAULT 0,
+            clients TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
@@ -60,13 +61,23 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     o.note,
                     ts(o.met_recorded_at),
                     int(o.recorded_late),
+                    _client_refs(incident.clients),
                 )
             )
         tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
         tx.executemany(
-            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             rows,
         )
+
+
+def _client_refs(clients: Any) -> str:
+    """The incident's client references as one `|a|b|` string, for the worklist's client filter."""
+    return "|" + "|".join(c.ref for c in clients) + "|"
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def status_now(settled_status: str | None, due: str | None, now: datetime) -> Status:
@@ -85,6 +96,8 @@ def worklist(
     status: str | None = None,
     organisation: str | None = None,
     incident_id: str | None = None,
+    kind: str | None = None,
+    client: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -100,6 +113,12 @@ def worklist(
     if incident_id is not None:
         where.append("incident_id = ?")
         params.append(incident_id)
+    if kind is not None:
+        where.append("kind = ?")
+        params.append(kind)
+    if client is not None:
+        where.append("clients LIKE ? ESCAPE '\\'")
+        params.append(f"%|{_like_literal(client)}|%")
     if status == Status.OVERDUE:
         where.append("settled_status IS NULL AND due < ?")
         params.append(ts(now))
@@ -137,11 +156,12 @@ def worklist(
             "note": r[10],
             "met_recorded_at": r[11],
             "recorded_late": bool(r[12]),
+            "clients": [ref for ref in r[13].strip("|").split("|") if ref],
         }
         for r in page
     ]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = base64.urlsafe_b64encode(f"{last[13]}|{last[0]}|{last[1]}".encode()).decode()
+        next_cursor = base64.urlsafe_b64encode(f"{last[14]}|{last[0]}|{last[1]}".encode()).decode()
     return items, next_cursor

@@ -144,6 +144,10 @@ def _item(
             for o in i.outcomes
         ],
     }
+    if i.pattern_of:
+        # The incidents a pattern escalation names go out as pseudonyms only: a regulator can
+        # tell a pattern's incidents apart, not which incident records they are.
+        data["pattern_of"] = [pseudonym(regulator, f"incident:{x}") for x in i.pattern_of]
     return {
         "specversion": "1.0",
         "id": f"{regulator}-{position}",

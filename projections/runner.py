@@ -27,6 +27,7 @@ from projections import (
     audit_trail,
     incident_summary,
     obligations,
+    patterns,
     procedural_fairness,
     regulator_feed,
     statistics,
@@ -79,7 +80,14 @@ class Model:
 def models(feed_secret: bytes) -> list[Model]:
     return [
         Model(m.name, m.tables, m.rebuilt_tables, m.handle)  # type: ignore[attr-defined]
-        for m in (incident_summary, obligations, audit_trail, procedural_fairness, statistics)
+        for m in (
+            incident_summary,
+            obligations,
+            audit_trail,
+            procedural_fairness,
+            statistics,
+            patterns,
+        )
     ] + [
         Model(
             regulator_feed.name,

@@ -18,6 +18,7 @@ from domain.ledger import Ledger
 from projections import audit_trail as trail_model
 from projections import incident_summary as summary_model
 from projections import obligations as obligations_model
+from projections import patterns as patterns_model
 from projections import procedural_fairness as fairness_model
 from projections import regulator_feed as feed_model
 from projections import statistics as statistics_model
@@ -280,3 +281,6 @@ class ReadModels:
     access_log = _in_transaction(trail_model.access_log)
     feed = _in_transaction(feed_model.items)
     statistics = _in_transaction(statistics_model.summary)
+    client_incidents = _in_transaction(patterns_model.client_incidents)
+    pattern_suggestions = _in_transaction(patterns_model.suggestions)
+    unresolved_legacy_types = _in_transaction(patterns_model.unresolved)

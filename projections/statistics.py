@@ -41,7 +41,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
             if incident.closed
             else None
         )
-        reported = history[0].timestamp
+        reported = incident.submitted_at  # an imported record: its original submission
         key = str(incident_id)
         tx.execute(f"DELETE FROM {p}statistics WHERE incident_id = ?", [key])
         tx.execute(f"DELETE FROM {p}statistics_types WHERE incident_id = ?", [key])

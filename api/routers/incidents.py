@@ -7,7 +7,7 @@ import binascii
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -15,7 +15,7 @@ from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import reads
+from api import deadlines, reads
 from api import resources as out
 from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
@@ -372,10 +372,15 @@ async def list_incidents(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200, description="At most this many items.")] = 50,
     min_position: MinPosition = None,
+    sort: Annotated[
+        Literal["newest", "oldest"],
+        Query(description="by the instant reported: newest (default) or oldest first"),
+    ] = "newest",
 ) -> dict[str, Any]:
-    """Keyset-paged (follow `next_cursor`), newest report first. Each filter is given at most
-    once; an unknown value or parameter is a 422. Each incident listed is written to the access
-    log (`what` "list:incidents") before the page is answered."""
+    """Keyset-paged (follow `next_cursor`), newest report first (`sort=oldest`: oldest first;
+    a `next_cursor` pages on in the order it was made in). Each filter is given at most once; an
+    unknown value or parameter is a 422. Each incident listed is written to the access log
+    (`what` "list:incidents") before the page is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:incidents")
     reached = await read_models_at(svc, min_position)
     items, next_cursor = await run_in_threadpool(
@@ -390,6 +395,7 @@ async def list_incidents(
         aboriginal=aboriginal,
         cursor=_cursor(cursor),
         limit=limit,
+        oldest_first=sort == "oldest",
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)
@@ -433,9 +439,11 @@ async def get_incident(
     that meet it) and `next_actions`: the commands this caller may issue now, by role,
     organisation, appointment and stage. Reading it is recorded in the access log."""
     incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
+    state = incident_state(incident)
+    authz.redact_department_client_ids(actor, incident, state)
     return {
-        **incident_state(incident),
-        "obligations": obligations_out(obligations),
+        **state,
+        "obligations": deadlines.annotate_all(obligations_out(obligations), svc.clock()),
         "next_actions": next_actions(actor, incident, obligations),
     }
 
@@ -453,7 +461,7 @@ async def get_obligations(
     return {
         "id": str(incident_id),
         "version": incident.version,
-        "obligations": obligations_out(obligations),
+        "obligations": deadlines.annotate_all(obligations_out(obligations), svc.clock()),
     }
 
 

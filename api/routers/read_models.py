@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import reads
+from api import deadlines, reads
 from api import resources as out
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, error_responses, invalid
@@ -22,8 +22,9 @@ from api.routers.incidents import (
     freshness,
     read_models_at,
 )
+from api.routers.patterns import log_suggested
 from api.schemas import MAX_INT, FeedName
-from domain.obligations import Status
+from domain.obligations import ObligationKind, Status
 from domain.values import REF_MAX, Role
 from projections.regulator_feed import REGULATORS
 
@@ -44,12 +45,22 @@ async def worklist(
     organisation: Annotated[
         str | None, Query(max_length=REF_MAX, description="Only this organisation's obligations.")
     ] = None,
+    kind: Annotated[
+        ObligationKind | None, Query(description="Only obligations of this kind.")
+    ] = None,
+    client: Annotated[
+        str | None,
+        Query(max_length=REF_MAX, description="Only obligations of incidents about this client."),
+    ] = None,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """Obligations of the incidents the caller's organisation sees. Each incident the page
-    shows is written to the access log (`what` "list:obligations") before it is answered."""
+    """Obligations of the incidents the caller's organisation sees, soonest due first (so
+    overdue first), each with `business_days_left` / `days_overdue` (see `api/deadlines.py`);
+    filters: `status`, `organisation`, `kind` (e.g. `allegations_served`), `client` (the
+    incidents about that client reference). Each incident the page shows is written to the
+    access log (`what` "list:obligations") before it is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:obligations")
     reached = await read_models_at(svc, min_position)
     try:
@@ -59,6 +70,8 @@ async def worklist(
             now=svc.clock(),
             status=status,
             organisation=organisation,
+            kind=kind,
+            client=client,
             cursor=cursor,
             limit=limit,
         )
@@ -66,7 +79,18 @@ async def worklist(
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     freshness(response, svc, reached)
-    return {"items": items, "next_cursor": next_cursor}
+    now = svc.clock()
+    found: dict[str, Any] = {
+        "items": [deadlines.annotate(i, now) for i in items],
+        "next_cursor": next_cursor,
+    }
+    if actor.role in (Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER) and cursor is None:
+        # A suggestion for a person to decide on (GET /v1/patterns/suggestions), not a deadline.
+        found["possible_patterns"] = await run_in_threadpool(
+            svc.read_models.pattern_suggestions, organisations=orgs, now=now
+        )
+        await log_suggested(svc, actor, found["possible_patterns"])
+    return found
 
 
 @router.get(

@@ -71,6 +71,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "reopen": {"reason": "r"},
     "corrections": {"corrected_version": 1, "changes": CHANGES, "reason": "r"},
     "responsible-organisation": {"other_provider": "Southside CSO", "reason": "r"},
+    "resolve-legacy-type": {
+        "legacy_label": "Injury",
+        "incident_type": "Injury-explained",
+        "reason": "r",
+    },
 }
 APPOINTED = "investigator-1"
 

@@ -155,7 +155,7 @@ def test_a_generated_client_walks_an_incident_from_report_to_close(
     )
     assert served_too_late.rule == "fairness.allegations-not-served"
     assert served_too_late.errors[0].rule == "fairness.allegations-not-served"
-    step(investigator, "serve-allegations", subject_refs=["carer-1"], method="letter")
+    step(investigator, "serve-allegations", subject_refs=["carer-1"], method="letter_by_hand")
     stale = refused(gen, investigator.command(incident, "evidence", version - 1, **EVIDENCE), 409)
     assert stale.current_version == version and stale.type_ in types
     step(investigator, "subject-responses", subject_ref="carer-1", response="I held their arm.")

@@ -82,7 +82,8 @@ def test_if_match_and_expected_version_that_disagree_are_400_and_neither_is_428(
         ("type=Bruising", "query.type"),
         ("impact=huge", "query.impact"),
         ("status=closed&status=reported", "status"),
-        ("sort=reported_at", "sort"),
+        ("sort=reported_at", "query.sort"),  # sort takes newest or oldest
+        ("order=oldest", "order"),
         ("Status=closed", "Status"),
     ],
 )

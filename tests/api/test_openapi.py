@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 COMMAND_ERRORS = {400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 431, 503}
 RULE_ID = re.compile(r"^[a-z][a-z-]*(\.[a-z0-9][a-z0-9-]*)+$")
+# Answered before anyone signs in: the rule catalogue and how to sign in (api/routers/sign_in.py).
+PUBLIC = {"/v1/rules", "/v1/sign-in", "/v1/dev/token", "/v1/dev/identities"}
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +89,9 @@ def test_every_error_is_a_problem_and_every_v1_operation_declares_its_errors(
             assert op["responses"][str(code)]["content"] == {
                 "application/problem+json": {"schema": PROBLEM_REF}
             }, (method, path, code)
-        if path.startswith("/v1/") and path != "/v1/rules":
+        if path.startswith("/v1/") and path not in PUBLIC:
             assert {401, 422, 429, 431, 503} <= errors, (method, path)
-        if method == "post":
+        if method == "post" and path not in PUBLIC:
             assert COMMAND_ERRORS - {404, 409, 412, 428} <= errors, (method, path)
         if method == "post" and path != "/v1/incidents":
             assert errors == COMMAND_ERRORS, (method, path)
@@ -105,7 +107,7 @@ def test_bearer_security_scheme_and_no_authorization_parameter(doc: dict[str, An
     for method, path, op in operations(doc):
         names = {p["name"].lower() for p in op.get("parameters", [])}
         assert "authorization" not in names, (method, path)
-        if path.startswith("/v1/") and path != "/v1/rules":
+        if path.startswith("/v1/") and path not in PUBLIC:
             assert op["security"] == [{"bearer": []}], (method, path)
 
 
@@ -139,7 +141,7 @@ def test_summaries_are_sentences_and_commands_say_who_what_and_which_rules(
         assert ("reviewer appointed" in text) == action.appointed_reviewer, name
         assert all(f"`{rule}`" in text for rule in refusals(action.command)), name
         assert refusals(action.command), name  # every command can be refused by some rule
-        always = ("reopen", "corrections", "responsible-organisation")
+        always = ("reopen", "corrections", "responsible-organisation", "resolve-legacy-type")
         assert "lifecycle.closed" in text or name in always, name
 
 
@@ -151,6 +153,9 @@ def test_the_serve_allegations_description_names_its_rules() -> None:
         "investigation.not-determined",
         "lifecycle.closed",
         "lifecycle.withdrawn",
+        "time.effective-before-aware",
+        "time.effective-in-future",
+        "time.out-of-range",
     ]
 
 
@@ -180,7 +185,7 @@ def test_closed_sets_are_enums_that_match_what_they_name(doc: dict[str, Any]) ->
     listing = {p["name"]: p for p in doc["paths"]["/v1/incidents"]["get"]["parameters"]}
     for name, enum in (("status", "Stage"), ("type", "IncidentType"), ("impact", "Impact")):
         assert {"$ref": f"#/components/schemas/{enum}"} in listing[name]["schema"]["anyOf"]
-    assert "sort" not in listing
+    assert set(listing["sort"]["schema"]["enum"]) == {"newest", "oldest"}  # by instant reported
     feed = doc["paths"]["/v1/feeds/{regulator}"]["get"]["parameters"][0]
     assert feed["schema"] == {"$ref": "#/components/schemas/FeedName"}
 
@@ -188,6 +193,8 @@ def test_closed_sets_are_enums_that_match_what_they_name(doc: dict[str, Any]) ->
 def _constants_in_calls(folder: Path) -> set[str]:
     found = set()
     for path in folder.rglob("*.py"):
+        if path.name == "catalogue.py":  # it lists the ids; it raises none
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call):
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
@@ -208,8 +215,8 @@ def test_every_rule_id_the_domain_raises_is_catalogued() -> None:
     }
     assert "fairness.allegations-not-served" in raised and len(raised) > 50
     assert raised - set(CATALOGUE) == set()
-    # A rule the API raises on the domain's behalf is a policy rule too.
-    raised |= _policy_violations(ROOT / "api")
+    # A rule the API or replay raises on the domain's behalf is a policy rule too.
+    raised |= _policy_violations(ROOT / "api") | _policy_violations(ROOT / "replay")
     assert raised - set(CATALOGUE) == set()
     # And the catalogue holds nothing the domain does not raise.
     assert set(CATALOGUE) - raised == set()

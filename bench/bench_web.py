@@ -1,0 +1,121 @@
+"""The web front end's speed: the worklist's time to show its first rows at N incidents, and the
+JavaScript and CSS a browser is sent, gzipped.
+
+Run on demand: `.venv/bin/python -m bench.bench_web [--incidents 100000] [--store postgres]`
+(a quick check: `--incidents 500`). Needs Chromium at /usr/bin/chromium. Prints a table and one
+JSON line. Aims (issue 13): first rows under 1 s at 100k incidents; under 200 KB gzipped.
+
+Time to first rows is measured in the browser, from navigation start to the first worklist row
+in the DOM, for an incident manager whose organisation has 1/20 of the incidents; "cold" is the
+first load (nothing cached), "warm" the median of five reloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from api.web import WEB_ROOT
+from bench.bench_read_side import ORGS, seed
+from bench.common import store_url
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
+
+
+def gzipped_assets() -> dict[str, int]:
+    """Gzipped bytes of the JS and CSS: what every page loads, and the chart library that only
+    the statistics page loads."""
+    sizes = {"pages": 0, "charts": 0}
+    for path in WEB_ROOT.rglob("*"):
+        if path.suffix not in (".js", ".css"):
+            continue
+        size = len(gzip.compress(path.read_bytes(), compresslevel=6))
+        sizes["charts" if path.name.startswith("chart-") else "pages"] += size
+    sizes["total"] = sizes["pages"] + sizes["charts"]
+    return sizes
+
+
+def serve(app: Any) -> tuple[str, Any]:
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def first_rows_ms(url: str, token: str, loads: int = 6) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    found = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(base_url=url).new_page()
+        page.add_init_script(f"sessionStorage.setItem('cims.token', {json.dumps(token)})")
+        for n in range(loads):
+            page.goto("/#/worklist") if n == 0 else page.reload()
+            page.wait_for_selector("main table tbody tr", timeout=60_000)
+            found.append(page.evaluate("performance.now()"))
+        browser.close()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+
+    from api.auth import mint_token
+    from api.main import create_app
+    from api.settings import Settings
+    from domain.ledger import Ledger
+    from domain.values import Role
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = store_url(args.store) if args.store == "postgres" else f"sqlite:///{tmp}/cims.db"
+        ledger = Ledger.from_url(url)
+        began = time.perf_counter()
+        seed(ledger, args.incidents, 0)
+        ledger.close()
+        seeded = time.perf_counter() - began
+        settings = Settings(database_url=url, jwt_secret=None, rate_limit_enabled=False)
+        settings.secret_file().parent.mkdir(parents=True, exist_ok=True)
+        app = create_app(settings)
+        base, server = serve(app)
+        app.state.services.read_models.catch_up()
+        token = mint_token(settings, sub="bench", role=Role.INCIDENT_MANAGER, org=ORGS[0])
+        loads = first_rows_ms(base, token)
+        server.should_exit = True
+    sizes = gzipped_assets()
+    result = {
+        "at": datetime.now(UTC).isoformat(),
+        "incidents": args.incidents,
+        "store": args.store,
+        "seed_s": round(seeded, 1),
+        "first_rows_cold_ms": round(loads[0]),
+        "first_rows_warm_ms": round(statistics.median(loads[1:])),
+        "gzip_pages_kb": round(sizes["pages"] / 1024, 1),
+        "gzip_with_charts_kb": round(sizes["total"] / 1024, 1),
+    }
+    for key, value in result.items():
+        print(f"{key:>22}  {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

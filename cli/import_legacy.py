@@ -1,0 +1,183 @@
+"""`cims import`: bring the 2018 system's records in, list and resolve their split types."""
+
+from __future__ import annotations
+
+import csv
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
+
+from cli.projections import open_read_models
+from cli.settings import open_ledger
+from domain.errors import DomainError, PolicyViolation
+from domain.legacy_import import Outcome, RowResult, Summary, import_rows
+from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
+from domain.values import Actor, IncidentType, Role, Stamp
+
+app = typer.Typer(help="Bring the old system's records in.", no_args_is_help=True)
+console = Console()
+progress_console = Console(stderr=True)
+DEPARTMENT = "Department of Families, Fairness and Housing"
+By = Annotated[str, typer.Option("--by", help="who runs it (a department officer's id)")]
+Organisation = Annotated[str, typer.Option(help="the department officer's organisation")]
+
+
+@app.command("legacy")
+def legacy(
+    file: Annotated[Path, typer.Argument(help="the CSV export", exists=True, dir_okay=False)],
+    by: By,
+    organisation: Organisation = DEPARTMENT,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="decide every row, write none")
+    ] = False,
+    refused: Annotated[
+        Path | None, typer.Option(help="where to write refused rows (default FILE.refused.csv)")
+    ] = None,
+) -> None:
+    """Import a CSV export of the 2018 system (README: "Importing the old system's records").
+
+    Each row becomes an incident whose first event says it was imported; re-running the same
+    file changes nothing; a changed row is reported, never overwritten; a bad row is refused
+    with its line and reason while the rest imports. Ends with a summary; refused rows go to a
+    CSV with a `reason` column. Exit 1 if the header lacks a required column.
+    """
+    actor = Actor(id=by, role=Role.DEPARTMENT_OFFICER, organisation=organisation)
+    with file.open(newline="", encoding="utf-8-sig") as f:
+        header = next(csv.reader(f), [])
+        total = sum(1 for _ in csv.reader(f))
+    missing = missing_columns(header)
+    if missing:
+        console.print(f"[red]{file}: the header lacks {', '.join(missing)}[/red]")
+        console.print(f"required columns: {', '.join(REQUIRED_COLUMNS)}")
+        raise typer.Exit(1)
+    refused_path = refused or file.with_suffix(".refused.csv")
+    summary = Summary()
+    unresolved: list[RowResult] = []
+    changed: list[RowResult] = []
+    with (
+        file.open(newline="", encoding="utf-8-sig") as f,
+        refused_path.open("w", newline="", encoding="utf-8") as out,
+        closing(open_ledger()) as ledger,
+        Progress(
+            TextColumn("dry run" if dry_run else "importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=progress_console,
+        ) as bar,
+    ):
+        reader = csv.DictReader(f)
+        writer = csv.DictWriter(out, fieldnames=["line", *header, "reason"], extrasaction="ignore")
+        writer.writeheader()
+        task = bar.add_task("rows", total=total)
+        rows = ((reader.line_num, row) for row in reader)
+        for result in import_rows(
+            ledger, rows, actor=actor, now=datetime.now(UTC), dry_run=dry_run
+        ):
+            summary.count(result)
+            bar.advance(task)
+            if result.outcome == Outcome.REFUSED:
+                row = {k: v for k, v in result.row.items() if k is not None}
+                writer.writerow({"line": result.line, **row, "reason": result.reason})
+            elif result.outcome == Outcome.CHANGED:
+                changed.append(result)
+            if result.outcome == Outcome.IMPORTED and result.unresolved and len(unresolved) < 50:
+                unresolved.append(result)
+    _report(summary, unresolved, changed, refused_path, dry_run)
+
+
+def _report(
+    summary: Summary,
+    unresolved: list[RowResult],
+    changed: list[RowResult],
+    refused_path: Path,
+    dry_run: bool,
+) -> None:
+    table = Table("imported", "unchanged", "changed", "unresolved", "refused")
+    counts = summary.as_dict()
+    table.add_row(
+        *(str(counts[k]) for k in ("imported", "unchanged", "changed", "unresolved", "refused"))
+    )
+    console.print(table)
+    if dry_run:
+        console.print("dry run: nothing was written to the ledger")
+    for r in changed[:50]:
+        console.print(
+            f"[yellow]line {r.line}[/yellow] {r.legacy_id}: changed since it was imported"
+            f" (incident {r.incident_id}); the ledger keeps what it has"
+        )
+    if unresolved:
+        listed = Table("line", "legacy id", "unresolved types", title="to resolve")
+        listed.columns.insert(2, Column("incident", no_wrap=True, min_width=36))
+        for r in unresolved:
+            listed.add_row(str(r.line), r.legacy_id, str(r.incident_id), ", ".join(r.unresolved))
+        console.print(listed)
+        console.print(
+            "resolve each with: cims import resolve INCIDENT --label L --type T --reason R"
+        )
+    if summary.refused:
+        console.print(f"{summary.refused} refused row(s), with reasons: {refused_path}")
+
+
+@app.command("unresolved")
+def list_unresolved() -> None:
+    """Imported records whose split legacy types wait for a person's choice."""
+    models = open_read_models()
+    try:
+        models.catch_up()
+        items = models.unresolved_legacy_types(organisations=None, limit=500)
+    finally:
+        models.close()
+    table = Table("legacy id", "organisation", "unresolved", "version")
+    table.columns.insert(0, Column("incident", no_wrap=True, min_width=36))
+    for i in items:
+        table.add_row(
+            i["id"],
+            i["legacy_id"] or "",
+            i["organisation"],
+            ", ".join(i["unresolved_legacy_types"]),
+            str(i["version"]),
+        )
+    console.print(table)
+
+
+@app.command("resolve")
+def resolve(
+    incident_id: Annotated[UUID, typer.Argument(help="the imported incident")],
+    label: Annotated[str, typer.Option(help="the split legacy type, e.g. Injury")],
+    incident_type: Annotated[IncidentType, typer.Option("--type", help="the current type chosen")],
+    reason: Annotated[str, typer.Option(help="why this type")],
+    by: By,
+    organisation: Organisation = DEPARTMENT,
+    role: Annotated[Role, typer.Option(help="the person's role")] = Role.DEPARTMENT_OFFICER,
+) -> None:
+    """Resolve a split legacy type to one current type; the choice is recorded as an event."""
+    actor = Actor(id=by, role=role, organisation=organisation)
+    with closing(open_ledger()) as ledger:
+        try:
+            incident = ledger.incident(incident_id)
+            accepted = ledger.execute(
+                incident_id,
+                "resolve_legacy_type",
+                expected_version=incident.version,
+                stamp=Stamp(actor=actor, now=datetime.now(UTC)),
+                legacy_label=label,
+                incident_type=incident_type,
+                reason=reason,
+            )
+        except PolicyViolation as refused:
+            console.print(f"[red]refused ({refused.rule_id}): {refused.message}[/red]")
+            raise typer.Exit(1) from None
+        except DomainError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
+    console.print(
+        f"{label} resolved as {incident_type.value}: incident {incident_id} v{accepted.version}"
+    )

@@ -1,0 +1,167 @@
+"""`cims patterns`: one client's incidents, possible patterns, escalation and dismissal."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.schemas import ReportIn
+from cli.import_legacy import DEPARTMENT
+from cli.projections import open_read_models
+from cli.settings import open_ledger
+from domain import patterns
+from domain.errors import DomainError, PolicyViolation
+from domain.policy_table import MELBOURNE, policy_at
+from domain.values import Actor, Role, Stamp
+
+app = typer.Typer(help="Patterns of harm across one client's incidents.", no_args_is_help=True)
+console = Console()
+Provider = Annotated[
+    str | None,
+    typer.Option(help="answer as this provider would see it (its own incidents only)"),
+]
+By = Annotated[str, typer.Option("--by", help="who decides (their id)")]
+Organisation = Annotated[str, typer.Option(help="their organisation")]
+RoleOption = Annotated[Role, typer.Option(help="their role")]
+
+
+def _scope(provider: str | None) -> set[str] | None:
+    return None if provider is None else {provider}
+
+
+def _when(text: str) -> str:
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return moment.astimezone(MELBOURNE).strftime("%d %b %Y %H:%M")
+
+
+@app.command("show")
+def show(
+    department_id: Annotated[
+        str | None, typer.Option(help="the department's client identifier")
+    ] = None,
+    client_ref: Annotated[str | None, typer.Option(help="a provider's client ref")] = None,
+    organisation: Annotated[str | None, typer.Option(help="the ref's organisation")] = None,
+    window_days: Annotated[int | None, typer.Option(help="default: the policy's window")] = None,
+    provider: Provider = None,
+) -> None:
+    """One client's incidents in time order (type, impact, stage, outcome) within a window."""
+    if department_id is None and (client_ref is None or (organisation or provider) is None):
+        console.print("[red]give --department-id, or --client-ref with --organisation[/red]")
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    days = window_days or policy_at(now).pattern_window_days
+    models = open_read_models()
+    try:
+        models.catch_up()
+        items = models.client_incidents(
+            organisations=_scope(provider),
+            client_ref=client_ref,
+            organisation=provider or organisation,
+            department_client_id=department_id,
+            since=now - timedelta(days=days),
+            until=now,
+        )
+    finally:
+        models.close()
+    table = Table("became aware (Melbourne)", "organisation", "types", "impact", "stage", "outcome")
+    for i in items:
+        table.add_row(
+            _when(i["became_aware_at"]),
+            i["organisation"],
+            ", ".join(i["types"] or i["legacy_types"]),
+            i["impact"],
+            i["stage"] + (" (linked)" if i["linked_to_pattern"] else ""),
+            ", ".join(i["outcome"]) or "—",
+        )
+    console.print(f"{len(items)} incident(s) in the last {days} days")
+    console.print(table)
+    for i in items:
+        console.print(f"  {i['id']}  {i['organisation']}")
+
+
+@app.command("suggestions")
+def suggestions(provider: Provider = None) -> None:
+    """Possible patterns for a person to decide on (escalate or dismiss)."""
+    models = open_read_models()
+    try:
+        models.catch_up()
+        found = models.pattern_suggestions(organisations=_scope(provider), now=datetime.now(UTC))
+    finally:
+        models.close()
+    if not found:
+        console.print("no possible patterns")
+    for s in found:
+        client = ", ".join([*s["department_client_ids"], *s["client_refs"]])
+        console.print(
+            f"[bold]possible pattern[/bold] — client {client}: {len(s['incident_ids'])} non-major"
+            f" incidents within {s['window_days']} days"
+        )
+        for i in s["incidents"]:
+            console.print(f"  {i['id']}  {i['organisation']}  {', '.join(i['types'])}")
+
+
+def _actor(by: str, role: Role, organisation: str) -> Actor:
+    return Actor(id=by, role=role, organisation=organisation)
+
+
+def _refused(error: DomainError) -> typer.Exit:
+    if isinstance(error, PolicyViolation):
+        console.print(f"[red]refused ({error.rule_id}): {error.message}[/red]")
+    else:
+        console.print(f"[red]{error}[/red]")
+    return typer.Exit(1)
+
+
+@app.command("escalate")
+def escalate(
+    incident_ids: Annotated[list[UUID], typer.Argument(help="the incidents forming the pattern")],
+    report: Annotated[
+        Path, typer.Option(help="the new major report, as JSON (the body of POST /v1/incidents)")
+    ],
+    reason: Annotated[str, typer.Option(help="why these incidents together reach major")],
+    by: By,
+    organisation: Organisation = DEPARTMENT,
+    role: RoleOption = Role.DEPARTMENT_OFFICER,
+) -> None:
+    """Report a new major-impact incident for the pattern; each incident is linked to it."""
+    body: dict[str, Any] = json.loads(report.read_text())
+    fields = ReportIn.model_validate(body).command_args()
+    stamp = Stamp(actor=_actor(by, role, organisation), now=datetime.now(UTC))
+    with closing(open_ledger()) as ledger:
+        try:
+            accepted = patterns.escalate(
+                ledger, stamp=stamp, pattern_of=incident_ids, reason=reason, **fields
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(
+        f"reported major incident {accepted.incident_id}; linked {len(incident_ids)} incidents"
+    )
+
+
+@app.command("dismiss")
+def dismiss(
+    incident_ids: Annotated[list[UUID], typer.Argument(help="the incidents suggested together")],
+    reason: Annotated[str, typer.Option(help="why they are not a pattern")],
+    by: By,
+    organisation: Organisation = DEPARTMENT,
+    role: RoleOption = Role.DEPARTMENT_OFFICER,
+) -> None:
+    """Dismiss a possible pattern, with the reason; it does not return for these incidents."""
+    stamp = Stamp(actor=_actor(by, role, organisation), now=datetime.now(UTC))
+    with closing(open_ledger()) as ledger:
+        try:
+            dismissal_id, _ = patterns.dismiss(
+                ledger, stamp=stamp, incident_ids=incident_ids, reason=reason
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(f"dismissed ({dismissal_id}); recorded on {len(incident_ids)} incidents")

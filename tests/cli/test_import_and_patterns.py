@@ -1,0 +1,118 @@
+"""`cims import legacy` and `cims patterns` end to end, on each store."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from domain.ledger import Ledger
+from domain.legacy_import import legacy_incident_id
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_export.csv"
+pytestmark = pytest.mark.store
+RESOLVE = ["import", "resolve"]
+INJURY_EXPLAINED = ["--label", "Injury", "--type", "Injury-explained"]
+ESCALATE = ["patterns", "escalate"]
+
+
+@pytest.fixture
+def cims(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("CIMS_DATABASE_URL", database_url)
+    monkeypatch.setenv("CIMS_JWT_SECRET", "cli-secret-" + "z" * 32)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLE, tmp_path / "legacy.csv")
+    return CliRunner()
+
+
+def test_import_legacy_dry_run_then_import_then_rerun(cims: CliRunner, database_url: str) -> None:
+    dry = cims.invoke(app, ["import", "legacy", "legacy.csv", "--by", "dora", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: nothing was written" in dry.output
+    with Ledger.from_url(database_url) as ledger:
+        assert list(ledger.incident_ids()) == []
+
+    done = cims.invoke(app, ["import", "legacy", "legacy.csv", "--by", "dora"])
+    again = cims.invoke(app, ["import", "legacy", "legacy.csv", "--by", "dora"])
+
+    assert done.exit_code == 0 and again.exit_code == 0, done.output
+    assert "│ 7        │ 0         │ 0       │ 3          │ 3       │" in done.output
+    assert "│ 0        │ 7         │ 0       │ 0          │ 3       │" in again.output
+    with Path("legacy.refused.csv").open() as f:
+        refused = list(csv.DictReader(f))
+    assert [r["line"] for r in refused] == ["9", "10", "11"]
+    assert refused[0]["reason"].startswith("submitted_at:") and "offset" in refused[0]["reason"]
+
+
+def test_a_file_missing_a_required_column_is_refused_whole(cims: CliRunner) -> None:
+    Path("bad.csv").write_text("legacy_id,organisation\nX,Y\n")
+
+    result = cims.invoke(app, ["import", "legacy", "bad.csv", "--by", "dora"])
+
+    assert result.exit_code == 1 and "lacks submitted_at" in result.output
+
+
+def test_resolve_a_split_type_and_escalate_and_dismiss_a_pattern(
+    cims: CliRunner, database_url: str
+) -> None:
+    assert cims.invoke(app, ["import", "legacy", "legacy.csv", "--by", "dora"]).exit_code == 0
+    target = str(legacy_incident_id("CIMS-2024-000610"))
+    earlier = str(legacy_incident_id("CIMS-2019-000102"))
+
+    listed = cims.invoke(app, ["import", "unresolved"])
+    resolved = cims.invoke(
+        app,
+        [*RESOLVE, target, *INJURY_EXPLAINED, "--reason", "The carer saw the fall.", "--by", "d"],
+    )
+    twice = cims.invoke(
+        app,
+        [*RESOLVE, target, *INJURY_EXPLAINED, "--reason", "again", "--by", "dora"],
+    )
+
+    assert target in listed.output and resolved.exit_code == 0, resolved.output
+    assert twice.exit_code == 1 and "legacy.not-unresolved" in twice.output
+    shown = cims.invoke(
+        app, ["patterns", "show", "--department-id", "1234567", "--window-days", "3650"]
+    )
+    assert "3 incident(s)" in shown.output and target in shown.output
+    Path("report.json").write_text(
+        json.dumps(
+            {
+                "program": "cso",
+                "care_context": "cso_placement",
+                "clients": [
+                    {"ref": "NS-0042", "aboriginal": False, "department_client_id": "1234567"}
+                ],
+                "types": ["Emotional/psychological harm"],
+                "impact": "major",
+                "occurred_at": "2024-11-18T22:00:00+11:00",
+                "became_aware_at": "2024-11-19T07:30:00+11:00",
+                "location": "Residential unit",
+                "description": "Injuries and absences over five years.",
+                "regulator_category": "none",
+            }
+        )
+    )
+    refused = cims.invoke(
+        app,
+        ["patterns", "escalate", target, "--report", "report.json", "--reason", "r", "--by", "d"],
+    )
+    escalated = cims.invoke(
+        app,
+        [*ESCALATE, target, earlier, "--report", "report.json", "--reason", "Absent", "--by", "d"],
+    )
+
+    assert refused.exit_code == 1 and "pattern.several-incidents" in refused.output
+    assert escalated.exit_code == 0, escalated.output
+    with Ledger.from_url(database_url) as ledger:
+        assert ledger.incident(legacy_incident_id("CIMS-2024-000610")).linked_to_pattern
+    dismissed = cims.invoke(
+        app, ["patterns", "dismiss", target, earlier, "--reason", "no", "--by", "dora"]
+    )
+    assert dismissed.exit_code == 1 and "pattern.already-linked" in dismissed.output

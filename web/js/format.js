@@ -1,0 +1,115 @@
+// How instants and deadlines read: Melbourne time, and "due in 2 business days" from the API.
+const ZONE = 'Australia/Melbourne';
+const instant = new Intl.DateTimeFormat('en-AU', {
+  timeZone: ZONE, day: 'numeric', month: 'short', year: 'numeric',
+  hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+});
+const day = new Intl.DateTimeFormat('en-AU', {
+  timeZone: ZONE, day: 'numeric', month: 'short', year: 'numeric',
+});
+
+/** An ISO instant as Melbourne wall-clock time, e.g. "4 Mar 2025, 12:00 pm AEDT". */
+export function melbourne(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : instant.format(d);
+}
+
+export function melbourneDay(iso) {
+  return iso ? day.format(new Date(iso)) : '—';
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** An obligation's deadline as a person says it, from the API's own count of business days. */
+export function deadline(o) {
+  if (o.business_days_left != null) {
+    return o.business_days_left === 0
+      ? 'due today'
+      : `due in ${plural(o.business_days_left, 'business day', 'business days')}`;
+  }
+  if (o.days_overdue != null) {
+    return o.days_overdue === 0 ? 'overdue since today' : `${plural(o.days_overdue, 'day', 'days')} overdue`;
+  }
+  if (!['open', 'overdue'].includes(o.status)) return '—'; // settled: the status says how
+  if (!o.due) return 'no deadline';
+  return o.status ? humanise(o.status) : '';
+}
+
+/** Text in which the API wrote ISO instants, with each shown in Melbourne time instead. */
+export function withMelbourneTimes(text) {
+  return String(text).replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g, (iso) => melbourne(iso));
+}
+
+/** An enum value as shown: values that are already words ("Injury-explained") stay as they are. */
+export function optionLabel(value) {
+  return /[A-Z ]/.test(String(value)) ? String(value) : humanise(value);
+}
+
+/** snake_case or kebab-case as words: "incident_report" → "Incident report". */
+const ACRONYMS = /\b(cso|cp|acac|ccyp|ssr|acsass|rcs|soa|dffh|id)\b/g;
+
+export function humanise(name) {
+  const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase())
+    .replace(/\bnon /g, 'non-').replace(/\baboriginal\b/g, 'Aboriginal');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// The offset of Melbourne from UTC at an instant, in minutes.
+function offsetAt(ms) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-AU', {
+      timeZone: ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit',
+    }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]),
+  );
+  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  return Math.round((wall - ms) / 60000);
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** A date and time typed as Melbourne wall-clock time — "30/11/2026 14:30", "30/11/2026 2:30 pm"
+ * or "2026-11-30T14:30" — as an ISO instant with Melbourne's offset then
+ * ("2026-11-30T14:30:00+11:00"); null when it is not a real date and time. */
+export function fromMelbourneInput(value) {
+  const text = String(value || '').trim().toLowerCase();
+  let y; let mo; let d; let h; let mi;
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ ,t]+(\d{1,2})[:.](\d{2})\s*(am|pm)?$/.exec(text);
+  if (m) {
+    [d, mo, y, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+    if (m[6]) { if (h < 1 || h > 12) return null; h = (h % 12) + (m[6] === 'pm' ? 12 : 0); }
+  } else {
+    m = /^(\d{4})-(\d{2})-(\d{2})t(\d{2}):(\d{2})(?::\d{2})?$/.exec(text);
+    if (!m) return null;
+    [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+  }
+  if (h > 23 || mi > 59) return null;
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  let offset = offsetAt(wall);
+  offset = offsetAt(wall - offset * 60000);
+  const sign = offset >= 0 ? '+' : '-';
+  const abs = Math.abs(offset);
+  return `${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** A day typed as "1/2/2010" (day/month/year) or "2010-02-01", as "2010-02-01"; else null. */
+export function fromDayInput(value) {
+  const text = String(value || '').trim();
+  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const [y, mo, d] = m ? [+m[3], +m[2], +m[1]] : ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)) ? [+m[1], +m[2], +m[3]] : []);
+  if (!y) return null;
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  return `${y}-${pad(mo)}-${pad(d)}`;
+}
+
+/** An ISO instant as Melbourne wall-clock time in the form the inputs take: "30/11/2026 14:30". */
+export function toMelbourneInput(iso) {
+  if (!iso) return '';
+  const ms = new Date(iso).getTime();
+  const local = new Date(ms + offsetAt(ms) * 60000);
+  return `${pad(local.getUTCDate())}/${pad(local.getUTCMonth() + 1)}/${local.getUTCFullYear()} ${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}`;
+}

@@ -1,0 +1,64 @@
+// Department: statistics as charts (by type and month, time to close, overdue rates), with
+// every number also in a table.
+import { html, useEffect, useRef, useState } from '../html.js';
+import { get } from '../api.js';
+import { humanise } from '../format.js';
+import { chartLibrary } from '../charts.js';
+
+function BarChart({ title, counts, horizontal = false }) {
+  const canvas = useRef(null);
+  useEffect(() => {
+    let chart;
+    chartLibrary().then((Chart) => {
+      chart = new Chart(canvas.current, {
+        type: 'bar',
+        data: { labels: Object.keys(counts), datasets: [{ label: title, data: Object.values(counts), backgroundColor: '#1d70b8' }] },
+        options: {
+          indexAxis: horizontal ? 'y' : 'x', animation: false, responsive: true, maintainAspectRatio: false,
+          plugins: { legend: { display: false } }, scales: { [horizontal ? 'x' : 'y']: { beginAtZero: true, ticks: { precision: 0 } } },
+        },
+      });
+    });
+    return () => chart?.destroy();
+  }, [counts]);
+  const rows = Object.entries(counts);
+  const summary = rows.map(([k, v]) => `${k}: ${v}`).join('; ');
+  return html`<figure class="chart">
+    <figcaption>${title}</figcaption>
+    <div class="chart-box" style=${{ height: `${horizontal ? Math.max(160, rows.length * 24) : 240}px` }}>
+      <canvas ref=${canvas} role="img" aria-label=${`${title}. ${summary}`}></canvas></div>
+    <details><summary>${title} as a table</summary>
+      <table class="table"><thead><tr><th scope="col">${title.split(' by ')[1] ? humanise(title.split(' by ')[1]) : 'Group'}</th><th scope="col">Incidents</th></tr></thead>
+      <tbody>${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</tbody></table></details>
+  </figure>`;
+}
+
+const percent = (x) => (x == null ? '—' : `${(x * 100).toFixed(1)}%`);
+
+export function Department() {
+  const [stats, setStats] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => { get('/v1/statistics').then(setStats).catch((e) => setError(e.message)); }, []);
+  if (error) return html`<h1 tabindex="-1">Statistics</h1><div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>`;
+  if (!stats) return html`<h1 tabindex="-1">Statistics</h1><p role="status">Loading…</p>`;
+  const figures = [
+    ['Incidents', stats.incidents], ['Open', stats.open], ['Closed', stats.closed],
+    ['Median days to close', stats.median_days_to_close ?? '—'],
+    ['Overdue now', stats.overdue_now], ['Overdue rate (open incidents)', percent(stats.overdue_rate)],
+    ['Ever late', percent(stats.ever_late_rate)],
+  ];
+  return html`<h1 tabindex="-1">Statistics</h1>
+    <p class="lede">Incidents you can see, counted from the read models.</p>
+    <div class="figures">${figures.map(([k, v]) => html`<div class="figure"><span class="figure-value">${v}</span><span class="figure-label">${k}</span></div>`)}</div>
+    <div class="table-wrap"><table class="table"><caption>The numbers</caption><tbody>
+      ${figures.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}
+      ${Object.entries(stats.by_impact || {}).map(([k, v]) => html`<tr><th scope="row">Impact: ${humanise(k)}</th><td>${v}</td></tr>`)}
+      ${Object.entries(stats.by_organisation || {}).map(([k, v]) => html`<tr><th scope="row">Organisation: ${k}</th><td>${v}</td></tr>`)}
+    </tbody></table></div>
+    <div class="charts">
+      <${BarChart} title="Incidents by month reported" counts=${stats.by_month || {}} />
+      <${BarChart} title="Incidents by type" counts=${stats.by_type || {}} horizontal=${true} />
+      <${BarChart} title="Incidents by organisation" counts=${stats.by_organisation || {}} horizontal=${true} />
+      <${BarChart} title="Open incidents: on time and overdue" counts=${{ 'On time': Math.max(0, (stats.open || 0) - (stats.overdue_now || 0)), Overdue: stats.overdue_now || 0 }} horizontal=${true} />
+    </div>`;
+}

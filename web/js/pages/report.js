@@ -1,0 +1,72 @@
+// Report an incident: every field of the API's ReportIn schema, checked against the schema
+// before sending, refusals shown at their fields, a draft kept in this browser, and one
+// Idempotency-Key per submission so that a retry never reports twice.
+import { html, useEffect, useState } from '../html.js';
+import { ApiError, command, explain, newKey, openapi } from '../api.js';
+import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
+import { navigate } from '../nav.js';
+
+const DRAFT = 'cims.report-draft';
+
+function loadDraft() {
+  try { return JSON.parse(localStorage.getItem(DRAFT) || 'null'); } catch { return null; }
+}
+
+export function Report() {
+  const [doc, setDoc] = useState(null);
+  const [value, setValue] = useState(null);
+  const [key, setKey] = useState(null);
+  const [errors, setErrors] = useState([]);
+  const [busy, setBusy] = useState(false);
+  const [restored, setRestored] = useState(false);
+  useEffect(() => {
+    openapi().then((d) => {
+      setDoc(d);
+      const draft = loadDraft();
+      if (draft?.value) { setValue(draft.value); setKey(draft.key || null); setRestored(true); } else setValue(initial(d.components.schemas.ReportIn, d.components.schemas));
+    }).catch((e) => setErrors([{ field: null, message: e.message }]));
+  }, []);
+  useEffect(() => { if (value) localStorage.setItem(DRAFT, JSON.stringify({ value, key })); }, [value, key]);
+  if (!doc || !value) return html`<h1 tabindex="-1">Report an incident</h1><${ErrorSummary} errors=${errors} /><p role="status">Loading the form…</p>`;
+  const components = doc.components.schemas;
+  const schema = components.ReportIn;
+
+  const submit = async (e) => {
+    e.preventDefault();
+    const found = validate(schema, value, components);
+    setErrors(found);
+    if (found.length) return;
+    const submission = key || newKey(); // kept until it succeeds: a retry reuses it
+    setKey(submission);
+    setBusy(true);
+    try {
+      const accepted = await command('/v1/incidents', toBody(schema, value, components), { key: submission });
+      localStorage.removeItem(DRAFT);
+      navigate(`#/incidents/${accepted.id}`);
+    } catch (err) {
+      setErrors(await explain(err));
+      // Refused outright (a 4xx other than the key's own problems): nothing was recorded, so the
+      // corrected report is a new submission. Otherwise the outcome is unknown: keep the key,
+      // so that sending again cannot report twice.
+      const rule = err instanceof ApiError ? String(err.problem.rule || err.problem.type || '') : '';
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && !/idempotency/.test(rule)) setKey(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const discard = () => {
+    localStorage.removeItem(DRAFT);
+    setValue(initial(schema, components)); setKey(null); setErrors([]); setRestored(false);
+  };
+  return html`<h1 tabindex="-1">Report an incident</h1>
+    <${ErrorSummary} errors=${errors} />
+    ${restored ? html`<div class="inset" role="status">Your draft was restored from this browser.</div>` : null}
+    <p class="lede">Report what happened as soon as you can. Your draft is kept in this browser until you send it.</p>
+    <form onSubmit=${submit} noValidate>
+      <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors} />
+      <div class="button-group">
+        <button type="submit" class="button" disabled=${busy}>Send report</button>
+        <button type="button" class="button secondary" onClick=${discard}>Discard draft</button>
+      </div>
+    </form>`;
+}
