@@ -75,6 +75,25 @@ def seed(ledger: Ledger, incidents: int, per: int) -> int:
     return made
 
 
+def seed_interleaved(ledger: Ledger, incidents: int, per: int) -> int:
+    """The same incidents, but their steps interleaved as a live log has them: every report
+    first, then each incident's first step, then each one's second... so an incident's history
+    spans many rebuild batches (where `seed` keeps each incident's events together)."""
+    made = 0
+    for start in range(0, incidents, 1000):
+        wave = [synthetic(n, 0) for n in range(start, min(start + 1000, incidents))]
+        ledger.save(*wave)
+        for k in range(per):
+            for n, incident in enumerate(wave, start):
+                actor = Actor(id=f"u{n}", role=Role.INCIDENT_MANAGER, organisation=ORGS[n % 20])
+                at = START + timedelta(minutes=n, hours=k)
+                incident.record_client_voice(f"c{n}", f"said {k}", stamp=Stamp(actor=actor, now=at))
+            for chunk in range(0, len(wave), 200):
+                ledger.save(*wave[chunk : chunk + 200])
+        made += sum(i.version for i in wave)
+    return made
+
+
 def timed(fn: Callable[[], Any], repeat: int = 20) -> tuple[float, float]:
     samples = []
     for _ in range(repeat):
@@ -90,13 +109,23 @@ def main() -> None:
     parser.add_argument(
         "--steps", type=int, default=8, help="events after each report (0 for query-scale runs)"
     )
+    parser.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="steps interleaved across incidents in waves of 1,000, as a live log has them",
+    )
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres", default=POSTGRES)
     args = parser.parse_args()
     url = store_url(args.store, args.postgres)
     ledger = Ledger.from_url(url)
-    events = seed(ledger, args.incidents, args.steps)
-    results: dict[str, Any] = {"store": args.store, "incidents": args.incidents, "events": events}
+    events = (seed_interleaved if args.interleaved else seed)(ledger, args.incidents, args.steps)
+    results: dict[str, Any] = {
+        "store": args.store,
+        "incidents": args.incidents,
+        "events": events,
+        "interleaved": args.interleaved,
+    }
 
     t = time.perf_counter()
     start, read = 1, 0

@@ -15,6 +15,7 @@ from cli.output import BadParameter, CliError, err, literal, note, out
 from cli.settings import feed_secret, open_ledger, settings, store
 from projections.db import Db
 from projections.regulator_feed import REGULATORS
+from projections.regulator_feed import name as REGULATOR_FEED
 from projections.service import ReadModels
 from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
 from replay.auditor import Auditor
@@ -25,9 +26,10 @@ app = typer.Typer(
 console = Console()
 
 
-def open_read_models(*, create: bool = False) -> ReadModels:
+def open_read_models(only: list[str] | None = None, *, create: bool = False) -> ReadModels:
     """The read models over the configured store (named on stderr; with `create`, the store or
-    its schema is created when missing, as the worker needs on a fresh database)."""
+    its schema is created when missing, as the worker needs on a fresh database); `only`
+    names the read models this process follows (all when `None`)."""
     url = store(create=create)
     ledger = open_ledger(url)
     auditor = Auditor(ledger, Db(url))
@@ -37,6 +39,7 @@ def open_read_models(*, create: bool = False) -> ReadModels:
         ledger,
         feed_secret=feed_secret(),
         on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+        only=only,
     )
 
 
@@ -51,14 +54,27 @@ def refuse_known_secrets() -> None:
 @app.command()
 def run(
     until_idle: Annotated[bool, typer.Option(help="stop at the head of the log")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(help="follow only these read models (comma-separated): one worker each"),
+    ] = None,
 ) -> None:
-    """Follow the ledger's log and keep every read model up to date (the worker).
+    """Follow the ledger's log and keep every read model (or those named by --only) up to date
+    (the worker).
 
     Creates the store (or its PostgreSQL schema) if missing; outside development, refuses to
-    start without strong secrets.
+    start without strong secrets. Several workers may run on one PostgreSQL, each with its own
+    --only set (or overlapping: a batch is applied under its read model's tracking-row lock, so
+    never twice). An unknown name exits 2 naming the read models.
     """
     refuse_known_secrets()
-    models = open_read_models(create=True)
+    try:
+        models = open_read_models(
+            None if only is None else [n.strip() for n in only.split(",") if n.strip()],
+            create=True,
+        )
+    except ValueError as exc:
+        raise BadParameter("--only", str(exc)) from None
     try:
         if until_idle:
             position = models.catch_up()
@@ -104,7 +120,8 @@ def push(
     except (UnsafeTarget, InsecureSecret) as exc:
         console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    models = open_read_models()
+    # The pusher keeps the feed it sends up to date, and leaves the rest to the workers.
+    models = open_read_models(only=[REGULATOR_FEED])
     try:
         pusher = WebhookPusher(models, regulator, url, key, allow_http_loopback=allow_http_loopback)
         if follow:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -243,73 +243,101 @@ def incident_with_obligations(
     events: Iterable[Any], *, now: datetime
 ) -> tuple[Incident | None, tuple[Obligation, ...]]:
     """The incident the events leave, and its obligations at `now`, from one fold."""
+    return ObligationsFold().add(events).result(now=now)
+
+
+@dataclass
+class ObligationsFold:
+    """The fold behind `incident_with_obligations`, resumable: `add` an incident's events in
+    order, in as many calls as they arrive, and ask for the `result` at any point. The read
+    side keeps one per recently seen incident, so a new event costs one step, not a refold.
+
+    `incident` is the aggregate the events leave (mutated in place by each `add`)."""
+
     incident: Incident | None = None
-    arose: dict[str, tuple[str, int]] = {}
-    met: dict[str, tuple[datetime, int, datetime]] = {}
-    waived: dict[str, str] = {}
+    arose: dict[str, tuple[str, int]] = field(default_factory=dict)
+    met: dict[str, tuple[datetime, int, datetime]] = field(default_factory=dict)
+    waived: dict[str, str] = field(default_factory=dict)
     reported_at: datetime | None = None
-    for event in events:
-        incident = event.mutate(incident)
-        assert incident is not None
-        reported_at = reported_at or event.happened_at
-        if isinstance(event, Incident.Closed):
-            waived.update(event.not_required)
+
+    @property
+    def version(self) -> int:
+        """The version of the last event added (0 before the first)."""
+        return 0 if self.incident is None else int(self.incident.version)
+
+    def add(self, events: Iterable[Any]) -> ObligationsFold:
+        """Fold the incident's next events (oldest first) into the kept state."""
+        incident, arose, met = self.incident, self.arose, self.met
+        waived, reported_at = self.waived, self.reported_at
+        for event in events:
+            incident = event.mutate(incident)
+            assert incident is not None
+            reported_at = reported_at or event.happened_at
+            if isinstance(event, Incident.Closed):
+                waived.update(event.not_required)
+            for kind, rule in RULES.items():
+                if kind not in arose and rule.applies(incident):
+                    arose[kind] = (type(event).__name__, event.originator_version)
+                if not rule.met(incident):
+                    met.pop(kind, None)
+                elif kind not in met:
+                    met[kind] = (event.happened_at, event.originator_version, event.timestamp)
+        self.incident, self.reported_at = incident, reported_at
+        return self
+
+    def result(self, *, now: datetime) -> tuple[Incident | None, tuple[Obligation, ...]]:
+        """The incident so far, and its obligations as they stand at `now`."""
+        incident, arose, met = self.incident, self.arose, self.met
+        waived, reported_at = self.waived, self.reported_at
+        if incident is None or reported_at is None:
+            return incident, ()
+        policy = policy_named(incident.policy_version)
+        ended = incident.withdrawn or incident.in_scope is False
+        result = []
         for kind, rule in RULES.items():
-            if kind not in arose and rule.applies(incident):
-                arose[kind] = (type(event).__name__, event.originator_version)
-            if not rule.met(incident):
-                met.pop(kind, None)
-            elif kind not in met:
-                met[kind] = (event.happened_at, event.originator_version, event.timestamp)
-    if incident is None or reported_at is None:
-        return incident, ()
-    policy = policy_named(incident.policy_version)
-    ended = incident.withdrawn or incident.in_scope is False
-    result = []
-    for kind, rule in RULES.items():
-        if not rule.applies(incident):
-            continue
-        original_due = rule.due(incident, policy, reported_at)
-        due = incident.extensions.get(kind, original_due)
-        met_at, met_version, met_recorded_at = met.get(kind, (None, None, None))
-        note = None
-        if met_at is not None:
-            late = original_due is not None and met_at > original_due
-            status = Status.MET_LATE if late else Status.MET
-        elif ended and kind != "incident_report":
-            status, note = (
-                Status.NOT_REQUIRED,
-                ("incident withdrawn" if incident.withdrawn else "assessed out of scope"),
+            if not rule.applies(incident):
+                continue
+            original_due = rule.due(incident, policy, reported_at)
+            due = incident.extensions.get(kind, original_due)
+            met_at, met_version, met_recorded_at = met.get(kind, (None, None, None))
+            note = None
+            if met_at is not None:
+                late = original_due is not None and met_at > original_due
+                status = Status.MET_LATE if late else Status.MET
+            elif ended and kind != "incident_report":
+                status, note = (
+                    Status.NOT_REQUIRED,
+                    ("incident withdrawn" if incident.withdrawn else "assessed out of scope"),
+                )
+            elif kind in waived:
+                status, note = Status.NOT_REQUIRED, waived[kind]
+            elif due is not None and now > due:
+                status = Status.OVERDUE
+            else:
+                status = Status.OPEN
+            trigger, trigger_version = arose[kind]
+            result.append(
+                Obligation(
+                    kind=kind,
+                    trigger=trigger,
+                    trigger_version=trigger_version,
+                    due=due,
+                    original_due=original_due,
+                    extended=due != original_due,
+                    met_at=met_at,
+                    met_by_version=met_version,
+                    status=status,
+                    waivable=rule.waivable,
+                    note=note,
+                    met_recorded_at=met_recorded_at,
+                    recorded_late=(
+                        met_at is not None
+                        and met_recorded_at is not None
+                        and times.recorded_late(met_at, met_recorded_at, policy)
+                    ),
+                )
             )
-        elif kind in waived:
-            status, note = Status.NOT_REQUIRED, waived[kind]
-        elif due is not None and now > due:
-            status = Status.OVERDUE
-        else:
-            status = Status.OPEN
-        trigger, trigger_version = arose[kind]
-        result.append(
-            Obligation(
-                kind=kind,
-                trigger=trigger,
-                trigger_version=trigger_version,
-                due=due,
-                original_due=original_due,
-                extended=due != original_due,
-                met_at=met_at,
-                met_by_version=met_version,
-                status=status,
-                waivable=rule.waivable,
-                note=note,
-                met_recorded_at=met_recorded_at,
-                recorded_late=(
-                    met_at is not None
-                    and met_recorded_at is not None
-                    and times.recorded_late(met_at, met_recorded_at, policy)
-                ),
-            )
-        )
-    return incident, tuple(result)
+        return incident, tuple(result)
 
 
 def next_due(items: Iterable[Obligation]) -> datetime | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
 from domain.incident import Incident
-from domain.obligations import Obligation, incident_with_obligations
+from domain.obligations import Obligation, ObligationsFold, incident_with_obligations
 from projections.db import Tx
 
 Event = Any
@@ -29,6 +30,9 @@ class Batch:
     # Folded once per batch and shared by every read model that needs them.
     _folded: dict[UUID, tuple[Incident, tuple[Obligation, ...]]] = field(default_factory=dict)
     _touched: dict[UUID, int] | None = None
+    # Folds kept by the runner between batches (see `Folds`): extended by this batch's events
+    # instead of folding each history again from its first event.
+    folds: Folds | None = None
 
     def touched(self) -> dict[UUID, int]:
         """Each incident in the batch, with the last version of it the batch holds."""
@@ -51,7 +55,11 @@ class Batch:
     def _fold(self, incident_id: UUID) -> tuple[Incident, tuple[Obligation, ...]]:
         if incident_id not in self._folded:
             history = self.history(incident_id)
-            incident, owed = incident_with_obligations(history, now=history[-1].timestamp)
+            if self.folds is None:
+                incident, owed = incident_with_obligations(history, now=history[-1].timestamp)
+            else:
+                fold = self.folds.up_to(incident_id, history)
+                incident, owed = fold.result(now=history[-1].timestamp)
             assert incident is not None
             self._folded[incident_id] = (incident, owed)
         return self._folded[incident_id]
@@ -68,8 +76,38 @@ class Batch:
         if not self.events or position < self.events[0][0]:
             return self  # the usual case: none of these events is applied yet
         return Batch(
-            [(p, e) for p, e in self.events if p > position], self.load, self._cache, self._folded
+            [(p, e) for p, e in self.events if p > position],
+            self.load,
+            self._cache,
+            self._folded,
+            folds=self.folds,
         )
+
+
+class Folds:
+    """The obligations folds of the incidents most recently seen, kept between batches.
+
+    `up_to(id, history)` gives the fold of exactly `history` (an incident's events from its
+    first): the kept fold extended by the events it has not seen, or a new one when the kept
+    fold is past the history's end (a rebuild or a retry reading older events). A fold is
+    mutated in place, so one runner must not apply two batches at once (the runner holds a
+    lock while it applies)."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._kept: OrderedDict[UUID, ObligationsFold] = OrderedDict()
+
+    def up_to(self, incident_id: UUID, history: list[Event]) -> ObligationsFold:
+        fold = self._kept.pop(incident_id, None)
+        last = history[-1].originator_version
+        if fold is None or fold.version > last:
+            fold = ObligationsFold()
+        fold.add(history[fold.version :])
+        assert fold.version == last, (fold.version, last)
+        self._kept[incident_id] = fold
+        while len(self._kept) > self.bound:
+            self._kept.popitem(last=False)
+        return fold
 
 
 class ReadModel(Protocol):

@@ -22,6 +22,8 @@ def ts(moment: datetime | None) -> str | None:
     """One fixed-width UTC text form, so instants compare correctly as strings in SQL."""
     if moment is None:
         return None
+    if moment.tzinfo is UTC:  # the usual case (every stored instant): no conversion to make
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     # isoformat with microseconds is the same text as strftime("%Y-%m-%dT%H:%M:%S.%f"), faster.
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 

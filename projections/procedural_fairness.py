@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.procedural_fairness import Verdict, procedural_fairness
+from domain.rules.follow_up import INVESTIGATIONS
 from projections.base import Batch
 from projections.db import Tx, ts
 
@@ -32,7 +33,9 @@ def rebuilt_tables(p: str) -> list[str]:
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     for incident_id in batch.touched():
         history = batch.history(incident_id)
-        checks = procedural_fairness(history, now=history[-1].timestamp)
+        # No investigation, no checklist: the batch's shared fold says so without another.
+        investigated = batch.incident(incident_id).follow_up in INVESTIGATIONS
+        checks = procedural_fairness(history, now=history[-1].timestamp) if investigated else ()
         due = next(
             (o.due for o in batch.obligations(incident_id) if o.kind == "investigation_or_review"),
             None,

@@ -38,6 +38,8 @@ _CCYP_EVENTS = {
     "Withdrawn": "withdrawn",
 }
 
+_SENT = frozenset(_SSR_EVENTS) | frozenset(_CCYP_EVENTS)
+
 
 def tables(p: str) -> list[str]:
     return [
@@ -66,8 +68,12 @@ def handler(secret: bytes) -> Any:
 
     def handle(tx: Tx, p: str, batch: Batch) -> None:
         wanted = {(e.originator_id, e.originator_version): position for position, e in batch.events}
+        # Only these kinds of event are ever sent: an incident with none in the batch is skipped.
+        sent = {e.originator_id for _, e in batch.events if type(e).__name__ in _SENT}
         rows = []
         for incident_id in batch.touched():
+            if incident_id not in sent:
+                continue
             # One pass over the history: the state as each event of the batch left it.
             incident: Incident | None = None
             for e in batch.history(incident_id):

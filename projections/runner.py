@@ -33,7 +33,7 @@ from projections import (
     regulator_feed,
     statistics,
 )
-from projections.base import Batch
+from projections.base import Batch, Folds
 from projections.db import Db, Tx, ts
 
 Handler = Callable[[Tx, str, Batch], None]
@@ -48,6 +48,8 @@ RETRY_AFTER_ERROR_SECONDS = 5.0
 KEPT_HISTORIES = 5_000
 # A rebuild has the whole log before it: larger batches, so fewer commits (each one a sync).
 REBUILD_BATCH = 5_000
+# The advisory lock held while read-model tables are set up (an arbitrary, fixed key).
+SETUP_LOCK = 0x43494D53_5245_4144 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 def tables_digest(model: Model) -> str:
@@ -111,6 +113,21 @@ def models(feed_secret: bytes) -> list[Model]:
     ]
 
 
+def chosen(every: list[Model], names: Iterable[str] | None) -> list[Model]:
+    """The read models named (all when `names` is None), in their usual order; an unknown name
+    is a `ValueError` naming the valid ones."""
+    if names is None:
+        return list(every)
+    wanted = set(names)
+    unknown = wanted - {m.name for m in every}
+    if unknown or not wanted:
+        raise ValueError(
+            f"no read model named {', '.join(sorted(unknown)) or '(none given)'};"
+            f" the read models are {', '.join(m.name for m in every)}"
+        )
+    return [m for m in every if m.name in wanted]
+
+
 @dataclass
 class Runner:
     db: Db
@@ -120,11 +137,19 @@ class Runner:
     failed_at: dict[str, float] = field(default_factory=dict)
     _kept: OrderedDict[UUID, list[Any]] = field(default_factory=OrderedDict)
     _kept_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each kept incident's obligations fold, extended batch by batch (mutated in place: so
+    # one batch at a time is applied, under `_applying`).
+    _folds: Folds = field(default_factory=lambda: Folds(KEPT_HISTORIES))
+    _applying: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- set-up ------------------------------------------------------------------------------
 
     def setup(self) -> None:
         with self.db.transaction() as tx:
+            if tx.postgres:
+                # API processes and workers starting together: one sets the tables up at a
+                # time (concurrent CREATE ... IF NOT EXISTS and first INSERTs collide).
+                tx.execute("SELECT pg_advisory_xact_lock(?)", [SETUP_LOCK])
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS rm_tracking (view TEXT PRIMARY KEY,"
                 " position BIGINT NOT NULL, error TEXT, error_position BIGINT, updated_at TEXT,"
@@ -183,6 +208,11 @@ class Runner:
             >= RETRY_AFTER_ERROR_SECONDS
         ]
         position = {m.name: tracked[m.name][0] for m in ready}
+        with self._applying:
+            self._follow(ready, position, stop)
+        return self.position()
+
+    def _follow(self, ready: list[Model], position: dict[str, int], stop: int | None) -> None:
         while ready:
             start = min(position[m.name] for m in ready)
             notes = self.ledger.recorder.select_notifications(
@@ -200,7 +230,6 @@ class Runner:
                         position[model.name] = notes[-1].id
                     else:
                         ready.remove(model)
-        return self.position()
 
     def _apply(self, model: Model, prefix: str, read: Batch) -> bool:
         """Apply the batch's events past this model's position, with the new position, at once.
@@ -264,7 +293,7 @@ class Runner:
     def _read(self, notes: Sequence[Any]) -> Batch:
         """Decode a page of the log once, and read its incidents' histories, for every model."""
         events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        return Batch(events, self._history, self._histories(events))
+        return Batch(events, self._history, self._histories(events), folds=self._folds)
 
     def _histories(self, events: list[tuple[int, Any]]) -> dict[UUID, list[Any]]:
         """Each incident's history up to its last event in `events`: the kept history extended
@@ -373,7 +402,8 @@ class Runner:
     ) -> None:
         head = stop if stop is not None else self.head()
         start = 0
-        with collector_paused():  # for the whole replay: its kept histories only grow
+        # For the whole replay: its kept histories only grow. One batch at a time (the folds).
+        with self._applying, collector_paused():
             while True:
                 notes = self.ledger.recorder.select_notifications(
                     start=start + 1, limit=max(self.batch_size, REBUILD_BATCH), stop=stop
@@ -391,10 +421,4 @@ class Runner:
         gc.collect()
 
     def _chosen(self, names: Iterable[str] | None) -> list[Model]:
-        if names is None:
-            return list(self.models)
-        wanted = set(names)
-        unknown = wanted - {m.name for m in self.models}
-        if unknown:
-            raise ValueError(f"no read model named {', '.join(sorted(unknown))}")
-        return [m for m in self.models if m.name in wanted]
+        return chosen(self.models, names)

@@ -6,7 +6,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -23,7 +23,7 @@ from projections import procedural_fairness as fairness_model
 from projections import regulator_feed as feed_model
 from projections import statistics as statistics_model
 from projections.db import Db, Tx
-from projections.runner import Runner, models
+from projections.runner import Runner, chosen, models
 
 # The follower's reconnection to PostgreSQL: first wait, longest wait, and how often it polls
 # the log meanwhile.
@@ -120,12 +120,19 @@ class ReadModels:
         *,
         feed_secret: bytes,
         on_caught_up: Callable[[], object] | None = None,
+        only: Iterable[str] | None = None,
     ) -> None:
+        """`only` names the read models this process follows (one worker per read model, say);
+        `None` follows them all. Queries and `position()` still see every read model's
+        tracking, whoever follows it. An unknown name is a `ValueError` naming the valid ones."""
         self.db = db
         # Run after each catch-up by the follower (the ledger's periodic checkpoint, say).
         self.on_caught_up = on_caught_up
-        self.runner = Runner(db, ledger, models(feed_secret))
+        every = models(feed_secret)
+        self.runner = Runner(db, ledger, chosen(every, only))
         self.runner.setup()
+        # Read-your-writes waits for every read model, including those other workers follow.
+        self._all = [m.name for m in every]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._poke = threading.Event()
@@ -143,7 +150,9 @@ class ReadModels:
         return self.runner.catch_up()
 
     def position(self) -> int:
-        return self.runner.position()
+        """The lowest tracking position of every read model (followed here or elsewhere)."""
+        tracked = self.runner.positions()
+        return min((tracked[name][0] for name in self._all if name in tracked), default=0)
 
     def notify(self) -> None:
         """A write was committed here: wake the in-process follower now."""

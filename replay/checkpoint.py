@@ -47,7 +47,7 @@ def load_signed(data: dict[str, object], key: bytes) -> Checkpoint:
 def fold_digest(digest: str, row: Row) -> str:
     """Chain one stored row, exactly as stored, into the running digest of the log."""
     item = hashlib.sha256(
-        f"{row.position}|{row.incident_id}|{row.version}|{row.topic}|".encode() + row.state
+        f"{row.position}|{row.incident_text}|{row.version}|{row.topic}|".encode() + row.state
     ).hexdigest()
     return hashlib.sha256(f"{digest}{item}".encode()).hexdigest()
 
@@ -100,8 +100,10 @@ class Checkpoints:
                 )
             if earlier:
                 return checkpoint.model_copy(update={"created_at": earlier[0][1]})
+            # Two workers may take the same checkpoint at once: the second one's is the same.
             tx.execute(
-                "INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?)",
+                "INSERT INTO ledger_checkpoints VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (position) DO NOTHING",
                 [position, count, digest, checkpoint.created_at],
             )
         return checkpoint

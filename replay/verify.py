@@ -76,8 +76,9 @@ class ChainChecker:
             state = self.rows.decode(row)
         except Exception as exc:  # an edited row may no longer decode at all
             return f"stored state does not decode: {exc}"
-        if state.get("originator_version") != row.version or str(state.get("originator_id")) != str(
-            row.incident_id
+        if (
+            state.get("originator_version") != row.version
+            or str(state.get("originator_id")) != row.incident_text
         ):
             return "stored state belongs to a different event than its row"
         if state.get("prev_hash") != chain.hash:
