@@ -14,12 +14,12 @@ import uvicorn
 
 from api.auth import mint_token
 from cli import import_legacy, incidents, patterns, projections, replay
-from cli.demo import seed_demo
 from cli.fairness import fairness
 from cli.group import CimsGroup
 from cli.output import CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
+from demo.dataset import seed_demo
 from domain.persistence import is_postgres
 from domain.values import Role
 from projections.db import Db

@@ -38,3 +38,11 @@ def test_nothing_imports_the_api_but_the_command_line() -> None:
     for package in ("domain", "projections", "replay"):
         for path in ROOT.glob(f"{package}/**/*.py"):
             assert "api" not in imports(path), path
+
+
+def test_the_api_and_the_demo_data_set_import_no_command_line() -> None:
+    for package in ("api", "demo"):
+        for path in ROOT.glob(f"{package}/**/*.py"):
+            assert "cli" not in imports(path), path
+    for path in ROOT.glob("demo/**/*.py"):
+        assert not imports(path) & {"api", "projections", "replay"}, path

@@ -18,7 +18,7 @@ from api.auth import mint_token
 from api.problems import error_responses
 from api.query import strict_query
 from api.settings import Settings
-from cli.demo import demo_identities
+from demo.dataset import demo_identities
 from domain.values import Role
 
 DEV_TOKEN_TTL = timedelta(hours=8)

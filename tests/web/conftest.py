@@ -78,7 +78,7 @@ class Served:
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from cli.demo import seed_demo
+    from demo.dataset import seed_demo
     from domain.ledger import Ledger
 
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'cims.db'}"
