@@ -51,7 +51,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = message.get("headers", [])
+                # A response that chose its own caching (the front end's static files) keeps it.
+                chosen = {name.lower() for name, _ in headers}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in chosen]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -61,7 +61,14 @@ class WithPolicy:
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"content-security-policy", self.policy)]
+                headers = [
+                    *message.get("headers", []),
+                    (b"content-security-policy", self.policy),
+                    # Pages and scripts hold no personal data (that comes from /v1, never
+                    # stored): the browser may keep them, asking each time whether they changed
+                    # (ETag), instead of fetching every script again on each first load.
+                    (b"cache-control", b"no-cache"),
+                ]
                 message["headers"] = headers
             await send(message)
 

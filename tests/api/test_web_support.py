@@ -70,6 +70,18 @@ def test_the_front_end_is_served_under_a_self_only_policy(client: TestClient) ->
     assert client.get("/v1/no-such-thing").headers["content-type"] == "application/problem+json"
 
 
+def test_front_end_files_are_revalidated_while_api_answers_are_never_stored(
+    client: TestClient,
+) -> None:
+    script = client.get("/js/api.js")
+    assert script.headers["cache-control"] == "no-cache"  # kept, but asked about each time
+    again = client.get("/js/api.js", headers={"If-None-Match": script.headers["etag"]})
+    assert again.status_code == 304
+    # Records stay out of every cache, the 404 of an unknown API path included.
+    assert client.get("/v1/rules").headers["cache-control"] == "no-store"
+    assert client.get("/v1/no-such-thing").headers["cache-control"] == "no-store"
+
+
 def test_with_oidc_the_policy_lets_the_page_talk_to_the_issuer_only() -> None:
     policy = content_security_policy(
         Settings(oidc_issuer="https://login.example.gov.au/realms/cims")
