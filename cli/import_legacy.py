@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from cli.output import CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -22,7 +23,8 @@ from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.values import Actor, IncidentType, Role, Stamp
 
 app = typer.Typer(help="Bring the old system's records in.", no_args_is_help=True)
-console = Console()
+# Stored text (legacy ids, labels, organisations) is printed as typed: no markup is interpreted.
+console = Console(markup=False, highlight=False, emoji=False)
 progress_console = Console(stderr=True)
 DEPARTMENT = "Department of Families, Fairness and Housing"
 By = Annotated[str, typer.Option("--by", help="who runs it (a department officer's id)")]
@@ -54,9 +56,10 @@ def legacy(
         total = sum(1 for _ in csv.reader(f))
     missing = missing_columns(header)
     if missing:
-        console.print(f"[red]{file}: the header lacks {', '.join(missing)}[/red]")
-        console.print(f"required columns: {', '.join(REQUIRED_COLUMNS)}")
-        raise typer.Exit(1)
+        raise CliError(
+            f"{file}: the header lacks {', '.join(missing)}"
+            f" (required columns: {', '.join(REQUIRED_COLUMNS)})"
+        )
     refused_path = refused or file.with_suffix(".refused.csv")
     summary = Summary()
     unresolved: list[RowResult] = []
@@ -110,7 +113,7 @@ def _report(
         console.print("dry run: nothing was written to the ledger")
     for r in changed[:50]:
         console.print(
-            f"[yellow]line {r.line}[/yellow] {r.legacy_id}: changed since it was imported"
+            f"line {r.line} {r.legacy_id}: changed since it was imported"
             f" (incident {r.incident_id}); the ledger keeps what it has"
         )
     if unresolved:
@@ -173,11 +176,9 @@ def resolve(
                 reason=reason,
             )
         except PolicyViolation as refused:
-            console.print(f"[red]refused ({refused.rule_id}): {refused.message}[/red]")
-            raise typer.Exit(1) from None
+            raise CliError(f"refused ({refused.rule_id}): {refused.message}") from None
         except DomainError as error:
-            console.print(f"[red]{error}[/red]")
-            raise typer.Exit(1) from None
+            raise CliError(str(error)) from None
     console.print(
         f"{label} resolved as {incident_type.value}: incident {incident_id} v{accepted.version}"
     )

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from api.schemas import ReportIn
 from cli.import_legacy import DEPARTMENT
+from cli.output import BadParameter, CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain import patterns
@@ -23,7 +24,8 @@ from domain.policy_table import MELBOURNE, policy_at
 from domain.values import Actor, Role, Stamp
 
 app = typer.Typer(help="Patterns of harm across one client's incidents.", no_args_is_help=True)
-console = Console()
+# Stored text (organisations, types, reasons) is printed as typed: no markup is interpreted.
+console = Console(markup=False, highlight=False, emoji=False)
 Provider = Annotated[
     str | None,
     typer.Option(help="answer as this provider would see it (its own incidents only)"),
@@ -54,8 +56,9 @@ def show(
 ) -> None:
     """One client's incidents in time order (type, impact, stage, outcome) within a window."""
     if department_id is None and (client_ref is None or (organisation or provider) is None):
-        console.print("[red]give --department-id, or --client-ref with --organisation[/red]")
-        raise typer.Exit(2)
+        raise BadParameter(
+            "--department-id", "give --department-id, or --client-ref with --organisation"
+        )
     now = datetime.now(UTC)
     days = window_days or policy_at(now).pattern_window_days
     models = open_read_models()
@@ -101,7 +104,7 @@ def suggestions(provider: Provider = None) -> None:
     for s in found:
         client = ", ".join([*s["department_client_ids"], *s["client_refs"]])
         console.print(
-            f"[bold]possible pattern[/bold] — client {client}: {len(s['incident_ids'])} non-major"
+            f"possible pattern — client {client}: {len(s['incident_ids'])} non-major"
             f" incidents within {s['window_days']} days"
         )
         for i in s["incidents"]:
@@ -112,12 +115,10 @@ def _actor(by: str, role: Role, organisation: str) -> Actor:
     return Actor(id=by, role=role, organisation=organisation)
 
 
-def _refused(error: DomainError) -> typer.Exit:
+def _refused(error: DomainError) -> CliError:
     if isinstance(error, PolicyViolation):
-        console.print(f"[red]refused ({error.rule_id}): {error.message}[/red]")
-    else:
-        console.print(f"[red]{error}[/red]")
-    return typer.Exit(1)
+        return CliError(f"refused ({error.rule_id}): {error.message}")
+    return CliError(str(error))
 
 
 @app.command("escalate")

@@ -116,3 +116,26 @@ def test_resolve_a_split_type_and_escalate_and_dismiss_a_pattern(
         app, ["patterns", "dismiss", target, earlier, "--reason", "no", "--by", "dora"]
     )
     assert dismissed.exit_code == 1 and "pattern.already-linked" in dismissed.output
+
+
+def test_stored_markup_in_imported_records_is_shown_as_typed(cims: CliRunner) -> None:
+    """Issue 10 §6, for the import and pattern views: `[/]` in an organisation's name, as the
+    old system exported it, is text, never rich markup (it used to crash the view)."""
+    with Path("legacy.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["organisation"] = "Bad [/] Org [bold]"
+    with Path("marked.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    imported = cims.invoke(app, ["import", "legacy", "marked.csv", "--by", "dora"])
+    listed = cims.invoke(app, ["import", "unresolved"])
+    shown = cims.invoke(
+        app, ["patterns", "show", "--department-id", "1234567", "--window-days", "3650"]
+    )
+
+    assert imported.exit_code == 0, imported.output
+    assert listed.exit_code == 0, listed.output
+    assert shown.exit_code == 0 and "Bad [/] Org [bold]" in shown.output, shown.output
