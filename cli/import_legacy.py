@@ -7,13 +7,13 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
-from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from cli.incidents import resolve as resolve_incident
 from cli.output import CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
@@ -123,7 +123,7 @@ def _report(
             listed.add_row(str(r.line), r.legacy_id, str(r.incident_id), ", ".join(r.unresolved))
         console.print(listed)
         console.print(
-            "resolve each with: cims import resolve INCIDENT --label L --type T --reason R"
+            "resolve each with: cims import resolve INCIDENT --label L --type T --reason R --by ID"
         )
     if summary.refused:
         console.print(f"{summary.refused} refused row(s), with reasons: {refused_path}")
@@ -153,7 +153,9 @@ def list_unresolved() -> None:
 
 @app.command("resolve")
 def resolve(
-    incident_id: Annotated[UUID, typer.Argument(help="the imported incident")],
+    incident: Annotated[
+        str, typer.Argument(help="the imported incident: its id, or its first 8 characters")
+    ],
     label: Annotated[str, typer.Option(help="the split legacy type, e.g. Injury")],
     incident_type: Annotated[IncidentType, typer.Option("--type", help="the current type chosen")],
     reason: Annotated[str, typer.Option(help="why this type")],
@@ -164,12 +166,13 @@ def resolve(
     """Resolve a split legacy type to one current type; the choice is recorded as an event."""
     actor = Actor(id=by, role=role, organisation=organisation)
     with closing(open_ledger()) as ledger:
+        incident_id = resolve_incident(ledger, incident)
         try:
-            incident = ledger.incident(incident_id)
+            current = ledger.incident(incident_id)
             accepted = ledger.execute(
                 incident_id,
                 "resolve_legacy_type",
-                expected_version=incident.version,
+                expected_version=current.version,
                 stamp=Stamp(actor=actor, now=datetime.now(UTC)),
                 legacy_label=label,
                 incident_type=incident_type,

@@ -93,12 +93,12 @@ def push(
     regulator: Annotated[str, typer.Argument(help=f"the feed: {', '.join(REGULATORS)}")],
     url: Annotated[str, typer.Option(help="the regulator's webhook (https)")],
     secret: Annotated[
-        str,
+        str | None,
         typer.Option(
             envvar="CIMS_WEBHOOK_SECRET",
-            help="Standard Webhooks key agreed with the receiver: whsec_ + base64",
+            help="Standard Webhooks key agreed with the receiver: whsec_ + base64 [required]",
         ),
-    ],
+    ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", help="keep pushing; retry with exponential backoff")
     ] = False,
@@ -114,6 +114,8 @@ def push(
     try:
         require_feed(regulator)
         require_safe_url(url, allow_http_loopback=allow_http_loopback)
+        if secret is None:  # checked after the feed and URL, so a mistake there is named first
+            raise InsecureSecret("no webhook key: give --secret or set CIMS_WEBHOOK_SECRET")
         key = secret_bytes(secret)
         require_secrets(settings(), *SERVICE_SECRETS)
         require_secrets(settings().model_copy(update={"webhook_secret": secret}), "webhook_secret")

@@ -68,7 +68,7 @@ def test_resolve_a_split_type_and_escalate_and_dismiss_a_pattern(
     listed = cims.invoke(app, ["import", "unresolved"])
     resolved = cims.invoke(
         app,
-        [*RESOLVE, target, *INJURY_EXPLAINED, "--reason", "The carer saw the fall.", "--by", "d"],
+        [*RESOLVE, target[:8], *INJURY_EXPLAINED, "--reason", "The carer saw it.", "--by", "d"],
     )
     twice = cims.invoke(
         app,

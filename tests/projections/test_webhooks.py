@@ -223,6 +223,17 @@ def test_an_unknown_feed_name_is_refused_listing_the_valid_ones(database_url: st
     assert "ssrr" in result.output and "ssr, ccyp" in result.output
 
 
+def test_an_unknown_feed_is_named_before_a_missing_webhook_key(database_url: str) -> None:
+    env = {"CIMS_DATABASE_URL": database_url, "CIMS_WEBHOOK_SECRET": None, **STRONG}
+    args = ["projections", "push", "ssrr", "--url", "https://regulator.example/cims"]
+
+    unknown = CliRunner().invoke(cli_app, args, env=env)
+    keyless = CliRunner().invoke(cli_app, [*args[:2], "ssr", *args[3:]], env=env)
+
+    assert unknown.exit_code == 2 and "ssr, ccyp" in unknown.output, unknown.output
+    assert keyless.exit_code == 2 and "CIMS_WEBHOOK_SECRET" in keyless.output, keyless.output
+
+
 def test_the_signature_carries_a_delivery_id_and_timestamp_and_a_replay_is_refused(
     ledger: Ledger, read_models: ReadModels, receiver: Receiver
 ) -> None:

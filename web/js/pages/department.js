@@ -48,7 +48,7 @@ export function Department() {
     ['Ever late', percent(stats.ever_late_rate)],
   ];
   return html`<h1 tabindex="-1">Statistics</h1>
-    <p class="lede">Incidents you can see, counted from the read models.</p>
+    <p class="lede">Figures for the incidents you can see.</p>
     <div class="figures">${figures.map(([k, v]) => html`<div class="figure"><span class="figure-value">${v}</span><span class="figure-label">${k}</span></div>`)}</div>
     <div class="table-wrap"><table class="table"><caption>The numbers</caption><tbody>
       ${figures.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}
