@@ -31,8 +31,8 @@ function parse(hash) {
 
 function route(parts, params, who) {
   const [first, id, sub] = parts;
-  if (first === 'incidents' && id && sub === 'audit') return [html`<${Auditor} id=${id} />`, 'Audit'];
-  if (first === 'incidents' && id) return [html`<${IncidentPage} id=${id} step=${params.get('step')} who=${who} />`, 'Incident'];
+  if (first === 'incidents' && id && sub === 'audit') return [html`<${Auditor} key=${id} id=${id} />`, 'Audit'];
+  if (first === 'incidents' && id) return [html`<${IncidentPage} key=${id} id=${id} step=${params.get('step')} who=${who} />`, 'Incident'];
   const page = PAGES.find((p) => p.path === first);
   if (page) return [html`<${page.page} params=${params} who=${who} />`, page.title];
   return [null, null];

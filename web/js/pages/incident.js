@@ -141,7 +141,11 @@ export function IncidentPage({ id, step, who }) {
       get(`/v1/incidents/${id}/procedural-fairness`, at).then((r) => setChecks(r.checks)).catch(() => setChecks([]));
       get('/v1/access-log', { incident_id: id, limit: 50 }).then((r) => setReads(r.items)).catch(() => setReads(null));
       return [inc, d];
-    } catch (e) { setError(e.message); return [null, null]; }
+    } catch (e) {
+      // A 422 here is the path's id itself: not an incident id (a short one, a typo).
+      setError(e.status === 422 ? `'${id}' is not an incident id: open the incident from the worklist or the incident list.` : e.message);
+      return [null, null];
+    }
   };
   useEffect(() => {
     load().then(([inc, d]) => {
