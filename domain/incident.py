@@ -600,6 +600,7 @@ class Incident(Aggregate):
         appointing organisation."""
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_investigation_follow_up(self.follow_up)
+        appointment.require_investigator_replaceable(bool(self.outcomes) or self.report_submitted)
         who = appointment.appointee(investigator_ref, investigator, stamp.actor, "investigator")
         appointment.require_not_self_appointed(who, stamp.actor, "investigator")
         fairness.require_independence_declared(independence_declared)

@@ -93,7 +93,11 @@ PRECONDITIONS: dict[str, Check] = {
         ),
     ),
     "appoint_investigator": _all(
-        _open, lambda i, f: follow_up.require_investigation_follow_up(i.follow_up)
+        _open,
+        lambda i, f: follow_up.require_investigation_follow_up(i.follow_up),
+        lambda i, f: appointment.require_investigator_replaceable(
+            bool(i.outcomes) or i.report_submitted
+        ),
     ),
     "record_investigation_plan": _investigating,
     "serve_allegations": _all(

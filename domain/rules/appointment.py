@@ -43,6 +43,20 @@ def require_not_self_appointed(appointee: Principal, appointing: Actor, field: s
         )
 
 
+def require_investigator_replaceable(outcome_recorded: bool) -> None:
+    """The investigator is answerable for the investigation's outcome (policy §8). [C] So an
+    investigator may be replaced (a conflict found late, say) only until an outcome is recorded;
+    after that the appointment stands, and an error in it is a correction, not a new
+    appointment."""
+    if outcome_recorded:
+        raise PolicyViolation(
+            "appointment.investigator-after-outcome",
+            "an outcome is recorded: the investigator who reached it cannot be replaced now; "
+            "record a correction if the appointment was wrong",
+            field="investigator",
+        )
+
+
 def require_independent_outcome_reviewer(
     reviewer: Principal, investigator: Principal | None, decision_makers: Collection[str]
 ) -> None:

@@ -553,6 +553,13 @@ _ENTRIES = (
         "You cannot appoint yourself; appoint someone independent.",
     ),
     RuleEntry(
+        "appointment.investigator-after-outcome",
+        "8",
+        "The investigator stands once an outcome is recorded",
+        "An investigator may be replaced until an outcome is recorded; after that the "
+        "appointment stands, and an error in it is a correction.",
+    ),
+    RuleEntry(
         "outcome-review.no-reviewer",
         "10",
         "No reviewer appointed",

@@ -435,3 +435,20 @@ def test_read_models_recompute_deadlines_when_a_holiday_is_proclaimed(
     finally:
         monkeypatch.undo()
         calendar.calendar_changed()
+
+
+def test_the_investigator_who_reached_the_outcome_cannot_be_replaced(
+    client: TestClient, auth: Auth
+) -> None:
+    """Found by the newcomer's walk-through: the README said "once only" while a second
+    appointment was accepted after the outcome, and the page kept offering it."""
+    flow = with_outcome(client, auth)
+    again = {
+        "investigator_ref": "inv-2",
+        "independence_declared": True,
+        "declaration": "Independent.",
+    }
+
+    assert flow.refused("appoint-investigator", **again) == "appointment.investigator-after-outcome"
+    offered = [a["command"] for a in flow.state()["next_actions"]]
+    assert "appoint-investigator" not in offered

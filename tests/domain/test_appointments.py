@@ -4,9 +4,11 @@ organisation changes by its own event."""
 from __future__ import annotations
 
 import orjson
+import pytest
 from eventsourcing.utils import get_topic
 
 from domain.base import chain_hash
+from domain.errors import PolicyViolation
 from domain.incident import Incident
 from domain.ledger import fold
 from domain.values import Principal
@@ -84,3 +86,32 @@ def test_the_responsible_organisation_changes_by_an_event_that_says_so() -> None
     )
     assert story.incident.details.other_provider == "Southside CSO"
     assert fold(story.events).details.other_provider == "Southside CSO"  # type: ignore[union-attr]
+
+
+def test_an_investigator_is_replaced_before_the_outcome_and_not_after() -> None:
+    """The README said "once only" while any number of appointments were accepted, even after
+    the outcome: a replacement is now possible only until an outcome is recorded."""
+    story = responded()
+    replacement = Principal(organisation=MANAGER.organisation, subject="inv-2")
+
+    story.do(
+        "appoint_investigator",
+        investigator=replacement,
+        independence_declared=True,
+        declaration="No prior involvement.",
+    )
+    assert story.incident.investigator == replacement
+
+    story.do(
+        "record_outcome",
+        outcomes=[outcome()],
+        actor=INVESTIGATOR.model_copy(update={"id": "inv-2"}),
+    )
+    with pytest.raises(PolicyViolation) as refused:
+        story.do(
+            "appoint_investigator",
+            investigator_ref=INVESTIGATOR.id,
+            independence_declared=True,
+            declaration="No prior involvement.",
+        )
+    assert refused.value.rule_id == "appointment.investigator-after-outcome"
