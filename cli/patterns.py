@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from cli.settings import open_ledger
 from domain import patterns
 from domain.errors import DomainError, PolicyViolation
 from domain.policy_table import MELBOURNE, policy_at
-from domain.values import Actor, Role, Stamp
+from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 
 app = typer.Typer(help="Patterns of harm across one client's incidents.", no_args_is_help=True)
 # Stored text (organisations, types, reasons) is printed as typed: no markup is interpreted.
@@ -59,6 +60,10 @@ def show(
         raise BadParameter(
             "--department-id", "give --department-id, or --client-ref with --organisation"
         )
+    if department_id is not None and not re.fullmatch(DEPARTMENT_CLIENT_ID_PATTERN, department_id):
+        raise BadParameter("--department-id", "a department client identifier is 6 to 10 digits")
+    if window_days is not None and window_days < 1:
+        raise BadParameter("--window-days", "give a whole number of days, 1 or more")
     now = datetime.now(UTC)
     days = window_days or policy_at(now).pattern_window_days
     models = open_read_models()
@@ -80,12 +85,15 @@ def show(
             _when(i["became_aware_at"]),
             i["organisation"],
             ", ".join(i["types"] or i["legacy_types"]),
-            i["impact"],
-            i["stage"] + (" (linked)" if i["linked_to_pattern"] else ""),
+            # Spelt as `cims incidents list` spells them.
+            str(i["impact"]).replace("_", "-"),
+            str(i["stage"]).replace("_", " ") + (" (linked)" if i["linked_to_pattern"] else ""),
             ", ".join(i["outcome"]) or "—",
         )
     console.print(f"{len(items)} incident(s) in the last {days} days")
     console.print(table)
+    if items:
+        console.print("incident ids, in the same order:")
     for i in items:
         console.print(f"  {i['id']}  {i['organisation']}")
 

@@ -139,3 +139,20 @@ def test_stored_markup_in_imported_records_is_shown_as_typed(cims: CliRunner) ->
     assert imported.exit_code == 0, imported.output
     assert listed.exit_code == 0, listed.output
     assert shown.exit_code == 0 and "Bad [/] Org [bold]" in shown.output, shown.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--department-id", "12"], "--department-id"),
+        (["--department-id", "12345x7"], "--department-id"),
+        (["--department-id", "1234567", "--window-days", "0"], "--window-days"),
+    ],
+)
+def test_a_malformed_pattern_query_is_one_line_naming_the_flag(
+    cims: CliRunner, flags: list[str], named: str
+) -> None:
+    result = cims.invoke(app, ["patterns", "show", *flags])
+
+    assert result.exit_code == 2 and named in result.output, result.output
+    assert "Traceback" not in result.output
