@@ -25,6 +25,8 @@ from tests.reliability.throwaway_postgres import ThrowawayPostgres, binaries
 WRITERS = 6
 LOAD_SECONDS = 1.0
 CYCLES = 3
+# The control stops at its first loss; more tries make a miss by timing alone unlikely.
+CONTROL_CYCLES = 6
 
 
 @pytest.fixture
@@ -133,10 +135,12 @@ def test_negative_control_acknowledging_before_the_wal_is_flushed_loses_writes(
     with the WAL writer asleep for 10 s, a SIGKILL takes those commits with it. If this harness
     saw no loss here, its passing above would prove nothing."""
     with (cluster.dir / "data" / "postgresql.conf").open("a") as conf:
-        conf.write("synchronous_commit = off\nwal_writer_delay = 10s\n")
+        # WAL buffers large enough that no backend has to write them out itself under this
+        # load: the unflushed commits stay in shared memory, where a SIGKILL takes them.
+        conf.write("synchronous_commit = off\nwal_writer_delay = 10s\nwal_buffers = 64MB\n")
     cluster.start()
     lost: set[str] = set()
-    for _ in range(CYCLES):
+    for _ in range(CONTROL_CYCLES):
         writers = Writers(cluster)
         acknowledged = writers.crash_after(cluster, LOAD_SECONDS)
         try:
@@ -145,4 +149,6 @@ def test_negative_control_acknowledging_before_the_wal_is_flushed_loses_writes(
             writers.finish()
         if lost:
             break
-    assert lost, f"no acknowledged write lost in {CYCLES} crashes: the harness cannot see loss"
+    assert lost, (
+        f"no acknowledged write lost in {CONTROL_CYCLES} crashes: the harness cannot see loss"
+    )
