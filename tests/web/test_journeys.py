@@ -161,11 +161,16 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
 
 def test_reviewer_reads_the_procedural_fairness_checklist(page: Page) -> None:
     sign_in(page, "Reviewer", EASTSIDE)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     page.get_by_role("link", name="Incidents").click()
     page.get_by_role("link", name="Serious risk").click()
     checklist = page.get_by_role("region", name="Procedural fairness")
     expect(checklist.get_by_role("listitem").first).to_be_visible()
     expect(checklist.get_by_text(re.compile("Met|Not met|Pending"))).not_to_have_count(0)
+    # A reviewer may not read the access log: the page does not ask (and get a refusal logged).
+    assert not [url for url in asked if "/v1/access-log" in url]
+    expect(page.get_by_role("region", name="Audit trail: who read this record")).to_have_count(0)
     accessible(page, "fairness")
 
 

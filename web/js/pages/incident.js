@@ -3,9 +3,12 @@
 // trail. A 409/412 shows what changed since the page was loaded and offers a retry on the new
 // version.
 import { html, useEffect, useRef, useState } from '../html.js';
-import { ApiError, command, explain, get, newKey, openapi } from '../api.js';
+import { ApiError, command, explain, get, newKey, openapi, session } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
 import { deadline, humanise, melbourne, withMelbourneTimes } from '../format.js';
+
+// The roles the API lets read the access log (api/authorisation.py AUDITORS).
+const READS_LOG = new Set(['auditor', 'department_officer']);
 
 const COMMAND_PATH = /^\/v1\/incidents\/\{incident_id\}\/([a-z-]+)$/;
 
@@ -139,7 +142,11 @@ export function IncidentPage({ id, step, who }) {
       const at = position ? { min_position: position } : {};
       get(`/v1/incidents/${id}/audit-trail`, { limit: 500, ...at }).then((r) => setTrail(r.items)).catch(() => setTrail([]));
       get(`/v1/incidents/${id}/procedural-fairness`, at).then((r) => setChecks(r.checks)).catch(() => setChecks([]));
-      get('/v1/access-log', { incident_id: id, limit: 50 }).then((r) => setReads(r.items)).catch(() => setReads(null));
+      // Only auditors and department officers may read the access log: asking for anyone else
+      // would be refused, and the refusal itself recorded, on every visit.
+      if (READS_LOG.has(session.identity?.role)) {
+        get('/v1/access-log', { incident_id: id, limit: 50 }).then((r) => setReads(r.items)).catch(() => setReads(null));
+      }
       return [inc, d];
     } catch (e) {
       // A 422 here is the path's id itself: not an incident id (a short one, a typo).
