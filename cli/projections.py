@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -120,8 +119,7 @@ def push(
         require_secrets(settings(), *SERVICE_SECRETS)
         require_secrets(settings().model_copy(update={"webhook_secret": secret}), "webhook_secret")
     except (UnsafeTarget, InsecureSecret) as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        raise CliError(str(exc), exit_code=2) from None
     # The pusher keeps the feed it sends up to date, and leaves the rest to the workers.
     models = open_read_models(only=[REGULATOR_FEED])
     try:
@@ -135,8 +133,7 @@ def push(
         delivery = pusher.delivery()
         console.print(f"{sent} items accepted; delivered up to cursor {delivery['cursor']}")
         if delivery["last_error"]:
-            console.print(f"[red]stopped: {escape(str(delivery['last_error']))}[/red]")
-            raise typer.Exit(1)
+            raise CliError(f"stopped: {delivery['last_error']}")
     except KeyboardInterrupt:
         pass
     finally:
