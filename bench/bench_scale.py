@@ -658,6 +658,74 @@ def measure_queries(models: ReadModels, repeat: int, plans_to: str | None) -> di
     return found
 
 
+# Indexes and a query shape that the worklist's plans at 1M incidents call for (`--candidates`):
+# each obligation's sort key `COALESCE(due, '9999')` indexed after the column a worklist filters
+# on, and the one-organisation worklist as two index ranges (reporter, responsible provider)
+# merged, as `list_incidents` already does for incidents.
+CANDIDATE_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS rm_obligations_status_sort ON rm_obligations"
+    " (settled_status, (COALESCE(due, '9999')), incident_id, kind)",
+    "CREATE INDEX IF NOT EXISTS rm_obligations_org_sort ON rm_obligations"
+    " (organisation, (COALESCE(due, '9999')), incident_id, kind)",
+    "CREATE INDEX IF NOT EXISTS rm_obligations_provider_sort ON rm_obligations"
+    " (other_provider, (COALESCE(due, '9999')), incident_id, kind)",
+]
+
+
+def worklist_org_union(tx: Any, org: str, limit: int = 100) -> tuple[list[Any], None]:
+    """The one-organisation worklist (no status filter) as two ordered index ranges merged."""
+    cols = obligations_model._COLUMNS
+    order = "ORDER BY COALESCE(due, '9999'), incident_id, kind LIMIT ?"
+    halves = [
+        f"SELECT * FROM (SELECT {cols}, COALESCE(due, '9999') AS sort_due FROM rm_obligations"
+        f" WHERE {column} = ? {order}) AS {column}"
+        for column in ("organisation", "other_provider")
+    ]
+    sql = f"{halves[0]} UNION {halves[1]} ORDER BY sort_due, incident_id, kind LIMIT ?"
+    return tx.execute(sql, [org, limit + 1, org, limit + 1, limit + 1]), None
+
+
+def measure_candidates(db: Db, repeat: int, plans_to: str | None) -> dict[str, Any]:
+    """The worklist queries again with the candidate indexes in place, and the union shape."""
+    found: dict[str, Any] = {}
+    t = time.perf_counter()
+    with db.transaction() as tx:
+        for ddl in CANDIDATE_INDEXES:
+            tx.execute(ddl)
+        tx.execute("ANALYZE rm_obligations")
+    found["candidate_index_build_s"] = round(time.perf_counter() - t, 1)
+    org = ORGS[3]
+    chosen: dict[str, Callable[[Any], Any]] = {
+        "worklist_overdue": lambda tx: obligations_model.worklist(
+            tx, organisations=None, now=NOW, status="overdue", limit=100
+        ),
+        "worklist_org": lambda tx: obligations_model.worklist(
+            tx, organisations={org}, now=NOW, limit=100
+        ),
+        "worklist_org_union": lambda tx: worklist_org_union(tx, org),
+    }
+    explained = []
+    for name, query in chosen.items():
+
+        def run(q: Callable[[Any], Any] = query) -> Any:
+            with db.transaction(write=False) as tx:
+                return q(tx)
+
+        p50, p95 = timed(run, repeat)
+        found[f"candidate_{name}_p50_ms"] = round(p50, 2)
+        found[f"candidate_{name}_p95_ms"] = round(p95, 2)
+        with db.transaction(write=False) as tx:
+            explaining = Explaining(tx)
+            query(explaining)
+        explained.append(
+            f"==== candidate {name} (p95 {p95:.1f} ms)\n" + "\n".join(explaining.plans)
+        )
+    if plans_to:
+        with open(plans_to, "a") as out:
+            out.write("\n\n" + "\n\n".join(explained) + "\n")
+    return found
+
+
 def sample_check(ledger: Ledger, db: Db, count: int) -> int:
     """Fold and verify a sample of incidents spread over the log; raises on the first that
     fails. Returns how many were checked."""
@@ -742,6 +810,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100, help="samples per query")
     parser.add_argument("--verify", action="store_true", help="verify_all over the whole log")
     parser.add_argument("--plans", help="write each query's EXPLAIN ANALYZE to this file")
+    parser.add_argument(
+        "--candidates", action="store_true", help="then try the candidate worklist indexes"
+    )
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--keep", action="store_true", help="keep the schema (default: drop it)")
     args = parser.parse_args()
@@ -829,6 +900,8 @@ def main() -> None:
     results["summary_rows"], results["obligation_rows"] = summaries, owed
     results |= read_model_sizes(db, events, "read_models_now")
     results |= measure_queries(models, args.repeat, args.plans)
+    if args.candidates:
+        results |= measure_candidates(db, args.repeat, args.plans)
 
     if args.verify:
         t = time.perf_counter()
