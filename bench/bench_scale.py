@@ -663,8 +663,10 @@ def measure_queries(models: ReadModels, repeat: int, plans_to: str | None) -> di
 # on, and the one-organisation worklist as two index ranges (reporter, responsible provider)
 # merged, as `list_incidents` already does for incidents.
 CANDIDATE_INDEXES = [
-    "CREATE INDEX IF NOT EXISTS rm_obligations_status_sort ON rm_obligations"
-    " (settled_status, (COALESCE(due, '9999')), incident_id, kind)",
+    # Partial: `settled_status IS NULL` is no equality, so an index led by settled_status does
+    # not give the sort order (seen at 1M incidents: still a sequential scan).
+    "CREATE INDEX IF NOT EXISTS rm_obligations_open_sort ON rm_obligations"
+    " ((COALESCE(due, '9999')), incident_id, kind) WHERE settled_status IS NULL",
     "CREATE INDEX IF NOT EXISTS rm_obligations_org_sort ON rm_obligations"
     " (organisation, (COALESCE(due, '9999')), incident_id, kind)",
     "CREATE INDEX IF NOT EXISTS rm_obligations_provider_sort ON rm_obligations"
