@@ -83,6 +83,16 @@ class EventRows:
         )
         return [self._row(r) for r in rows]
 
+    def states_of(self, incident_id: UUID) -> list[tuple[str, bytes]]:
+        """The topic and stored state of each of an incident's events, in version order (the
+        rows `ledger.incident_events` decodes); empty when there are none."""
+        cast = "CAST(? AS uuid)" if self.db.postgres else "?"
+        return self._select(
+            f"SELECT topic, state FROM {{table}} WHERE originator_id = {cast}"
+            " ORDER BY originator_version",
+            [str(incident_id) if self.db.postgres else incident_id.hex],
+        )
+
     def all(self, batch: int = 5000, after: int = 0) -> Iterator[Row]:
         """Every stored event after position `after`, in log order, streamed in batches."""
         while True:
@@ -121,6 +131,15 @@ class EventRows:
 
     def event(self, row: Row) -> Any:
         return self.ledger.mapper.to_domain_event(row.stored())
+
+    def decode_event(self, incident_id: UUID, index: int, topic: str, state: bytes) -> Any:
+        """The domain event of one row of `states_of` (`index` counts from 0), decoded as the
+        ledger decodes it: from its topic and stored bytes alone."""
+        return self.ledger.mapper.to_domain_event(
+            StoredEvent(
+                originator_id=incident_id, originator_version=index + 1, topic=topic, state=state
+            )
+        )
 
     def _row(self, r: tuple[Any, ...]) -> Row:
         known = self._ids.get(r[1])

@@ -113,6 +113,8 @@ class ChainChecker:
             state = self.rows.decode(row)
         except Exception as exc:  # an edited row may no longer decode at all
             return f"stored state does not decode: {exc}"
+        if not isinstance(state, dict):  # valid JSON, but no event's: `[1, 2]`, `"x"`, `null`
+            return "stored state does not decode: it is not a JSON object"
         if (
             state.get("originator_version") != row.version
             or str(state.get("originator_id")) != row.incident_text
