@@ -52,7 +52,8 @@ class _Known:
 
     rows: list[tuple[str, bytes]]  # (topic, stored state) of versions 1..n, in order
     stamps: list[datetime]  # each of those events' recorded time (`timestamp`)
-    snapshots: dict[int, bytes]  # k -> the pickled fold of the first k events
+    snapshots: dict[int, bytes]  # k -> the pickled fold of the first k events (k: every
+    # `every` events, and the last one)
 
 
 class FoldCache:
@@ -122,11 +123,14 @@ class FoldCache:
                 ]
             )
             n = upto
-            if n % self.every == 0 and n not in valid:
+            # Every `every` events, and at the last event (the version asked for most).
+            if (n % self.every == 0 or n == len(stored)) and n not in valid:
                 taken[n] = pickle.dumps(fold, protocol=pickle.HIGHEST_PROTOCOL)
         incident, owed = fold.result(now=moment)
         assert incident is not None
-        self._remember(incident_id, _Known(stored, stamps, valid | taken))
+        # A snapshot off the `every` grid is kept only while it is at the last event.
+        kept = {k: s for k, s in valid.items() if k % self.every == 0 or k == len(stored)}
+        self._remember(incident_id, _Known(stored, stamps, kept | taken))
         return StateAsOf(
             incident_id=incident_id,
             version=incident.version,
