@@ -21,6 +21,7 @@ Why the answer is the plain fold's (`replay.as_of.state_as_of`, which a property
 
 from __future__ import annotations
 
+import copy
 import pickle
 import threading
 from bisect import bisect_right
@@ -52,7 +53,7 @@ class _Known:
 
     rows: list[tuple[str, bytes]]  # (topic, stored state) of versions 1..n, in order
     stamps: list[datetime]  # each of those events' recorded time (`timestamp`)
-    snapshots: dict[int, bytes]  # k -> the pickled fold of the first k events (k: every
+    snapshots: dict[int, Any]  # k -> the frozen fold of the first k events (k: every
     # `every` events, and the last one)
 
 
@@ -109,8 +110,8 @@ class FoldCache:
 
         valid = {k: s for k, s in known.snapshots.items() if k <= same} if known else {}
         start = max((k for k in valid if k <= count), default=0)
-        fold = pickle.loads(valid[start]) if start else ObligationsFold()
-        taken: dict[int, bytes] = {}
+        fold = _thaw(valid[start]) if start else ObligationsFold()
+        taken: dict[int, Any] = {}
         n = start
         while n < count:
             upto = min(count, (n // self.every + 1) * self.every)
@@ -125,7 +126,7 @@ class FoldCache:
             n = upto
             # Every `every` events, and at the last event (the version asked for most).
             if (n % self.every == 0 or n == len(stored)) and n not in valid:
-                taken[n] = pickle.dumps(fold, protocol=pickle.HIGHEST_PROTOCOL)
+                taken[n] = _freeze(fold)
         incident, owed = fold.result(now=moment)
         assert incident is not None
         # A snapshot off the `every` grid is kept only while it is at the last event.
@@ -158,6 +159,28 @@ class FoldCache:
         with self._lock:
             self._known.clear()
             self._kept = 0
+
+
+def _freeze(fold: ObligationsFold) -> Any:
+    """A copy of the fold no one can change: its pickle, or (should the fold ever hold
+    something pickle cannot write) a deep copy that `_thaw` copies again."""
+    try:
+        return pickle.dumps(fold, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return _Copied(copy.deepcopy(fold))
+
+
+def _thaw(frozen: Any) -> ObligationsFold:
+    """A fold of one's own from `_freeze`'s copy."""
+    if isinstance(frozen, _Copied):
+        return copy.deepcopy(frozen.fold)
+    folded: ObligationsFold = pickle.loads(frozen)  # our own bytes, never input
+    return folded
+
+
+@dataclass(frozen=True)
+class _Copied:
+    fold: ObligationsFold
 
 
 def _common_prefix(kept: list[Any], stored: list[Any]) -> int:

@@ -6,6 +6,7 @@ and name each problem as it does; the log digest is the one checkpoints were tak
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -176,6 +177,21 @@ def test_a_snapshot_is_a_copy_the_caller_cannot_change(ledger: Ledger, auditor: 
 
     assert again == as_of.state_as_of(ledger, incident_id, version=4)
     assert again.obligations
+
+
+def test_a_fold_pickle_cannot_write_is_kept_as_a_deep_copy_instead(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    events = history(True, [(None, 5)] * 12)
+    ledger.events.put(events)
+    incident_id = events[0].originator_id
+    folds = FoldCache(auditor.rows, every=2)
+    with mock.patch("replay.snapshots.pickle.dumps", side_effect=pickle.PicklingError("no")):
+        for version in (5, 3, len(events), 4):
+            first = folds.state_as_of(incident_id, version=version)
+            first.state["types"].append("tampered")
+            again = folds.state_as_of(incident_id, version=version)
+            assert again == as_of.state_as_of(ledger, incident_id, version=version)
 
 
 def test_recorded_times_out_of_version_order_fall_back_to_the_plain_fold(
