@@ -25,6 +25,21 @@ class StateAsOf(BaseModel):
     obligations: list[Obligation]
 
 
+def check_request(
+    *, at: datetime | None = None, version: int | None = None, now: datetime | None = None
+) -> None:
+    """The checks made before any event is read: exactly one of `at` or `version`
+    (`ValueError`), and no instant after `now` (`PolicyViolation` `time.as-of-in-future`)."""
+    if (at is None) == (version is None):
+        raise ValueError("give exactly one of at= or version=")
+    if at is not None and at.tzinfo is not None and now is not None and at > now:
+        raise PolicyViolation(
+            "time.as-of-in-future",
+            f"{at.isoformat()} is later than now; the state as of then is not yet known",
+            field="at",
+        )
+
+
 def events_as_of(
     ledger: Ledger,
     incident_id: UUID,
@@ -35,14 +50,7 @@ def events_as_of(
 ) -> tuple[list[Any], datetime]:
     """The events recorded by then, and the instant to judge deadlines at. An instant after
     `now` is refused (`time.as-of-in-future`): the ledger cannot know the future, only guess."""
-    if (at is None) == (version is None):
-        raise ValueError("give exactly one of at= or version=")
-    if at is not None and at.tzinfo is not None and now is not None and at > now:
-        raise PolicyViolation(
-            "time.as-of-in-future",
-            f"{at.isoformat()} is later than now; the state as of then is not yet known",
-            field="at",
-        )
+    check_request(at=at, version=version, now=now)
     events = ledger.incident_events(incident_id)
     if version is not None:
         if not 1 <= version <= len(events):
@@ -67,7 +75,9 @@ def state_as_of(
     version: int | None = None,
     now: datetime | None = None,
 ) -> StateAsOf:
-    """The incident and its obligations as they stood at `at` (not after `now`) or `version`."""
+    """The incident and its obligations as they stood at `at` (not after `now`) or `version`:
+    the plain fold of every event from the first (`replay.snapshots.FoldCache` gives the same
+    from kept snapshots)."""
     chosen, moment = events_as_of(ledger, incident_id, at=at, version=version, now=now)
     incident, owed = incident_with_obligations(chosen, now=moment)
     assert incident is not None

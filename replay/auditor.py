@@ -8,11 +8,12 @@ from uuid import UUID
 
 from domain.ledger import Ledger
 from projections.db import Db
-from replay import as_of, diff, export, history, verify
+from replay import diff, export, history, verify
 from replay.as_of import StateAsOf
 from replay.checkpoint import Checkpoint, Checkpoints
 from replay.diff import Diff
 from replay.history import History
+from replay.snapshots import FoldCache
 from replay.store import EventRows
 from replay.verify import LedgerVerification, Verification
 
@@ -25,6 +26,8 @@ class Auditor:
         # "Now" for refusing a state as of the future.
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rows = EventRows(ledger, db)
+        # Folds kept between `state_as_of` calls; each is checked against the stored rows.
+        self.folds = FoldCache(self.rows)
         self.checkpoints = Checkpoints(db)
 
     def history(self, incident_id: UUID) -> History:
@@ -33,10 +36,10 @@ class Auditor:
     def state_as_of(
         self, incident_id: UUID, *, at: datetime | None = None, version: int | None = None
     ) -> StateAsOf:
-        return as_of.state_as_of(self.ledger, incident_id, at=at, version=version, now=self.clock())
+        return self.folds.state_as_of(incident_id, at=at, version=version, now=self.clock())
 
     def diff(self, incident_id: UUID, a: int | datetime, b: int | datetime) -> Diff:
-        return diff.diff(self.ledger, incident_id, a, b, now=self.clock())
+        return diff.diff(self.ledger, incident_id, a, b, now=self.clock(), folds=self.folds)
 
     def verify(self, incident_id: UUID) -> Verification:
         return verify.verify(self.rows, incident_id)

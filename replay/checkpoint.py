@@ -45,11 +45,12 @@ def load_signed(data: dict[str, object], key: bytes) -> Checkpoint:
 
 
 def fold_digest(digest: str, row: Row) -> str:
-    """Chain one stored row, exactly as stored, into the running digest of the log."""
-    item = hashlib.sha256(
-        f"{row.position}|{row.incident_text}|{row.version}|{row.topic}|".encode() + row.state
-    ).hexdigest()
-    return hashlib.sha256(f"{digest}{item}".encode()).hexdigest()
+    """Chain one stored row, exactly as stored, into the running digest of the log:
+    SHA-256 of the previous digest's hex followed by the hex SHA-256 of
+    `position|incident|version|topic|` and the stored bytes."""
+    item = hashlib.sha256(f"{row.position}|{row.incident_text}|{row.version}|{row.topic}|".encode())
+    item.update(row.state)  # the stored bytes as they are, not copied onto the prefix
+    return hashlib.sha256((digest + item.hexdigest()).encode()).hexdigest()
 
 
 class Checkpoints:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.ledger import Ledger
 from replay.as_of import state_as_of
+
+if TYPE_CHECKING:
+    from replay.snapshots import FoldCache
 
 
 class Change(BaseModel):
@@ -63,10 +66,18 @@ def diff(
     b: int | datetime,
     *,
     now: datetime | None = None,
+    folds: FoldCache | None = None,
 ) -> Diff:
+    """The fields that differ between the states at `a` and `b` (versions or instants), from
+    `folds` when given (the same states, from kept snapshots), else by folding plainly."""
+
     def at(point: int | datetime) -> Any:
         if isinstance(point, datetime):
+            if folds is not None:
+                return folds.state_as_of(incident_id, at=point, now=now)
             return state_as_of(ledger, incident_id, at=point, now=now)
+        if folds is not None:
+            return folds.state_as_of(incident_id, version=point)
         return state_as_of(ledger, incident_id, version=point)
 
     before, after = at(a), at(b)
