@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,12 +115,53 @@ def check_times(stamp: Stamp, args: Mapping[str, Any], *, became_aware_at: datet
     )
 
 
+class Histories:
+    """The decoded events of the incidents read lately, per process: a bounded LRU of
+    `size` incidents (0 keeps none).
+
+    Safe because events are never edited or removed and each (incident, version) is stored
+    once: the first v events of an incident, once read, are its first v events for ever. What a
+    kept history can lack is only what was written after it was read (here or by another
+    process), and `Ledger.incident_events` always asks the store for that (one query for the
+    versions above the kept ones). Events are frozen models and the aggregate is folded afresh
+    from them for each use, so no command, refused or not, can change what is kept."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[UUID, tuple[Incident.Event, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, incident_id: UUID) -> tuple[Incident.Event, ...]:
+        """The incident's first events as last read (oldest first), or () if none are kept."""
+        with self._lock:
+            found = self._kept.get(incident_id)
+            if found is None:
+                return ()
+            self._kept.move_to_end(incident_id)
+            return found
+
+    def put(self, incident_id: UUID, events: tuple[Incident.Event, ...]) -> None:
+        """Keep `events`, the incident's versions 1..n as read from the store, unless a longer
+        history is kept already; the least recently used incident goes past `size`."""
+        if self.size <= 0 or not events or events[-1].originator_version != len(events):
+            return
+        with self._lock:
+            kept = self._kept.get(incident_id)
+            if kept is None or len(kept) < len(events):
+                self._kept[incident_id] = events
+            self._kept.move_to_end(incident_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
 class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env=env)
+        # How many incidents' decoded events this process keeps (see `Histories`); 0: none.
+        self.histories = Histories(int(self.env.get("INCIDENT_CACHE_SIZE") or 2000))
         # How many commands may share one transaction; 1 turns group commit off.
         most = int(self.env.get("GROUP_COMMIT_MAX_BATCH") or 64)
         self.commits = GroupCommit(
@@ -149,12 +192,16 @@ class Ledger(Application[UUID]):
         expected_version: int,
         stamp: Stamp,
         history: Sequence[Incident.Event] | None = None,
+        state: Incident | None = None,
         key: CommandKey | None = None,
         **args: Any,
     ) -> Accepted:
         """Run one lifecycle command on the incident at `expected_version`. `history` is the
         incident's events as the caller has just read them, so they are not read twice; if a
         writer got in between, the version check below or the store's key refuses the command.
+        `state`, with `history` only, is `fold(history)` already made by the caller, not to
+        be folded twice: a private copy that the command changes and that is used for nothing
+        else afterwards.
 
         `key` (a principal's idempotency key and request fingerprint) is reserved in the same
         transaction as the command's event. A command refused because its key, or the version
@@ -163,7 +210,7 @@ class Ledger(Application[UUID]):
         if command not in COMMANDS:
             raise UnknownCommand(command)
         events = list(history) if history is not None else self.incident_events(incident_id)
-        incident = fold(events)
+        incident = state if state is not None and history is not None else fold(events)
         assert incident is not None
         if incident.version != expected_version:
             replayed = self._already_recorded(incident_id, expected_version, stamp)
@@ -298,12 +345,28 @@ class Ledger(Application[UUID]):
     # ---- reading -----------------------------------------------------------------------------
 
     def incident_events(self, incident_id: UUID, *, lte: int | None = None) -> list[Incident.Event]:
-        found: list[Incident.Event] = list(
-            self.events.get(incident_id, lte=lte)  # type: ignore[arg-type]
+        """The incident's events, oldest first, up to version `lte` if given (a new list each
+        call). Raises `IncidentNotFound` when it has none.
+
+        Read through `histories`: the store is asked only for the versions above those kept
+        (one query, usually answering nothing new), and not at all for `lte` at or below
+        them."""
+        kept = self.histories.get(incident_id)
+        if kept and lte is not None and lte <= len(kept):
+            return list(kept[: max(lte, 0)]) or self._not_found(incident_id)
+        newer: list[Incident.Event] = list(
+            self.events.get(incident_id, gt=len(kept) or None, lte=lte)  # type: ignore[arg-type]
         )
+        found = [*kept, *newer]
         if not found:
             raise IncidentNotFound(incident_id)
+        if newer:
+            self.histories.put(incident_id, tuple(found))
         return found
+
+    @staticmethod
+    def _not_found(incident_id: UUID) -> list[Incident.Event]:
+        raise IncidentNotFound(incident_id)
 
     def incident(self, incident_id: UUID) -> Incident:
         incident = fold(self.incident_events(incident_id))

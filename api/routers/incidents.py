@@ -246,16 +246,18 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
         command: CommandIn = body
         expected = _expected_version(command, if_match)
 
-        def authorise() -> list[Incident.Event]:
-            # Read once: the same history decides who may act and what the command does.
-            history = reads.authorised_history(
+        def authorise() -> tuple[list[Incident.Event], Incident]:
+            # Read and folded once: the same history decides who may act and what the command
+            # does.
+            found = reads.authorised_state(
                 svc, actor, incident_id, f"command:{name}", action=action
             )
             for other in command.related_incidents():
                 _require_linkable(svc, actor, other)
-            return history
+            return found
 
-        def run(key: CommandKey | None, history: list[Incident.Event]) -> Accepted:
+        def run(key: CommandKey | None, found: tuple[list[Incident.Event], Incident]) -> Accepted:
+            history, state = found
             stamp = Stamp(
                 actor=actor,
                 now=svc.clock(),
@@ -270,6 +272,7 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                     expected_version=expected,
                     stamp=stamp,
                     history=history,
+                    state=state,
                     key=key,
                     **command.command_args(),
                 )
