@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -120,7 +121,7 @@ def _quoted(name: str) -> str:
 class ReceiptPostgresRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, writing the receipts of a save in its transaction.
 
-    A save is one call of a server-side function (`cims_insert_events`, created with the
+    A save is one call of a server-side function (`cims_insert_<events table>`, made with the
     tables), one statement and so one transaction: the receipts, then the library's
     `SET LOCAL lock_timeout` and `LOCK TABLE … IN EXCLUSIVE MODE` (the log in commit order),
     its `NOTIFY`, and the events' insert returning their notification ids. The library's own
@@ -150,12 +151,14 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
         self.check_identifier_length("cims_insert_" + self.events_table_name)
         event_type = f"{schema}.{_quoted(self.stored_event_type_name)}"
         self.create_insert_function_statement = (
-            f"CREATE OR REPLACE FUNCTION {function}(events {event_type}[], "
-            "organisations text[], subjects text[], idem_keys text[], fingerprints text[], "
-            "receipt_ids uuid[], receipt_versions bigint[]) "
+            f"CREATE OR REPLACE FUNCTION {function}(events {event_type}[], receipts jsonb) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN "
-            f"INSERT INTO {self.receipts_table} SELECT * FROM unnest(organisations, subjects, "
-            "idem_keys, fingerprints, receipt_ids, receipt_versions); "
+            f"INSERT INTO {self.receipts_table} (organisation, subject, idem_key, fingerprint, "
+            "originator_id, originator_version) "
+            "SELECT r.organisation, r.subject, r.idem_key, r.fingerprint, r.originator_id, "
+            "r.originator_version FROM jsonb_to_recordset(receipts) AS r(organisation text, "
+            "subject text, idem_key text, fingerprint text, originator_id uuid, "
+            "originator_version bigint); "
             f"SET LOCAL lock_timeout = '{self.datastore.lock_timeout}s'; "
             f"LOCK TABLE {self.events_table} IN EXCLUSIVE MODE; "
             f"NOTIFY {_quoted(self.channel_name)}; "
@@ -165,9 +168,9 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
             "FROM unnest(events) AS e RETURNING t.notification_id; "
             "END; $BODY$"
         )
+        # The receipts travel as one JSON array: one parameter, not six arrays to adapt.
         self.insert_function_statement = (
-            f"SELECT * FROM {function}(%s::{event_type}[], %s::text[], %s::text[], %s::text[],"
-            " %s::text[], %s::uuid[], %s::bigint[]) AS notification_id"
+            f"SELECT * FROM {function}(%s::{event_type}[], %s::jsonb) AS notification_id"
         )
 
     def _create_table(self, curs: Any) -> None:
@@ -189,12 +192,19 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
         ]
         params = (
             events,
-            [r.key.organisation for r in receipts],
-            [r.key.subject for r in receipts],
-            [r.key.key for r in receipts],
-            [r.key.fingerprint for r in receipts],
-            [r.incident_id for r in receipts],
-            [r.version for r in receipts],
+            orjson.dumps(
+                [
+                    {
+                        "organisation": r.key.organisation,
+                        "subject": r.key.subject,
+                        "idem_key": r.key.key,
+                        "fingerprint": r.key.fingerprint,
+                        "originator_id": str(r.incident_id),
+                        "originator_version": r.version,
+                    }
+                    for r in receipts
+                ]
+            ).decode(),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.insert_function_statement, params, prepare=True)
