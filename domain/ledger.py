@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,7 +14,13 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from domain.errors import IdempotencyKeyReused, IncidentNotFound, UnknownCommand, VersionConflict
+from domain.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    IncidentNotFound,
+    UnknownCommand,
+    VersionConflict,
+)
 from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
@@ -140,6 +146,17 @@ class Histories:
             self._kept.move_to_end(incident_id)
             return found
 
+    def extend(self, incident_id: UUID, written: Sequence[Incident.Event]) -> None:
+        """Add events this process has just committed, when they follow on from what is kept
+        (a report's first events need nothing kept); otherwise leave it to the next read."""
+        if not written:
+            return
+        after = written[0].originator_version - 1
+        with self._lock:
+            kept = self._kept.get(incident_id, ())
+        if len(kept) == after:
+            self.put(incident_id, (*kept, *written))
+
     def put(self, incident_id: UUID, events: tuple[Incident.Event, ...]) -> None:
         """Keep `events`, the incident's versions 1..n as read from the store, unless a longer
         history is kept already; the least recently used incident goes past `size`."""
@@ -152,6 +169,16 @@ class Histories:
             self._kept.move_to_end(incident_id)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
+
+
+class RefusedByCaller(Exception):
+    """Raised by an `execute_on_kept` check that refuses: the caller decides again from the
+    store, where the refusal is made (and recorded) for real."""
+
+
+class _Stale(Exception):
+    """An optimistic command's write found its version or key taken: decide again from the
+    store (`Ledger.execute_on_kept`)."""
 
 
 class Ledger(Application[UUID]):
@@ -194,6 +221,7 @@ class Ledger(Application[UUID]):
         history: Sequence[Incident.Event] | None = None,
         state: Incident | None = None,
         key: CommandKey | None = None,
+        _optimistic: bool = False,
         **args: Any,
     ) -> Accepted:
         """Run one lifecycle command on the incident at `expected_version`. `history` is the
@@ -231,10 +259,65 @@ class Ledger(Application[UUID]):
         if command == "withdraw" and args.get("duplicate_of") is not None:
             args["duplicate_exists"] = self._exists(args["duplicate_of"])
         getattr(incident, command)(stamp=stamp, **args)
-        return self._save(incident, expected_version=expected_version, stamp=stamp, key=key)
+        return self._save(
+            incident, expected_version=expected_version, stamp=stamp, key=key, stale=_optimistic
+        )
+
+    def execute_on_kept(
+        self,
+        incident_id: UUID,
+        command: str,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        check: Callable[[Incident], None],
+        key: CommandKey | None = None,
+        **args: Any,
+    ) -> Accepted | None:
+        """`execute`, decided on the history this process keeps, without reading the store
+        first; None when that cannot give the answer, and the caller then goes the usual way
+        (`incident_events`, its checks, `execute`).
+
+        It answers only when the kept history is at `expected_version`, `check` (the caller's
+        own checks, e.g. who may act) passes on its fold, the rules accept, and the store then
+        takes the event at `expected_version + 1` (or finds it already ours: a lost
+        acknowledgement). That last proves the kept history was the latest: versions are
+        written one after another, each once, and none ever removed, so the store held exactly
+        the kept versions when it took ours, and the usual way, reading the store first, would
+        have decided the same. Anything else (nothing kept, another version kept, a refusal
+        by `check` or a rule, a taken version or key) may come of a stale history, and so
+        records nothing and returns None: no refusal is ever answered from kept events.
+        Errors of the store itself are raised as `execute` raises them."""
+        kept = self.histories.get(incident_id)
+        if len(kept) != expected_version or not kept or command not in COMMANDS:
+            return None
+        history = list(kept)
+        incident = fold(history)
+        assert incident is not None
+        try:
+            check(incident)
+            return self.execute(
+                incident_id,
+                command,
+                expected_version=expected_version,
+                stamp=stamp,
+                history=history,
+                state=incident,
+                key=key,
+                _optimistic=True,
+                **args,
+            )
+        except (_Stale, DomainError, RefusedByCaller):
+            return None
 
     def _save(
-        self, incident: Incident, *, expected_version: int, stamp: Stamp, key: CommandKey | None
+        self,
+        incident: Incident,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        key: CommandKey | None,
+        stale: bool = False,
     ) -> Accepted:
         # Taken out of the aggregate now: a batch that fails is written again from these.
         pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
@@ -246,12 +329,16 @@ class Ledger(Application[UUID]):
             # idempotency key. Either our own insert committed and the driver's retry after a
             # lost connection hit our rows, or another writer won the race.
             replayed = self._already_recorded(incident.id, expected_version, stamp, pending[0])
+            if stale and replayed is None:
+                raise _Stale from None
             if replayed is None and key is not None:
                 replayed = self.recall(key)
             if replayed is not None:
                 return replayed
             current = self._current_version(incident.id)
             raise VersionConflict(incident.id, expected_version, current) from None
+        # Committed: what this process keeps goes on from here without reading it back.
+        self.histories.extend(incident.id, pending)
         return Accepted(
             incident_id=incident.id,
             version=last.domain_event.originator_version,
