@@ -128,9 +128,12 @@ class Histories:
     Safe because events are never edited or removed and each (incident, version) is stored
     once: the first v events of an incident, once read, are its first v events for ever. What a
     kept history can lack is only what was written after it was read (here or by another
-    process), and `Ledger.incident_events` always asks the store for that (one query for the
-    versions above the kept ones). Events are frozen models and the aggregate is folded afresh
-    from them for each use, so no command, refused or not, can change what is kept."""
+    process): `Ledger.incident_events` always asks the store for that (one query for the
+    versions above the kept ones), and `Ledger.execute_on_kept` answers only when the store
+    takes the next version, which proves nothing was missing. Events are frozen models and the
+    aggregate is folded afresh from them for each use, so no command, refused or not, can
+    change what is kept; only events read from the store or committed by this process are
+    added."""
 
     def __init__(self, size: int) -> None:
         self.size = size
