@@ -426,6 +426,11 @@ class Ledger(Application[UUID]):
         last = list(self.events.get(incident_id, desc=True, limit=1))
         return last[0].originator_version if last else 0
 
+    def close(self) -> None:
+        """Close the store's connections and let go of the kept histories."""
+        self.histories = Histories(0)
+        super().close()
+
     def drop_broken_connections(self) -> None:
         """After an outage: test the store's idle pooled connections and replace the dead ones."""
         pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
