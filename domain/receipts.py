@@ -12,12 +12,12 @@ it, nothing of its command is recorded, and the ledger answers from the first.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import orjson
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -192,7 +192,7 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
         ]
         params = (
             events,
-            orjson.dumps(
+            json.dumps(
                 [
                     {
                         "organisation": r.key.organisation,
@@ -204,7 +204,7 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
                     }
                     for r in receipts
                 ]
-            ).decode(),
+            ),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.insert_function_statement, params, prepare=True)

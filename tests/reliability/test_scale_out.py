@@ -104,7 +104,7 @@ def lost_or_twice(
             if (incident, e.originator_version - 1) not in won:
                 found.append(f"{incident}: version {e.originator_version} never acknowledged")
     for (incident, version), (text, _position) in won.items():
-        events = ledger.incident_events(incident, lte=version + 1)[version:]
+        events = list(ledger.events.get(incident, gt=version, lte=version + 1))
         if not events or getattr(events[0], "said", None) != text:
             found.append(f"{incident}: acknowledged {text!r} not at version {version + 1}")
     return found
