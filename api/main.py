@@ -68,6 +68,9 @@ class Measure:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The counter and histogram of each (method, route template, status) seen: a bounded
+        # set, as routes are templates and unmatched paths are one label.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,8 +89,15 @@ class Measure:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - began)
+            key = (scope["method"], route, status)
+            found = self._children.get(key)
+            if found is None:  # the library's labels() look-up costs more than the counting
+                found = self._children[key] = (
+                    self.metrics.requests.labels(scope["method"], route, str(status)),
+                    self.metrics.latency.labels(scope["method"], route),
+                )
+            found[0].inc()
+            found[1].observe(time.perf_counter() - began)
 
 
 def _drop_broken_connections(ledger: Ledger, db: Db) -> Callable[[], None]:

@@ -12,6 +12,8 @@ from api.problems import invalid
 
 async def strict_query(request: Request) -> None:
     """Refuse unknown and repeated query parameters of the matched operation."""
+    if not request.scope.get("query_string"):
+        return  # nothing given, nothing to refuse (most commands)
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

@@ -45,6 +45,20 @@ def authorised_history(
     A regulator, or a role outside `roles`, is refused (403) before the incident is read; an
     incident the caller may not see is the same 404 as one that does not exist. A refusal is
     logged (`outcome` "refused") before it is raised."""
+    return authorised_state(svc, actor, incident_id, what, roles=roles, action=action)[0]
+
+
+def authorised_state(
+    svc: Services,
+    actor: Actor,
+    incident_id: UUID,
+    what: str,
+    *,
+    roles: frozenset[Role] | None = None,
+    action: authz.Action | None = None,
+) -> tuple[list[Incident.Event], Incident]:
+    """As `authorised_history`, with the incident those events fold to: a fresh aggregate of
+    the caller's own (folded for this call), which a command may go on to change."""
     try:
         authz.refuse_regulators(actor)
         if roles is not None:
@@ -61,7 +75,7 @@ def authorised_history(
     except Problem:
         _refused(svc, actor, incident_id, what)
         raise
-    return history
+    return history, incident
 
 
 async def read_incident(
@@ -75,8 +89,7 @@ async def read_incident(
     """The incident, once the caller may see it and the read is logged (see above)."""
 
     def read() -> Incident:
-        incident = fold(authorised_history(svc, actor, incident_id, what, roles=roles))
-        assert incident is not None
+        incident = authorised_state(svc, actor, incident_id, what, roles=roles)[1]
         svc.read_models.log_access(
             actor=actor, incident_id=incident_id, what=what, at=svc.clock(), outcome=GRANTED
         )

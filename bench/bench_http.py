@@ -8,6 +8,11 @@ and again with `If-Match` (a new incident every 20 commands), so every request i
 command: token, body, load, rules, hash chain, insert, commit. The read models run out of
 process (as in docker-compose), so these are the write path's figures. The load generator (a
 bare keep-alive HTTP/1.1 client on asyncio streams) shares the machine's two cores with the server.
+Beside each rate, the server's CPU time per command: the API processes' user + system CPU
+seconds (from /proc/<pid>/stat) over the measured window ÷ the requests answered in it, a
+figure that stays put on a noisy machine where wall-clock rates do not. `--servers` runs the
+same configurations against other checkouts too (e.g. `main=/work/wt/main-copy`), interleaved
+in the same run, beside the same floor.
 "Workers" are separate uvicorn processes on their own ports, the clients shared among them:
 uvicorn's `--workers` share one listening socket, and on Linux one idle worker was seen to
 accept every keep-alive connection while the other sat idle.
@@ -62,6 +67,9 @@ REPORT = {
 class Load:
     latencies: list[float] = field(default_factory=list)
     errors: dict[int, int] = field(default_factory=dict)
+    # Requests answered (any status), and the server CPU seconds, over the measured window.
+    answered: int = 0
+    cpu_seconds: float = 0.0
 
 
 def durability_floor(url: str, seconds: float) -> tuple[float, list[float]]:
@@ -85,17 +93,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_api(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(url: str, log: Path, cwd: str = ".") -> tuple[subprocess.Popen[bytes], str]:
+    """One uvicorn process serving the API from the checkout at `cwd`; its process and base URL."""
     port = _free_port()
     env = {
         **os.environ,
         "CIMS_DATABASE_URL": url,
         "CIMS_JWT_SECRET": SECRET,
+        # A served process on PostgreSQL refuses to start without its own secrets.
+        "CIMS_FEED_SECRET": "bench-feed-" + "f" * 32,
+        "CIMS_CHECKPOINT_KEY": "bench-checkpoint-" + "c" * 32,
         "CIMS_RUN_PROJECTIONS_IN_PROCESS": "false",
     }
     command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory"]
     command += ["--port", str(port), "--no-access-log"]
-    process = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -159,6 +173,7 @@ async def _client(http: Connection, token: str, until: float, warm: float, load:
             )
             ok = status == 200
         n += 1
+        load.answered += 1
         if not ok:
             load.errors[status] = load.errors.get(status, 0) + 1
             n = 0  # start again on a new incident
@@ -169,16 +184,42 @@ async def _client(http: Connection, token: str, until: float, warm: float, load:
     await http.close()
 
 
-async def drive(bases: list[str], clients: int, seconds: float, warmup: float = 1.5) -> Load:
-    token = mint_token(
-        Settings(jwt_secret=SECRET), sub="bench", role=Role.INCIDENT_MANAGER, org="B"
-    )
+def _cpu(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def drive(
+    bases: list[str], clients: int, seconds: float, pids: list[int], warmup: float = 1.5
+) -> Load:
+    # One principal per client, as people are: the per-principal rate limit (1000/s) is not
+    # what is measured here, and eight clients as one principal were seen to reach it.
+    tokens = [
+        mint_token(
+            Settings(jwt_secret=SECRET), sub=f"bench-{n}", role=Role.INCIDENT_MANAGER, org="B"
+        )
+        for n in range(clients)
+    ]
     load = Load()
     start = time.perf_counter()
     until, warm = start + warmup + seconds, start + warmup
     # One connection per client, the clients shared round-robin among the server processes.
     connections = [Connection(bases[n % len(bases)]) for n in range(clients)]
-    await asyncio.gather(*(_client(c, token, until, warm, load) for c in connections))
+
+    async def window() -> None:
+        await asyncio.sleep(warm - time.perf_counter())
+        cpu, answered = _cpu(pids), load.answered
+        await asyncio.sleep(until - time.perf_counter())
+        load.cpu_seconds, load.answered = _cpu(pids) - cpu, load.answered - answered
+
+    await asyncio.gather(
+        window(),
+        *(_client(c, t, until, warm, load) for c, t in zip(connections, tokens, strict=True)),
+    )
     return load
 
 
@@ -188,22 +229,36 @@ def main() -> None:
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--stores", default="postgres,sqlite")
+    parser.add_argument(
+        "--servers",
+        default="this=.",
+        help="label=checkout,... : serve each configuration from each checkout in turn",
+    )
     args = parser.parse_args()
+    servers = [tuple(s.split("=", 1)) for s in args.servers.split(",")]
     floor, floor_lat = durability_floor(args.postgres, args.seconds)
     print(f"durability floor (psycopg INSERT; COMMIT, 1 client): {floor:.0f}/s")
-    runs = [("postgres", w) for w in map(int, args.workers.split(","))]
-    runs.append(("sqlite", 1))  # one process per SQLite file
+    stores = args.stores.split(",")
+    runs = [("postgres", w) for w in map(int, args.workers.split(",")) if "postgres" in stores]
+    if "sqlite" in stores:
+        runs.append(("sqlite", 1))  # one process per SQLite file
     rows = []
     log = Path(tempfile.mkdtemp()) / "api.log"
-    for store, workers in runs:
+    for (store, workers), (label, checkout) in (
+        (run, server) for run in runs for server in servers
+    ):
         url = store_url(store, args.postgres)
-        apis = [start_api(url, log) for _ in range(workers)]
+        apis = [start_api(url, log, checkout) for _ in range(workers)]
         try:
             for clients in map(int, args.clients.split(",")):
-                load = asyncio.run(drive([base for _, base in apis], clients, args.seconds))
+                pids = [api.pid for api, _ in apis]
+                load = asyncio.run(drive([base for _, base in apis], clients, args.seconds, pids))
                 rate = len(load.latencies) / args.seconds
+                cpu_ms = 1000 * load.cpu_seconds / max(load.answered, 1)
                 rows.append(
                     {
+                        "server": label,
                         "store": store,
                         "workers": workers,
                         "clients": clients,
@@ -214,13 +269,15 @@ def main() -> None:
                         "p95_ms": percentile_ms(load.latencies, 95),
                         "p99_ms": percentile_ms(load.latencies, 99),
                         "floor_p99_ms": percentile_ms(floor_lat, 99),
+                        "cpu_ms_per_cmd": round(cpu_ms, 3),
                         "errors": load.errors,
                     }
                 )
                 r = rows[-1]
                 print(
-                    f"{store:9}{workers:>4}{clients:>8}{r['cmds_per_s']:>9}{r['ratio']:>8}"
-                    f"{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}  {load.errors or ''}",
+                    f"{label:8}{store:9}{workers:>4}{clients:>8}{r['cmds_per_s']:>9}{r['ratio']:>8}"
+                    f"{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}{cpu_ms:>9.2f}"
+                    f"  {load.errors or ''}",
                     flush=True,
                 )
         finally:
@@ -232,6 +289,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     print(
-        f"{'store':9}{'wkr':>4}{'clients':>8}{'cmds/s':>9}{'÷floor':>8}{'p50':>9}{'p95':>9}{'p99':>9}"
+        f"{'server':8}{'store':9}{'wkr':>4}{'clients':>8}{'cmds/s':>9}{'÷floor':>8}{'p50':>9}"
+        f"{'p95':>9}{'p99':>9}{'cpu ms':>9}"
     )
     main()

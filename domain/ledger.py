@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -12,7 +14,13 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Recording
 from eventsourcing.utils import get_topic
 
-from domain.errors import IdempotencyKeyReused, IncidentNotFound, UnknownCommand, VersionConflict
+from domain.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    IncidentNotFound,
+    UnknownCommand,
+    VersionConflict,
+)
 from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
@@ -113,12 +121,77 @@ def check_times(stamp: Stamp, args: Mapping[str, Any], *, became_aware_at: datet
     )
 
 
+class Histories:
+    """The decoded events of the incidents read lately, per process: a bounded LRU of
+    `size` incidents (0 keeps none).
+
+    Safe because events are never edited or removed and each (incident, version) is stored
+    once: the first v events of an incident, once read, are its first v events for ever. What a
+    kept history can lack is only what was written after it was read (here or by another
+    process): `Ledger.incident_events` always asks the store for that (one query for the
+    versions above the kept ones), and `Ledger.execute_on_kept` answers only when the store
+    takes the next version, which proves nothing was missing. Events are frozen models and the
+    aggregate is folded afresh from them for each use, so no command, refused or not, can
+    change what is kept; only events read from the store or committed by this process are
+    added."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[UUID, tuple[Incident.Event, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, incident_id: UUID) -> tuple[Incident.Event, ...]:
+        """The incident's first events as last read (oldest first), or () if none are kept."""
+        with self._lock:
+            found = self._kept.get(incident_id)
+            if found is None:
+                return ()
+            self._kept.move_to_end(incident_id)
+            return found
+
+    def extend(self, incident_id: UUID, written: Sequence[Incident.Event]) -> None:
+        """Add events this process has just committed, when they follow on from what is kept
+        (a report's first events need nothing kept); otherwise leave it to the next read."""
+        if not written:
+            return
+        after = written[0].originator_version - 1
+        with self._lock:
+            kept = self._kept.get(incident_id, ())
+        if len(kept) == after:
+            self.put(incident_id, (*kept, *written))
+
+    def put(self, incident_id: UUID, events: tuple[Incident.Event, ...]) -> None:
+        """Keep `events`, the incident's versions 1..n as read from the store, unless a longer
+        history is kept already; the least recently used incident goes past `size`."""
+        if self.size <= 0 or not events or events[-1].originator_version != len(events):
+            return
+        with self._lock:
+            kept = self._kept.get(incident_id)
+            if kept is None or len(kept) < len(events):
+                self._kept[incident_id] = events
+            self._kept.move_to_end(incident_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
+class RefusedByCaller(Exception):
+    """Raised by an `execute_on_kept` check that refuses: the caller decides again from the
+    store, where the refusal is made (and recorded) for real."""
+
+
+class _Stale(Exception):
+    """An optimistic command's write found its version or key taken: decide again from the
+    store (`Ledger.execute_on_kept`)."""
+
+
 class Ledger(Application[UUID]):
     name = "cims"
     env: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env=env)
+        # How many incidents' decoded events this process keeps (see `Histories`); 0: none.
+        self.histories = Histories(int(self.env.get("INCIDENT_CACHE_SIZE") or 2000))
         # How many commands may share one transaction; 1 turns group commit off.
         most = int(self.env.get("GROUP_COMMIT_MAX_BATCH") or 64)
         self.commits = GroupCommit(
@@ -149,12 +222,17 @@ class Ledger(Application[UUID]):
         expected_version: int,
         stamp: Stamp,
         history: Sequence[Incident.Event] | None = None,
+        state: Incident | None = None,
         key: CommandKey | None = None,
+        _optimistic: bool = False,
         **args: Any,
     ) -> Accepted:
         """Run one lifecycle command on the incident at `expected_version`. `history` is the
         incident's events as the caller has just read them, so they are not read twice; if a
         writer got in between, the version check below or the store's key refuses the command.
+        `state`, with `history` only, is `fold(history)` already made by the caller, not to
+        be folded twice: a private copy that the command changes and that is used for nothing
+        else afterwards.
 
         `key` (a principal's idempotency key and request fingerprint) is reserved in the same
         transaction as the command's event. A command refused because its key, or the version
@@ -163,7 +241,7 @@ class Ledger(Application[UUID]):
         if command not in COMMANDS:
             raise UnknownCommand(command)
         events = list(history) if history is not None else self.incident_events(incident_id)
-        incident = fold(events)
+        incident = state if state is not None and history is not None else fold(events)
         assert incident is not None
         if incident.version != expected_version:
             replayed = self._already_recorded(incident_id, expected_version, stamp)
@@ -184,10 +262,65 @@ class Ledger(Application[UUID]):
         if command == "withdraw" and args.get("duplicate_of") is not None:
             args["duplicate_exists"] = self._exists(args["duplicate_of"])
         getattr(incident, command)(stamp=stamp, **args)
-        return self._save(incident, expected_version=expected_version, stamp=stamp, key=key)
+        return self._save(
+            incident, expected_version=expected_version, stamp=stamp, key=key, stale=_optimistic
+        )
+
+    def execute_on_kept(
+        self,
+        incident_id: UUID,
+        command: str,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        check: Callable[[Incident], None],
+        key: CommandKey | None = None,
+        **args: Any,
+    ) -> Accepted | None:
+        """`execute`, decided on the history this process keeps, without reading the store
+        first; None when that cannot give the answer, and the caller then goes the usual way
+        (`incident_events`, its checks, `execute`).
+
+        It answers only when the kept history is at `expected_version`, `check` (the caller's
+        own checks, e.g. who may act) passes on its fold, the rules accept, and the store then
+        takes the event at `expected_version + 1` (or finds it already ours: a lost
+        acknowledgement). That last proves the kept history was the latest: versions are
+        written one after another, each once, and none ever removed, so the store held exactly
+        the kept versions when it took ours, and the usual way, reading the store first, would
+        have decided the same. Anything else (nothing kept, another version kept, a refusal
+        by `check` or a rule, a taken version or key) may come of a stale history, and so
+        records nothing and returns None: no refusal is ever answered from kept events.
+        Errors of the store itself are raised as `execute` raises them."""
+        kept = self.histories.get(incident_id)
+        if len(kept) != expected_version or not kept or command not in COMMANDS:
+            return None
+        history = list(kept)
+        incident = fold(history)
+        assert incident is not None
+        try:
+            check(incident)
+            return self.execute(
+                incident_id,
+                command,
+                expected_version=expected_version,
+                stamp=stamp,
+                history=history,
+                state=incident,
+                key=key,
+                _optimistic=True,
+                **args,
+            )
+        except (_Stale, DomainError, RefusedByCaller):
+            return None
 
     def _save(
-        self, incident: Incident, *, expected_version: int, stamp: Stamp, key: CommandKey | None
+        self,
+        incident: Incident,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        key: CommandKey | None,
+        stale: bool = False,
     ) -> Accepted:
         # Taken out of the aggregate now: a batch that fails is written again from these.
         pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
@@ -199,12 +332,16 @@ class Ledger(Application[UUID]):
             # idempotency key. Either our own insert committed and the driver's retry after a
             # lost connection hit our rows, or another writer won the race.
             replayed = self._already_recorded(incident.id, expected_version, stamp, pending[0])
+            if stale and replayed is None:
+                raise _Stale from None
             if replayed is None and key is not None:
                 replayed = self.recall(key)
             if replayed is not None:
                 return replayed
             current = self._current_version(incident.id)
             raise VersionConflict(incident.id, expected_version, current) from None
+        # Committed: what this process keeps goes on from here without reading it back.
+        self.histories.extend(incident.id, pending)
         return Accepted(
             incident_id=incident.id,
             version=last.domain_event.originator_version,
@@ -289,6 +426,11 @@ class Ledger(Application[UUID]):
         last = list(self.events.get(incident_id, desc=True, limit=1))
         return last[0].originator_version if last else 0
 
+    def close(self) -> None:
+        """Close the store's connections and let go of the kept histories."""
+        self.histories = Histories(0)
+        super().close()
+
     def drop_broken_connections(self) -> None:
         """After an outage: test the store's idle pooled connections and replace the dead ones."""
         pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
@@ -298,12 +440,28 @@ class Ledger(Application[UUID]):
     # ---- reading -----------------------------------------------------------------------------
 
     def incident_events(self, incident_id: UUID, *, lte: int | None = None) -> list[Incident.Event]:
-        found: list[Incident.Event] = list(
-            self.events.get(incident_id, lte=lte)  # type: ignore[arg-type]
+        """The incident's events, oldest first, up to version `lte` if given (a new list each
+        call). Raises `IncidentNotFound` when it has none.
+
+        Read through `histories`: the store is asked only for the versions above those kept
+        (one query, usually answering nothing new), and not at all for `lte` at or below
+        them."""
+        kept = self.histories.get(incident_id)
+        if kept and lte is not None and lte <= len(kept):
+            return list(kept[: max(lte, 0)]) or self._not_found(incident_id)
+        newer: list[Incident.Event] = list(
+            self.events.get(incident_id, gt=len(kept) or None, lte=lte)  # type: ignore[arg-type]
         )
+        found = [*kept, *newer]
         if not found:
             raise IncidentNotFound(incident_id)
+        if newer:
+            self.histories.put(incident_id, tuple(found))
         return found
+
+    @staticmethod
+    def _not_found(incident_id: UUID) -> list[Incident.Event]:
+        raise IncidentNotFound(incident_id)
 
     def incident(self, incident_id: UUID) -> Incident:
         incident = fold(self.incident_events(incident_id))

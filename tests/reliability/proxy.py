@@ -10,8 +10,10 @@ import threading
 
 class CommitCuttingProxy:
     """Forwards 127.0.0.1:<port> to PostgreSQL. Once armed, it drops the next client
-    connection the moment the server reports `COMMIT` complete, before the client hears it:
-    the write is durable, but the client sees a lost connection."""
+    connection the moment the server reports `COMMIT` complete, or is ready again after the
+    ledger's one-statement save (a single `notification_id` column returned outside a
+    transaction: committed by then), before the client hears it: the write is durable, but
+    the client sees a lost connection."""
 
     def __init__(self, upstream_port: int = 5432) -> None:
         self.upstream = ("127.0.0.1", upstream_port)
@@ -49,6 +51,7 @@ class CommitCuttingProxy:
     def _from_server(self, server: socket.socket, client: socket.socket) -> None:
         """Forward message by message (type byte, 4-byte length), watching for COMMIT."""
         buffer = b""
+        saving = False  # the statement under way returns notification ids alone: a save
         try:
             while data := server.recv(65536):
                 buffer += data
@@ -57,7 +60,17 @@ class CommitCuttingProxy:
                     if len(buffer) < 1 + length:
                         break
                     message, buffer = buffer[: 1 + length], buffer[1 + length :]
-                    if self.armed.is_set() and message[:1] == b"C" and message[5:11] == b"COMMIT":
+                    kind = message[:1]
+                    if kind == b"T":  # RowDescription: one field, named notification_id
+                        saving = message[5:7] == b"\x00\x01" and message[7:23] == (
+                            b"notification_id\x00"
+                        )
+                    committed = kind == b"C" and message[5:11] == b"COMMIT"
+                    # ReadyForQuery, idle: an autocommit statement has committed by now.
+                    committed |= saving and kind == b"Z" and message[5:6] == b"I"
+                    if kind == b"Z":
+                        saving = False
+                    if self.armed.is_set() and committed:
                         self.armed.clear()
                         self.cuts += 1
                         raise ConnectionAbortedError("cut after commit")
