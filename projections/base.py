@@ -97,6 +97,10 @@ class Folds:
         self.bound = bound
         self._kept: OrderedDict[UUID, ObligationsFold] = OrderedDict()
 
+    def clear(self) -> None:
+        """Forget every kept fold."""
+        self._kept.clear()
+
     def up_to(self, incident_id: UUID, history: list[Event]) -> ObligationsFold:
         fold = self._kept.pop(incident_id, None)
         last = history[-1].originator_version

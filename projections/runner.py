@@ -237,14 +237,16 @@ class Runner:
                     else:
                         ready.remove(model)
 
-    def _apply(self, model: Model, prefix: str, read: Batch) -> bool:
+    def _apply(self, model: Model, prefix: str, read: Batch, *, durable: bool = True) -> bool:
         """Apply the batch's events past this model's position, with the new position, at once.
 
         If the batch fails, it is applied again one event at a time, so the events before the
-        failing one are kept and the error names the exact position that failed.
+        failing one are kept and the error names the exact position that failed. A rebuild's
+        batches need not be `durable` (see `Db.transaction`): a crash undoes a whole batch with
+        its position, and the rebuild goes on from the position kept.
         """
         try:
-            self._commit(model, prefix, read)
+            self._commit(model, prefix, read, durable=durable)
         except Exception as exc:  # a read model's failure stops that read model only
             many = len(read.events) > 1
             failure = self._isolate(model, prefix, read) if many else (read.events[0][0], exc)
@@ -254,8 +256,8 @@ class Runner:
         self.failed_at.pop(model.name, None)
         return True
 
-    def _commit(self, model: Model, prefix: str, read: Batch) -> None:
-        with self.db.transaction(pipelined=True) as tx:
+    def _commit(self, model: Model, prefix: str, read: Batch, *, durable: bool = True) -> None:
+        with self.db.transaction(pipelined=True, durable=durable) as tx:
             # Lock this read model's tracking row first: another worker that got here
             # before us has already applied some of these events, and we skip them.
             lock = " FOR UPDATE" if tx.postgres else ""
@@ -418,7 +420,7 @@ class Runner:
                     break
                 read = self._read(notes)
                 for model in chosen:
-                    if not self._apply(model, prefix, read):
+                    if not self._apply(model, prefix, read, durable=False):
                         raise RuntimeError(f"{model.name} failed rebuilding at {notes[0].id}")
                 start = notes[-1].id
                 batches += 1
@@ -426,6 +428,12 @@ class Runner:
                     gc.collect(1)  # the young generations only: what these batches left behind
                 if progress is not None:
                     progress(start, head)
+            # The kept histories and folds are let go before the one full collection: it then
+            # walks what is left (0.03 s), not them all (0.4 s at 180k events); a live batch
+            # after the rebuild reads its few incidents again.
+            with self._kept_lock:
+                self._kept.clear()
+            self._folds.clear()
         gc.collect()
 
     def _chosen(self, names: Iterable[str] | None) -> list[Model]:
