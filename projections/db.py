@@ -64,6 +64,21 @@ class Tx:
         if rows:
             self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: str = "") -> None:
+        """Append `rows` to `table` (values for all its columns in order, or for `columns`,
+        comma-separated). On PostgreSQL outside pipeline mode this is one COPY stream, with no
+        statement per row for the server to run; otherwise one `executemany`."""
+        if not rows:
+            return
+        names = f" ({columns})" if columns else ""
+        if self.postgres and not self._pipelined:
+            with self._cursor.copy(f"COPY {table}{names} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(rows[0]))
+        self.executemany(f"INSERT INTO {table}{names} VALUES ({marks})", rows)
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 

@@ -87,12 +87,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
     # The batch's incidents are replaced at once: a few statements per batch, not four each.
     delete_incidents(tx, f"{p}incident_summary", keys)
     delete_incidents(tx, f"{p}incident_types", keys)
-    tx.executemany(
-        f"INSERT INTO {p}incident_summary ({_COLUMNS}) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    tx.executemany(f"INSERT INTO {p}incident_types VALUES (?, ?, ?)", types)
+    tx.insert(f"{p}incident_summary", rows, _COLUMNS)
+    tx.insert(f"{p}incident_types", types)
 
 
 def _cursor(row: tuple[Any, ...]) -> str:

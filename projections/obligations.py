@@ -66,10 +66,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 )
             )
     delete_incidents(tx, f"{p}obligations", keys)
-    tx.executemany(
-        f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-        rows,
-    )
+    tx.insert(f"{p}obligations", rows, _COLUMNS)
 
 
 def _client_refs(clients: Any) -> str:

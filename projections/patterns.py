@@ -105,13 +105,9 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         dismissals += [(str(d), key) for d in dict.fromkeys(i.pattern_dismissals)]
     for table in ("pattern_incidents", "pattern_clients", "pattern_dismissals"):
         delete_incidents(tx, f"{p}{table}", keys)
-    tx.executemany(
-        f"INSERT INTO {p}pattern_incidents ({_COLUMNS}) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    tx.executemany(f"INSERT INTO {p}pattern_clients VALUES (?, ?, ?, ?)", clients)
-    tx.executemany(f"INSERT INTO {p}pattern_dismissals VALUES (?, ?)", dismissals)
+    tx.insert(f"{p}pattern_incidents", rows, _COLUMNS)
+    tx.insert(f"{p}pattern_clients", clients)
+    tx.insert(f"{p}pattern_dismissals", dismissals)
 
 
 # ---- queries -------------------------------------------------------------------------------

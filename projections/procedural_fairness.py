@@ -60,9 +60,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
             for n, c in enumerate(checks)
         ]
     delete_incidents(tx, f"{p}procedural_fairness", keys)
-    tx.executemany(
-        f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-    )
+    tx.insert(f"{p}procedural_fairness", rows)
 
 
 def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -94,7 +94,7 @@ def handler(secret: bytes) -> Any:
                 for regulator in _feeds_for(incident, e, was_notifiable=was_notifiable):
                     item = _item(regulator, position, e, incident, pseudonym)
                     rows.append((regulator, position, json.dumps(item, sort_keys=True)))
-        tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", sorted(rows))
+        tx.insert(f"{p}regulator_feed", sorted(rows))
 
     return handle
 

@@ -237,16 +237,14 @@ class Runner:
                     else:
                         ready.remove(model)
 
-    def _apply(self, model: Model, prefix: str, read: Batch, *, durable: bool = True) -> bool:
+    def _apply(self, model: Model, prefix: str, read: Batch, *, rebuilding: bool = False) -> bool:
         """Apply the batch's events past this model's position, with the new position, at once.
 
         If the batch fails, it is applied again one event at a time, so the events before the
-        failing one are kept and the error names the exact position that failed. A rebuild's
-        batches need not be `durable` (see `Db.transaction`): a crash undoes a whole batch with
-        its position, and the rebuild goes on from the position kept.
+        failing one are kept and the error names the exact position that failed.
         """
         try:
-            self._commit(model, prefix, read, durable=durable)
+            self._commit(model, prefix, read, rebuilding=rebuilding)
         except Exception as exc:  # a read model's failure stops that read model only
             many = len(read.events) > 1
             failure = self._isolate(model, prefix, read) if many else (read.events[0][0], exc)
@@ -256,8 +254,12 @@ class Runner:
         self.failed_at.pop(model.name, None)
         return True
 
-    def _commit(self, model: Model, prefix: str, read: Batch, *, durable: bool = True) -> None:
-        with self.db.transaction(pipelined=True, durable=durable) as tx:
+    def _commit(self, model: Model, prefix: str, read: Batch, *, rebuilding: bool = False) -> None:
+        # A rebuild's batch is large and can be written again from the log: it need not wait
+        # for the disk (see `Db.transaction`; a crash undoes it whole, with its position, and
+        # the rebuild goes on from the position kept), and on PostgreSQL its rows go by COPY,
+        # which pipeline mode does not allow. A live batch is small: pipelined, durable.
+        with self.db.transaction(pipelined=not rebuilding, durable=not rebuilding) as tx:
             # Lock this read model's tracking row first: another worker that got here
             # before us has already applied some of these events, and we skip them.
             lock = " FOR UPDATE" if tx.postgres else ""
@@ -420,7 +422,7 @@ class Runner:
                     break
                 read = self._read(notes)
                 for model in chosen:
-                    if not self._apply(model, prefix, read, durable=False):
+                    if not self._apply(model, prefix, read, rebuilding=True):
                         raise RuntimeError(f"{model.name} failed rebuilding at {notes[0].id}")
                 start = notes[-1].id
                 batches += 1

@@ -67,8 +67,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         types += [(key, t.value) for t in incident.types]
     delete_incidents(tx, f"{p}statistics", keys)
     delete_incidents(tx, f"{p}statistics_types", keys)
-    tx.executemany(f"INSERT INTO {p}statistics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    tx.executemany(f"INSERT INTO {p}statistics_types VALUES (?, ?)", types)
+    tx.insert(f"{p}statistics", rows)
+    tx.insert(f"{p}statistics_types", types)
 
 
 def summary(tx: Tx, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:
