@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 import threading
 import time
 from collections import OrderedDict
@@ -119,6 +120,48 @@ def models(feed_secret: bytes) -> list[Model]:
     ]
 
 
+# The read models that append rows per event, and fold no incident of their own for most events:
+# a rebuild in two processes gives them one process, and the models that replace each incident's
+# rows from its fold (the heavier share) the other.
+APPENDING = ("audit_trail", "regulator_feed")
+
+
+def rebuild_groups(chosen: Sequence[Model], workers: int) -> list[list[Model]]:
+    """The read models split among `workers` processes (at most two), the first group for the
+    process that asked: each group is replayed by its own process, reading the log itself."""
+    if workers < 2 or len(chosen) < 2:
+        return [list(chosen)]
+    folding = [m for m in chosen if m.name not in APPENDING]
+    appending = [m for m in chosen if m.name in APPENDING]
+    if not folding or not appending:
+        half = (len(chosen) + 1) // 2
+        folding, appending = list(chosen[:half]), list(chosen[half:])
+    return [folding, appending]
+
+
+def _rebuild_worker(
+    ledger_type: type[Ledger],
+    env: dict[str, str],
+    database_url: str,
+    feed_secret: bytes,
+    names: list[str],
+    errors: Any,
+) -> None:
+    """A rebuild's second process: replay the named read models (their rows and tracking
+    already reset) from the log, with a ledger and database connections of its own."""
+    ledger = ledger_type(env=env)
+    db = Db(database_url)
+    try:
+        runner = Runner(db, ledger, chosen(models(feed_secret), names))
+        runner._replay(runner.models, LIVE, stop=None)
+    except BaseException as exc:
+        errors.put(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        db.close()
+        ledger.close()
+
+
 def chosen(every: list[Model], names: Iterable[str] | None) -> list[Model]:
     """The read models named (all when `names` is None), in their usual order; an unknown name
     is a `ValueError` naming the valid ones."""
@@ -147,6 +190,9 @@ class Runner:
     # one batch at a time is applied, under `_applying`).
     _folds: Folds = field(default_factory=lambda: Folds(KEPT_HISTORIES))
     _applying: threading.Lock = field(default_factory=threading.Lock)
+    # The regulator feed's secret, for a rebuild's second process to build its read models
+    # (`None`: a rebuild stays in this process).
+    feed_secret: bytes | None = None
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -342,9 +388,19 @@ class Runner:
     # ---- rebuild and verify ------------------------------------------------------------------
 
     def rebuild(
-        self, names: Iterable[str] | None = None, progress: Callable[[int, int], None] | None = None
+        self,
+        names: Iterable[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
-        """Drop the named read models' rows and tracking in one transaction, then replay."""
+        """Drop the named read models' rows and tracking in one transaction, then replay.
+
+        With `workers=2` (and a `feed_secret`) the read models are replayed in two processes
+        at once, each reading the log and committing its own models' batches and positions
+        (`rebuild_groups`); this process replays the first group, reports `progress` for it,
+        and waits for the other. A failure in either is a `RuntimeError` once both have ended;
+        each model keeps the position it reached."""
         chosen = self._chosen(names)
         with self.db.transaction() as tx:
             for model in chosen:
@@ -355,7 +411,36 @@ class Runner:
                     " error_position = NULL WHERE view = ?",
                     [model.name],
                 )
-        self._replay(chosen, LIVE, stop=None, progress=progress)
+        groups = rebuild_groups(chosen, workers if self.feed_secret is not None else 1)
+        helpers = []
+        for group in groups[1:]:
+            # Spawned, not forked: this process may hold threads and pooled connections.
+            context = multiprocessing.get_context("spawn")
+            errors = context.SimpleQueue()
+            helper = context.Process(
+                target=_rebuild_worker,
+                args=(
+                    type(self.ledger),
+                    dict(self.ledger.env),
+                    self.db.url,
+                    self.feed_secret,
+                    [m.name for m in group],
+                    errors,
+                ),
+                name=f"rebuild {','.join(m.name for m in group)}",
+                daemon=True,
+            )
+            helper.start()
+            helpers.append((helper, errors))
+        try:
+            self._replay(groups[0], LIVE, stop=None, progress=progress)
+        finally:
+            for helper, _ in helpers:
+                helper.join()
+        for helper, errors in helpers:
+            if helper.exitcode != 0:
+                reason = errors.get() if not errors.empty() else f"exit code {helper.exitcode}"
+                raise RuntimeError(f"{helper.name} failed: {reason}")
 
     def verify(self, names: Iterable[str] | None = None) -> dict[str, list[str]]:
         """Rebuild into scratch tables up to each live position and compare, row for row."""
