@@ -91,12 +91,21 @@ class Obligation(BaseModel):
 
 @dataclass(frozen=True)
 class Rule:
-    """When an obligation applies, when it is met, and when it falls due."""
+    """When an obligation applies, when it is met, and when it falls due.
+
+    `reads` names every `Incident` field `applies` and `met` read (a property by the fields
+    behind it), so the fold evaluates them again only after an event that assigns one of those
+    fields; `None` means unknown: evaluated after every event."""
 
     applies: Callable[[Incident], bool]
     met: Callable[[Incident], bool]
     due: Callable[[Incident, PolicyNumbers, datetime], datetime | None]
     waivable: bool = False
+    reads: frozenset[str] | None = None
+
+
+def _reads(*fields: str) -> frozenset[str]:
+    return frozenset(fields)
 
 
 def _aware(i: Incident) -> datetime:
@@ -144,6 +153,8 @@ def _consultation(stage: ConsultationStage, applies: Callable[[Incident], bool])
         applies=lambda i: i.aboriginal and applies(i),
         met=lambda i: consulted_for(stage, i.consulted_stages, i.decided_at) is not None,
         due=due,
+        # `aboriginal` is a property of the clients; `applies` reads follow_up and impact.
+        reads=_reads("clients", "follow_up", "impact", "consulted_stages", "decided_at"),
     )
 
 
@@ -152,21 +163,25 @@ RULES: dict[str, Rule] = {
         applies=lambda i: True,
         met=lambda i: True,
         due=_business_days(lambda p: p.report_business_days),
+        reads=_reads(),
     ),
     "regulator_short_form": Rule(
         applies=lambda i: i.regulator_category == RegulatorCategory.CRITICAL,
         met=lambda i: NotificationKind.REGULATOR_SHORT_FORM in i.notified,
         due=_business_days(lambda p: p.regulator_short_form_business_days),
+        reads=_reads("regulator_category", "notified"),
     ),
     "police_contact": Rule(
         applies=lambda i: police_contact_required(i.types, i.impact),
         met=lambda i: NotificationKind.POLICE in i.notified,
         due=_no_deadline,
+        reads=_reads("types", "impact", "notified"),
     ),
     "integrity_advice": Rule(
         applies=lambda i: integrity_advice_required(i.program, i.subjects),
         met=lambda i: NotificationKind.INTEGRITY_TEAM in i.notified,
         due=_no_deadline,
+        reads=_reads("program", "subjects", "notified"),
     ),
     "aboriginal_consultation_follow_up": _consultation(
         ConsultationStage.FOLLOW_UP, lambda i: i.follow_up is not None or i.impact == Impact.MAJOR
@@ -183,51 +198,122 @@ RULES: dict[str, Rule] = {
         ),
         met=lambda i: i.report_submitted or i.review_completed,
         due=_follow_up_due,
+        reads=_reads("impact", "follow_up", "report_submitted", "review_completed"),
     ),
     "ccyp_notice": Rule(
         applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP in i.notified,
         due=_business_days(lambda p: p.rcs_ccyp_notice_business_days),
+        reads=_reads("follow_up", "notified"),
     ),
     "ccyp_details": Rule(
         applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP_DETAILS in i.notified,
         due=lambda i, p, r: calendar_days_after(_aware(i), p.rcs_ccyp_details_days),
+        reads=_reads("follow_up", "notified"),
     ),
     "allegations_served": Rule(
         applies=lambda i: i.follow_up in INVESTIGATIONS and bool(i.subjects),
         met=lambda i: {s.ref for s in i.subjects} <= i.served,
         due=_no_deadline,
+        reads=_reads("follow_up", "subjects", "served"),
     ),
     "outcome_communicated": Rule(
         applies=lambda i: bool(i.outcomes),
         met=_outcome_told,
         due=_no_deadline,
+        reads=_reads("outcomes", "communicated", "subjects"),
     ),
     "outcome_review_decided": Rule(
         applies=lambda i: i.review_pending is not None or i.reviews_decided > 0,
         met=lambda i: i.review_pending is None,
         due=_no_deadline,
+        reads=_reads("review_pending", "reviews_decided"),
     ),
     "response_plan": Rule(
         applies=lambda i: True,
         met=lambda i: i.response_plan_recorded,
         due=_no_deadline,
         waivable=True,
+        reads=_reads("response_plan_recorded"),
     ),
     "carer_support_plan": Rule(
         applies=lambda i: carer_support_required(i.care_context, i.subjects),
         met=lambda i: carer_support_met(i.care_context, i.subjects, i.carer_support_plans),
         due=_no_deadline,
         waivable=True,
+        reads=_reads("care_context", "subjects", "carer_support_plans"),
     ),
     "recommendations_actioned": Rule(
         applies=lambda i: bool(i.recommendations),
         met=lambda i: {r.id for r in i.recommendations} <= i.actioned,
         due=_no_deadline,
         waivable=True,
+        reads=_reads("recommendations", "actioned"),
     ),
 }
+
+
+# The `Incident` fields each kind of event assigns in its applier (beside the version, the
+# timestamps and the chain head, which no rule reads). tests/domain/test_obligations_fold.py
+# checks this against incident.py's appliers. An event not named here (the report, an amendment,
+# a correction, any new kind) may change any field: every rule is evaluated after it.
+WRITES: dict[str, frozenset[str]] = {
+    "Reclassified": frozenset({"impact", "regulator_category", "types"}),
+    "ScopeAssessed": frozenset({"exclusion", "in_scope"}),
+    "Withdrawn": frozenset({"withdrawal", "withdrawn"}),
+    "GuardianRecorded": frozenset({"guardians"}),
+    "ClientVoiceRecorded": frozenset({"client_voices"}),
+    "NotificationRecorded": frozenset({"notified"}),
+    "AboriginalConsultationRecorded": frozenset({"consultations", "consulted_stages"}),
+    "DepartmentReviewRecorded": frozenset({"department_review"}),
+    "FollowUpDetermined": frozenset({"decided_at", "follow_up"}),
+    "InvestigatorAppointed": frozenset(
+        {"independence_declared", "investigator", "investigator_ref"}
+    ),
+    "InvestigationPlanRecorded": frozenset({"plan_recorded"}),
+    "AllegationsServed": frozenset({"served", "service"}),
+    "SubjectResponseRecorded": frozenset({"responded"}),
+    "EvidenceRecorded": frozenset({"evidence_count"}),
+    "SufficientEvidenceRationaleRecorded": frozenset({"sufficient_evidence_rationale"}),
+    "InvestigationOutcomeRecorded": frozenset({"decided_at", "outcome_decided_by", "outcomes"}),
+    "InvestigationReportSubmitted": frozenset({"recommendations", "report_submitted"}),
+    "IncidentReviewCompleted": frozenset({"decided_at", "recommendations", "review_completed"}),
+    "RcsInvestigationEndorsed": frozenset({"rcs_endorsed"}),
+    "OutcomeCommunicated": frozenset({"communicated"}),
+    "OutcomeReviewRequested": frozenset({"outcome_reviewer", "review_pending"}),
+    "OutcomeReviewerAppointed": frozenset({"outcome_reviewer"}),
+    "OutcomeReviewDecided": frozenset({"outcomes", "review_pending", "reviews_decided"}),
+    "ResponsePlanRecorded": frozenset({"response_plan_recorded"}),
+    "CarerSupportPlanRecorded": frozenset({"carer_support_plans"}),
+    "DeadlineExtended": frozenset({"extensions"}),
+    "RecommendationActioned": frozenset({"actioned"}),
+    "Closed": frozenset({"closed", "decided_at"}),
+    "Reopened": frozenset({"closed"}),
+    "ResponsibleOrganisationChanged": frozenset({"details"}),
+    "LegacyTypeResolved": frozenset({"resolved_legacy_types", "types"}),
+    "PatternLinked": frozenset({"linked_to_pattern"}),
+    "PatternSuggestionDismissed": frozenset({"pattern_dismissals"}),
+}
+_EVERY_RULE = tuple(RULES.items())
+
+
+def rules_after(event_name: str) -> tuple[tuple[str, Rule], ...]:
+    """The rules (kind, rule) whose `applies` or `met` an event of this kind can change: those
+    reading a field its applier assigns; every rule for an event not in `WRITES`."""
+    found = _RULES_AFTER.get(event_name)
+    if found is None:
+        writes = WRITES.get(event_name)
+        found = tuple(
+            (kind, rule)
+            for kind, rule in _EVERY_RULE
+            if writes is None or rule.reads is None or rule.reads & writes
+        )
+        _RULES_AFTER[event_name] = found
+    return found
+
+
+_RULES_AFTER: dict[str, tuple[tuple[str, Rule], ...]] = {}
 
 
 def obligations(events: Iterable[Any], *, now: datetime) -> tuple[Obligation, ...]:
@@ -259,6 +345,8 @@ class ObligationsFold:
     met: dict[str, tuple[datetime, int, datetime]] = field(default_factory=dict)
     waived: dict[str, str] = field(default_factory=dict)
     reported_at: datetime | None = None
+    # False: evaluate every rule after every event (the plain fold, which tests compare with).
+    incremental: bool = True
 
     @property
     def version(self) -> int:
@@ -275,7 +363,9 @@ class ObligationsFold:
             reported_at = reported_at or event.happened_at
             if isinstance(event, Incident.Closed):
                 waived.update(event.not_required)
-            for kind, rule in RULES.items():
+            # A rule's verdicts change only with the fields it reads: the others are skipped.
+            rules = rules_after(type(event).__name__) if self.incremental else _EVERY_RULE
+            for kind, rule in rules:
                 if kind not in arose and rule.applies(incident):
                     arose[kind] = (type(event).__name__, event.originator_version)
                 if not rule.met(incident):

@@ -62,8 +62,8 @@ def rebuilt_tables(p: str) -> list[str]:
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
-    tx.executemany(
-        f"INSERT INTO {p}audit_trail ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    tx.insert(
+        f"{p}audit_trail",
         [
             (
                 position,
@@ -81,6 +81,7 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
             )
             for position, e in batch.events
         ],
+        _COLUMNS,
     )
 
 

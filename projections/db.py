@@ -64,6 +64,21 @@ class Tx:
         if rows:
             self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: str = "") -> None:
+        """Append `rows` to `table` (values for all its columns in order, or for `columns`,
+        comma-separated). On PostgreSQL outside pipeline mode this is one COPY stream, with no
+        statement per row for the server to run; otherwise one `executemany`."""
+        if not rows:
+            return
+        names = f" ({columns})" if columns else ""
+        if self.postgres and not self._pipelined:
+            with self._cursor.copy(f"COPY {table}{names} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(rows[0]))
+        self.executemany(f"INSERT INTO {table}{names} VALUES ({marks})", rows)
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 
@@ -125,11 +140,18 @@ class Db:
                 tx.execute("SELECT 1")
 
     @contextmanager
-    def transaction(self, *, write: bool = True, pipelined: bool = False) -> Iterator[Tx]:
+    def transaction(
+        self, *, write: bool = True, pipelined: bool = False, durable: bool = True
+    ) -> Iterator[Tx]:
         """One transaction. On SQLite a writing one takes the write lock at once (no upgrade
         deadlock); a reading one (`write=False`) takes none. On PostgreSQL a `pipelined` one
         sends its statements without waiting for each answer (one round trip for many writes,
-        not one each); its errors surface by the commit at the latest."""
+        not one each); its errors surface by the commit at the latest.
+
+        A transaction that is not `durable` does not wait for its commit to reach the disk
+        (SQLite `synchronous=NORMAL` in WAL mode, PostgreSQL `synchronous_commit=off`): a
+        crash may undo it, whole, but never leaves part of it. Only for rows that can be
+        written again from the log (a rebuild's batches, each with its tracking position)."""
         if self._pool is not None:
             with (
                 self._pool.connection() as pg,
@@ -137,11 +159,15 @@ class Db:
                 pg.pipeline() if pipelined else nullcontext(),
                 pg.cursor() as pg_cursor,
             ):
+                if not durable:
+                    pg_cursor.execute("SET LOCAL synchronous_commit = off")
                 yield Tx(pg_cursor, postgres=True, pipelined=pipelined)
             return
         conn = self._sqlite()
         cur = conn.cursor()
         try:
+            if not durable:
+                cur.execute("PRAGMA synchronous = NORMAL")
             cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield Tx(cur, postgres=False)
             conn.commit()
@@ -149,6 +175,8 @@ class Db:
             conn.rollback()
             raise
         finally:
+            if not durable:
+                cur.execute("PRAGMA synchronous = FULL")  # the connection's default
             cur.close()
 
     def _sqlite(self) -> sqlite3.Connection:

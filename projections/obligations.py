@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.obligations import Status
-from projections.base import Batch, visible_to
+from projections.base import Batch, delete_incidents, visible_to
 from projections.db import Tx, ts
 
 name = "obligations"
@@ -39,9 +39,10 @@ def rebuilt_tables(p: str) -> list[str]:
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
+    keys, rows = [], []
     for incident_id in batch.touched():
         incident = batch.incident(incident_id)
-        rows = []
+        keys.append(str(incident_id))
         for o in batch.obligations(incident_id):
             # Only settled statuses are stored; open and overdue are told apart at query time
             # against the clock, so an obligation turns overdue with no new event.
@@ -64,11 +65,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     _client_refs(incident.clients),
                 )
             )
-        tx.execute(f"DELETE FROM {p}obligations WHERE incident_id = ?", [str(incident_id)])
-        tx.executemany(
-            f"INSERT INTO {p}obligations ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-            rows,
-        )
+    delete_incidents(tx, f"{p}obligations", keys)
+    tx.insert(f"{p}obligations", rows, _COLUMNS)
 
 
 def _client_refs(clients: Any) -> str:

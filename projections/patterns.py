@@ -17,7 +17,7 @@ from domain.patterns import PatternItem, suggest
 from domain.policy_table import policy_at
 from domain.rules.patterns import ClientOf
 from domain.values import Impact
-from projections.base import Batch
+from projections.base import Batch, delete_incidents
 from projections.db import Tx, parse_ts, ts
 
 name = "patterns"
@@ -68,15 +68,16 @@ def _outcome(incident: Incident) -> list[str]:
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
+    keys: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    clients: list[tuple[Any, ...]] = []
+    dismissals: list[tuple[str, str]] = []
     for incident_id in batch.touched():
         i = batch.incident(incident_id)
         key = str(incident_id)
-        for table in ("pattern_incidents", "pattern_clients", "pattern_dismissals"):
-            tx.execute(f"DELETE FROM {p}{table} WHERE incident_id = ?", [key])
-        tx.execute(
-            f"INSERT INTO {p}pattern_incidents ({_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        keys.append(key)
+        rows.append(
+            (
                 key,
                 i.reporting_organisation,
                 ts(i.details.became_aware_at),
@@ -95,19 +96,18 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 int(i.stage not in _ENDED),
                 i.imported.legacy_id if i.imported else None,
                 i.version,
-            ],
+            )
         )
-        tx.executemany(
-            f"INSERT INTO {p}pattern_clients VALUES (?, ?, ?, ?)",
-            sorted(
-                {(key, i.reporting_organisation, c.ref, c.department_client_id) for c in i.clients},
-                key=lambda r: (r[2], r[3] or ""),
-            ),
+        clients += sorted(
+            {(key, i.reporting_organisation, c.ref, c.department_client_id) for c in i.clients},
+            key=lambda r: (r[2], r[3] or ""),
         )
-        tx.executemany(
-            f"INSERT INTO {p}pattern_dismissals VALUES (?, ?)",
-            [(str(d), key) for d in dict.fromkeys(i.pattern_dismissals)],
-        )
+        dismissals += [(str(d), key) for d in dict.fromkeys(i.pattern_dismissals)]
+    for table in ("pattern_incidents", "pattern_clients", "pattern_dismissals"):
+        delete_incidents(tx, f"{p}{table}", keys)
+    tx.insert(f"{p}pattern_incidents", rows, _COLUMNS)
+    tx.insert(f"{p}pattern_clients", clients)
+    tx.insert(f"{p}pattern_dismissals", dismissals)
 
 
 # ---- queries -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from domain.procedural_fairness import Verdict, procedural_fairness
 from domain.rules.follow_up import INVESTIGATIONS
-from projections.base import Batch
+from projections.base import Batch, delete_incidents
 from projections.db import Tx, ts
 
 name = "procedural_fairness"
@@ -31,6 +31,8 @@ def rebuilt_tables(p: str) -> list[str]:
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
+    keys: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     for incident_id in batch.touched():
         history = batch.history(incident_id)
         # No investigation, no checklist: the batch's shared fold says so without another.
@@ -40,26 +42,25 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
             (o.due for o in batch.obligations(incident_id) if o.kind == "investigation_or_review"),
             None,
         )
-        tx.execute(f"DELETE FROM {p}procedural_fairness WHERE incident_id = ?", [str(incident_id)])
-        tx.executemany(
-            f"INSERT INTO {p}procedural_fairness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    str(incident_id),
-                    n,
-                    c.check,
-                    c.verdict.value,
-                    json.dumps(c.evidence_versions),
-                    c.detail,
-                    ts(due) if c.check == "completed_within_28_days" else None,
-                    ts(c.effective_at),
-                    ts(c.recorded_at),
-                    int(c.recorded_late),
-                    json.dumps(c.evidence_events),
-                )
-                for n, c in enumerate(checks)
-            ],
-        )
+        keys.append(str(incident_id))
+        rows += [
+            (
+                str(incident_id),
+                n,
+                c.check,
+                c.verdict.value,
+                json.dumps(c.evidence_versions),
+                c.detail,
+                ts(due) if c.check == "completed_within_28_days" else None,
+                ts(c.effective_at),
+                ts(c.recorded_at),
+                int(c.recorded_late),
+                json.dumps(c.evidence_events),
+            )
+            for n, c in enumerate(checks)
+        ]
+    delete_incidents(tx, f"{p}procedural_fairness", keys)
+    tx.insert(f"{p}procedural_fairness", rows)
 
 
 def checks(tx: Tx, incident_id: UUID, *, now: datetime | None = None) -> list[dict[str, Any]]:

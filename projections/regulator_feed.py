@@ -68,15 +68,23 @@ def handler(secret: bytes) -> Any:
 
     def handle(tx: Tx, p: str, batch: Batch) -> None:
         wanted = {(e.originator_id, e.originator_version): position for position, e in batch.events}
-        # Only these kinds of event are ever sent: an incident with none in the batch is skipped.
-        sent = {e.originator_id for _, e in batch.events if type(e).__name__ in _SENT}
+        # Only these kinds of event are ever sent: an incident with none in the batch is skipped,
+        # and an incident's history is folded only as far as its last one.
+        sent = {
+            e.originator_id: e.originator_version
+            for _, e in batch.events
+            if type(e).__name__ in _SENT
+        }
         rows = []
         for incident_id in batch.touched():
-            if incident_id not in sent:
+            last_sent = sent.get(incident_id)
+            if last_sent is None:
                 continue
             # One pass over the history: the state as each event of the batch left it.
             incident: Incident | None = None
             for e in batch.history(incident_id):
+                if e.originator_version > last_sent:
+                    break
                 was_notifiable = incident is not None and _notifiable(incident)
                 incident = e.mutate(incident)
                 position = wanted.get((incident_id, e.originator_version))
@@ -86,7 +94,7 @@ def handler(secret: bytes) -> Any:
                 for regulator in _feeds_for(incident, e, was_notifiable=was_notifiable):
                     item = _item(regulator, position, e, incident, pseudonym)
                     rows.append((regulator, position, json.dumps(item, sort_keys=True)))
-        tx.executemany(f"INSERT INTO {p}regulator_feed VALUES (?, ?, ?)", sorted(rows))
+        tx.insert(f"{p}regulator_feed", sorted(rows))
 
     return handle
 

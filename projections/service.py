@@ -129,7 +129,7 @@ class ReadModels:
         # Run after each catch-up by the follower (the ledger's periodic checkpoint, say).
         self.on_caught_up = on_caught_up
         every = models(feed_secret)
-        self.runner = Runner(db, ledger, chosen(every, only))
+        self.runner = Runner(db, ledger, chosen(every, only), feed_secret=feed_secret)
         self.runner.setup()
         # Read-your-writes waits for every read model, including those other workers follow.
         self._all = [m.name for m in every]
@@ -258,9 +258,15 @@ class ReadModels:
         ]
 
     def rebuild(
-        self, name: str | None = None, progress: Callable[[int, int], None] | None = None
+        self,
+        name: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
-        self.runner.rebuild([name] if name else None, progress)
+        """Rebuild one read model (or all) from the log; `workers=2` replays them in two
+        processes at once (see `Runner.rebuild`), for a rebuild of several on two cores."""
+        self.runner.rebuild([name] if name else None, progress, workers=workers)
 
     def verify(self) -> dict[str, list[str]]:
         return self.runner.verify()

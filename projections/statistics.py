@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.local_time import melbourne_month
 from domain.obligations import next_due
-from projections.base import Batch, visible_to
+from projections.base import Batch, delete_incidents, visible_to
 from projections.db import Tx, parse_ts, ts
 
 name = "statistics"
@@ -37,6 +37,7 @@ def rebuilt_tables(p: str) -> list[str]:
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
+    keys, rows, types = [], [], []
     for incident_id in batch.touched():
         history = batch.history(incident_id)
         incident = batch.incident(incident_id)
@@ -48,11 +49,9 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
         )
         reported = incident.submitted_at  # an imported record: its original submission
         key = str(incident_id)
-        tx.execute(f"DELETE FROM {p}statistics WHERE incident_id = ?", [key])
-        tx.execute(f"DELETE FROM {p}statistics_types WHERE incident_id = ?", [key])
-        tx.execute(
-            f"INSERT INTO {p}statistics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        keys.append(key)
+        rows.append(
+            (
                 key,
                 incident.reporting_organisation,
                 incident.details.other_provider,
@@ -63,12 +62,13 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                 int(incident.withdrawn),
                 ts(next_due(items)),
                 int(any(o.status in ("met_late", "overdue") for o in items)),
-            ],
+            )
         )
-        tx.executemany(
-            f"INSERT INTO {p}statistics_types VALUES (?, ?)",
-            [(key, t.value) for t in incident.types],
-        )
+        types += [(key, t.value) for t in incident.types]
+    delete_incidents(tx, f"{p}statistics", keys)
+    delete_incidents(tx, f"{p}statistics_types", keys)
+    tx.insert(f"{p}statistics", rows)
+    tx.insert(f"{p}statistics_types", types)
 
 
 def summary(tx: Tx, *, organisations: set[str] | None, now: datetime) -> dict[str, Any]:

@@ -68,6 +68,29 @@ def test_rebuilt_read_models_equal_the_live_ones_after_any_history(
     assert {t: table(read_models, t) for t in before} == before
 
 
+def test_a_rebuild_in_two_processes_equals_the_live_read_models(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    six_events_in_three_incidents(ledger)
+    story = LedgerStory.report(
+        ledger, subjects_of_allegation=[CARER], types=[T.PHYSICAL_ABUSE], impact="major"
+    )
+    for command, args in PATH[:5]:
+        story.later(hours=7).do(command, **args)
+    read_models.catch_up()
+    tables = [t for m in read_models.runner.models for t in m.rebuilt_tables("rm_")]
+    live = {t: table(read_models, t) for t in tables}
+
+    read_models.rebuild(workers=2)
+
+    assert {t: table(read_models, t) for t in tables} == live
+    head = ledger.recorder.max_notification_id()
+    assert {s["name"]: s["position"] for s in read_models.status()} == {
+        m.name: head for m in read_models.runner.models
+    }
+    assert read_models.verify() == {}
+
+
 def test_a_crash_in_the_middle_of_a_batch_reapplies_every_event_exactly_once(
     ledger: Ledger, read_models: ReadModels, monkeypatch: pytest.MonkeyPatch
 ) -> None:
