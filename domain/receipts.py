@@ -24,6 +24,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
 
 RECEIPTS_SUFFIX = "_receipts"
+# The advisory lock held while the log's tables and functions are set up (arbitrary, fixed).
+CREATE_LOCK = 0x43494D53_4C4F_4721 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,18 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
         self.insert_function_statement = (
             f"SELECT * FROM {function}(%s::{event_type}[], %s::jsonb) AS notification_id"
         )
+
+    def create_table(self) -> None:
+        """The library's set-up, one process at a time: processes starting together (several
+        API processes, the workers) would otherwise race on `CREATE TYPE` (a unique violation)
+        and `CREATE OR REPLACE FUNCTION` ("tuple concurrently updated"). The advisory lock is
+        held on a connection of its own for the length of the set-up."""
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (CREATE_LOCK,), prepare=False)
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (CREATE_LOCK,), prepare=False)
 
     def _create_table(self, curs: Any) -> None:
         super()._create_table(curs)

@@ -237,3 +237,30 @@ def test_the_receipt_and_the_events_roll_back_together(
 
     assert ledger.recall(mine) is None
     assert len(ledger.incident_events(incident_id)) == 1
+
+
+def test_ledgers_set_up_a_new_store_together_without_a_collision(database_url: str) -> None:
+    """Several processes starting on an empty store at once (API processes, workers) each set
+    up the log's tables, types and functions; on PostgreSQL they raced (a duplicate
+    `CREATE TYPE`, "tuple concurrently updated") until the set-up took a lock."""
+    failures: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_one() -> None:
+        try:
+            start.wait()
+            Ledger.from_url(database_url).close()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    ledger = Ledger.from_url(database_url)
+    try:
+        assert ledger.report(stamp=stamp(REPORTER), **report_fields()).version == 1
+    finally:
+        ledger.close()
