@@ -141,10 +141,21 @@ def push(
 
 
 @app.command()
-def rebuild(name: Annotated[str | None, typer.Argument(help="one read model")] = None) -> None:
+def rebuild(
+    name: Annotated[str | None, typer.Argument(help="one read model")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=2,
+            help="2: replay the read models in two processes at once (for two or more cores)",
+        ),
+    ] = 1,
+) -> None:
     """Drop a read model (or all) and replay it from position 0, in batches.
 
-    Progress on stderr, counted in log positions.
+    Progress on stderr, counted in log positions (with --workers 2, the first process's).
     """
     models = open_read_models()
     try:
@@ -160,7 +171,9 @@ def rebuild(name: Annotated[str | None, typer.Argument(help="one read model")] =
         ) as progress:
             task = progress.add_task("rebuild", total=None)
             models.rebuild(
-                name, lambda done, total: progress.update(task, completed=done, total=total)
+                name,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                workers=workers,
             )
     finally:
         models.close()

@@ -474,6 +474,21 @@ def test_rebuild_shows_progress_on_stderr_and_history_gives_melbourne_time_to_th
     assert re.search(r"\n\s*\d+\s+1\s+2025-03-04 12:00:00\+11:00\s", history.stdout)
 
 
+def test_rebuild_with_two_workers_leaves_every_read_model_equal_to_a_rebuild(
+    cims: Cims, ledger: Ledger
+) -> None:
+    overdue_investigation(ledger)
+
+    rebuilt = cims("projections", "rebuild", "--workers", "2")
+    verified = cims("projections", "verify")
+    refused = cims("projections", "rebuild", "--workers", "3")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert rebuilt.stderr.splitlines()[-1] == "rebuilt"
+    assert verified.exit_code == 0, verified.output
+    assert refused.exit_code == 2 and "--workers" in refused.output
+
+
 def test_a_wrong_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     runner = CliRunner()
     sqlite = f"sqlite:///{tmp_path / 'cims.db'}"
