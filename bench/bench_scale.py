@@ -462,6 +462,10 @@ class Capturing:
             self.executemany(sql, [params])
         return []
 
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: str = "") -> None:
+        self.columns[table] = f"({columns})" if columns else ""
+        self.rows.setdefault(table, []).extend(tuple(r) for r in rows)
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         head = sql.split("VALUES")[0].split(None, 2)[2]
         table, _, columns = head.partition(" ")
