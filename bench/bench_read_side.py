@@ -117,7 +117,9 @@ def main() -> None:
         help="steps interleaved across incidents in waves of 1,000, as a live log has them",
     )
     parser.add_argument(
-        "--rebuild-workers", type=int, default=1, help="processes for the rebuild (1 or 2)"
+        "--rebuild-workers",
+        default="1",
+        help="processes for the rebuild (1 or 2); '1,2' rebuilds once with each, in turn",
     )
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--postgres", default=POSTGRES)
@@ -141,26 +143,30 @@ def main() -> None:
 
     seeded_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     models = ReadModels.open(url, ledger, feed_secret=b"bench")
-    # Process CPU time (this process and a second rebuild process, if any): stable on a shared
-    # machine where wall-clock figures are not.
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu, t = time.process_time(), time.perf_counter()
-    models.rebuild(workers=args.rebuild_workers)
-    rebuild = events / (time.perf_counter() - t)
-    cpu = time.process_time() - cpu
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    helper_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     results |= {
         "log_read_floor_events_per_s": round(floor),
-        "rebuild_events_per_s": round(rebuild),
-        "rebuild_ratio": round(rebuild / floor, 4),
-        "rebuild_workers": args.rebuild_workers,
-        "rebuild_cpu_us_per_event": round((cpu + helper_cpu) / events * 1e6, 1),
-        # Peak resident memory after seeding, and after the rebuild: a rebuild that grew with
-        # the log would show here as the second well above the first.
+        # Peak resident memory after seeding: a rebuild whose memory grew with the log would
+        # show in the peak after it (below) as well above this.
         "peak_rss_seeded_mib": round(seeded_rss),
-        "peak_rss_rebuilt_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+    for workers in (int(w) for w in args.rebuild_workers.split(",")):
+        # Process CPU time (this process and a second rebuild process, if any): stable on a
+        # shared machine where wall-clock figures are not.
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu, t = time.process_time(), time.perf_counter()
+        models.rebuild(workers=workers)
+        rebuild = events / (time.perf_counter() - t)
+        cpu = time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        helper_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        results |= {
+            f"rebuild_{workers}w_events_per_s": round(rebuild),
+            f"rebuild_{workers}w_ratio": round(rebuild / floor, 4),
+            f"rebuild_{workers}w_cpu_us_per_event": round((cpu + helper_cpu) / events * 1e6, 1),
+            f"peak_rss_rebuilt_{workers}w_mib": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            ),
+        }
 
     now = START + timedelta(days=40)
     for name, query in {

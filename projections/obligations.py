@@ -28,19 +28,19 @@ def tables(p: str) -> list[str]:
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
-        f"CREATE INDEX IF NOT EXISTS {p}obligations_org ON {p}obligations (organisation, due)",
-        f"CREATE INDEX IF NOT EXISTS {p}obligations_provider ON {p}obligations"
-        " (other_provider, due)",
-        # The worklist's order over what is still owed (open and overdue, the usual question),
-        # for everyone and per organisation: a page is read off the index, not sorted from all
-        # of them. Only unsettled obligations are in these, so they stay small.
+        # The worklist's order, per organisation (every status), and over what is still owed
+        # (open and overdue, the usual question) for everyone and per organisation: a page is
+        # read off an index, not sorted from all the rows. The partial ones hold only
+        # unsettled obligations, so they stay small.
         *(
-            f"CREATE INDEX IF NOT EXISTS {p}obligations_pending{name} ON {p}obligations"
-            f" ({column}COALESCE(due, '9999'), incident_id, kind) WHERE settled_status IS NULL"
-            for name, column in (
-                ("", ""),
-                ("_org", "organisation, "),
-                ("_provider", "other_provider, "),
+            f"CREATE INDEX IF NOT EXISTS {p}obligations{name} ON {p}obligations"
+            f" ({column}COALESCE(due, '9999'), incident_id, kind){where}"
+            for name, column, where in (
+                ("_org", "organisation, ", ""),
+                ("_provider", "other_provider, ", ""),
+                ("_pending", "", " WHERE settled_status IS NULL"),
+                ("_pending_org", "organisation, ", " WHERE settled_status IS NULL"),
+                ("_pending_provider", "other_provider, ", " WHERE settled_status IS NULL"),
             )
         ),
     ]
