@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -158,3 +158,30 @@ def visible_to(organisations: set[str] | None, reporter_column: str) -> tuple[st
     names = sorted(organisations)
     marks = ", ".join("?" * len(names)) or "NULL"
     return f"({reporter_column} IN ({marks}) OR other_provider IN ({marks}))", names + names
+
+
+def page_of_either(
+    select: str,
+    columns: tuple[str, str],
+    names: Iterable[str],
+    filters: str,
+    params: Sequence[Any],
+    order: str,
+    outer_order: str,
+) -> tuple[str, list[Any]]:
+    """SQL and arguments for a page of the rows whose first or second of `columns` is one of
+    `names` (reported by an organisation, or naming it responsible), in `order`.
+
+    `order` ends `LIMIT ?` and `params` ends with its limit (page size + 1); `outer_order`
+    orders the merged halves by the output column names and ends `LIMIT ?` too. Each half is a
+    range of its own index in that order, so a page costs the same however many rows an
+    organisation has; one `OR` across both columns sorted all of them (half a second at a
+    million incidents). `UNION` drops a row both halves hold."""
+    chosen = sorted(names)
+    marks = ", ".join("?" * len(chosen)) or "NULL"
+    halves = [
+        f"SELECT * FROM ({select} WHERE {column} IN ({marks}) AND {filters} {order}) AS half{n}"
+        for n, column in enumerate(columns)
+    ]
+    half = [*chosen, *params]
+    return f"{halves[0]} UNION {halves[1]} {outer_order}", [*half, *half, params[-1]]

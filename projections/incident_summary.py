@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.obligations import next_due
-from projections.base import Batch, delete_incidents
+from projections.base import Batch, delete_incidents, page_of_either
 from projections.db import Tx, ts
 
 name = "incident_summary"
@@ -162,19 +162,15 @@ def list_incidents(
         sql = f"SELECT {columns} FROM {source} WHERE {filters} {order}"
         arguments = [*params, limit + 1]
     else:
-        # Reported by one of them, or naming one of them responsible: each half is a range of
-        # its own index in the list's order, so a page costs the same however many incidents
-        # an organisation has (one `OR` across both columns had to sort them all).
-        names = sorted(organisations)
-        marks = ", ".join("?" * len(names)) or "NULL"
-        halves = [
-            f"SELECT * FROM (SELECT {columns} FROM {source}"
-            f" WHERE s.{column} IN ({marks}) AND {filters} {order}) AS {column}"
-            for column in ("reporting_organisation", "other_provider")
-        ]
-        sql = f"{halves[0]} UNION {halves[1]} ORDER BY reported_at {way}, incident_id {way} LIMIT ?"
-        half = [*names, *params, limit + 1]
-        arguments = [*half, *half, limit + 1]
+        sql, arguments = page_of_either(
+            f"SELECT {columns} FROM {source}",
+            ("s.reporting_organisation", "s.other_provider"),
+            organisations,
+            filters,
+            [*params, limit + 1],
+            order,
+            f"ORDER BY reported_at {way}, incident_id {way} LIMIT ?",
+        )
     rows = tx.execute(sql, arguments)
     page = rows[:limit]
     items = [_item(r, now) for r in page]

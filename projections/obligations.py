@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.obligations import Status
-from projections.base import Batch, delete_incidents
+from projections.base import Batch, delete_incidents, page_of_either
 from projections.db import Tx, ts
 
 name = "obligations"
@@ -154,20 +154,15 @@ def worklist(
     if whose is None:
         sql, arguments = f"{select} WHERE {filters} {order}", [*params, limit + 1]
     else:
-        # Reported by one of them, or naming one of them responsible: each half is a range of
-        # its own index in the worklist's order, so a page costs the same however many
-        # obligations an organisation has (one `OR` across both columns sorted them all: half
-        # a second at a million incidents).
-        names = sorted(whose)
-        marks = ", ".join("?" * len(names)) or "NULL"
-        halves = [
-            f"SELECT * FROM ({select} WHERE {column} IN ({marks}) AND {filters} {order})"
-            f" AS {column}"
-            for column in ("organisation", "other_provider")
-        ]
-        sql = f"{halves[0]} UNION {halves[1]} ORDER BY sort_key, incident_id, kind LIMIT ?"
-        half = [*names, *params, limit + 1]
-        arguments = [*half, *half, limit + 1]
+        sql, arguments = page_of_either(
+            select,
+            ("organisation", "other_provider"),
+            whose,
+            filters,
+            [*params, limit + 1],
+            order,
+            "ORDER BY sort_key, incident_id, kind LIMIT ?",
+        )
     rows = tx.execute(sql, arguments)
     page = rows[:limit]
     items = [
