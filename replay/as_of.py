@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import PolicyViolation
+from domain.incident import Incident
 from domain.ledger import Ledger
 from domain.obligations import Obligation, incident_with_obligations
 from domain.views import incident_state
@@ -23,6 +25,20 @@ class StateAsOf(BaseModel):
     policy_version: str
     state: dict[str, Any]
     obligations: list[Obligation]
+
+    @classmethod
+    def of(
+        cls, incident_id: UUID, incident: Incident, moment: datetime, owed: Sequence[Obligation]
+    ) -> StateAsOf:
+        """The answer for an incident folded to `moment`, with its obligations then."""
+        return cls(
+            incident_id=incident_id,
+            version=incident.version,
+            as_of=moment,
+            policy_version=incident.policy_version,
+            state=incident_state(incident),
+            obligations=list(owed),
+        )
 
 
 def check_request(
@@ -51,7 +67,8 @@ def events_as_of(
     """The events recorded by then, and the instant to judge deadlines at. An instant after
     `now` is refused (`time.as-of-in-future`): the ledger cannot know the future, only guess."""
     check_request(at=at, version=version, now=now)
-    events = ledger.incident_events(incident_id)
+    # Read afresh: a process's kept copy would hide a row edited in the store since.
+    events = ledger.stored_events(incident_id)
     if version is not None:
         if not 1 <= version <= len(events):
             raise ValueError(f"incident {incident_id} has versions 1 to {len(events)}")
@@ -81,11 +98,4 @@ def state_as_of(
     chosen, moment = events_as_of(ledger, incident_id, at=at, version=version, now=now)
     incident, owed = incident_with_obligations(chosen, now=moment)
     assert incident is not None
-    return StateAsOf(
-        incident_id=incident_id,
-        version=incident.version,
-        as_of=moment,
-        policy_version=incident.policy_version,
-        state=incident_state(incident),
-        obligations=list(owed),
-    )
+    return StateAsOf.of(incident_id, incident, moment, owed)

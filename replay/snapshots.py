@@ -34,7 +34,6 @@ from uuid import UUID
 
 from domain.errors import IncidentNotFound
 from domain.obligations import ObligationsFold
-from domain.views import incident_state
 from replay import as_of
 from replay.as_of import StateAsOf
 from replay.store import EventRows
@@ -132,14 +131,7 @@ class FoldCache:
         # A snapshot off the `every` grid is kept only while it is at the last event.
         kept = {k: s for k, s in valid.items() if k % self.every == 0 or k == len(stored)}
         self._remember(incident_id, _Known(stored, stamps, kept | taken))
-        return StateAsOf(
-            incident_id=incident_id,
-            version=incident.version,
-            as_of=moment,
-            policy_version=incident.policy_version,
-            state=incident_state(incident),
-            obligations=list(owed),
-        )
+        return StateAsOf.of(incident_id, incident, moment, owed)
 
     def _remember(self, incident_id: UUID, known: _Known) -> None:
         with self._lock:
