@@ -56,25 +56,18 @@ from eventsourcing.utils import get_topic
 
 from bench import common
 from bench.common import POSTGRES, store_url
-from demo.dataset import PROVIDERS, _progress, _Script
+from demo.dataset import PROVIDERS, _progress, _Script, incident_spec
 from domain.base import GENESIS_HASH, chain_hash
 from domain.ledger import Ledger, incident_id_for
 from domain.persistence import OrjsonTranscoder, PydanticMapper
 from domain.receipts import CommandKey
-from domain.rules.classification import MANDATORY_MAJOR_TYPES
 from domain.values import (
     Actor,
-    CareContext,
     Client,
     Details,
-    Impact,
     IncidentType,
-    Program,
-    RegulatorCategory,
     Role,
     Stamp,
-    SubjectOfAllegation,
-    SubjectRole,
 )
 from projections import incident_summary as summary_model
 from projections import obligations as obligations_model
@@ -125,43 +118,13 @@ class Template:
 
 def _spec(t: int) -> dict[str, Any]:
     """The t-th template's incident: organisation, type, impact, stage and report time vary."""
-    org = ORGS[t % len(ORGS)]
     _, program, care = PROVIDERS[(t // len(ORGS)) % len(PROVIDERS)]
     incident_type = list(IncidentType)[(t * 7) % len(IncidentType)]
-    staff_or_carer = (
-        SubjectRole.CARER
-        if program in (Program.CSO, Program.CHILD_PROTECTION)
-        else SubjectRole.STAFF
-    )
-    with_subject = incident_type in MANDATORY_MAJOR_TYPES or t % 3 == 0
-    major = with_subject or incident_type in (
-        IncidentType.DEATH,
-        IncidentType.INJURY_UNEXPLAINED,
-        IncidentType.ATTEMPTED_SUICIDE,
-    )
-    tag = TAG.format(t)
     stage = (t * 3 + t // 19) % STAGES
-    return {
-        "n": t,
-        "org": org,
-        "program": program,
-        "care": care
-        if program is not Program.CHILD_PROTECTION or with_subject
-        else CareContext.CP_PRACTITIONER,
-        "type": incident_type,
-        "impact": Impact.MAJOR if major else Impact.NON_MAJOR,
-        "subjects": [
-            SubjectOfAllegation(ref=f"soa-{tag}", role=staff_or_carer, line_manager_ref=f"lm-{tag}")
-        ]
-        if with_subject
-        else [],
-        "aboriginal": t % 4 == 1,
-        "category": RegulatorCategory.CRITICAL
-        if incident_type in (IncidentType.DEATH, IncidentType.ESCAPE_FROM_SECURE_FACILITY)
-        else RegulatorCategory.NOTIFIABLE
-        if major
-        else RegulatorCategory.NONE,
-        "stage": stage,
+    spec = incident_spec(
+        t, incident_type, ORGS[t % len(ORGS)], program, care, tag=TAG.format(t), stage=stage
+    )
+    return spec | {
         # Reported between 5 and ~660 days before NOW: later stages longer ago.
         "start": NOW - timedelta(days=5 + 8 * stage + (t * 7919) % 600, minutes=(t * 37) % 1440),
         "other_provider": ORGS[(t + 1) % len(ORGS)] if t % 7 == 3 else None,

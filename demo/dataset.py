@@ -66,40 +66,57 @@ class _Script:
 
 def _incidents() -> Iterator[dict[str, Any]]:
     for n, incident_type in enumerate(IncidentType):
-        org, program, care = PROVIDERS[n % len(PROVIDERS)]
-        staff_or_carer = (
-            SubjectRole.CARER
-            if program in (Program.CSO, Program.CHILD_PROTECTION)
-            else SubjectRole.STAFF
-        )
-        with_subject = incident_type in MANDATORY_MAJOR_TYPES or n % 3 == 0
-        major = with_subject or incident_type in (
-            IncidentType.DEATH,
-            IncidentType.INJURY_UNEXPLAINED,
-            IncidentType.ATTEMPTED_SUICIDE,
-        )
-        yield {
-            "n": n,
-            "org": org,
-            "program": program,
-            "care": care
-            if program is not Program.CHILD_PROTECTION or with_subject
-            else CareContext.CP_PRACTITIONER,
-            "type": incident_type,
-            "impact": Impact.MAJOR if major else Impact.NON_MAJOR,
-            "subjects": [
-                SubjectOfAllegation(ref=f"soa-{n}", role=staff_or_carer, line_manager_ref=f"lm-{n}")
-            ]
-            if with_subject
-            else [],
-            "aboriginal": n % 4 == 1,
-            "category": RegulatorCategory.CRITICAL
-            if incident_type in (IncidentType.DEATH, IncidentType.ESCAPE_FROM_SECURE_FACILITY)
-            else RegulatorCategory.NOTIFIABLE
-            if major
-            else RegulatorCategory.NONE,
-            "stage": n % STAGES,
-        }
+        yield incident_spec(n, incident_type, *PROVIDERS[n % len(PROVIDERS)])
+
+
+def incident_spec(
+    n: int,
+    incident_type: IncidentType,
+    org: str,
+    program: Program,
+    care: CareContext,
+    *,
+    tag: str | None = None,
+    stage: int | None = None,
+) -> dict[str, Any]:
+    """The n-th demo incident's particulars (what `_seed_one` reports and takes through its
+    stages): a subject of allegation for the mandatory-major types and every third one, major
+    impact with a subject or for a death, an unexplained injury or an attempted suicide. `tag`
+    marks its references (default `n`); `stage` defaults to cycling through the stages."""
+    tag = str(n) if tag is None else tag
+    staff_or_carer = (
+        SubjectRole.CARER
+        if program in (Program.CSO, Program.CHILD_PROTECTION)
+        else SubjectRole.STAFF
+    )
+    with_subject = incident_type in MANDATORY_MAJOR_TYPES or n % 3 == 0
+    major = with_subject or incident_type in (
+        IncidentType.DEATH,
+        IncidentType.INJURY_UNEXPLAINED,
+        IncidentType.ATTEMPTED_SUICIDE,
+    )
+    return {
+        "n": n,
+        "org": org,
+        "program": program,
+        "care": care
+        if program is not Program.CHILD_PROTECTION or with_subject
+        else CareContext.CP_PRACTITIONER,
+        "type": incident_type,
+        "impact": Impact.MAJOR if major else Impact.NON_MAJOR,
+        "subjects": [
+            SubjectOfAllegation(ref=f"soa-{tag}", role=staff_or_carer, line_manager_ref=f"lm-{tag}")
+        ]
+        if with_subject
+        else [],
+        "aboriginal": n % 4 == 1,
+        "category": RegulatorCategory.CRITICAL
+        if incident_type in (IncidentType.DEATH, IncidentType.ESCAPE_FROM_SECURE_FACILITY)
+        else RegulatorCategory.NOTIFIABLE
+        if major
+        else RegulatorCategory.NONE,
+        "stage": n % STAGES if stage is None else stage,
+    }
 
 
 def seed_demo(ledger: Ledger, *, now: datetime) -> int:
