@@ -514,13 +514,15 @@ class Runner:
                     gc.collect(1)  # the young generations only: what these batches left behind
                 if progress is not None:
                     progress(start, head)
-            # The kept histories and folds are let go before the one full collection: it then
-            # walks what is left (0.03 s), not them all (0.4 s at 180k events); a live batch
-            # after the rebuild reads its few incidents again.
+            # The kept histories and folds are let go (a live batch after the rebuild reads its
+            # few incidents again), then the young generations are collected: what the last
+            # batches left. Not a full collection: that walks every object of the process, and
+            # in a long-lived process with a large heap (a test run, an API process serving
+            # `verify`) it took minutes.
             with self._kept_lock:
                 self._kept.clear()
             self._folds.clear()
-        gc.collect()
+        gc.collect(1)
 
     def _chosen(self, names: Iterable[str] | None) -> list[Model]:
         return chosen(self.models, names)
