@@ -69,13 +69,20 @@ def authorised_state(
             raise authz.not_found(incident_id) from None
         incident = fold(history)
         assert incident is not None
-        authz.require_visible(actor, incident)
-        if action is not None:
-            authz.require_may_act(actor, action, incident)
+        require_may_see_and_act(actor, incident, action)
     except Problem:
         _refused(svc, actor, incident_id, what)
         raise
     return history, incident
+
+
+def require_may_see_and_act(actor: Actor, incident: Incident, action: authz.Action | None) -> None:
+    """The caller may see the incident (else the 404 of an unknown id) and, given `action`,
+    take it on this incident (403). The same checks decide a command read from the store and
+    one decided on a process's kept history."""
+    authz.require_visible(actor, incident)
+    if action is not None:
+        authz.require_may_act(actor, action, incident)
 
 
 async def read_incident(

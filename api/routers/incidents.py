@@ -274,21 +274,23 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                 _require_linkable(svc, actor, other)
             return found
 
-        def run(key: CommandKey | None, found: tuple[list[Incident.Event], Incident]) -> Accepted:
-            history, state = found
-            stamp = Stamp(
+        def stamp() -> Stamp:
+            return Stamp(
                 actor=actor,
                 now=svc.clock(),
                 effective_at=command.effective_at,
                 # One per request: the principal's key, if any, travels as `key`.
                 command_id=f"cmd-{uuid.uuid4()}",
             )
+
+        def run(key: CommandKey | None, found: tuple[list[Incident.Event], Incident]) -> Accepted:
+            history, state = found
             try:
                 return svc.ledger.execute(
                     incident_id,
                     action.command,
                     expected_version=expected,
-                    stamp=stamp,
+                    stamp=stamp(),
                     history=history,
                     state=state,
                     key=key,
@@ -305,25 +307,18 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
         def may_act(incident: Incident) -> None:
             try:
                 authz.refuse_regulators(actor)
-                authz.require_visible(actor, incident)
-                authz.require_may_act(actor, action, incident)
+                reads.require_may_see_and_act(actor, incident, action)
             except Problem:
                 raise RefusedByCaller from None
 
         def fast(key: CommandKey | None) -> Accepted | None:
             if command.related_incidents():
                 return None  # another incident to check: the usual way
-            stamp = Stamp(
-                actor=actor,
-                now=svc.clock(),
-                effective_at=command.effective_at,
-                command_id=f"cmd-{uuid.uuid4()}",
-            )
             return svc.ledger.execute_on_kept(
                 incident_id,
                 action.command,
                 expected_version=expected,
-                stamp=stamp,
+                stamp=stamp(),
                 check=may_act,
                 key=key,
                 **command.command_args(),
