@@ -11,9 +11,10 @@ from functools import cache
 from types import ModuleType
 
 from api import authorisation as authz
-from domain import ledger, next_steps
+from domain import next_steps
 from domain.incident import Incident
 from domain.rules.catalogue import CATALOGUE
+from ledger import application as ledger
 
 # What each command does, as a button (and the operation's summary) would say it.
 TITLES: dict[str, str] = {
@@ -92,7 +93,7 @@ def _rule_ids_of(function: object) -> frozenset[str]:
 
 def refusals(command: str) -> list[str]:
     """The rule ids `command` can refuse with, sorted: the aggregate command's own, and the
-    time rules the ledger holds every command to (`domain.ledger.check_times`)."""
+    time rules the ledger holds every command to (`ledger.application.check_times`)."""
     found = _rule_ids_of(getattr(Incident, command))
     every_command = getattr(ledger, "check_times", None)
     if every_command is not None:

@@ -17,8 +17,8 @@ from api.idempotency import InFlight
 from api.limits import PositionWaits
 from api.metrics import Metrics
 from api.settings import Settings
-from domain.ledger import Ledger
 from domain.values import Actor
+from ledger.application import Ledger
 from projections.service import ReadModels
 from replay.auditor import Auditor
 

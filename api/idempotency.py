@@ -3,7 +3,7 @@ first answer and records nothing new.
 
 A key is scoped to its principal (organisation and subject): another caller's use of the same
 key is a different key. The key and a fingerprint of the parsed request are reserved by the
-ledger in the same transaction as the command's events (`domain.receipts`), so a command and its
+ledger in the same transaction as the command's events (`ledger.receipts`), so a command and its
 reservation commit together; the answer to a repeat is rebuilt from the stored event. While a
 keyed command is being processed in this process, a second use of its key is a 409 (in flight).
 """
@@ -21,8 +21,8 @@ import orjson
 from pydantic import BaseModel
 
 from api.problems import Problem
-from domain.receipts import CommandKey
 from domain.values import Actor
+from ledger.receipts import CommandKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200

@@ -32,7 +32,7 @@ from api.settings import (
     require_secrets,
     require_strong_if_set,
 )
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.db import Db
 from projections.service import ReadModels
 from replay.auditor import Auditor

@@ -19,8 +19,8 @@ from api.deps import Services
 from api.problems import Problem
 from domain.errors import IncidentNotFound
 from domain.incident import Incident
-from domain.ledger import fold
 from domain.values import Actor, Role
+from ledger.application import fold
 from projections.audit_trail import GRANTED, REFUSED
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.persistence import DEFAULT_DATABASE_URL, is_postgres
+from ledger.persistence import DEFAULT_DATABASE_URL, is_postgres
 
 
 class Settings(BaseSettings):

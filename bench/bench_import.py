@@ -24,10 +24,10 @@ from pathlib import Path
 
 from bench.bench_ledger import _report
 from bench.common import POSTGRES, store_url
-from domain.ledger import Ledger
-from domain.legacy_import import Summary, import_rows
 from domain.legacy_records import REQUIRED_COLUMNS
 from domain.values import Actor, Role
+from ledger.application import Ledger
+from ledger.legacy_import import Summary, import_rows
 
 OFFICER = Actor(id="bench-officer", role=Role.DEPARTMENT_OFFICER, organisation="DFFH")
 NOW = datetime(2025, 3, 4, 1, tzinfo=UTC)

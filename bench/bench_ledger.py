@@ -24,8 +24,6 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.common import POSTGRES, percentile_ms, store_url
-from domain.ledger import Accepted, Ledger
-from domain.persistence import store_env
 from domain.values import (
     Actor,
     CareContext,
@@ -38,6 +36,8 @@ from domain.values import (
     Role,
     Stamp,
 )
+from ledger.application import Accepted, Ledger
+from ledger.persistence import store_env
 
 ACTOR = Actor(id="bench", role=Role.INCIDENT_MANAGER, organisation="Bench Org")
 START = datetime(2025, 3, 4, 1, tzinfo=UTC)

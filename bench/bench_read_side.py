@@ -21,7 +21,6 @@ from typing import Any
 
 from bench.common import POSTGRES, store_url
 from domain.incident import Incident
-from domain.ledger import Ledger
 from domain.values import (
     Actor,
     CareContext,
@@ -36,6 +35,7 @@ from domain.values import (
     SubjectOfAllegation,
     SubjectRole,
 )
+from ledger.application import Ledger
 from projections.db import Db
 from projections.service import ReadModels
 from replay.as_of import state_as_of

@@ -58,9 +58,6 @@ from bench import common
 from bench.common import POSTGRES, store_url
 from demo.dataset import PROVIDERS, _progress, _Script, incident_spec
 from domain.base import GENESIS_HASH, chain_hash
-from domain.ledger import Ledger, incident_id_for
-from domain.persistence import OrjsonTranscoder, PydanticMapper
-from domain.receipts import CommandKey
 from domain.values import (
     Actor,
     Client,
@@ -69,6 +66,9 @@ from domain.values import (
     Role,
     Stamp,
 )
+from ledger.application import Ledger, incident_id_for
+from ledger.persistence import OrjsonTranscoder, PydanticMapper
+from ledger.receipts import CommandKey
 from projections import incident_summary as summary_model
 from projections import obligations as obligations_model
 from projections.base import Batch

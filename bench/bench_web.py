@@ -83,8 +83,8 @@ def main() -> None:
     from api.auth import mint_token
     from api.main import create_app
     from api.settings import Settings
-    from domain.ledger import Ledger
     from domain.values import Role
+    from ledger.application import Ledger
 
     with tempfile.TemporaryDirectory() as tmp:
         url = store_url(args.store) if args.store == "postgres" else f"sqlite:///{tmp}/cims.db"

@@ -18,9 +18,9 @@ from cli.output import CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
-from domain.legacy_import import Outcome, RowResult, Summary, import_rows
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.values import Actor, IncidentType, Role, Stamp
+from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
 app = typer.Typer(help="Bring the old system's records in.", no_args_is_help=True)
 # Stored text (legacy ids, labels, organisations) is printed as typed: no markup is interpreted.

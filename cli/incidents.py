@@ -36,10 +36,10 @@ from cli.output import (
 from cli.settings import open_ledger, store
 from domain.errors import IncidentNotFound
 from domain.incident import Incident, Stage
-from domain.ledger import Ledger
 from domain.obligations import Obligation, Status, incident_with_obligations, next_due
 from domain.values import IncidentType
 from domain.views import incident_state
+from ledger.application import Ledger
 
 app = typer.Typer(help="Look at incidents in the ledger.", no_args_is_help=True)
 

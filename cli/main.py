@@ -20,8 +20,8 @@ from cli.output import CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
 from demo.dataset import seed_demo
-from domain.persistence import is_postgres
 from domain.values import Role
+from ledger.persistence import is_postgres
 from projections.db import Db
 
 app = typer.Typer(

@@ -19,10 +19,10 @@ from cli.import_legacy import DEPARTMENT
 from cli.output import BadParameter, CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
-from domain import patterns
 from domain.errors import DomainError, PolicyViolation
 from domain.policy_table import MELBOURNE, policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+from ledger import patterns
 
 app = typer.Typer(help="Patterns of harm across one client's incidents.", no_args_is_help=True)
 # Stored text (organisations, types, reasons) is printed as typed: no markup is interpreted.

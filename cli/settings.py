@@ -5,7 +5,7 @@ from __future__ import annotations
 from api.settings import InsecureSecret, Settings, require_secrets
 from cli.output import CliError
 from cli.store import prepare
-from domain.ledger import Ledger
+from ledger.application import Ledger
 
 
 def settings() -> Settings:

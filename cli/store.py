@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from cli.output import CliError, note
-from domain.persistence import is_postgres
+from ledger.persistence import is_postgres
 
 WHERE = "CIMS_DATABASE_URL"
 

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import IncidentNotFound
-from domain.ledger import Ledger, incident_id_for
 from domain.rules.classification import MANDATORY_MAJOR_TYPES
 from domain.values import (
     Actor,
@@ -28,6 +27,7 @@ from domain.values import (
     SubjectOfAllegation,
     SubjectRole,
 )
+from ledger.application import Ledger, incident_id_for
 
 PROVIDERS: list[tuple[str, Program, CareContext]] = [
     ("Northside Community Services", Program.CSO, CareContext.CSO_RESIDENTIAL_CARE),

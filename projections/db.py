@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from domain.persistence import is_postgres
+from ledger.persistence import is_postgres
 
 Row = tuple[Any, ...]
 

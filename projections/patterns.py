@@ -13,10 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.incident import Incident, Stage
-from domain.patterns import PatternItem, suggest
 from domain.policy_table import policy_at
 from domain.rules.patterns import ClientOf
 from domain.values import Impact
+from ledger.patterns import PatternItem, suggest
 from projections.base import Batch, delete_incidents
 from projections.db import Tx, parse_ts, ts
 

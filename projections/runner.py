@@ -24,7 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.calendar import calendar_fingerprint
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections import (
     audit_trail,
     incident_summary,

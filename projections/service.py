@@ -12,7 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 
 # Aliased: the query methods below take the read models' own names.
 from projections import audit_trail as trail_model

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.ledger import Ledger
 from domain.obligations import Obligation, incident_with_obligations
 from domain.views import incident_state
+from ledger.application import Ledger
 
 
 class StateAsOf(BaseModel):

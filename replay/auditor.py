@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.db import Db
 from replay import diff, export, history, verify
 from replay.as_of import StateAsOf

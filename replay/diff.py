@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from replay.as_of import state_as_of
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import IncidentNotFound
-from domain.ledger import fold
 from domain.obligations import obligations
 from domain.procedural_fairness import procedural_fairness
 from domain.views import incident_state
+from ledger.application import fold
 from replay import bundle_check
 from replay.store import EventRows
 from replay.verify import verify

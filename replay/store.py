@@ -10,8 +10,8 @@ import orjson
 from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 
-from domain.ledger import Ledger
-from domain.persistence import OrjsonTranscoder
+from ledger.application import Ledger
+from ledger.persistence import OrjsonTranscoder
 from projections.db import Db
 
 

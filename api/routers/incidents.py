@@ -36,10 +36,10 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.incident import Incident, Stage
-from domain.ledger import Accepted, RefusedByCaller, fold
-from domain.receipts import CommandKey
 from domain.values import REF_MAX, Actor, Impact, IncidentType, Stamp
 from domain.views import incident_state
+from ledger.application import Accepted, RefusedByCaller, fold
+from ledger.receipts import CommandKey
 
 T = TypeVar("T")
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(strict_query)])

@@ -37,13 +37,13 @@ from api.routers.incidents import (
     read_models_at,
 )
 from api.schemas import Body, ReportIn
-from domain import patterns
-from domain.ledger import Accepted
-from domain.legacy_import import RowResult, Summary, import_rows
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.policy_table import policy_at
-from domain.receipts import CommandKey
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+from ledger import patterns
+from ledger.application import Accepted
+from ledger.legacy_import import RowResult, Summary, import_rows
+from ledger.receipts import CommandKey
 from projections.audit_trail import REFUSED
 
 router = APIRouter(prefix="/v1", tags=["patterns"], dependencies=[Depends(strict_query)])

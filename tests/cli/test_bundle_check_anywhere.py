@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from tests.cli.conftest import Cims
 from tests.cli.test_cli import overdue_investigation
 

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from cli.incidents import short_ids
 from cli.main import app
 from cli.store import describe
-from domain.ledger import Ledger, incident_id_for
 from domain.procedural_fairness import procedural_fairness
 from domain.values import Actor, Role, Stamp
+from ledger.application import Ledger, incident_id_for
 from tests.cli.conftest import STRONG, Cims, error_lines
 from tests.factories import (
     CARER,

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain.ledger import Ledger
-from domain.legacy_import import legacy_incident_id
+from ledger.application import Ledger
+from ledger.legacy_import import legacy_incident_id
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "legacy_export.csv"
 pytestmark = pytest.mark.store

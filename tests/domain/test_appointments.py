@@ -10,8 +10,8 @@ from eventsourcing.utils import get_topic
 from domain.base import chain_hash
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.ledger import fold
 from domain.values import Principal
+from ledger.application import fold
 from tests.factories import (
     CLIENT,
     INVESTIGATOR,

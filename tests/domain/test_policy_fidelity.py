@@ -15,9 +15,7 @@ from domain import calendar, proclaimed_holidays
 from domain.base import chain_hash
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.ledger import fold
 from domain.obligations import Status
-from domain.persistence import OrjsonTranscoder, PydanticMapper
 from domain.policy_table import regime_at_submission
 from domain.procedural_fairness import Verdict, procedural_fairness
 from domain.rules import fairness
@@ -33,6 +31,8 @@ from domain.values import (
     SubjectRole,
     WithdrawalCategory,
 )
+from ledger.application import fold
+from ledger.persistence import OrjsonTranscoder, PydanticMapper
 from tests.factories import (
     ABORIGINAL_CLIENT,
     CARER,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import PolicyViolation
-from domain.ledger import fold
+from ledger.application import fold
 from tests.factories import (
     CARER,
     CLIENT,

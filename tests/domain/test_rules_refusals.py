@@ -556,6 +556,7 @@ def test_every_rule_id_the_domain_defines_is_exercised_by_a_test() -> None:
     rules = [p for p in ROOT.glob("domain/rules/*.py") if p.name != "catalogue.py"]
     sources = [*rules, ROOT / "domain/incident.py"]
     defined = {m for p in sources for m in re.findall(r'"([a-z-]+\.[a-z-]+)"', p.read_text())}
-    tests = "".join(p.read_text() for p in ROOT.glob("tests/domain/*.py"))
+    test_files = [*ROOT.glob("tests/domain/*.py"), *ROOT.glob("tests/ledger/*.py")]
+    tests = "".join(p.read_text() for p in test_files)
     untested = sorted(r for r in defined if f'"{r}"' not in tests)
     assert not untested, f"rule ids with no test: {untested}"

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from domain.errors import PolicyViolation
-from domain.ledger import COMMANDS, check_times
 from domain.obligations import Status
 from domain.policy_table import policy_at
 from domain.procedural_fairness import procedural_fairness
 from domain.rules.times import instants, recorded_late, require_honest_times
 from domain.values import Client, DetailsChange, OccurredBetween, Stamp
+from ledger.application import COMMANDS, check_times
 from tests.factories import (
     INVESTIGATOR,
     MANAGER,

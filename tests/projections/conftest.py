@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.runner import Handler, Model
 from projections.service import ReadModels
 from tests.factories import START, LedgerStory

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import PolicyViolation
-from domain.ledger import Ledger
 from domain.values import Actor, Role
+from ledger.application import Ledger
 from projections.base import Batch
 from projections.db import ts
 from projections.runner import Handler

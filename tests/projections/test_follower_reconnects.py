@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.service import ReadModels
 from tests.conftest import schema_of
 from tests.factories import START, LedgerStory

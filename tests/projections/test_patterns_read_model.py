@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from domain import patterns
-from domain.ledger import Ledger
-from domain.legacy_import import import_rows, legacy_incident_id
 from domain.values import Client, Impact, IncidentType, Stamp
+from ledger import patterns
+from ledger.application import Ledger
+from ledger.legacy_import import import_rows, legacy_incident_id
 from projections.service import ReadModels
 from tests.factories import MANAGER, OFFICER, START, LedgerStory, report_fields
 

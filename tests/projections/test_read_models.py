@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections import regulator_feed
 from projections.service import ReadModels
 from tests.factories import (

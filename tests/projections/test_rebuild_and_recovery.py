@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import PolicyViolation
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.base import Batch
 from projections.runner import Handler
 from projections.service import ReadModels
@@ -153,7 +153,7 @@ def test_a_failing_read_model_stops_alone_and_resumes_from_its_position_after_th
 
 STALL_IN_THE_MIDDLE_OF_A_BATCH = """
 import pathlib, sys, time
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.runner import Model
 from projections.service import ReadModels
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.service import ReadModels
 from tests.factories import MANAGER, START
 from tests.projections.conftest import six_events_in_three_incidents

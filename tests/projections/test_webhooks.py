@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from typer.testing import CliRunner, Result
 
 from cli.main import app as cli_app
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.service import ReadModels
 from projections.webhooks import CONTENT_TYPE, UnsafeTarget, WebhookPusher
 from tests.factories import START, LedgerStory

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.db import Db
 from projections.service import ReadModels
 from tests.projections.conftest import FEED_SECRET, six_events_in_three_incidents

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.ledger import Histories
+from ledger.application import Histories
 from tests.api.conftest import Auth, report_body
 from tests.conftest import schema_of
 
@@ -31,7 +31,7 @@ def conflicting_writers(
     race is certain, not left to the scheduler, so every wave of writers holds the same stale
     version when it writes. The API process's kept histories are turned off for it: a command
     decided on them reads nothing first, so no barrier would hold it (that path's races are
-    tested in tests/domain/test_ledger_cache.py and, across processes, in test_scale_out)."""
+    tested in tests/ledger/test_ledger_cache.py and, across processes, in test_scale_out)."""
     incident = client.post("/v1/incidents", json=report_body(), headers=auth()).json()["id"]
     url = f"/v1/incidents/{incident}/client-voice"
     ledger = client.app.state.services.ledger  # type: ignore[attr-defined]

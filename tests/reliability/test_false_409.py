@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from domain.errors import VersionConflict
-from domain.ledger import Ledger
-from domain.receipts import CommandKey
 from domain.values import Stamp
+from ledger.application import Ledger
+from ledger.receipts import CommandKey
 from tests.factories import MANAGER, REPORTER, START, report_fields
 from tests.reliability.proxy import CommitCuttingProxy
 

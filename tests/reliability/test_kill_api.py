@@ -17,8 +17,8 @@ import pytest
 
 from api.auth import mint_token
 from api.settings import Settings
-from domain.ledger import Ledger
 from domain.values import Role
+from ledger.application import Ledger
 from tests.api.conftest import OWN, report_body
 from tests.conftest import schema_of
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.ledger import Ledger
 from domain.values import Stamp
+from ledger.application import Ledger
 from projections.db import Db
 from replay.auditor import Auditor
 from tests.factories import REPORTER, START, report_fields

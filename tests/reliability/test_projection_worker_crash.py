@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.service import ReadModels
 from tests.factories import START, LedgerStory
 from tests.projections.conftest import FEED_SECRET

@@ -23,8 +23,8 @@ import pytest
 
 from api.auth import mint_token
 from api.settings import Settings
-from domain.ledger import Ledger
 from domain.values import Role
+from ledger.application import Ledger
 from projections.db import Db
 from projections.runner import models
 from projections.service import ReadModels

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from domain.errors import PolicyViolation
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.db import Db
 from replay.auditor import Auditor
 from tests.factories import START, LedgerStory

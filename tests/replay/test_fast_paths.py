@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from domain.base import chain_hash
 from domain.errors import PolicyViolation
-from domain.ledger import Ledger
+from ledger.application import Ledger
 from projections.db import Db
 from replay import as_of
 from replay.auditor import Auditor

@@ -18,8 +18,8 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app as cli_app
 from domain.incident import Incident
-from domain.ledger import Ledger, fold
 from domain.views import incident_state
+from ledger.application import Ledger, fold
 from projections.db import Db
 from replay import bundle_check
 from replay.auditor import Auditor

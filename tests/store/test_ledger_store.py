@@ -10,8 +10,8 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import IncidentNotFound, PolicyViolation, UnknownCommand, VersionConflict
-from domain.ledger import Ledger
 from domain.values import Stamp
+from ledger.application import Ledger
 from tests.factories import CARER, MANAGER, REPORTER, START, report_fields
 
 pytestmark = pytest.mark.store

@@ -11,9 +11,9 @@ import pytest
 from eventsourcing.persistence import DataError
 
 from domain.errors import IdempotencyKeyReused, VersionConflict
-from domain.ledger import Accepted, Ledger
-from domain.receipts import CommandKey, ReceiptPostgresRecorder
 from domain.values import Actor, Stamp
+from ledger.application import Accepted, Ledger
+from ledger.receipts import CommandKey, ReceiptPostgresRecorder
 from tests.factories import MANAGER, REPORTER, START, report_fields
 
 T = TypeVar("T")

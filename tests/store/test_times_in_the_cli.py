@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from domain.errors import PolicyViolation
-from domain.ledger import Ledger
 from domain.values import Impact, Stamp
+from ledger.application import Ledger
 from tests.factories import (
     CARER,
     INVESTIGATOR,
@@ -110,7 +110,7 @@ def test_the_auditors_history_flags_the_backdated_step(database_url: str, ledger
 def test_every_command_passes_the_one_time_rule_before_its_own(ledger: Ledger) -> None:
     from datetime import UTC, datetime
 
-    from domain.ledger import COMMANDS
+    from ledger.application import COMMANDS
 
     story = major(ledger)
     refused = {}

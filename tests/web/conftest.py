@@ -79,7 +79,7 @@ class Served:
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     from demo.dataset import seed_demo
-    from domain.ledger import Ledger
+    from ledger.application import Ledger
 
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'cims.db'}"
     ledger = Ledger.from_url(url)

@@ -1,7 +1,7 @@
-"""The ledger's per-process cache of decoded histories (`domain.ledger.Histories`) never changes
-an answer: a second writer (another ledger on the same store, as another process would be) is
-seen, a refused command leaves nothing behind, and over any generated sequence of commands a
-cached ledger answers exactly as one that keeps nothing."""
+"""The ledger's per-process cache of decoded histories (`ledger.application.Histories`) never
+changes an answer: a second writer (another ledger on the same store, as another process would
+be) is seen, a refused command leaves nothing behind, and over any generated sequence of commands
+a cached ledger answers exactly as one that keeps nothing."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError, IncidentNotFound, VersionConflict
-from domain.ledger import Ledger, RefusedByCaller, fold
-from domain.persistence import store_env
-from domain.receipts import CommandKey
 from domain.values import Stamp
+from ledger.application import Ledger, RefusedByCaller, fold
+from ledger.persistence import store_env
+from ledger.receipts import CommandKey
 from tests.domain.test_properties import MOVES, state
 from tests.factories import CARER, MANAGER, REPORTER, START, report_fields
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from domain.group_commit import GroupCommit
+from ledger.group_commit import GroupCommit
 
 
 class Conflict(Exception):

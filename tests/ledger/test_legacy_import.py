@@ -13,11 +13,11 @@ import pytest
 
 from domain.errors import PolicyViolation
 from domain.incident import Incident, Stage
-from domain.ledger import Ledger
-from domain.legacy_import import Outcome, RowResult, Summary, import_rows, legacy_incident_id
 from domain.legacy_records import row_digest
 from domain.obligations import Status
 from domain.values import IncidentType, Stamp
+from ledger.application import Ledger
+from ledger.legacy_import import Outcome, RowResult, Summary, import_rows, legacy_incident_id
 from projections.db import Db
 from replay.auditor import Auditor
 from tests.factories import MANAGER, OFFICER, START, report_fields
@@ -305,7 +305,7 @@ def test_legacy_rules_refuse_naming_the_rule() -> None:
 def test_two_imports_racing_on_the_same_rows_record_each_record_once(
     ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import domain.legacy_import as module
+    import ledger.legacy_import as module
 
     run(ledger)
     head = ledger.recorder.max_notification_id()

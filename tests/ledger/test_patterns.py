@@ -8,16 +8,16 @@ from uuid import UUID
 
 import pytest
 
-from domain import patterns
 from domain.calendar import calendar_days_after
 from domain.errors import PolicyViolation, VersionConflict
 from domain.incident import Incident
-from domain.ledger import Ledger
 from domain.obligations import Status
-from domain.patterns import PatternItem, suggest
 from domain.policy_table import policy_at
 from domain.rules.patterns import ClientOf
 from domain.values import Actor, Client, Impact, IncidentType, Role, Stamp
+from ledger import patterns
+from ledger.application import Ledger
+from ledger.patterns import PatternItem, suggest
 from tests.factories import MANAGER, OFFICER, REPORTER, START, LedgerStory, report_fields
 
 T = IncidentType

@@ -18,11 +18,11 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import PolicyViolation
 from domain.incident import Incident
-from domain.ledger import Ledger, check_times
 from domain.legacy_records import SOURCE_SYSTEM, LegacyRecord, RowRefused, read_row
 from domain.obligations import RULES
 from domain.rules import legacy
 from domain.values import Actor, Stamp
+from ledger.application import Ledger, check_times
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:cims-ledger:legacy-import")
 # How many rows share one transaction: fewer commits, and a failed batch is retried row by row.

@@ -16,12 +16,12 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import VersionConflict
 from domain.incident import Incident
-from domain.ledger import Accepted, Ledger, check_times, incident_id_for
 from domain.policy_table import PolicyNumbers
-from domain.receipts import CommandKey, Receipt
 from domain.rules import classification, patterns
 from domain.rules.patterns import ClientOf
 from domain.values import Stamp
+from ledger.application import Accepted, Ledger, check_times, incident_id_for
+from ledger.receipts import CommandKey, Receipt
 
 _DISMISSAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:cims-ledger:pattern-dismissal")
 

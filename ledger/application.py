@@ -21,14 +21,14 @@ from domain.errors import (
     UnknownCommand,
     VersionConflict,
 )
-from domain.group_commit import GroupCommit
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
-from domain.persistence import DEFAULT_DATABASE_URL, store_env
 from domain.policy_table import policy_at
-from domain.receipts import CommandKey, Receipt
 from domain.rules.times import require_honest_times
 from domain.values import DetailsChange, Stamp
+from ledger.group_commit import GroupCommit
+from ledger.persistence import DEFAULT_DATABASE_URL, store_env
+from ledger.receipts import CommandKey, Receipt
 
 # The incident's lifecycle commands callable through `Ledger.execute`, by method name.
 COMMANDS: frozenset[str] = frozenset(

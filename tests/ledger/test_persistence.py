@@ -9,7 +9,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel
 
-from domain.persistence import OrjsonTranscoder, PydanticMapper, store_env
+from ledger.persistence import OrjsonTranscoder, PydanticMapper, store_env
 
 
 class Note(BaseModel):

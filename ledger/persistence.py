@@ -87,7 +87,7 @@ def store_env(database_url: str) -> dict[str, str]:
         return base | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             # The library's recorder, plus the command receipts written in its transaction.
-            "APPLICATION_RECORDER_TOPIC": "domain.receipts:ReceiptSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.receipts:ReceiptSQLiteRecorder",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": "10",
         }
@@ -96,7 +96,7 @@ def store_env(database_url: str) -> dict[str, str]:
             base
             | {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "APPLICATION_RECORDER_TOPIC": "domain.receipts:ReceiptPostgresRecorder",
+                "APPLICATION_RECORDER_TOPIC": "ledger.receipts:ReceiptPostgresRecorder",
                 "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
                 "POSTGRES_HOST": url.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(url.port or 5432),
