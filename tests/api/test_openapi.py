@@ -216,6 +216,13 @@ def test_every_rule_id_the_domain_raises_is_catalogued() -> None:
     }
     assert "fairness.allegations-not-served" in raised and len(raised) > 50
     assert raised - set(CATALOGUE) == set()
+    # The ledger's services (legacy import, patterns) raise rules of the domain's too.
+    raised |= {
+        value
+        for value in _constants_in_calls(ROOT / "ledger")
+        if RULE_ID.match(value) and value.split(".")[0] in {r.split(".")[0] for r in CATALOGUE}
+    }
+    assert raised - set(CATALOGUE) == set()
     # A rule the API or replay raises on the domain's behalf is a policy rule too.
     raised |= _policy_violations(ROOT / "api") | _policy_violations(ROOT / "replay")
     assert raised - set(CATALOGUE) == set()
