@@ -32,6 +32,7 @@ from projections import (
     patterns,
     procedural_fairness,
     regulator_feed,
+    reminders,
     statistics,
 )
 from projections.base import Batch, Folds
@@ -39,7 +40,7 @@ from projections.db import Db, Tx, ts
 
 Handler = Callable[[Tx, str, Batch], None]
 # The read models whose rows hold deadlines counted in business days.
-CALENDAR_MODELS = (incident_summary, obligations, procedural_fairness, statistics)
+CALENDAR_MODELS = (incident_summary, obligations, procedural_fairness, statistics, reminders)
 LIVE = "rm_"
 SCRATCH = "rmv_"
 RETRY_AFTER_ERROR_SECONDS = 5.0
@@ -108,6 +109,7 @@ def models(feed_secret: bytes) -> list[Model]:
             procedural_fairness,
             statistics,
             patterns,
+            reminders,
         )
     ] + [
         Model(
