@@ -74,6 +74,7 @@ def mint_token(
     org: str,
     ttl: timedelta = timedelta(hours=8),
     now: datetime | None = None,
+    email: str | None = None,
 ) -> str:
     """A development token (HS256, the shared secret). Raises ValueError when `ttl` is longer
     than the verifier accepts (`jwt_max_lifetime_seconds`)."""
@@ -90,6 +91,8 @@ def mint_token(
         "iat": issued,
         "exp": issued + ttl,
     }
+    if email:
+        claims["email"] = email
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:
@@ -177,6 +180,16 @@ class Verifier:
             return self._recall(token) or self._verify(token)
         except (AuthError, _UnknownKey):
             return None
+
+    def email(self, authorization: str | None) -> str | None:
+        """The `email` claim of a token already verified for this request, if it has one as
+        text (reminders are sent there unless the person names another address)."""
+        try:
+            claims = self._decode(self._token(authorization))
+        except (AuthError, _UnknownKey, jwt.PyJWTError, ValueError, TypeError):
+            return None
+        found = claims.get("email")
+        return found if isinstance(found, str) else None
 
     # ---- verification ------------------------------------------------------------------------
 

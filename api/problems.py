@@ -58,6 +58,11 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "incident-not-found": (404, "No such incident", "No incident with this id is visible to you."),
     "unknown-command": (404, "No such command", "The command is not an incident command."),
     "feed-not-found": (404, "No such feed", "There is no regulator feed of that name."),
+    "subscription-not-found": (
+        404,
+        "No such subscription",
+        "No reminder subscription in force with this id is yours to end.",
+    ),
     "unauthenticated": (401, "Authentication required", "Send a valid bearer token."),
     "forbidden": (
         403,
@@ -132,6 +137,9 @@ FIELD_RULES: dict[str, str] = {
     "patterns.client-required": "Name the client: `client_ref` or `department_client_id`.",
     "patterns.organisation-required": "A client ref belongs to one organisation: name it.",
     "legacy.columns-missing": "A legacy CSV's header names every required column.",
+    "reminders.email-required": "Reminders go to an email address: give one, or sign in with a "
+    "token that carries one.",
+    "reminders.email-invalid": "The email address is a valid address (user@domain).",
 }
 
 

@@ -420,4 +420,21 @@ FIELDS: dict[str, str] = {
     "Recommendation.id": "An id for the recommendation, unique on the incident (e.g. `R1`).",
     "Recommendation.text": "The recommendation.",
     "AllegationOutcome.rationale": "Why this finding, in words.",
+    "SubscriptionOut.email": "The address reminders are sent to.",
+    "SubscriptionOut.scope": "`worklist`: every owed obligation of the organisation's "
+    "incidents; `named`: only incidents naming the person as investigator or outcome reviewer.",
+    "SubscriptionOut.since": "When the subscription was made.",
+    "EndedSubscription.email": "The address reminders were sent to.",
+    "EndedSubscription.scope": "What the subscription covered (`worklist` or `named`).",
+    "EndedSubscription.since": "When the subscription was made.",
+    "EndedSubscription.ended_at": "When it was ended.",
+    "SentReminder.threshold": "`due_soon` (due within the next business day), `overdue`, or "
+    "`digest` (the 07:30 business-day summary of what is due this week and overdue).",
+    "SentReminder.incident_ids": "The incidents the notice was about.",
+    "SentReminder.queued_at": "When the notice became owed.",
+    "SentReminder.sent_at": "When it was sent (or cancelled, or failed for good).",
+    "SentReminder.attempts": "How many times delivery was tried.",
+    "SubscriptionLogEntry.subscription_id": "The subscription subscribed or ended.",
+    "SubscriptionLogEntry.email": "The subscription's address.",
+    "SubscriptionLogEntry.scope": "What the subscription covers (`worklist` or `named`).",
 }

@@ -139,9 +139,10 @@ class Reminders:
         actor: tuple[str, str, str],
         may_end: Callable[[Subscription], bool],
         now: datetime,
-    ) -> None:
-        """Record the end of a subscription in force that `may_end` allows the actor to end;
-        `SubscriptionNotFound` otherwise (another organisation's is as unknown as a missing one)."""
+    ) -> Subscription:
+        """Record the end of a subscription in force that `may_end` allows the actor to end, and
+        give it; `SubscriptionNotFound` otherwise (another organisation's is as unknown as a
+        missing one)."""
         found = {s.id: s for s in self.subscriptions()}.get(subscription_id)
         if found is None or not may_end(found):
             raise SubscriptionNotFound(subscription_id)
@@ -155,6 +156,7 @@ class Reminders:
             actor,
             now,
         )
+        return found
 
     def _log(
         self,

@@ -192,7 +192,7 @@ def test_operations_endpoints(client: TestClient, auth: Auth) -> None:
     ready = client.get("/readyz").json()
     metrics = client.get("/metrics").text
 
-    assert ready["status"] == "ready" and len(ready["read_models"]) == 7
+    assert ready["status"] == "ready" and len(ready["read_models"]) == 8
     assert "cims_events_appended_total 1.0" in metrics
     assert 'cims_http_requests_total{method="POST",route="/v1/incidents",status="201"}' in metrics
     assert "cims_projection_lag_events" in metrics
