@@ -262,5 +262,6 @@ def _operations(app: FastAPI, svc: Services) -> None:
     )
     async def metrics() -> Response:
         status = await run_in_threadpool(svc.read_models.status)
-        body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status})
+        outbox = await run_in_threadpool(reminders.outbox_counts, svc.read_models.db)
+        body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status}, lambda: outbox)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

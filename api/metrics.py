@@ -34,7 +34,20 @@ class Metrics:
             registry=self.registry,
         )
 
-    def render(self, lags: Callable[[], dict[str, int]]) -> bytes:
+        self.reminders = Gauge(
+            "cims_reminders",
+            "Reminder notices in the outbox, by status (pending includes those retrying)",
+            ["status"],
+            registry=self.registry,
+        )
+
+    def render(
+        self,
+        lags: Callable[[], dict[str, int]],
+        reminders: Callable[[], dict[str, int]] | None = None,
+    ) -> bytes:
         for name, lag in lags().items():
             self.lag.labels(read_model=name).set(lag)
+        for status, count in (reminders() if reminders is not None else {}).items():
+            self.reminders.labels(status=status).set(count)
         return generate_latest(self.registry)

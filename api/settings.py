@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.persistence import DEFAULT_DATABASE_URL, is_postgres
@@ -121,3 +123,52 @@ def require_strong_if_set(settings: Settings, *names: str) -> None:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+class ReminderSettings(BaseSettings):
+    """Reminders by email (`cims reminders run`): the SMTP server and when notices go."""
+
+    model_config = SettingsConfigDict(env_prefix="CIMS_", extra="ignore")
+
+    smtp_host: str | None = Field(
+        None, description="The SMTP server reminders are sent through; unset: none are sent."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Its port.")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the connection with STARTTLS (the certificate verified)."
+    )
+    smtp_username: str | None = Field(None, description="Log in as this user, when set.")
+    smtp_password: str | None = Field(None, description="The SMTP password (with the user).")
+    smtp_from: str = Field(
+        "cims-reminders@localhost", description="The From address of every reminder."
+    )
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="One SMTP conversation, at most.")
+    reminder_lead_business_days: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="A due-soon notice goes when an obligation falls due by close of business "
+        "this many business days ahead (0: today).",
+    )
+    reminder_digest_time: time = Field(
+        time(7, 30), description="When the daily digest goes, Melbourne time, on business days."
+    )
+    reminder_poll_seconds: float = Field(
+        30.0, gt=0, description="How often the reminder worker looks for what is owed."
+    )
+    reminder_retry_first_seconds: float = Field(
+        30.0, ge=0, description="The first wait before a failed delivery is tried again."
+    )
+    reminder_retry_max_seconds: float = Field(
+        3600.0, gt=0, description="The longest wait between tries (the wait doubles)."
+    )
+    reminder_lease_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="How long a worker holds a notice it is sending; a worker that dies "
+        "leaves it to another after this.",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The web front end's address, for the link in each reminder.",
+    )

@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
-from cli import import_legacy, incidents, patterns, projections, replay
+from cli import import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
 from cli.output import CliError, note
@@ -35,6 +35,7 @@ app.add_typer(projections.app, name="projections")
 app.add_typer(replay.app, name="replay")
 app.add_typer(import_legacy.app, name="import")
 app.add_typer(patterns.app, name="patterns")
+app.add_typer(reminders.app, name="reminders")
 app.command("fairness")(fairness)
 
 

@@ -57,6 +57,13 @@ def _reminders(db: Db) -> Reminders:
         return found
 
 
+def outbox_counts(db: Db) -> dict[str, int]:
+    """The outbox's notices by status, and how many pending ones have failed at least once
+    (`retrying`), for the metrics."""
+    found = _reminders(db).status()
+    return {k: found[k] for k in ("pending", "sent", "failed", "cancelled", "retrying")}
+
+
 class NewSubscription(BaseModel):
     """A subscription to make for the caller."""
 
