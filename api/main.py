@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
     )
     app.state.services = svc
+    app.state.reminders = reminders.open_reminders(svc.read_models.db)
     problems.install(app)
     app.include_router(incidents.router)
     app.include_router(read_models.router)
@@ -262,6 +263,6 @@ def _operations(app: FastAPI, svc: Services) -> None:
     )
     async def metrics() -> Response:
         status = await run_in_threadpool(svc.read_models.status)
-        outbox = await run_in_threadpool(reminders.outbox_counts, svc.read_models.db)
+        outbox = await run_in_threadpool(reminders.outbox_counts, app.state.reminders)
         body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status}, lambda: outbox)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

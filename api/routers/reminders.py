@@ -9,7 +9,6 @@ are sent by `cims reminders run` (see README, "Reminders").
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -44,23 +43,24 @@ SUBSCRIBERS = frozenset(
 ORGANISATION_MANAGERS = frozenset({Role.INCIDENT_MANAGER})
 EMAIL_MAX = 254
 
-_lock = threading.Lock()
-_kept: dict[int, Reminders] = {}
+
+def open_reminders(db: Db) -> Reminders:
+    """The subscriptions and outbox on the app's store (their tables made, at start-up)."""
+    return Reminders(db)
 
 
-def _reminders(db: Db) -> Reminders:
-    # One per store, made (and its tables created) on first use.
-    with _lock:
-        found = _kept.get(id(db))
-        if found is None or found.db is not db:
-            found = _kept[id(db)] = Reminders(db)
-        return found
+async def _kept(request: Request) -> Reminders:
+    found: Reminders = request.app.state.reminders
+    return found
 
 
-def outbox_counts(db: Db) -> dict[str, int]:
+RemindersDep = Annotated[Reminders, Depends(_kept)]
+
+
+def outbox_counts(reminders: Reminders) -> dict[str, int]:
     """The outbox's notices by status, and how many pending ones have failed at least once
     (`retrying`), for the metrics."""
-    found = _reminders(db).status()
+    found = reminders.status()
     return {k: found[k] for k in ("pending", "sent", "failed", "cancelled", "retrying")}
 
 
@@ -178,7 +178,11 @@ def _address(given: str | None, request: Request, svc: Any) -> str:
     responses=error_responses(400, 401, 403, 413, 422, 429, 431, 503),
 )
 async def subscribe(
-    body: NewSubscription, request: Request, svc: ServicesDep, actor: ActorDep
+    body: NewSubscription,
+    request: Request,
+    svc: ServicesDep,
+    actor: ActorDep,
+    reminders: RemindersDep,
 ) -> dict[str, Any]:
     """Subscribe the caller: a notice when an owed obligation of their organisation's incidents
     (or, with `scope` `named`, of incidents naming them) comes due within the next business
@@ -187,7 +191,6 @@ async def subscribe(
     client detail in any email. 422 `reminders.email-required` / `reminders.email-invalid`."""
     _require_subscriber(actor)
     email = _address(body.email, request, svc)
-    reminders = _reminders(svc.read_models.db)
     subscription_id = await run_in_threadpool(
         reminders.subscribe,
         email=email,
@@ -207,13 +210,13 @@ async def subscribe(
     response_model=SubscriptionList,
     responses=error_responses(401, 403, 422, 429, 431, 503),
 )
-async def subscriptions(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
+async def subscriptions(
+    svc: ServicesDep, actor: ActorDep, reminders: RemindersDep
+) -> dict[str, Any]:
     """The subscriptions in force: the caller's own, or, for an incident manager, every one of
     their organisation's."""
     _require_subscriber(actor)
-    found = await run_in_threadpool(
-        _reminders(svc.read_models.db).subscriptions, actor.organisation
-    )
+    found = await run_in_threadpool(reminders.subscriptions, actor.organisation)
     mine = actor.role in ORGANISATION_MANAGERS
     return {"items": [_out(s) for s in found if mine or s.subject == actor.id]}
 
@@ -225,7 +228,10 @@ async def subscriptions(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     responses=error_responses(400, 401, 403, 404, 413, 422, 429, 431, 503),
 )
 async def end(
-    subscription_id: Annotated[str, Path(max_length=64)], svc: ServicesDep, actor: ActorDep
+    subscription_id: Annotated[str, Path(max_length=64)],
+    svc: ServicesDep,
+    actor: ActorDep,
+    reminders: RemindersDep,
 ) -> dict[str, Any]:
     """End one of the caller's subscriptions (an incident manager: any of their organisation's);
     recorded with who and when. 404 for one that is not in force or not theirs to end."""
@@ -238,7 +244,7 @@ async def end(
     now = svc.clock()
     try:
         ended = await run_in_threadpool(
-            _reminders(svc.read_models.db).end,
+            reminders.end,
             subscription_id,
             actor=(actor.id, actor.role.value, actor.organisation),
             may_end=may_end,
@@ -260,12 +266,12 @@ async def end(
     response_model=SubscriptionLog,
     responses=error_responses(401, 403, 422, 429, 431, 503),
 )
-async def subscription_log(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
+async def subscription_log(
+    svc: ServicesDep, actor: ActorDep, reminders: RemindersDep
+) -> dict[str, Any]:
     """Who subscribed or ended which subscription, and when (incident managers only)."""
     authz.require_role(actor, ORGANISATION_MANAGERS, "read the organisation's subscriptions")
-    items = await run_in_threadpool(
-        _reminders(svc.read_models.db).subscription_log, actor.organisation
-    )
+    items = await run_in_threadpool(reminders.subscription_log, actor.organisation)
     return {"items": items}
 
 
@@ -275,13 +281,11 @@ async def subscription_log(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     response_model=SentReminders,
     responses=error_responses(401, 403, 422, 429, 431, 503),
 )
-async def sent(svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
+async def sent(svc: ServicesDep, actor: ActorDep, reminders: RemindersDep) -> dict[str, Any]:
     """What was (or is waiting to be) sent to the caller: each notice's threshold, the incidents
     and obligations it was about, when it was queued and sent, and how delivery went."""
     _require_subscriber(actor)
-    rows = await run_in_threadpool(
-        _reminders(svc.read_models.db).sent_to, actor.organisation, actor.id
-    )
+    rows = await run_in_threadpool(reminders.sent_to, actor.organisation, actor.id)
     return {
         "items": [
             {

@@ -10,6 +10,7 @@ import { IncidentPage } from './pages/incident.js';
 import { Auditor } from './pages/auditor.js';
 import { Department } from './pages/department.js';
 import { Feed } from './pages/feed.js';
+import { Reminders } from './pages/reminders.js';
 
 const PAGES = [
   { path: 'worklist', title: 'Worklist', roles: ['incident_manager', 'department_officer', 'investigator', 'reporter', 'reviewer'], page: Worklist },
@@ -17,6 +18,7 @@ const PAGES = [
   { path: 'report', title: 'Report an incident', roles: ['reporter', 'incident_manager', 'department_officer', 'admin'], page: Report },
   { path: 'department', title: 'Statistics', roles: ['department_officer', 'auditor', 'admin', 'incident_manager'], page: Department },
   { path: 'feed', title: 'Feed', roles: ['regulator', 'admin'], page: Feed },
+  { path: 'reminders', title: 'Reminders', roles: ['incident_manager', 'department_officer', 'investigator', 'reporter', 'reviewer'], page: Reminders },
 ];
 const LANDING = {
   incident_manager: 'worklist', investigator: 'worklist', reporter: 'report', reviewer: 'incidents',
