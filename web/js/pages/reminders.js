@@ -80,7 +80,7 @@ export function Reminders({ who }) {
     <h2>Your subscriptions</h2>
     ${subscriptions === null ? html`<p role="status">Loading…</p>` : subscriptions.length === 0
       ? html`<p>You receive no reminders yet.</p>`
-      : html`<ul class="cards">${subscriptions.map((s) => html`<li class="card">
+      : html`<ul class="reminder-cards">${subscriptions.map((s) => html`<li>
           <p><strong>${s.email}</strong>${s.subject !== who.sub ? html` <span class="caption">(${s.subject})</span>` : null}</p>
           <p>${SCOPES[s.scope]}</p>
           <p class="caption">Since ${melbourne(s.since)}</p>
@@ -108,7 +108,7 @@ export function Reminders({ who }) {
     <h2>Reminders sent to you</h2>
     ${sent === null ? html`<p role="status">Loading…</p>` : sent.length === 0
       ? html`<p>None yet.</p>`
-      : html`<ul class="cards">${sent.map((r) => html`<li class="card">
+      : html`<ul class="reminder-cards">${sent.map((r) => html`<li>
           <p><strong>${THRESHOLDS[r.threshold]}</strong> · ${STATUSES[r.status]}${r.sent_at && r.status === 'sent' ? ` ${melbourne(r.sent_at)}` : ''}</p>
           <ul class="plain">${r.incident_ids.map((id, i) => html`<li><a href=${`#/incidents/${id}`}>Incident ${id.slice(0, 8)}</a>: ${obligation(r.obligations[i])}</li>`)}</ul>
         </li>`)}</ul>`}
