@@ -137,6 +137,9 @@ class ReminderSettings(BaseSettings):
     smtp_starttls: bool = Field(
         True, description="Upgrade the connection with STARTTLS (the certificate verified)."
     )
+    smtp_ca_file: str | None = Field(
+        None, description="A CA certificate (PEM) to trust for STARTTLS instead of the system's."
+    )
     smtp_username: str | None = Field(None, description="Log in as this user, when set.")
     smtp_password: str | None = Field(None, description="The SMTP password (with the user).")
     smtp_from: str = Field(

@@ -69,6 +69,7 @@ def _sender(config: ReminderConfig) -> Callable[[EmailMessage], None]:
             starttls=config.smtp_starttls,
             sender=config.smtp_from,
             timeout=config.smtp_timeout_seconds,
+            ca_file=config.smtp_ca_file,
         )
     )
 

@@ -13,9 +13,10 @@
   again. The one window left is a kill between the server's acceptance and that commit: the
   message then goes twice, with the same `Message-ID` (derived from the key), which mail
   systems use to drop repeats.
-- Failures: a refused connection or a temporary (4xx) answer retries with exponential backoff
-  and jitter, for as long as it takes; a permanent (5xx) refusal of the address marks the notice
-  failed. Both are counted in `status()`.
+- Failures: a refused connection, a temporary (4xx) answer, or a refusal of the ledger itself
+  (its login, its sender address, TLS) retries with exponential backoff and jitter, for as long
+  as it takes; a permanent (5xx) refusal of the address or the message marks the notice failed.
+  Both are counted in `status()`.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class SmtpSettings:
     starttls: bool = True
     sender: str = "cims-reminders@localhost"
     timeout: float = 10.0
+    ca_file: str | None = None  # trust this CA (a private relay's) instead of the system's
 
 
 @dataclass(frozen=True)
@@ -349,9 +351,11 @@ class Reminders:
             send(message)
         except smtplib.SMTPRecipientsRefused as exc:
             return self._failed(claimed, exc, now(), permanent=_permanent(exc))
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPDataError as exc:  # the message itself refused
             return self._failed(claimed, exc, now(), permanent=500 <= exc.smtp_code < 600)
         except (OSError, smtplib.SMTPException) as exc:
+            # The server unreachable, or refusing us (our login, our sender, TLS): the
+            # operator's to fix, and every notice waits for it rather than being lost.
             return self._failed(claimed, exc, now(), permanent=False)
         self._settle(claimed["key"], SENT, now(), error=None, subject=str(message["Subject"]))
         return SENT
@@ -537,15 +541,16 @@ def compose(
 
 
 def smtp_sender(settings: SmtpSettings) -> Callable[[EmailMessage], None]:
-    """A function sending one message over SMTP: STARTTLS (verified) when set, then log in
-    when credentials are given. Raises smtplib's errors and OSError as the server answers."""
+    """A function sending one message over SMTP: STARTTLS (the certificate verified against
+    the system's CAs, or `ca_file`) when set, then log in when credentials are given. Raises
+    smtplib's errors and OSError as the server answers."""
 
     def send(message: EmailMessage) -> None:
         if message["From"] is None:
             message["From"] = settings.sender
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             if settings.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
             smtp.send_message(message)

@@ -68,15 +68,18 @@ class SmtpServer:
     """`start()`, `stop()` (the port then refuses connections), `start()` again on the same
     port. `before_accept(n)` may return an SMTP reply to refuse the n-th message instead."""
 
-    def __init__(self) -> None:
+    def __init__(self, **smtp_options: Any) -> None:
+        """`smtp_options` go to aiosmtpd's SMTP (`tls_context`, `require_starttls`,
+        `auth_required`, `authenticator`, …)."""
         self.port = free_port()
         self.received = Received()
         self.before_accept: Callable[[int], str | None] | None = None
         self._controller: Controller | None = None
+        self._options = smtp_options
 
     def start(self) -> None:
         self._controller = Controller(
-            _Handler(self.received, self), hostname="127.0.0.1", port=self.port
+            _Handler(self.received, self), hostname="127.0.0.1", port=self.port, **self._options
         )
         self._controller.start()
 
@@ -84,3 +87,46 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def self_signed(directory: Any) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1 (PEM files in `directory`): the server's, and the
+    one CA a client is told to trust."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = f"{directory}/smtp.crt", f"{directory}/smtp.key"
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path

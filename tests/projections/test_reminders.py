@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,7 @@ from tests.factories import (
     recommendation,
     under_investigation,
 )
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, self_signed
 
 # The investigation of an incident reported on Tuesday 4 March 2025 is due 28 days later,
 # Tuesday 1 April at 12:00 Melbourne time.
@@ -308,3 +309,53 @@ def test_two_workers_send_each_notice_once(
         w.join()
     assert len(sent) == 6 and len(set(sent)) == 6
     assert len(smtp.received.message_ids()) == 6
+
+
+def test_starttls_with_credentials_against_a_server_that_requires_both(
+    ledger: Ledger, read_models: ReadModels, reminders: Reminders, tmp_path: Path
+) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"cims", b"s3cret")
+        return AuthResult(success=ok, handled=False)
+
+    server = SmtpServer(
+        tls_context=context, require_starttls=True, auth_required=True, authenticator=authenticator
+    )
+    server.start()
+    try:
+        investigation(ledger)
+        subscribe(reminders)
+        read_models.catch_up()
+        wrong = smtp_sender(
+            SmtpSettings(
+                host="127.0.0.1", port=server.port, ca_file=cert, username="cims", password="wrong"
+            )
+        )
+        run_once(read_models, reminders, wrong, clock=Clock(DAY_BEFORE), describe=describe)
+        assert reminders.status()["retrying"] == 1 and server.received.messages == []
+        untrusted = smtp_sender(
+            SmtpSettings(host="127.0.0.1", port=server.port, username="cims", password="s3cret")
+        )
+        later = Clock(DAY_BEFORE + timedelta(minutes=5))
+        run_once(read_models, reminders, untrusted, clock=later, describe=describe)
+        assert "CERTIFICATE_VERIFY_FAILED" in reminders.status()["last_error"]
+        right = smtp_sender(
+            SmtpSettings(
+                host="127.0.0.1", port=server.port, ca_file=cert, username="cims", password="s3cret"
+            )
+        )
+        later.now += timedelta(minutes=5)
+        run_once(read_models, reminders, right, clock=later, describe=describe)
+        assert len(server.received.messages) == 1
+    finally:
+        server.stop()
