@@ -20,6 +20,7 @@ from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.values import Actor, IncidentType, Role, Stamp
+from ledger import spreadsheet
 from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
 app = typer.Typer(help="Bring the old system's records in.", no_args_is_help=True)
@@ -77,7 +78,7 @@ def legacy(
         ) as bar,
     ):
         reader = csv.DictReader(f)
-        writer = csv.DictWriter(out, fieldnames=["line", *header, "reason"], extrasaction="ignore")
+        writer = spreadsheet.DictWriter(out, fieldnames=["line", *header, "reason"])
         writer.writeheader()
         task = bar.add_task("rows", total=total)
         rows = ((reader.line_num, row) for row in reader)

@@ -40,7 +40,7 @@ from api.schemas import Body, ReportIn
 from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
 from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
-from ledger import patterns
+from ledger import patterns, spreadsheet
 from ledger.application import Accepted
 from ledger.legacy_import import RowResult, Summary, import_rows
 from ledger.receipts import CommandKey
@@ -406,7 +406,7 @@ async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep)
     def run() -> dict[str, Any]:
         summary, results = Summary(), []
         refused = io.StringIO()
-        writer: csv.DictWriter[str] | None = None
+        writer: spreadsheet.DictWriter | None = None
         source = [first] if first is not None else []
         for r in import_rows(
             svc.ledger,
@@ -433,9 +433,9 @@ async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep)
     return answer
 
 
-def refused_writer(out: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:
-    """A CSV of refused rows: the line, the row as it was, and the reason."""
-    writer = csv.DictWriter(out, fieldnames=["line", *columns, "reason"], extrasaction="ignore")
+def refused_writer(out: io.StringIO, columns: list[str]) -> spreadsheet.DictWriter:
+    """A CSV of refused rows: the line, the row as it was (no cell a live formula), the reason."""
+    writer = spreadsheet.DictWriter(out, fieldnames=["line", *columns, "reason"])
     writer.writeheader()
     return writer
 

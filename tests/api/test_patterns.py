@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from pathlib import Path
 from typing import Any
@@ -412,3 +414,22 @@ def test_a_repeated_escalation_or_dismissal_with_its_key_is_answered_once(
     for incident in [*linked, *others]:
         got = client.get(f"/v1/incidents/{incident}", headers=manager(auth)).json()
         assert got["version"] == 2
+
+
+def test_the_refused_rows_csv_holds_no_live_formula(client: TestClient, auth: Auth) -> None:
+    header = EXAMPLE.read_text().splitlines()[0]
+    row = (
+        "CIMS-2019-000999,2019-05-02T10:00:00,@SUM(1+1),cso,cso_placement,\"+cmd|' /C calc'!A0\","
+        "no,Injury,non_major,2019-04-30T21:00:00+10:00,2019-05-01T09:30:00+10:00,"
+        '"=HYPERLINK(""http://evil.example"",""click"")",,none,closed,,1234567\n'
+    )
+
+    done = client.post(
+        "/v1/legacy-imports", json={"csv": f"{header}\n{row}"}, headers=officer(auth)
+    )
+
+    assert done.status_code == 200, done.text
+    [refused] = list(csv.DictReader(io.StringIO(done.json()["refused_csv"])))
+    assert refused["description"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert refused["client_ref"] == "'+cmd\\|' /C calc'!A0"
+    assert refused["organisation"] == "'@SUM(1+1)"

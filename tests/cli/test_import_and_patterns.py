@@ -156,3 +156,24 @@ def test_a_malformed_pattern_query_is_one_line_naming_the_flag(
 
     assert result.exit_code == 2 and named in result.output, result.output
     assert "Traceback" not in result.output
+
+
+FORMULA_ROW = (
+    "CIMS-2019-000999,2019-05-02T10:00:00,@SUM(1+1),cso,cso_placement,\"+cmd|' /C calc'!A0\",no,"
+    "Injury,non_major,2019-04-30T21:00:00+10:00,2019-05-01T09:30:00+10:00,"
+    '"=HYPERLINK(""http://evil.example"",""click"")",,none,closed,,1234567\n'
+)
+
+
+def test_the_refused_rows_file_holds_no_live_formula(cims: CliRunner) -> None:
+    header = EXAMPLE.read_text().splitlines()[0]
+    Path("formulas.csv").write_text(header + "\n" + FORMULA_ROW)
+
+    result = cims.invoke(app, ["import", "legacy", "formulas.csv", "--by", "dora"])
+
+    assert result.exit_code == 0, result.output
+    with Path("formulas.refused.csv").open(newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["description"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row["client_ref"] == "'+cmd\\|' /C calc'!A0"
+    assert row["organisation"] == "'@SUM(1+1)"
