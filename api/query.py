@@ -3,11 +3,14 @@ twice, is a 422 naming it (not a silently ignored filter and an unfiltered 200).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import Request
 from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 
 from api.problems import invalid
+from domain.rules.times import require_displayable
 
 
 async def strict_query(request: Request) -> None:
@@ -38,3 +41,13 @@ def _query_params(dependant: Dependant) -> list[ModelField]:
     for sub in dependant.dependencies:
         found += _query_params(sub)
     return found
+
+
+def instant(value: datetime, name: str) -> datetime:
+    """An instant given in a query parameter, held to what every instant a command carries is
+    held to: an offset (422 `schema.aware-datetime`) and 1900 to 2199 (422 `time.out-of-range`), so
+    nothing computed from it (a window back from it, a conversion to UTC) can overflow."""
+    if value.tzinfo is None:
+        raise invalid(name, "schema.aware-datetime", f"{name} must carry a UTC offset")
+    require_displayable(value, name)
+    return value

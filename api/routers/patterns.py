@@ -26,7 +26,7 @@ from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
 from api.problems import Problem, invalid
-from api.query import strict_query
+from api.query import instant, strict_query
 from api.routers.incidents import (
     COMMAND_ERRORS,
     READ_ERRORS,
@@ -200,8 +200,8 @@ async def client_incidents(
         raise invalid(
             "client_ref", "patterns.client-required", "give client_ref or department_client_id"
         )
-    if until is not None and until.tzinfo is None:
-        raise invalid("until", "schema.aware-datetime", "until must carry a UTC offset")
+    if until is not None:
+        until = instant(until, "until")
     if scope is not None:
         if organisation not in (None, actor.organisation):
             raise Problem(403, "forbidden", "Forbidden", "a provider sees its own incidents only")

@@ -14,7 +14,7 @@ from api import authorisation as authz
 from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, invalid
-from api.query import strict_query
+from api.query import instant, strict_query
 from api.routers.incidents import READ_ERRORS
 from api.schemas import MAX_INT
 from replay.as_of import StateAsOf
@@ -44,7 +44,7 @@ def _point(value: str, name: str) -> int | datetime:
             "schema.version-or-instant",
             f"{name} must be a version number or an instant with an offset",
         )
-    return moment
+    return instant(moment, name)
 
 
 def _invalid(exc: ValueError, field: str) -> Problem:
@@ -83,8 +83,8 @@ async def get_as_of(
     await audited(svc, actor, incident_id, "as-of")
     if (at is None) == (version is None):
         raise invalid("at", "replay.one-of-at-or-version", "give at= or version=")
-    if at is not None and at.tzinfo is None:
-        raise invalid("at", "schema.aware-datetime", "at needs an offset")
+    if at is not None:
+        at = instant(at, "at")
     try:
         found = await run_in_threadpool(
             svc.auditor.state_as_of, incident_id, at=at, version=version

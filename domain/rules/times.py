@@ -32,11 +32,14 @@ FORWARD_LOOKING = frozenset({"new_due"})
 def require_displayable(moment: datetime | date, field: str) -> None:
     """Every instant accepted can be shown in Melbourne time by every view (API, CLI, bundle)."""
     day = moment.date() if isinstance(moment, datetime) else moment
-    inside = (
-        EARLIEST <= moment < LATEST
-        if isinstance(moment, datetime)
-        else EARLIEST.date() <= day < LATEST.date()
-    )
+    try:
+        inside = (
+            EARLIEST <= moment < LATEST
+            if isinstance(moment, datetime)
+            else EARLIEST.date() <= day < LATEST.date()
+        )
+    except OverflowError:  # its UTC instant lies before year 1 or after 9999 (0001-01-01+14:00)
+        inside = False
     if not inside:
         raise PolicyViolation(
             "time.out-of-range",

@@ -236,3 +236,63 @@ def test_state_as_of_an_instant_later_than_now_is_a_422(
     assert answer.status_code == 422 and answer.json()["rule"] == "time.as-of-in-future"
     assert diff.status_code == 422 and diff.json()["rule"] == "time.as-of-in-future"
     assert now.status_code == 200, now.text
+
+
+OUT_OF_RANGE_INSTANTS = [
+    "0001-01-02T00:00Z",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:00:00-14:00",
+    "1899-12-31T23:59:59Z",
+    "2200-01-01T00:00:00Z",
+]
+
+
+def instant_query_parameters(client: TestClient) -> list[tuple[str, str]]:
+    """Every (path, parameter) of the API whose query parameter is an instant (or may be one)."""
+    found = []
+    for path, operations in client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        for parameter in operations.get("get", {}).get("parameters", []):
+            schema = parameter["schema"]
+            kinds = [schema, *schema.get("anyOf", [])]
+            if parameter["in"] == "query" and any(k.get("format") == "date-time" for k in kinds):
+                found.append((path, parameter["name"]))
+    return found
+
+
+@pytest.mark.parametrize("moment", OUT_OF_RANGE_INSTANTS)
+def test_every_instant_in_a_query_parameter_is_held_to_1900_to_2199(
+    client: TestClient, auth: Auth, moment: str
+) -> None:
+    incident = report(client, auth)["id"]
+    officer = auth("department_officer", org="DFFH")
+    given = {
+        "/v1/patterns/clients": {"department_client_id": "1234567", "window_days": "36500"},
+        "/v1/incidents/{incident_id}/as-of": {},
+    }
+    parameters = instant_query_parameters(client)
+    assert sorted(parameters) == [
+        ("/v1/incidents/{incident_id}/as-of", "at"),
+        ("/v1/patterns/clients", "until"),
+    ], "a new instant query parameter: add it here"
+    asked = [
+        (path.replace("{incident_id}", incident), {**given[path], name: moment})
+        for path, name in parameters
+    ]
+    asked += [(f"/v1/incidents/{incident}/diff", {"a": "1", "b": moment})]
+    asked += [(f"/v1/incidents/{incident}/diff", {"a": moment, "b": "1"})]
+
+    for path, params in asked:
+        answer = client.get(path, params=params, headers=officer)
+
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["rule"] == "time.out-of-range", (path, answer.text)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00"])
+def test_a_report_instant_whose_utc_lies_outside_any_year_is_out_of_range(
+    client: TestClient, auth: Auth, moment: str
+) -> None:
+    answer = client.post("/v1/incidents", json=report_body(occurred_at=moment), headers=auth())
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "occurred_at"
