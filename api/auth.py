@@ -38,6 +38,7 @@ from domain.values import Actor, Role
 
 log = logging.getLogger("cims.auth")
 INVALID = "invalid token"
+NUMERIC_DATES = ("exp", "iat", "nbf")
 # C0 and C1 controls, DEL and the Unicode line and paragraph separators.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -230,6 +231,12 @@ class Verifier:
         return actor
 
     def _actor_of(self, claims: dict[str, Any]) -> Actor:
+        for name in NUMERIC_DATES:
+            # RFC 7519 §2: a NumericDate is a JSON number; PyJWT would also take "1767225600".
+            if name in claims and (
+                isinstance(claims[name], bool) or not isinstance(claims[name], int | float)
+            ):
+                raise ValueError(f"the {name} claim is not a number")
         lifetime = float(claims["exp"]) - float(claims["iat"])
         if lifetime > self.settings.jwt_max_lifetime_seconds:
             raise ValueError("the token lives longer than allowed")

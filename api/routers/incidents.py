@@ -216,7 +216,15 @@ def _expected_version(body: CommandIn, if_match: str | None) -> int:
     they must agree: 400)."""
     tagged = None
     if if_match is not None:
-        tag = if_match.strip().removeprefix("W/").strip('"')
+        if if_match.strip().startswith("W/"):
+            # RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak tag never matches.
+            raise Problem(
+                412,
+                "precondition-failed",
+                "The incident has moved on",
+                'a weak entity tag (W/"…") never matches If-Match: send the version as "3"',
+            )
+        tag = if_match.strip().strip('"')
         # Digits only: int() would also take "+1", " 1" or "1_0".
         if not (tag.isascii() and tag.isdigit()) or int(tag) > MAX_INT:
             raise invalid(

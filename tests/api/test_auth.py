@@ -165,6 +165,18 @@ def test_claims_with_control_characters_or_not_text_are_refused(claims: dict[str
     assert refused(Verifier(Settings(jwt_secret=SECRET)), hs256(**claims)) == "invalid token"
 
 
+def test_a_numeric_date_given_as_a_string_is_refused() -> None:
+    verifier = Verifier(Settings(jwt_secret=SECRET))
+    now = datetime.now(UTC)
+    later = int((now + timedelta(minutes=5)).timestamp())
+
+    assert refused(verifier, hs256(exp=str(later))) == "invalid token"
+    assert refused(verifier, hs256(iat=str(int(now.timestamp())))) == "invalid token"
+    assert refused(verifier, hs256(nbf=str(int(now.timestamp())))) == "invalid token"
+    assert refused(verifier, hs256(exp=True)) == "invalid token"
+    assert verifier.actor("Bearer " + hs256(exp=later, nbf=int(now.timestamp()))).id == "mel"
+
+
 def test_a_refusal_says_invalid_token_and_nothing_of_the_library() -> None:
     verifier = Verifier(Settings(jwt_secret=SECRET))
     forged = jwt.encode(

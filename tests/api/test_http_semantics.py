@@ -51,6 +51,26 @@ def test_a_stale_if_match_is_412_and_a_stale_body_version_409(
     assert fresh.status_code == 200 and fresh.headers["ETag"] == '"3"'
 
 
+@pytest.mark.parametrize("tag", ['W/"1"', 'W/"2"'])
+def test_a_weak_if_match_never_matches_and_records_nothing(
+    client: TestClient, auth: Auth, tag: str
+) -> None:
+    incident = report(client, auth)["id"]
+
+    weak = client.post(
+        f"/v1/incidents/{incident}/notifications", json=POLICE, headers=auth(**{"If-Match": tag})
+    )
+    weak_with_body = client.post(
+        f"/v1/incidents/{incident}/notifications",
+        json={**POLICE, "expected_version": 1},
+        headers=auth(**{"If-Match": tag}),
+    )
+
+    assert weak.status_code == weak_with_body.status_code == 412, weak.text
+    assert weak.json()["type"].endswith("/problems/precondition-failed")
+    assert client.get(f"/v1/incidents/{incident}", headers=auth()).json()["version"] == 1
+
+
 def test_if_match_and_expected_version_that_disagree_are_400_and_neither_is_428(
     client: TestClient, auth: Auth
 ) -> None:
