@@ -51,8 +51,15 @@ def require_feed(regulator: str) -> None:
 
 
 def require_safe_url(url: str, *, allow_http_loopback: bool = False) -> None:
-    """`https` with a host; `http` only to a loopback address, and only when allowed."""
+    """`https` with a host; `http` only to a loopback address, and only when allowed; never a
+    user name or password in the URL (urllib would not send them, and the URL is stored and
+    printed: the message does not repeat it)."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise UnsafeTarget(
+            "refusing to push to a URL with a user name or password in it (user:password@host):"
+            " the receiver checks the webhook signature, so give the URL without them"
+        )
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return

@@ -210,6 +210,29 @@ def test_cims_projections_push_refuses_unsafe_urls_with_exit_2(
     assert "refusing to push" in result.output
 
 
+@pytest.mark.parametrize(
+    "userinfo", ["user:S3cretPass@", "user@", ":S3cretPass@", "user:S3cretPass%40x@"]
+)
+def test_a_webhook_url_carrying_a_user_or_password_is_refused_and_never_stored_or_shown(
+    database_url: str, read_models: ReadModels, receiver: Receiver, userinfo: str
+) -> None:
+    url = receiver.url.replace("://", f"://{userinfo}", 1)
+    env = {"CIMS_DATABASE_URL": database_url, "CIMS_WEBHOOK_SECRET": SECRET, **STRONG}
+
+    result = CliRunner().invoke(
+        cli_app, ["projections", "push", "ssr", "--url", url, "--allow-http-loopback"], env=env
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "user name or password" in result.output and "S3cretPass" not in result.output
+    with pytest.raises(UnsafeTarget):
+        WebhookPusher(read_models, "ssr", url, KEY, allow_http_loopback=True)
+    WebhookPusher(read_models, "ssr", receiver.url, KEY, allow_http_loopback=True)
+    with read_models.db.transaction() as tx:
+        stored = tx.execute("SELECT url FROM rm_webhook_delivery")
+    assert not any("S3cretPass" in row[0] or "@" in row[0] for row in stored)
+
+
 def test_an_unknown_feed_name_is_refused_listing_the_valid_ones(database_url: str) -> None:
     env = {"CIMS_DATABASE_URL": database_url, "CIMS_WEBHOOK_SECRET": SECRET, **STRONG}
 
