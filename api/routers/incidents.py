@@ -115,6 +115,9 @@ def accepted_body(accepted: Accepted) -> dict[str, Any]:
     }
 
 
+ACCESS_REFUSALS = frozenset({401, 403, 404})
+
+
 async def idempotent(
     svc: Services,
     request: Request,
@@ -153,7 +156,16 @@ async def idempotent(
                 accepted = (fast(ckey) if fast else None) or run(ckey, authorise())
             except IdempotencyKeyReused:
                 raise
-            except (DomainError, Problem):
+            except Problem as refused:
+                # A caller who may no longer see or act on the incident (403, or the 404 of an
+                # unseen one) gets what every other request of theirs gets, not the stored 200.
+                if refused.status in ACCESS_REFUSALS:
+                    raise
+                replayed = svc.ledger.recall(ckey) if ckey else None
+                if replayed is None:
+                    raise
+                return answer(replayed)
+            except DomainError:
                 replayed = svc.ledger.recall(ckey) if ckey else None
                 if replayed is None:
                     raise

@@ -258,3 +258,36 @@ def test_a_key_in_flight_is_a_409_with_retry_after_and_then_the_first_answer(
     assert in_flight.json()["errors"][0]["rule"] == "idempotency.in-flight"
     assert first[0].status_code == 201 and after.json() == first[0].json()
     assert incidents_recorded(client, auth) == 1
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-history", "from-store"])
+def test_a_provider_that_lost_access_repeating_a_keyed_command_gets_the_404_of_any_request(
+    client: TestClient, auth: Auth, kept: bool
+) -> None:
+    incident = client.post(
+        "/v1/incidents", json=report_body(other_provider=OTHER), headers=auth()
+    ).json()["id"]
+    other = auth(org=OTHER, **{"Idempotency-Key": "lost-1"})
+    notify = {**NOTIFY, "expected_version": 1}
+    first = client.post(f"/v1/incidents/{incident}/notifications", json=notify, headers=other)
+    assert first.status_code == 200, first.text
+    moved = client.post(
+        f"/v1/incidents/{incident}/responsible-organisation",
+        json={"other_provider": None, "reason": "not theirs", "expected_version": 2},
+        headers=auth(),
+    )
+    assert moved.status_code == 200, moved.text
+    if not kept:
+        ledger = client.app.state.services.ledger  # type: ignore[attr-defined]
+        ledger.histories = type(ledger.histories)(ledger.histories.size)
+
+    repeat = client.post(f"/v1/incidents/{incident}/notifications", json=notify, headers=other)
+    unknown = client.post(
+        "/v1/incidents/00000000-0000-4000-8000-000000000000/notifications",
+        json=notify,
+        headers=auth(org=OTHER, **{"Idempotency-Key": "lost-2"}),
+    )
+
+    assert repeat.status_code == unknown.status_code == 404, repeat.text
+    assert repeat.json()["type"] == unknown.json()["type"]
+    assert len(history(client, auth, incident)) == 3
