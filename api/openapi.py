@@ -7,6 +7,9 @@ assets come from the `swagger-ui-bundle-v2` package (Apache-2.0), served by the 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +24,23 @@ from api.resources import ProblemDetails
 from api.vocabulary import ENUMS, FIELDS
 
 ASSETS = "/docs/assets"
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def with_policy(page: HTMLResponse) -> HTMLResponse:
+    """The page with a Content-Security-Policy: scripts only from this origin plus the page's
+    own inline script (by its SHA-256, so no other inline script runs), data only from this
+    origin, never framed. Swagger UI sets inline styles and draws icons from data: URIs."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(found.encode()).digest()).decode() + "'"
+        for found in _INLINE_SCRIPT.findall(bytes(page.body).decode())
+    )
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline';"
+        " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none';"
+        " form-action 'self'; frame-ancestors 'none'"
+    )
+    return page
 
 
 def _describe_enum(name: str, schema: dict[str, Any]) -> None:
@@ -74,16 +94,19 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        # "Authorize" keeps the bearer token in the page only: never in localStorage, where it
+        # would outlive signing out (no persistAuthorization).
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title=f"{app.title} — API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
             oauth2_redirect_url="/docs/oauth2-redirect",
-            swagger_ui_parameters={"persistAuthorization": True},
+            swagger_ui_parameters={"persistAuthorization": False},
         )
+        return with_policy(page)
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return with_policy(get_swagger_ui_oauth2_redirect_html())

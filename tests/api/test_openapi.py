@@ -291,3 +291,17 @@ def test_docs_are_served_from_packaged_assets(app_client: TestClient) -> None:
         assert app_client.get(asset).status_code == 200, asset
     assert "/docs/assets/swagger-ui-bundle.js" in page.text
     assert app_client.get("/redoc").status_code == 404
+
+
+def test_docs_carry_a_content_security_policy_and_keep_no_token_after_the_page(
+    app_client: TestClient,
+) -> None:
+    for path in ("/docs", "/docs/oauth2-redirect"):
+        page = app_client.get(path)
+        policy = page.headers["content-security-policy"]
+
+        assert "script-src 'self' 'sha256-" in policy and "'unsafe-eval'" not in policy, path
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy, path
+    docs = app_client.get("/docs").text
+    assert '"persistAuthorization": true' not in docs
+    assert '"persistAuthorization": false' in docs
