@@ -135,6 +135,30 @@ def test_sign_in_with_openid_connect_code_and_pkce(
         context.close()
 
 
+def test_signing_out_ends_the_session_at_the_issuer_too(
+    browser: Any, production: str, provider: tuple[str, PkceProvider]
+) -> None:
+    context = browser.new_context(base_url=production, locale="en-AU", timezone_id="UTC")
+    page: Page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_role("button", name="Sign in with localhost", exact=False).click()
+        page.get_by_role("button", name="olivia.manager").click()
+        expect(page.get_by_role("heading", name="Worklist", level=1)).to_be_visible()
+
+        with page.expect_request(lambda r: "/oauth2/end_session" in r.url) as ended:
+            page.get_by_role("button", name="Sign out").click()
+
+        asked = parse_qs(ended.value.url.split("?", 1)[1])
+        assert asked["post_logout_redirect_uri"] == [f"{production}/"]
+        assert asked["client_id"] == ["cims-web"] and asked["id_token_hint"][0].count(".") == 2
+        page.goto(production)
+        assert page.evaluate("() => sessionStorage.length") == 0
+        expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    finally:
+        context.close()
+
+
 def test_the_api_refuses_a_token_the_issuer_did_not_sign(production: str) -> None:
     import httpx
     import jwt

@@ -2,7 +2,7 @@
 import { html, render, useEffect, useState } from './html.js';
 import { session } from './api.js';
 import { navigate } from './nav.js';
-import { SignIn, finishOidcSignIn } from './pages/sign_in.js';
+import { SignIn, finishOidcSignIn, signOut as signOutEverywhere } from './pages/sign_in.js';
 import { Worklist } from './pages/worklist.js';
 import { Incidents } from './pages/incidents.js';
 import { Report } from './pages/report.js';
@@ -63,7 +63,7 @@ function App({ problem }) {
   if (!who) {
     content = html`<${SignIn} problem=${problem} onSignedIn=${() => { setWho(session.identity); navigate(`#/${LANDING[session.identity?.role] || 'incidents'}`); }} />`;
   }
-  const signOut = () => { session.signOut(); setWho(null); navigate('#/'); };
+  const signOut = () => { if (!signOutEverywhere()) { setWho(null); navigate('#/'); } };
   const links = who ? PAGES.filter((p) => p.roles.includes(who.role)) : [];
   // The router owns the hash, so the skip link moves focus itself.
   const skip = (e) => { e.preventDefault(); document.getElementById('main')?.focus(); };

@@ -4,6 +4,8 @@ import { html, useEffect, useState } from '../html.js';
 import { get, post, session } from '../api.js';
 
 const PENDING = 'cims.oidc';
+// Where the issuer ends its own session (its discovery document's end_session_endpoint).
+const END_SESSION = 'cims.oidc.end_session';
 
 const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
   .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -22,7 +24,7 @@ async function startOidc(oidc) {
   const state = random();
   const nonce = random();
   const redirect = `${window.location.origin}/`;
-  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce, redirect, oidc, token_endpoint: meta.token_endpoint }));
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce, redirect, oidc, token_endpoint: meta.token_endpoint, end_session_endpoint: meta.end_session_endpoint }));
   const url = new URL(meta.authorization_endpoint);
   Object.entries({
     response_type: 'code', client_id: oidc.client_id, redirect_uri: redirect, scope: oidc.scope,
@@ -54,6 +56,27 @@ export async function finishOidcSignIn() {
   const claims = JSON.parse(atob(tokens.id_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
   if (claims.nonce !== pending.nonce) throw new Error('sign-in nonce does not match');
   session.signIn(tokens.id_token);
+  if (pending.end_session_endpoint) {
+    sessionStorage.setItem(END_SESSION, JSON.stringify({ endpoint: pending.end_session_endpoint, client_id: pending.oidc.client_id }));
+  }
+}
+
+/** Sign out here and, when signed in through an issuer that names an end_session_endpoint, at
+ * the issuer too (OpenID Connect RP-Initiated Logout): the browser goes there and comes back to
+ * `/`. Returns true when it is leaving for the issuer. */
+export function signOut() {
+  const idToken = session.token;
+  const ending = JSON.parse(sessionStorage.getItem(END_SESSION) || 'null');
+  session.signOut();
+  sessionStorage.removeItem(END_SESSION);
+  if (!ending || !idToken) return false;
+  const url = new URL(ending.endpoint);
+  Object.entries({
+    id_token_hint: idToken, client_id: ending.client_id,
+    post_logout_redirect_uri: `${window.location.origin}/`,
+  }).forEach(([k, v]) => url.searchParams.set(k, v));
+  window.location.assign(url.toString());
+  return true;
 }
 
 export function SignIn({ onSignedIn, problem }) {
