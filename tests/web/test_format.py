@@ -16,6 +16,16 @@ CASES = [
     ("30/11/2026 24:00", None),
     ("13/1/2026 13:00 pm", None),
     ("tomorrow", None),
+    ("05/04/2026 02:30", None),  # happens twice as clocks go back: which?
+    ("05/04/2026 02:30 AEDT", "2026-04-05T02:30:00+11:00"),
+    ("05/04/2026 02:30 aest", "2026-04-05T02:30:00+10:00"),
+    ("05/04/2026 02:30 +10:00", "2026-04-05T02:30:00+10:00"),
+    ("2026-04-05T02:30+11:00", "2026-04-05T02:30:00+11:00"),
+    ("04/10/2026 02:30", None),  # skipped as clocks go forward
+    ("04/10/2026 02:30 AEST", None),
+    ("30/11/2026 14:30 AEST", None),  # daylight time then
+    ("04/10/2026 03:30", "2026-10-04T03:30:00+11:00"),
+    ("04/10/2026 01:59", "2026-10-04T01:59:00+10:00"),
 ]
 
 
@@ -29,6 +39,17 @@ def format_module(page: Page) -> Page:
 def test_typed_melbourne_times_become_instants_with_their_offset(format_module: Page) -> None:
     for typed, instant in CASES:
         assert format_module.evaluate("t => f.fromMelbourneInput(t)", typed) == instant, typed
+
+
+def test_a_time_that_happens_twice_or_never_in_melbourne_is_refused_saying_why(
+    format_module: Page,
+) -> None:
+    twice = format_module.evaluate("f.whyNotMelbourneInput('05/04/2026 02:30')")
+    never = format_module.evaluate("f.whyNotMelbourneInput('04/10/2026 02:30')")
+
+    assert "happens twice" in twice and "AEDT" in twice and "AEST" in twice
+    assert "does not exist in Melbourne" in never
+    assert format_module.evaluate("f.whyNotMelbourneInput('30/11/2026 14:30')") is None
 
 
 def test_instants_are_shown_in_melbourne_whatever_the_browser_zone(format_module: Page) -> None:

@@ -2,7 +2,7 @@
 // without new page code. GOV.UK-style: labels above inputs, hints, an error summary at the top
 // whose links move focus to the field, and each field's own message beside it.
 import { html, useEffect, useRef } from './html.js';
-import { humanise, fromDayInput, fromMelbourneInput, optionLabel } from './format.js';
+import { humanise, fromDayInput, fromMelbourneInput, optionLabel, whyNotMelbourneInput } from './format.js';
 
 const HIDDEN = new Set(['expected_version']);
 
@@ -141,7 +141,7 @@ export function validate(schema, value, components, path = []) {
   }
   if (blank(value)) return nullable ? [] : errors;
   if (s.type === 'string') {
-    if (s.format === 'date-time' && !fromMelbourneInput(value)) errors.push({ field: here, message: `Enter ${name} as a real date and time, like 30/11/2026 14:30` });
+    if (s.format === 'date-time' && !fromMelbourneInput(value)) errors.push({ field: here, message: whyNotMelbourneInput(value) ? `${humanise(name)}: ${whyNotMelbourneInput(value)}` : `Enter ${name} as a real date and time, like 30/11/2026 14:30` });
     if (s.format === 'date' && !fromDayInput(value)) errors.push({ field: here, message: `Enter ${name} as a real date, like 27/3/2010` });
     if (s.minLength && String(value).length < s.minLength) errors.push({ field: here, message: `Enter ${name}` });
     if (s.maxLength && String(value).length > s.maxLength) errors.push({ field: here, message: `${humanise(name)} must be ${s.maxLength} characters or fewer` });

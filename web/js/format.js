@@ -69,30 +69,59 @@ function offsetAt(ms) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
-/** A date and time typed as Melbourne wall-clock time — "30/11/2026 14:30", "30/11/2026 2:30 pm"
- * or "2026-11-30T14:30" — as an ISO instant with Melbourne's offset then
- * ("2026-11-30T14:30:00+11:00"); null when it is not a real date and time. */
-export function fromMelbourneInput(value) {
+const ZONE_NAMES = { aest: 600, aedt: 660 };
+const hhmm = (minutes) => `${minutes >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+
+// A typed Melbourne wall-clock time read: {iso} or {why} (why it is not one instant).
+function readMelbourne(value) {
   const text = String(value || '').trim().toLowerCase();
-  let y; let mo; let d; let h; let mi;
-  let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})[ ,t]+(\d{1,2})[:.](\d{2})\s*(am|pm)?$/.exec(text);
+  const zone = '(?:\\s*(aest|aedt|[+-]\\d{2}:?\\d{2}))?';
+  let y; let mo; let d; let h; let mi; let named;
+  let m = new RegExp(`^(\\d{1,2})/(\\d{1,2})/(\\d{4})[ ,t]+(\\d{1,2})[:.](\\d{2})\\s*(am|pm)?${zone}$`).exec(text);
   if (m) {
-    [d, mo, y, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
-    if (m[6]) { if (h < 1 || h > 12) return null; h = (h % 12) + (m[6] === 'pm' ? 12 : 0); }
+    [d, mo, y, h, mi, named] = [+m[1], +m[2], +m[3], +m[4], +m[5], m[7]];
+    if (m[6]) { if (h < 1 || h > 12) return {}; h = (h % 12) + (m[6] === 'pm' ? 12 : 0); }
   } else {
-    m = /^(\d{4})-(\d{2})-(\d{2})t(\d{2}):(\d{2})(?::\d{2})?$/.exec(text);
-    if (!m) return null;
-    [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
+    m = new RegExp(`^(\\d{4})-(\\d{2})-(\\d{2})t(\\d{2}):(\\d{2})(?::\\d{2})?${zone}$`).exec(text);
+    if (!m) return {};
+    [y, mo, d, h, mi, named] = [+m[1], +m[2], +m[3], +m[4], +m[5], m[6]];
   }
-  if (h > 23 || mi > 59) return null;
+  if (h > 23 || mi > 59) return {};
   const wall = Date.UTC(y, mo - 1, d, h, mi);
   const check = new Date(wall);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
-  let offset = offsetAt(wall);
-  offset = offsetAt(wall - offset * 60000);
-  const sign = offset >= 0 ? '+' : '-';
-  const abs = Math.abs(offset);
-  return `${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return {};
+  // Each offset Melbourne keeps (standard +10:00, daylight +11:00) that gives this wall time.
+  const fits = [600, 660].filter((o) => offsetAt(wall - o * 60000) === o);
+  const said = `${pad(d)}/${pad(mo)}/${y} ${pad(h)}:${pad(mi)}`;
+  let offset;
+  if (named) {
+    offset = ZONE_NAMES[named] ?? (named[0] === '-' ? -1 : 1) * (+named.slice(1, 3) * 60 + +named.slice(-2));
+    if (!fits.includes(offset)) {
+      return { why: `${said} ${hhmm(offset)} is not a Melbourne time: Melbourne is ${fits.map(hhmm).join(' or ') || 'at neither +10:00 nor +11:00'} then` };
+    }
+  } else if (fits.length === 0) {
+    return { why: `${said} does not exist in Melbourne: clocks go forward from 2:00 am to 3:00 am that night` };
+  } else if (fits.length === 2) {
+    return { why: `${said} happens twice in Melbourne, as clocks go back that night: add which, ${said} AEDT (daylight time, +11:00) or ${said} AEST (standard time, +10:00)` };
+  } else {
+    [offset] = fits;
+  }
+  return { iso: `${y}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:00${hhmm(offset)}` };
+}
+
+/** A date and time typed as Melbourne wall-clock time — "30/11/2026 14:30", "30/11/2026 2:30 pm"
+ * or "2026-11-30T14:30", optionally followed by AEST, AEDT or the offset — as an ISO instant
+ * with Melbourne's offset then ("2026-11-30T14:30:00+11:00"); null when it is not one real
+ * instant: no such date or time, a time skipped as clocks go forward, or one that happens twice
+ * as they go back and was not said which (`whyNotMelbourneInput` says why). */
+export function fromMelbourneInput(value) {
+  return readMelbourne(value).iso ?? null;
+}
+
+/** Why a typed Melbourne time is not one instant, in words (null when it is one, or when it is
+ * not a date and time at all). */
+export function whyNotMelbourneInput(value) {
+  return readMelbourne(value).why ?? null;
 }
 
 /** A day typed as "1/2/2010" (day/month/year) or "2010-02-01", as "2010-02-01"; else null. */

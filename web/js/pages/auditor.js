@@ -3,7 +3,7 @@
 // the audit bundle — all from the event store through /v1.
 import { html, useEffect, useState } from '../html.js';
 import { download, explain, get } from '../api.js';
-import { fromMelbourneInput, humanise, melbourne, toMelbourneInput, withMelbourneTimes } from '../format.js';
+import { fromMelbourneInput, humanise, melbourne, toMelbourneInput, whyNotMelbourneInput, withMelbourneTimes } from '../format.js';
 
 function AsOf({ found }) {
   const s = found.state;
@@ -45,7 +45,7 @@ export function Auditor({ id }) {
   const showAt = (e) => {
     e.preventDefault();
     const instant = fromMelbourneInput(at);
-    if (!instant) { setErrors([{ field: 'at', message: 'Enter a real date and time, like 30/11/2026 14:30' }]); return; }
+    if (!instant) { setErrors([{ field: 'at', message: whyNotMelbourneInput(at) || 'Enter a real date and time, like 30/11/2026 14:30' }]); return; }
     get(`/v1/incidents/${id}/as-of`, { at: instant }).then((f) => { setFound(f); setVersion(null); setErrors([]); }).catch(fail);
   };
   const showDiff = (e) => {
