@@ -8,6 +8,7 @@ an incident is a function here; nothing else compares a token's subject to a sto
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -150,6 +151,20 @@ def visible_organisations(actor: Actor) -> set[str] | None:
     return None if actor.role in SEE_ALL else {actor.organisation}
 
 
+def require_bound_to_organisation(actor: Actor, department: Iterable[str]) -> None:
+    """A role that sees every incident (department officer, auditor, admin) is the
+    department's: held by anyone else's organisation it is refused outright (403), whatever
+    the request, so a token naming another organisation reads and writes nothing."""
+    if actor.role in SEE_ALL and actor.organisation not in department:
+        raise Problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            f"the {actor.role.value.replace('_', ' ')} role belongs to the department;"
+            f" {actor.organisation} is not one of the department's organisations",
+        )
+
+
 def refuse_regulators(actor: Actor) -> None:
     if actor.role == R.REGULATOR:
         raise Problem(
@@ -230,6 +245,11 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
     steps_of_appointment = action.appointed_investigator or action.appointed_reviewer
     if not steps_of_appointment and not sees_by_organisation(actor, incident):
         raise _forbidden("an appointee takes only the steps of their appointment")
+    if actor.role == R.ADMIN and actor.organisation not in (
+        incident.reporting_organisation,
+        incident.details.other_provider,
+    ):
+        raise _forbidden("an admin reads every record but changes only their organisation's")
     if action.reporting_organisation and not (
         actor.role == R.DEPARTMENT_OFFICER or actor.organisation == incident.reporting_organisation
     ):

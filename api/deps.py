@@ -6,19 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api import authorisation as authz
 from api.auth import Verifier
 from api.breaker import StoreBreaker
 from api.idempotency import InFlight
 from api.limits import PositionWaits
 from api.metrics import Metrics
+from api.problems import Problem
 from api.settings import Settings
 from domain.values import Actor
 from ledger.application import Ledger
+from projections.audit_trail import REFUSED
 from projections.service import ReadModels
 from replay.auditor import Auditor
 
@@ -63,9 +67,28 @@ async def caller(
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> Actor:
     authorization = request.headers.get("authorization")
+    svc = await services(request)
     # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
     # issuer's keys is awaited, not waited for in a worker thread.
-    return await (await services(request)).verifier.actor_async(authorization)
+    actor = await svc.verifier.actor_async(authorization)
+    try:
+        authz.require_bound_to_organisation(actor, svc.settings.department_organisations)
+    except Problem:
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        try:
+            incident: UUID | None = UUID(str(request.path_params.get("incident_id")))
+        except ValueError:
+            incident = None
+        await run_in_threadpool(
+            svc.read_models.log_access,
+            actor=actor,
+            incident_id=incident,
+            what=f"{request.method} {route}",
+            at=svc.clock(),
+            outcome=REFUSED,
+        )
+        raise
+    return actor
 
 
 ServicesDep = Annotated[Services, Depends(services)]

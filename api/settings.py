@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
     webhook_secret: str | None = None
 
+    # The department's own organisation(s): the roles that see every incident (department
+    # officer, auditor, admin) come only with one of these; a token giving such a role to any
+    # other organisation is refused. A JSON list in the environment:
+    # CIMS_DEPARTMENT_ORGANISATIONS='["DFFH", "Department of Families, Fairness and Housing"]'.
+    department_organisations: list[str] = [
+        "DFFH",
+        "Department of Families, Fairness and Housing",
+    ]
+
     # Browser origins allowed to call the API (CORS), comma-separated; none by default.
     cors_origins: str = ""
 

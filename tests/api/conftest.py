@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import mint_token
+from api.authorisation import SEE_ALL
 from api.main import create_app
 from api.settings import Settings
 from domain.values import Role
@@ -17,6 +18,7 @@ from tests.factories import START
 
 OWN = "Northside CSO"
 OTHER = "Eastside Housing"
+DEPARTMENT = "DFFH"
 
 
 class Clock:
@@ -58,11 +60,13 @@ Auth = Callable[..., dict[str, str]]
 def auth(settings: Settings) -> Auth:
     def headers(
         role: Role | str = Role.INCIDENT_MANAGER,
-        org: str = OWN,
+        org: str | None = None,
         sub: str | None = None,
         **extra: str,
     ) -> dict[str, str]:
         role = Role(role)
+        # The roles that see every incident are the department's (CIMS_DEPARTMENT_ORGANISATIONS).
+        org = org or (DEPARTMENT if role in SEE_ALL else OWN)
         token = mint_token(settings, sub=sub or f"{role.value}-1", role=role, org=org)
         return {"Authorization": f"Bearer {token}", **extra}
 

@@ -13,7 +13,7 @@ from api.authorisation import ACTIONS, SEE_ALL
 from api.main import create_app
 from api.settings import Settings
 from domain.values import Role
-from tests.api.conftest import OTHER, OWN, report_body
+from tests.api.conftest import DEPARTMENT, OTHER, OWN, report_body
 
 OUTCOME = {
     "subject_ref": "carer-1",
@@ -124,6 +124,9 @@ def expected(role: Role, action: str, org: str) -> int:
     sub = f"{role.value}-1"
     if role == Role.REGULATOR:
         return 403
+    # The roles that see every incident are the department's: held elsewhere, refused outright.
+    if role in SEE_ALL and org != DEPARTMENT:
+        return 403
     # The appointee is the principal (OWN, APPOINTED): the same subject elsewhere is not.
     if org != OWN and role not in SEE_ALL:
         return 404
@@ -134,6 +137,8 @@ def expected(role: Role, action: str, org: str) -> int:
         return 403
     if rule.reporting_organisation and not (role == Role.DEPARTMENT_OFFICER or org == OWN):
         return 403
+    if role == Role.ADMIN:  # reads every record, changes none of another organisation's
+        return 403
     return 409  # authorised: the stale expected version is all that stops it
 
 
@@ -141,7 +146,7 @@ def test_every_action_has_a_body_in_the_matrix() -> None:
     assert set(BODIES) == set(ACTIONS)
 
 
-@pytest.mark.parametrize("org", [OWN, OTHER])
+@pytest.mark.parametrize("org", [OWN, OTHER, DEPARTMENT])
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_may_issue_exactly_its_commands_on_visible_incidents(
     matrix: tuple[TestClient, str, Settings], role: Role, org: str
@@ -161,7 +166,7 @@ def test_each_role_may_issue_exactly_its_commands_on_visible_incidents(
     assert found == {action: expected(role, action, org) for action in BODIES}
 
 
-@pytest.mark.parametrize("org", [OWN, OTHER])
+@pytest.mark.parametrize("org", [OWN, OTHER, DEPARTMENT])
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reads_only_what_it_may(
     matrix: tuple[TestClient, str, Settings], role: Role, org: str
@@ -170,13 +175,75 @@ def test_each_role_reads_only_what_it_may(
     headers = {
         "Authorization": "Bearer " + mint_token(settings, sub=f"{role.value}-1", role=role, org=org)
     }
-    visible = expected(role, "notifications", org) != 404 and role != Role.REGULATOR
+    refused = role == Role.REGULATOR or (role in SEE_ALL and org != DEPARTMENT)
+    visible = expected(role, "notifications", org) != 404 and not refused
     for path in ("", "/obligations", "/procedural-fairness", "/audit-trail"):
         status = client.get(f"/v1/incidents/{incident}{path}", headers=headers).status_code
-        assert status == (200 if visible else 403 if role == Role.REGULATOR else 404), path
+        assert status == (200 if visible else 403 if refused else 404), path
     # Replay is for auditors (who see every incident); any other role is refused outright,
     # the same for every id, so a refusal says nothing about whether an incident exists.
-    auditing = role in (Role.AUDITOR, Role.DEPARTMENT_OFFICER)
+    auditing = role in (Role.AUDITOR, Role.DEPARTMENT_OFFICER) and not refused
     for path in ("/history", "/verify", "/as-of?version=1", "/diff?a=1&b=2", "/export"):
         status = client.get(f"/v1/incidents/{incident}{path}", headers=headers).status_code
         assert status == (200 if auditing else 403), path
+    for path in ("/v1/incidents", "/v1/obligations"):
+        status = client.get(path, headers=headers).status_code
+        assert status == (403 if refused else 200), path
+
+
+@pytest.mark.parametrize("role", sorted(SEE_ALL))
+def test_a_see_all_role_of_another_organisation_reads_and_writes_nothing_and_is_logged(
+    matrix: tuple[TestClient, str, Settings], role: Role
+) -> None:
+    client, incident, settings = matrix
+    token = mint_token(settings, sub="intruder", role=role, org="Some Other Provider")
+    headers = {"Authorization": f"Bearer {token}"}
+    auditor = {
+        "Authorization": "Bearer "
+        + mint_token(settings, sub="a", role=Role.AUDITOR, org=DEPARTMENT)
+    }
+
+    read = client.get(f"/v1/incidents/{incident}", headers=headers)
+    amended = client.post(
+        f"/v1/incidents/{incident}/amend",
+        json={"changes": {"description": "rewritten"}, "reason": "r", "expected_version": 4},
+        headers=headers,
+    )
+
+    assert read.status_code == amended.status_code == 403
+    assert "department" in read.json()["detail"]
+    mine, after = [], 0
+    while True:
+        page = client.get(
+            "/v1/access-log", params={"after": after, "limit": 500}, headers=auditor
+        ).json()["items"]
+        if not page:
+            break
+        mine += [e for e in page if e["actor_id"] == "intruder" and e["actor_role"] == role]
+        after = page[-1]["id"]
+    assert {e["outcome"] for e in mine} == {"refused"} and len(mine) >= 2
+
+
+def test_an_admin_of_the_department_amends_and_corrects_nothing_of_a_provider(
+    matrix: tuple[TestClient, str, Settings],
+) -> None:
+    client, incident, settings = matrix
+    admin = {
+        "Authorization": "Bearer "
+        + mint_token(settings, sub="adm", role=Role.ADMIN, org=DEPARTMENT)
+    }
+    version = client.get(f"/v1/incidents/{incident}", headers=admin).json()["version"]
+
+    amended = client.post(
+        f"/v1/incidents/{incident}/amend",
+        json={"changes": {"description": "x"}, "reason": "r", "expected_version": version},
+        headers=admin,
+    )
+    corrected = client.post(
+        f"/v1/incidents/{incident}/corrections",
+        json={"corrected_version": 1, "changes": CHANGES, "reason": "r", "expected_version": version},
+        headers=admin,
+    )
+
+    assert amended.status_code == corrected.status_code == 403
+    assert client.get(f"/v1/incidents/{incident}", headers=admin).json()["version"] == version

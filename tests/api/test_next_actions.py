@@ -73,7 +73,7 @@ def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
     manager = shown(client, auth(), incident)
     reporter = shown(client, auth("reporter"), incident)
     investigator = shown(client, auth("investigator"), incident)
-    officer = shown(client, auth("department_officer", org=OTHER), incident)
+    officer = shown(client, auth("department_officer"), incident)
 
     assert {"amend", "client-voice", "notifications", "aboriginal-consultations"} <= set(
         commands(reporter)

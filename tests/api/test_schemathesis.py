@@ -30,7 +30,7 @@ SETTINGS = Settings(
 APP = create_app(SETTINGS)
 HEADERS = {
     "Authorization": "Bearer "
-    + mint_token(SETTINGS, sub="fuzzer", role=Role.DEPARTMENT_OFFICER, org=OWN)
+    + mint_token(SETTINGS, sub="fuzzer", role=Role.DEPARTMENT_OFFICER, org="DFFH")
 }
 # One real incident, so generated requests can reach past the 404 for its id. (No `with`:
 # the app's lifespan would close its store on exit.)
