@@ -241,7 +241,12 @@ def test_an_admin_of_the_department_amends_and_corrects_nothing_of_a_provider(
     )
     corrected = client.post(
         f"/v1/incidents/{incident}/corrections",
-        json={"corrected_version": 1, "changes": CHANGES, "reason": "r", "expected_version": version},
+        json={
+            "corrected_version": 1,
+            "changes": CHANGES,
+            "reason": "r",
+            "expected_version": version,
+        },
         headers=admin,
     )
 

@@ -18,7 +18,7 @@ from domain import next_steps
 from domain.errors import PolicyViolation
 from domain.values import ScopeExclusion
 from domain.views import incident_state
-from tests.api.conftest import OTHER, Auth, report_body
+from tests.api.conftest import Auth, report_body
 from tests.factories import (
     INVESTIGATOR,
     MANAGER,

@@ -19,7 +19,7 @@ from api.auth import mint_token
 from api.main import create_app
 from api.settings import Settings
 from domain.values import Role
-from tests.api.conftest import OWN, report_body
+from tests.api.conftest import report_body
 
 SETTINGS = Settings(
     database_url=f"sqlite:///{tempfile.mkdtemp(prefix='cims-fuzz-')}/fuzz.db",
