@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,11 +17,9 @@ from api.breaker import StoreBreaker
 from api.idempotency import InFlight
 from api.limits import PositionWaits
 from api.metrics import Metrics
-from api.problems import Problem
 from api.settings import Settings
 from domain.values import Actor
 from ledger.application import Ledger
-from projections.audit_trail import REFUSED
 from projections.service import ReadModels
 from replay.auditor import Auditor
 
@@ -71,23 +68,9 @@ async def caller(
     # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
     # issuer's keys is awaited, not waited for in a worker thread.
     actor = await svc.verifier.actor_async(authorization)
-    try:
-        authz.require_bound_to_organisation(actor, svc.settings.department_organisations)
-    except Problem:
-        route = getattr(request.scope.get("route"), "path", request.url.path)
-        try:
-            incident: UUID | None = UUID(str(request.path_params.get("incident_id")))
-        except ValueError:
-            incident = None
-        await run_in_threadpool(
-            svc.read_models.log_access,
-            actor=actor,
-            incident_id=incident,
-            what=f"{request.method} {route}",
-            at=svc.clock(),
-            outcome=REFUSED,
-        )
-        raise
+    # Known from here on: a refusal answered to this caller is written to the access log.
+    request.state.actor = actor
+    authz.require_bound_to_organisation(actor, svc.settings.department_organisations)
     return actor
 
 

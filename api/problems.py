@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AuthError
@@ -23,6 +25,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.rules.catalogue import CATALOGUE
+from projections.audit_trail import REFUSED
 
 TYPE_BASE = "https://cims-ledger.example/problems/"
 # A body with thousands of bad fields is answered with the first of them, not megabytes.
@@ -230,6 +233,8 @@ class Problem(Exception):
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
         self.headers = headers or {}
         self.extra = extra
+        # Whether the refusal is in the access log already (else a 403 is logged on its way out).
+        self.logged = False
 
 
 def invalid(field: str, rule: str, message: str) -> Problem:
@@ -353,11 +358,36 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+async def _log_refusal(request: Request) -> None:
+    """Every refused attempt of a caller who signed in is accounted for: a 403 that no read
+    logged already (a role refused a feed, the access log, a legacy import, a report) is
+    written to the access log, naming the endpoint, before it is answered."""
+    actor = getattr(request.state, "actor", None)
+    if actor is None:
+        return
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    try:
+        incident: UUID | None = UUID(str(request.path_params.get("incident_id")))
+    except ValueError:
+        incident = None
+    svc = request.app.state.services
+    await run_in_threadpool(
+        svc.read_models.log_access,
+        actor=actor,
+        incident_id=incident,
+        what=f"{request.method} {route}",
+        at=svc.clock(),
+        outcome=REFUSED,
+    )
+
+
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSON:
         problem = _as_problem(exc)
         if problem.slug == "store-unavailable":
             request.app.state.services.breaker.trip()
+        if problem.status == 403 and not problem.logged:
+            await _log_refusal(request)
         return problem_response(problem, request)
 
     for kind in (

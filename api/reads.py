@@ -70,8 +70,9 @@ def authorised_state(
         incident = fold(history)
         assert incident is not None
         require_may_see_and_act(actor, incident, action)
-    except Problem:
+    except Problem as refused:
         _refused(svc, actor, incident_id, what)
+        refused.logged = True
         raise
     return history, incident
 
@@ -109,8 +110,9 @@ async def visible_organisations(svc: Services, actor: Actor, what: str) -> set[s
     """The organisations whose incidents the caller may list (None: all); a refusal is logged."""
     try:
         return authz.visible_organisations(actor)
-    except Problem:
+    except Problem as refused:
         await run_in_threadpool(_refused, svc, actor, None, what)
+        refused.logged = True
         raise
 
 

@@ -142,7 +142,7 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
     try:
         authz.refuse_regulators(actor)
         authz.require_role(actor, PATTERN_ROLES, "work with patterns of harm")
-    except Problem:
+    except Problem as refused:
         await run_in_threadpool(
             svc.read_models.log_access,
             actor=actor,
@@ -151,6 +151,7 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
             at=svc.clock(),
             outcome=REFUSED,
         )
+        refused.logged = True
         raise
     return None if actor.role == Role.DEPARTMENT_OFFICER else {actor.organisation}
 

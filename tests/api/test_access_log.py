@@ -92,6 +92,30 @@ def test_refused_reads_are_logged_with_who_what_and_outcome(client: TestClient, 
     ]
 
 
+def test_every_refused_attempt_is_logged_not_only_reads_of_a_record(
+    client: TestClient, auth: Auth
+) -> None:
+    manager = auth("incident_manager", sub="mel")
+
+    attempts = [
+        client.post("/v1/legacy-imports", json={"csv": "legacy_id\n1\n"}, headers=manager),
+        client.get("/v1/feeds/ssr", headers=manager),
+        client.get("/v1/access-log", headers=manager),
+        client.post("/v1/incidents", json=report_body(), headers=auth("investigator", sub="iv")),
+        client.get("/v1/incidents", headers=auth("auditor", org="Some Other Provider", sub="a")),
+    ]
+
+    assert [a.status_code for a in attempts] == [403] * 5
+    rows = [(r["actor_id"], r["what"], r["outcome"]) for r in log(client, auth)]
+    assert rows == [
+        ("mel", "POST /v1/legacy-imports", "refused"),
+        ("mel", "GET /v1/feeds/{regulator}", "refused"),
+        ("mel", "GET /v1/access-log", "refused"),
+        ("iv", "POST /v1/incidents", "refused"),
+        ("a", "GET /v1/incidents", "refused"),
+    ]
+
+
 def test_a_list_whose_log_entry_cannot_be_written_is_not_returned(
     client: TestClient, auth: Auth
 ) -> None:
