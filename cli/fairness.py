@@ -14,6 +14,7 @@ from rich import box
 from rich.table import Column, Table
 from rich.text import Text
 
+from cli.access import log_read
 from cli.incidents import resolve
 from cli.output import AsJson, literal, note, out, print_json
 from cli.settings import open_ledger, store
@@ -37,9 +38,11 @@ def fairness(
     Each check of policy §8 and §10, its verdict and the versions that evidence it; exit 0
     whatever the verdicts.
     """
-    with open_ledger(store()) as ledger:
+    url = store()
+    with open_ledger(url) as ledger:
         incident_id = resolve(ledger, incident)
         checks = procedural_fairness(ledger.incident_events(incident_id), now=datetime.now(UTC))
+    log_read(url, incident_id, "procedural-fairness")
     if as_json:
         print_json([c.model_dump(mode="json") for c in checks])
         return

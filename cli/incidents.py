@@ -22,6 +22,7 @@ from rich import box
 from rich.table import Column, Table
 from rich.text import Text
 
+from cli.access import log_read
 from cli.output import (
     AsJson,
     BadParameter,
@@ -310,10 +311,12 @@ def show_incident(
 ) -> None:
     """One incident's state and its obligations, deadlines in Melbourne time with their offset."""
     now = datetime.now(UTC)
-    with open_ledger(store()) as ledger:
+    url = store()
+    with open_ledger(url) as ledger:
         incident_id = resolve(ledger, incident)
         found, owed = incident_with_obligations(ledger.incident_events(incident_id), now=now)
     assert found is not None
+    log_read(url, incident_id, "incident")
     if as_json:
         state = incident_state(found)
         print_json({**state, "obligations": [o.model_dump(mode="json") for o in owed]})

@@ -20,6 +20,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Column, Table
 
+from cli.access import log_read
 from cli.incidents import resolve
 from cli.output import (
     AsJson,
@@ -32,7 +33,7 @@ from cli.output import (
     out,
     print_json,
 )
-from cli.settings import checkpoint_key, open_ledger, store
+from cli.settings import checkpoint_key, database_url, open_ledger, store
 from projections.db import Db
 from replay.auditor import Auditor
 from replay.checkpoint import Checkpoint, load_signed, sign
@@ -103,7 +104,9 @@ def history(
 ) -> None:
     """Every event of the incident, oldest first: who, when, what and why (shown literally)."""
     with auditor() as reader:
-        found = reader.history(resolve(reader.ledger, incident))
+        incident_id = resolve(reader.ledger, incident)
+        found = reader.history(incident_id)
+    log_read(database_url(), incident_id, "history")
     if as_json:
         print_json(found.model_dump(mode="json"))
         return
@@ -158,6 +161,7 @@ def as_of(
         else:
             assert at is not None
             found = reader.state_as_of(incident_id, at=reported_by("--at", at, events))
+    log_read(database_url(), incident_id, "as-of")
     print_json(found.model_dump(mode="json"))
 
 
@@ -173,6 +177,7 @@ def diff(
         incident_id = resolve(reader.ledger, incident)
         events = reader.ledger.incident_events(incident_id)
         found = reader.diff(incident_id, point("A", a, events), point("B", b, events))
+    log_read(database_url(), incident_id, "diff")
     if as_json:
         print_json(found.model_dump(mode="json"))
         return
@@ -264,6 +269,7 @@ def export(
     with auditor() as reader:
         incident_id = resolve(reader.ledger, incident)
         bundle = reader.export(incident_id)
+    log_read(database_url(), incident_id, "export")
     _write("--output", output, bundle)
     note(f"wrote {output}: the audit bundle of incident {incident_id}")
 

@@ -506,3 +506,45 @@ def test_a_wrong_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None
     ]
     assert number.exit_code == 2 and len(error_lines(number)) == 1
     assert error_lines(number)[0].startswith("cims: error: CIMS_CHECKPOINT_EVERY: Input should")
+
+
+def test_every_read_of_an_incident_at_the_command_line_is_in_the_access_log(
+    cims: Cims, ledger: Ledger, database_url: str, tmp_path: Path
+) -> None:
+    import getpass
+
+    from projections.db import Db
+
+    story = overdue_investigation(ledger)
+    incident = str(story.incident_id)
+
+    for args in [
+        ("incidents", "show", incident),
+        ("fairness", incident),
+        ("replay", "history", incident),
+        ("replay", "as-of", incident, "--version", "1"),
+        ("replay", "diff", incident, "1", "2"),
+        ("replay", "export", incident, "-o", str(tmp_path / "bundle.zip")),
+    ]:
+        assert cims(*args).exit_code == 0, args
+
+    db = Db(database_url)
+    try:
+        with db.transaction(write=False) as tx:
+            rows = tx.execute(
+                "SELECT actor_id, actor_role, incident_id, what, outcome FROM rm_access_log"
+                " ORDER BY id"
+            )
+    finally:
+        db.close()
+    assert [r[3] for r in rows] == [
+        "cli:incident",
+        "cli:procedural-fairness",
+        "cli:history",
+        "cli:as-of",
+        "cli:diff",
+        "cli:export",
+    ]
+    assert {(r[0], r[1], r[2], r[4]) for r in rows} == {
+        (getpass.getuser(), "admin", incident, "granted")
+    }
