@@ -22,6 +22,7 @@ from domain.incident import Incident
 from domain.values import Actor, Role
 from ledger.application import fold
 from projections.audit_trail import GRANTED, REFUSED
+from replay.verify import Integrity, integrity
 
 
 def _refused(svc: Services, actor: Actor, incident_id: UUID | None, what: str) -> None:
@@ -94,14 +95,34 @@ async def read_incident(
     *,
     roles: frozenset[Role] | None = None,
 ) -> Incident:
-    """The incident, once the caller may see it and the read is logged (see above)."""
+    """The incident, once the caller may see it and the read is logged (see above), its
+    stored chain checked (`read_checked_incident`)."""
+    return (await read_checked_incident(svc, actor, incident_id, what, roles=roles))[0]
 
-    def read() -> Incident:
-        incident = authorised_state(svc, actor, incident_id, what, roles=roles)[1]
+
+async def read_checked_incident(
+    svc: Services,
+    actor: Actor,
+    incident_id: UUID,
+    what: str,
+    *,
+    roles: frozenset[Role] | None = None,
+) -> tuple[Incident, Integrity]:
+    """The incident and the integrity of what it is folded from: the stored hash chain checked,
+    and the events this process kept compared with the stored rows. Kept events whose rows
+    now differ are let go and the store's rows served instead, so every process serves the
+    same, and a broken chain is said (never served silently as fact)."""
+
+    def read() -> tuple[Incident, Integrity]:
+        history, incident = authorised_state(svc, actor, incident_id, what, roles=roles)
+        found = integrity(svc.auditor.rows, incident_id, [e.hash for e in history])
+        if found.served_differs:
+            svc.ledger.histories.forget(incident_id)
+            history, incident = authorised_state(svc, actor, incident_id, what, roles=roles)
         svc.read_models.log_access(
             actor=actor, incident_id=incident_id, what=what, at=svc.clock(), outcome=GRANTED
         )
-        return incident
+        return incident, found
 
     return await run_in_threadpool(read)
 

@@ -7,7 +7,7 @@ answers, and the tests parse real answers through them (and through a client gen
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -275,6 +275,18 @@ class IncidentState(Resource):
     )
 
 
+class Integrity(Resource):
+    """Whether the stored events an answer is folded from are unaltered."""
+
+    chain: Literal["intact", "broken"] = Field(
+        description="`intact`: every stored event's hash and link hold; `broken`: an event was "
+        "edited, removed or reordered in the store (the answer shows the store as it is)."
+    )
+    events_checked: int = Field(description="How many stored events were checked.")
+    first_broken_version: int | None = Field(description="The first version that fails.")
+    problem: str | None = Field(description="What fails there, in words.")
+
+
 class IncidentOut(IncidentState):
     """An incident, its obligations, and what this caller may do next."""
 
@@ -282,6 +294,9 @@ class IncidentOut(IncidentState):
     next_actions: list[NextAction] = Field(
         description="The commands this caller may issue now (by role, organisation, "
         "appointment and stage); draw buttons from this."
+    )
+    integrity: Integrity = Field(
+        description="The stored hash chain of this incident, checked on this read."
     )
 
 

@@ -160,6 +160,12 @@ class Histories:
         if len(kept) == after:
             self.put(incident_id, (*kept, *written))
 
+    def forget(self, incident_id: UUID) -> None:
+        """Let go of an incident's kept events (its stored rows differ from them: a row was
+        edited behind the ledger's back), so the next read decodes the store's rows."""
+        with self._lock:
+            self._kept.pop(incident_id, None)
+
     def put(self, incident_id: UUID, events: tuple[Incident.Event, ...]) -> None:
         """Keep `events`, the incident's versions 1..n as read from the store, unless a longer
         history is kept already; the least recently used incident goes past `size`."""

@@ -148,6 +148,57 @@ def verify(rows: EventRows, incident_id: UUID) -> Verification:
     return checker.result(incident_id)
 
 
+class Integrity(BaseModel):
+    """Whether what a read serves is what the store holds, unaltered (for every incident read)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain: str  # "intact" or "broken"
+    events_checked: int
+    first_broken_version: int | None = None
+    problem: str | None = None
+    # The events a process kept from an earlier read differ from the stored ones now.
+    served_differs: bool = False
+
+
+def integrity(rows: EventRows, incident_id: UUID, served: Sequence[str] = ()) -> Integrity:
+    """The stored chain of one incident checked (edits, gaps, order), and compared with the
+    hashes of the events a read was about to serve (`served`, oldest first, e.g. from a
+    process's kept history): a kept event whose stored row now differs is `served_differs`,
+    and the read must serve the store's rows instead, flagged, never the kept ones silently.
+    One query for the incident's rows; each parsed and hashed once."""
+    checker = ChainChecker(rows)
+    stored: list[str] = []
+    for row in rows.of_incident(incident_id):
+        checker.feed(row)
+        chain = checker.chains[incident_id]
+        stored.append(chain.hash if chain.broken is None else "")
+    found = checker.result(incident_id)
+    differs = any(a != b for a, b in zip(served, stored, strict=False)) or len(served) > len(
+        stored
+    )
+    if found.ok and differs:
+        version = next(
+            (n for n, (a, b) in enumerate(zip(served, stored, strict=False), 1) if a != b),
+            len(stored) + 1,
+        )
+        return Integrity(
+            chain="broken",
+            events_checked=found.events_checked,
+            first_broken_version=version,
+            problem=f"version {version} as stored differs from the same version read earlier:"
+            " the stored events were rewritten",
+            served_differs=True,
+        )
+    return Integrity(
+        chain="intact" if found.ok else "broken",
+        events_checked=found.events_checked,
+        first_broken_version=found.first_broken_version,
+        problem=found.problem,
+        served_differs=differs,
+    )
+
+
 def verify_all(
     rows: EventRows,
     checkpoints: Checkpoints,

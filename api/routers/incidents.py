@@ -525,14 +525,20 @@ async def get_incident(
 ) -> dict[str, Any]:
     """The incident as its events leave it, its obligations (each with `met_by`, the commands
     that meet it) and `next_actions`: the commands this caller may issue now, by role,
-    organisation, appointment and stage. Reading it is recorded in the access log."""
-    incident, obligations = await with_obligations(svc, actor, incident_id, "incident", response)
+    organisation, appointment and stage. Reading it is recorded in the access log.
+    `integrity` says whether the stored hash chain of what is served holds (`chain`: `intact`
+    or `broken`, with the first broken version and the problem): a record edited behind the
+    ledger's back is served as the store holds it, flagged, never as fact."""
+    incident, found = await reads.read_checked_incident(svc, actor, incident_id, "incident")
+    obligations = await run_in_threadpool(svc.ledger.obligations, incident_id, now=svc.clock())
+    response.headers["ETag"] = f'"{incident.version}"'
     state = incident_state(incident)
     authz.redact_department_client_ids(actor, incident, state)
     return {
         **state,
         "obligations": deadlines.annotate_all(obligations_out(obligations), svc.clock()),
         "next_actions": next_actions(actor, incident, obligations),
+        "integrity": found.model_dump(mode="json", exclude={"served_differs"}),
     }
 
 
