@@ -41,6 +41,9 @@ from domain.obligations import Obligation, Status, incident_with_obligations, ne
 from domain.values import IncidentType
 from domain.views import incident_state
 from ledger.application import Ledger
+from projections.db import Db
+from replay.store import EventRows
+from replay.verify import integrity
 
 app = typer.Typer(help="Look at incidents in the ledger.", no_args_is_help=True)
 
@@ -315,13 +318,32 @@ def show_incident(
     with open_ledger(url) as ledger:
         incident_id = resolve(ledger, incident)
         found, owed = incident_with_obligations(ledger.incident_events(incident_id), now=now)
+        db = Db(url)
+        try:  # the stored chain of what is shown, checked as the API checks it
+            chain = integrity(EventRows(ledger, db), incident_id)
+        finally:
+            db.close()
     assert found is not None
     log_read(url, incident_id, "incident")
     if as_json:
         state = incident_state(found)
-        print_json({**state, "obligations": [o.model_dump(mode="json") for o in owed]})
+        print_json(
+            {
+                **state,
+                "obligations": [o.model_dump(mode="json") for o in owed],
+                "integrity": chain.model_dump(mode="json", exclude={"served_differs"}),
+            }
+        )
         return
     out.print(Text(f"Incident {incident_id} — version {found.version}", style="bold"))
+    if chain.chain != "intact":
+        out.print(
+            Text(
+                f"WARNING: the stored record is not intact (hash chain broken at version"
+                f" {chain.first_broken_version}: {chain.problem}); shown as stored, not as fact",
+                style="bold red",
+            )
+        )
     facts = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
     for label, value in [
         ("stage", found.stage.value),

@@ -548,3 +548,36 @@ def test_every_read_of_an_incident_at_the_command_line_is_in_the_access_log(
     assert {(r[0], r[1], r[2], r[4]) for r in rows} == {
         (getpass.getuser(), "admin", incident, "granted")
     }
+
+
+def test_show_says_when_the_stored_record_is_not_intact(
+    cims: Cims, ledger: Ledger, database_url: str
+) -> None:
+    from projections.db import Db
+    from replay.auditor import Auditor
+    from tests.replay.test_replay import sql
+
+    story = overdue_investigation(ledger)
+    intact = cims("incidents", "show", str(story.incident_id), "--json")
+    db = Db(database_url)
+    try:
+        auditor = Auditor(ledger, db)
+        row = auditor.rows.of_incident(story.incident_id)[0]
+        edited = bytes(row.state).replace(b'"location":"', b'"location":"edited ', 1)
+        assert edited != bytes(row.state)
+        sql(
+            auditor,
+            "UPDATE {table} SET state = ? WHERE originator_id = {id} AND originator_version = 1",
+            [edited, story.incident_id],
+        )
+    finally:
+        db.close()
+
+    shown = cims("incidents", "show", str(story.incident_id), env={"COLUMNS": "200"})
+    as_json = cims("incidents", "show", str(story.incident_id), "--json")
+
+    assert json.loads(intact.stdout)["integrity"]["chain"] == "intact"
+    assert shown.exit_code == 0, shown.output
+    assert "WARNING: the stored record is not intact" in shown.stdout
+    assert "version 1" in shown.stdout
+    assert json.loads(as_json.stdout)["integrity"]["chain"] == "broken"
