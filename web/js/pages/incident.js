@@ -174,6 +174,8 @@ export function IncidentPage({ id, step, who }) {
   const auditor = ['auditor', 'department_officer'].includes(who.role);
   return html`<h1 tabindex="-1">${(incident.types || []).join(', ')} <span class="caption">incident ${id.slice(0, 8)}</span></h1>
     ${notice ? html`<div class="notice" role="status">${notice}</div>` : null}
+    ${incident.integrity?.chain === 'broken' ? html`<div class="error-summary" role="alert"><h2>This record is not intact</h2>
+      <p>Its stored history was changed outside the ledger (from version ${incident.integrity.first_broken_version}: ${incident.integrity.problem}). It is shown as it is stored now, which may not be what was recorded. Tell the department's auditors.</p></div>` : null}
     <div class="tags"><span class="tag">${humanise(incident.stage)}</span> <span class="tag">${humanise(incident.impact)}</span> <span class="tag">version ${incident.version}</span>
       ${auditor ? html` <a href=${`#/incidents/${id}/audit`}>Open the auditor's view</a>` : null}</div>
     <div class="two-col"><section aria-labelledby="h-summary"><h2 id="h-summary">Details</h2><${Summary} incident=${incident} /></section>
