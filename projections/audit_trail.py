@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -46,15 +48,32 @@ def access_log_table(tx: Tx) -> str:
     return f"""CREATE TABLE IF NOT EXISTS rm_access_log (
         id {serial_key(tx)}, at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
         actor_organisation TEXT NOT NULL, incident_id TEXT, what TEXT NOT NULL,
-        outcome TEXT NOT NULL DEFAULT 'granted')"""
+        outcome TEXT NOT NULL DEFAULT 'granted', prev_hash TEXT, hash TEXT)"""
 
 
 def set_up_access_log(tx: Tx) -> None:
     """Create the access log, or add the columns a log kept by an earlier release lacks (its
-    rows were all reads that were granted)."""
+    rows were all reads that were granted, and carry no hash: the chain starts after them)."""
     tx.execute(access_log_table(tx))
-    if "outcome" not in tx.columns("rm_access_log"):
+    columns = tx.columns("rm_access_log")
+    if "outcome" not in columns:
         tx.execute("ALTER TABLE rm_access_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'granted'")
+    for column in ("prev_hash", "hash"):
+        if column not in columns:
+            tx.execute(f"ALTER TABLE rm_access_log ADD COLUMN {column} TEXT")
+
+
+# The access log is a hash chain, as the events are: each entry's hash covers the previous
+# entry's hash and its own fields, so deleting an entry or rewriting one (its actor, say) breaks
+# the chain at the next entry, which `verify_access_log` (`cims replay verify --all`) finds.
+ACCESS_GENESIS = "0" * 64
+
+
+def access_entry_hash(prev_hash: str, fields: Sequence[Any]) -> str:
+    """SHA-256 over the previous entry's hash and this entry's fields (at, actor id, role and
+    organisation, incident, what, outcome) as canonical JSON."""
+    body = json.dumps([prev_hash, *fields], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def rebuilt_tables(p: str) -> list[str]:
@@ -137,11 +156,56 @@ def log_accesses(
     the log of an incident shows every list that showed it; a read that returned none is one
     row naming no incident."""
     ids = list(dict.fromkeys(str(i) if i is not None else None for i in incident_ids)) or [None]
+    if tx.postgres:
+        # One writer at a time extends the chain (readers of the log are not held up); on
+        # SQLite a writing transaction holds the database's write lock already.
+        tx.execute("LOCK TABLE rm_access_log IN SHARE ROW EXCLUSIVE MODE")
+    last = tx.execute(
+        "SELECT hash FROM rm_access_log WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+    )
+    prev = last[0][0] if last else ACCESS_GENESIS
+    rows = []
+    for i in ids:
+        fields = (ts(at), actor.id, actor.role.value, actor.organisation, i, what, outcome)
+        entry = access_entry_hash(prev, fields)
+        rows.append((*fields, prev, entry))
+        prev = entry
     tx.executemany(
         "INSERT INTO rm_access_log (at, actor_id, actor_role, actor_organisation, incident_id,"
-        " what, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(ts(at), actor.id, actor.role.value, actor.organisation, i, what, outcome) for i in ids],
+        " what, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
+
+
+def verify_access_log(tx: Tx, *, page: int = 10_000) -> tuple[int, str | None]:
+    """Walk the access log in order and check its chain: (entries checked, the first problem
+    or None). Entries kept by a release before the chain carry no hash and come first; the
+    chain then starts from `ACCESS_GENESIS`."""
+    after, prev, checked = 0, None, 0
+    while True:
+        rows = tx.execute(
+            "SELECT id, at, actor_id, actor_role, actor_organisation, incident_id, what, outcome,"
+            " prev_hash, hash FROM rm_access_log WHERE id > ? ORDER BY id LIMIT ?",
+            [after, page],
+        )
+        for row in rows:
+            entry_id, fields, prev_hash, entry = row[0], row[1:8], row[8], row[9]
+            after = entry_id
+            if entry is None:
+                if prev is not None:
+                    return checked, f"access log entry {entry_id} has lost its hash"
+                continue
+            checked += 1
+            if prev_hash != (prev or ACCESS_GENESIS):
+                return checked, (
+                    f"access log entry {entry_id} does not follow the entry before it:"
+                    " an entry was removed"
+                )
+            if access_entry_hash(prev_hash, fields) != entry:
+                return checked, f"access log entry {entry_id} was altered (its hash does not match)"
+            prev = entry
+        if len(rows) < page:
+            return checked, None
 
 
 def access_log(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
+import psycopg
+
 from ledger.application import Ledger
+from projections import audit_trail
 from projections.db import Db
 from replay import diff, export, history, verify
 from replay.as_of import StateAsOf
@@ -49,7 +53,27 @@ class Auditor:
         progress: Callable[[int], None] | None = None,
         kept_elsewhere: Sequence[Checkpoint] = (),
     ) -> LedgerVerification:
-        return verify.verify_all(self.rows, self.checkpoints, progress, kept_elsewhere)
+        found = verify.verify_all(self.rows, self.checkpoints, progress, kept_elsewhere)
+        checked, problem = self.verify_access_log()
+        return found.model_copy(
+            update={
+                "ok": found.ok and problem is None,
+                "access_log_entries_checked": checked,
+                "access_log_problem": problem,
+            }
+        )
+
+    def verify_access_log(self) -> tuple[int, str | None]:
+        """The access log's hash chain: (entries checked, the first problem or None)."""
+        try:
+            with self.rows.db.transaction(write=False) as tx:
+                columns = tx.columns("rm_access_log")
+        except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
+            return 0, None  # no read was ever logged in this store
+        if "hash" not in columns:
+            return 0, None  # kept by a release before the chain: it starts on the next start
+        with self.rows.db.transaction(write=False) as tx:
+            return audit_trail.verify_access_log(tx)
 
     def export(self, incident_id: UUID) -> bytes:
         return export.export(self.rows, incident_id)

@@ -34,6 +34,9 @@ class LedgerVerification(BaseModel):
     checkpoints_checked: int
     broken: list[Verification]
     checkpoint_problem: str | None = None
+    # The access log's own hash chain (who read which record): entries checked, first problem.
+    access_log_entries_checked: int = 0
+    access_log_problem: str | None = None
 
 
 @dataclass
@@ -174,9 +177,7 @@ def integrity(rows: EventRows, incident_id: UUID, served: Sequence[str] = ()) ->
         chain = checker.chains[incident_id]
         stored.append(chain.hash if chain.broken is None else "")
     found = checker.result(incident_id)
-    differs = any(a != b for a, b in zip(served, stored, strict=False)) or len(served) > len(
-        stored
-    )
+    differs = any(a != b for a, b in zip(served, stored, strict=False)) or len(served) > len(stored)
     if found.ok and differs:
         version = next(
             (n for n, (a, b) in enumerate(zip(served, stored, strict=False), 1) if a != b),

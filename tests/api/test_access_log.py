@@ -129,3 +129,45 @@ def test_a_list_whose_log_entry_cannot_be_written_is_not_returned(
         response = client.get(path, headers=auth())
         assert response.status_code >= 500, path
         assert "items" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "found"),
+    [
+        ("DELETE FROM rm_access_log WHERE id = (SELECT MIN(id) + 1 FROM rm_access_log)", "removed"),
+        (
+            "UPDATE rm_access_log SET actor_id = 'someone-else' WHERE id = "
+            "(SELECT MIN(id) + 2 FROM rm_access_log)",
+            "altered",
+        ),
+        ("DELETE FROM rm_access_log WHERE id = (SELECT MIN(id) FROM rm_access_log)", "removed"),
+    ],
+)
+def test_a_deleted_or_rewritten_access_log_entry_is_caught_by_verify_all(
+    client: TestClient, auth: Auth, database_url: str, tamper: str, found: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app as cims
+    from tests.cli.conftest import STRONG
+
+    incident = report(client, auth)
+    for _ in range(4):
+        assert client.get(f"/v1/incidents/{incident}", headers=auth()).status_code == 200
+    services = client.app.state.services  # type: ignore[attr-defined]
+    before = services.auditor.verify_all()
+    assert before.ok and before.access_log_entries_checked == 4, before
+
+    with services.read_models.db.transaction() as tx:
+        tx.execute(
+            tamper.replace("(SELECT", "(SELECT * FROM (SELECT").replace(
+                "rm_access_log)", "rm_access_log) AS t)"
+            )
+        )
+
+    after = services.auditor.verify_all()
+    assert not after.ok and found in (after.access_log_problem or ""), after
+    verified = CliRunner().invoke(
+        cims, ["replay", "verify", "--all"], env={"CIMS_DATABASE_URL": database_url, **STRONG}
+    )
+    assert verified.exit_code == 1 and found in verified.stdout
