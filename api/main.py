@@ -36,6 +36,7 @@ from ledger.application import Ledger
 from projections.db import Db
 from projections.service import ReadModels
 from replay.auditor import Auditor
+from replay.witness import witness_from
 
 
 class SecurityHeaders:
@@ -130,6 +131,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     clock = clock or (lambda: datetime.now(UTC))
     auditor = Auditor(ledger, db, clock=clock)
     every = settings.checkpoint_every
+    witness = witness_from(
+        settings.checkpoint_key.encode(),
+        settings.checkpoint_witness_file,
+        settings.checkpoint_witness_url,
+    )
     svc = Services(
         settings=settings,
         ledger=ledger,
@@ -137,7 +143,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             db,
             ledger,
             feed_secret=settings.feed_secret.encode(),
-            on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+            on_caught_up=(
+                (
+                    lambda: auditor.checkpoint_if_due(
+                        every, every_seconds=settings.checkpoint_every_seconds, witness=witness
+                    )
+                )
+                if every > 0
+                else None
+            ),
         ),
         auditor=auditor,
         verifier=Verifier(settings),

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     max_json_depth: int = 32
     # The follower records a ledger checkpoint each time this many events have been logged.
     checkpoint_every: int = 1000
+    # ...and at least this often (seconds) while the log grows (0: by count alone), so events
+    # removed from the end of the log go unseen at most this long (docs/architecture.md).
+    checkpoint_every_seconds: float = 60.0
+    # Witnesses outside the database for each checkpoint, signed (replay/witness.py): a file
+    # to append JSON lines to, and/or a URL to POST each to (https, or http to loopback).
+    checkpoint_witness_file: str | None = None
+    checkpoint_witness_url: str | None = None
     checkpoint_key: str = "development-checkpoint-key"
     # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
     webhook_secret: str | None = None

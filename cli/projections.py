@@ -18,6 +18,7 @@ from projections.regulator_feed import name as REGULATOR_FEED
 from projections.service import ReadModels
 from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
 from replay.auditor import Auditor
+from replay.witness import witness_from
 
 app = typer.Typer(
     help="Read models: follow the log, rebuild, status, verify.", no_args_is_help=True
@@ -32,12 +33,29 @@ def open_read_models(only: list[str] | None = None, *, create: bool = False) -> 
     url = store(create=create)
     ledger = open_ledger(url)
     auditor = Auditor(ledger, Db(url))
-    every = settings().checkpoint_every
+    config = settings()
+    every = config.checkpoint_every
+    try:
+        witness = witness_from(
+            config.checkpoint_key.encode(),
+            config.checkpoint_witness_file,
+            config.checkpoint_witness_url,
+        )
+    except UnsafeTarget as exc:
+        raise CliError(f"CIMS_CHECKPOINT_WITNESS_URL: {exc}", exit_code=2) from None
     return ReadModels(
         Db(url),
         ledger,
         feed_secret=feed_secret(),
-        on_caught_up=(lambda: auditor.checkpoint_if_due(every)) if every > 0 else None,
+        on_caught_up=(
+            (
+                lambda: auditor.checkpoint_if_due(
+                    every, every_seconds=config.checkpoint_every_seconds, witness=witness
+                )
+            )
+            if every > 0
+            else None
+        ),
         only=only,
     )
 

@@ -33,10 +33,11 @@ from cli.output import (
     out,
     print_json,
 )
-from cli.settings import checkpoint_key, database_url, open_ledger, store
+from cli.settings import checkpoint_key, database_url, open_ledger, settings, store
 from projections.db import Db
 from replay.auditor import Auditor
 from replay.checkpoint import Checkpoint, load_signed, sign
+from replay.witness import UnsafeTarget, witness_from
 
 app = typer.Typer(help="Auditor replay from the event store alone.", no_args_is_help=True)
 
@@ -280,9 +281,14 @@ def checkpoint(
 ) -> None:
     """Record the running digest of the whole log; keep a signed copy outside the database."""
     key = checkpoint_key()  # refused before anything is read or written
+    config = settings()
+    try:
+        witness = witness_from(key, config.checkpoint_witness_file, config.checkpoint_witness_url)
+    except UnsafeTarget as exc:
+        raise CliError(f"CIMS_CHECKPOINT_WITNESS_URL: {exc}", exit_code=2) from None
     with auditor() as reader:
         try:
-            signed = sign(reader.checkpoint(), key)
+            signed = sign(reader.checkpoint(witness), key)
         except ValueError as exc:  # the log up to a recorded checkpoint has changed
             raise CliError(str(exc)) from None
     if export is not None:

@@ -20,6 +20,7 @@ from replay.history import History
 from replay.snapshots import FoldCache
 from replay.store import EventRows
 from replay.verify import LedgerVerification, Verification
+from replay.witness import Witness
 
 
 class Auditor:
@@ -78,8 +79,19 @@ class Auditor:
     def export(self, incident_id: UUID) -> bytes:
         return export.export(self.rows, incident_id)
 
-    def checkpoint(self) -> Checkpoint:
-        return self.checkpoints.take(self.rows)
+    def checkpoint(self, witness: Witness | None = None) -> Checkpoint:
+        taken = self.checkpoints.take(self.rows)
+        if witness is not None:
+            witness.send(taken)
+        return taken
 
-    def checkpoint_if_due(self, every: int) -> Checkpoint | None:
-        return self.checkpoints.take_if_due(self.rows, every)
+    def checkpoint_if_due(
+        self, every: int, *, every_seconds: float = 0, witness: Witness | None = None
+    ) -> Checkpoint | None:
+        """A checkpoint every `every` events, and at least every `every_seconds` while the log
+        grows; each one taken is sent to the `witness` outside the database, if any."""
+        # Real time, not the auditor's "now": checkpoints are stamped with the wall clock.
+        taken = self.checkpoints.take_if_due(self.rows, every, every_seconds=every_seconds)
+        if taken is not None and witness is not None:
+            witness.send(taken)
+        return taken

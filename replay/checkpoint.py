@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from projections.db import Db, ts
+from projections.db import Db, parse_ts, ts
 from replay.store import EventRows, Row
 
 
@@ -109,8 +109,27 @@ class Checkpoints:
             )
         return checkpoint
 
-    def take_if_due(self, rows: EventRows, every: int) -> Checkpoint | None:
-        """A checkpoint once `every` more events have been logged since the last one."""
+    def take_if_due(
+        self,
+        rows: EventRows,
+        every: int,
+        *,
+        every_seconds: float = 0,
+        now: datetime | None = None,
+    ) -> Checkpoint | None:
+        """A checkpoint once `every` more events have been logged since the last one, or, when
+        any event has been logged since it, once `every_seconds` have passed since it was taken
+        (0: by count alone): so events cut off the end of the log go unseen at most that long."""
         known = self.list()
-        last = known[-1].position if known else 0
-        return self.take(rows) if rows.head() - last >= every else None
+        last = known[-1] if known else None
+        position = last.position if last else 0
+        head = rows.head()
+        if head - position >= every:
+            return self.take(rows)
+        if head <= position or every_seconds <= 0:
+            return None
+        taken = parse_ts(last.created_at) if last else None
+        moment = now or datetime.now(UTC)
+        if taken is None or (moment - taken).total_seconds() >= every_seconds:
+            return self.take(rows)
+        return None
