@@ -107,10 +107,19 @@ def history(
     with auditor() as reader:
         incident_id = resolve(reader.ledger, incident)
         found = reader.history(incident_id)
+        chain = reader.verify(incident_id)
     log_read(database_url(), incident_id, "history")
     if as_json:
         print_json(found.model_dump(mode="json"))
         return
+    if not chain.ok:
+        out.print(
+            literal(
+                f"WARNING: the stored record is not intact (hash chain broken at version"
+                f" {chain.first_broken_version}: {chain.problem}); shown as stored, not as fact"
+            ),
+            style="bold red",
+        )
     table = Table(
         Column("pos", no_wrap=True, justify="right"),
         Column("v", no_wrap=True, justify="right"),

@@ -575,9 +575,11 @@ def test_show_says_when_the_stored_record_is_not_intact(
 
     shown = cims("incidents", "show", str(story.incident_id), env={"COLUMNS": "200"})
     as_json = cims("incidents", "show", str(story.incident_id), "--json")
+    history = cims("replay", "history", str(story.incident_id), env={"COLUMNS": "200"})
 
     assert json.loads(intact.stdout)["integrity"]["chain"] == "intact"
     assert shown.exit_code == 0, shown.output
     assert "WARNING: the stored record is not intact" in shown.stdout
     assert "version 1" in shown.stdout
     assert json.loads(as_json.stdout)["integrity"]["chain"] == "broken"
+    assert "WARNING: the stored record is not intact" in history.stdout
