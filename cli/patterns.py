@@ -34,6 +34,8 @@ Provider = Annotated[
 By = Annotated[str, typer.Option("--by", help="who decides (their id)")]
 Organisation = Annotated[str, typer.Option(help="their organisation")]
 RoleOption = Annotated[Role, typer.Option(help="their role")]
+# As the API's `window_days`: a window back from now that every view can show (100 years).
+MAX_WINDOW_DAYS = 36_500
 
 
 def _scope(provider: str | None) -> set[str] | None:
@@ -62,8 +64,10 @@ def show(
         )
     if department_id is not None and not re.fullmatch(DEPARTMENT_CLIENT_ID_PATTERN, department_id):
         raise BadParameter("--department-id", "a department client identifier is 6 to 10 digits")
-    if window_days is not None and window_days < 1:
-        raise BadParameter("--window-days", "give a whole number of days, 1 or more")
+    if window_days is not None and not 1 <= window_days <= MAX_WINDOW_DAYS:
+        raise BadParameter(
+            "--window-days", f"give a whole number of days from 1 to {MAX_WINDOW_DAYS}"
+        )
     now = datetime.now(UTC)
     days = window_days or policy_at(now).pattern_window_days
     models = open_read_models()

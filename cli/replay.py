@@ -35,6 +35,8 @@ from cli.output import (
 )
 from cli.settings import checkpoint_key, database_url, open_ledger, settings, store
 from projections.db import Db
+from domain.errors import PolicyViolation
+from domain.rules.times import require_displayable
 from replay.auditor import Auditor
 from replay.checkpoint import Checkpoint, load_signed, sign
 from replay.witness import UnsafeTarget, witness_from
@@ -69,6 +71,10 @@ def instant(flag: str, text: str) -> datetime:
     if moment.tzinfo is None:
         # A wall-clock time compared with recorded UTC instants would silently be guessed at.
         raise BadParameter(flag, f"{text!r} needs an offset, e.g. {EXAMPLE}")
+    try:
+        require_displayable(moment, flag)  # 0001-01-01T00:00+14:00 has no UTC instant
+    except PolicyViolation as refused:
+        raise BadParameter(flag, f"{text} is out of range ({refused.message})") from None
     if moment > datetime.now(UTC):
         raise BadParameter(
             flag, f"{text} is in the future (time.as-of-in-future): the ledger cannot say yet"

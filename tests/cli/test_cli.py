@@ -64,6 +64,12 @@ def test_every_user_mistake_is_one_line_naming_the_flag_and_a_non_zero_exit(
         (["replay", "as-of", short, "--at", "2025-03-04T12:00"], "--at: '2025-03-04T12:00' needs"),
         (["replay", "as-of", short, "--at", "2999-01-01T00:00+11:00"], "--at: 2999-01-01T00"),
         (["replay", "as-of", short, "--at", "2001-01-01T00:00+11:00"], "--at: the incident was"),
+        (["replay", "as-of", short, "--at", "0001-01-01T00:00+14:00"], "--at: 0001-01-01T00:00"),
+        (["replay", "diff", short, "0001-01-02T00:00Z", "2"], "A: 0001-01-02T00:00Z is out of"),
+        (
+            ["patterns", "show", "--department-id", "1234567", "--window-days", "100000000"],
+            "--window-days: give a whole number of days from 1 to 36500",
+        ),
         (["replay", "as-of", short, "--version", "0"], "--version: the incident has versions"),
         (["replay", "as-of", short, "--version", "99"], "--version: the incident has versions"),
         (["replay", "as-of", short], "--at/--version: give exactly one"),
