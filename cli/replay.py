@@ -34,9 +34,9 @@ from cli.output import (
     print_json,
 )
 from cli.settings import checkpoint_key, database_url, open_ledger, settings, store
-from projections.db import Db
 from domain.errors import PolicyViolation
 from domain.rules.times import require_displayable
+from projections.db import Db
 from replay.auditor import Auditor
 from replay.checkpoint import Checkpoint, load_signed, sign
 from replay.witness import UnsafeTarget, witness_from
