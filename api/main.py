@@ -38,9 +38,16 @@ from projections.service import ReadModels
 from replay.auditor import Auditor
 from replay.witness import witness_from
 
+# Sent on every answer given over https (directly, or through a proxy trusted by
+# `cims serve --forwarded-allow-ips`): browsers then refuse plain http to this host for a year.
+# Never over plain http, where a man in the middle could strip or forge it (RFC 6797 §7.2).
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000")
+
 
 class SecurityHeaders:
-    """Adds the headers every response carries, whoever answered (handler, guard or error)."""
+    """Adds the headers every response carries, whoever answered (handler, guard or error),
+    and HSTS when the request came over https (`scope["scheme"]`, which uvicorn sets from
+    its own TLS or from a trusted proxy's X-Forwarded-Proto)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,12 +57,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        over_https = scope.get("scheme") == "https"
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", [])
                 # A response that chose its own caching (the front end's static files) keeps it.
                 chosen = {name.lower() for name, _ in headers}
                 extra = [h for h in SECURITY_HEADERS if h[0] not in chosen]
+                if over_https:
+                    extra.append(STRICT_TRANSPORT_SECURITY)
                 message["headers"] = [*headers, *extra]
             await send(message)
 

@@ -6,7 +6,9 @@ Every command names its store on stderr first; results go to stdout (tables, or 
 
 from __future__ import annotations
 
+import ssl
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +18,7 @@ from api.auth import mint_token
 from cli import import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
-from cli.output import CliError, note
+from cli.output import BadParameter, CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
 from demo.dataset import seed_demo
@@ -45,8 +47,26 @@ def serve(
     port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn workers (PostgreSQL only)", min=1)] = 1,
     demo_data: Annotated[bool, typer.Option("--demo", help="write demo data if empty")] = False,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="serve https with this PEM certificate (chain)")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="the certificate's PEM private key, if not in its file")
+    ] = None,
+    proxy_headers: Annotated[
+        bool, typer.Option(help="believe X-Forwarded-Proto/-For from --forwarded-allow-ips")
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(help="the proxies believed: comma-separated addresses or networks, or *"),
+    ] = "127.0.0.1,::1",
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing."""
+    """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing.
+
+    Over https with --ssl-certfile (and --ssl-keyfile), or behind a proxy that ends TLS and says
+    so in X-Forwarded-Proto; either way answers over https carry Strict-Transport-Security.
+    """
+    tls = tls_files(ssl_certfile, ssl_keyfile)
     url = store(create=True)
     if workers > 1 and not is_postgres(url):
         note("the embedded SQLite store is one process: using 1 worker")
@@ -56,10 +76,41 @@ def serve(
             if next(ledger.incident_ids(), None) is None:
                 written = seed_demo(ledger, now=datetime.now(UTC))
                 note(f"demo: {written} incidents written")
-    note(f"CIMS Ledger on http://{host}:{port} (docs at /docs)")
+    scheme = "https" if tls else "http"
+    note(f"CIMS Ledger on {scheme}://{host}:{port} (docs at /docs)")
     uvicorn.run(
-        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        **tls,
     )
+
+
+def tls_files(certfile: Path | None, keyfile: Path | None) -> dict[str, str]:
+    """uvicorn's TLS arguments, once the certificate and key are known to load together:
+    a wrong path or a key that does not match is one line here, not a traceback from uvicorn."""
+    if certfile is None:
+        if keyfile is not None:
+            raise BadParameter("--ssl-keyfile", "give the certificate too, with --ssl-certfile")
+        return {}
+    for flag, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
+        if path is not None and not path.is_file():
+            raise BadParameter(flag, f"no file {path}")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        which = "--ssl-certfile/--ssl-keyfile" if keyfile else "--ssl-certfile"
+        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+        raise BadParameter(which, f"cannot load the certificate and its key: {reason}") from None
+    found = {"ssl_certfile": str(certfile)}
+    if keyfile is not None:
+        found["ssl_keyfile"] = str(keyfile)
+    return found
 
 
 @app.command()
