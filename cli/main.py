@@ -15,7 +15,7 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
-from cli import import_legacy, incidents, patterns, projections, reminders, replay
+from cli import backup, import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
 from cli.output import BadParameter, CliError, note
@@ -39,6 +39,8 @@ app.add_typer(import_legacy.app, name="import")
 app.add_typer(patterns.app, name="patterns")
 app.add_typer(reminders.app, name="reminders")
 app.command("fairness")(fairness)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 @app.command()
@@ -66,7 +68,7 @@ def serve(
     Over https with --ssl-certfile (and --ssl-keyfile), or behind a proxy that ends TLS and says
     so in X-Forwarded-Proto; either way answers over https carry Strict-Transport-Security.
     """
-    tls = tls_files(ssl_certfile, ssl_keyfile)
+    certfile, keyfile = tls_files(ssl_certfile, ssl_keyfile)
     url = store(create=True)
     if workers > 1 and not is_postgres(url):
         note("the embedded SQLite store is one process: using 1 worker")
@@ -76,7 +78,7 @@ def serve(
             if next(ledger.incident_ids(), None) is None:
                 written = seed_demo(ledger, now=datetime.now(UTC))
                 note(f"demo: {written} incidents written")
-    scheme = "https" if tls else "http"
+    scheme = "https" if certfile else "http"
     note(f"CIMS Ledger on {scheme}://{host}:{port} (docs at /docs)")
     uvicorn.run(
         "api.main:create_app",
@@ -87,17 +89,18 @@ def serve(
         log_level="info",
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        **tls,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
 
 
-def tls_files(certfile: Path | None, keyfile: Path | None) -> dict[str, str]:
+def tls_files(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
     """uvicorn's TLS arguments, once the certificate and key are known to load together:
     a wrong path or a key that does not match is one line here, not a traceback from uvicorn."""
     if certfile is None:
         if keyfile is not None:
             raise BadParameter("--ssl-keyfile", "give the certificate too, with --ssl-certfile")
-        return {}
+        return None, None
     for flag, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
         if path is not None and not path.is_file():
             raise BadParameter(flag, f"no file {path}")
@@ -107,10 +110,7 @@ def tls_files(certfile: Path | None, keyfile: Path | None) -> dict[str, str]:
         which = "--ssl-certfile/--ssl-keyfile" if keyfile else "--ssl-certfile"
         reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
         raise BadParameter(which, f"cannot load the certificate and its key: {reason}") from None
-    found = {"ssl_certfile": str(certfile)}
-    if keyfile is not None:
-        found["ssl_keyfile"] = str(keyfile)
-    return found
+    return str(certfile), None if keyfile is None else str(keyfile)
 
 
 @app.command()
