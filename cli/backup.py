@@ -82,9 +82,10 @@ def restore(
     if not backup_file.is_file():
         raise BadParameter("BACKUP", f"no file {backup_file}")
     url = database_url()
-    told = describe(url)
+    note(f"store: {describe(url)} (restoring {backup_file} into it)")
     if is_postgres(url):
         _pg_restore(url, backup_file)
+        note(f"restored {backup_file}")
     else:
         target = sqlite_path(url)
         if target is None:
@@ -103,7 +104,6 @@ def restore(
         finally:
             partial.unlink(missing_ok=True)
         note(f"restored {events} events (up to position {head}) from {backup_file}")
-    note(f"store: {told} (restored)")
     note("check it against a checkpoint kept elsewhere: cims replay verify --all --checkpoint FILE")
 
 
