@@ -50,23 +50,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn workers (PostgreSQL only)", min=1)] = 1,
     demo_data: Annotated[bool, typer.Option("--demo", help="write demo data if empty")] = False,
     ssl_certfile: Annotated[
-        Path | None, typer.Option(help="serve https with this PEM certificate (chain)")
+        Path | None, typer.Option(help="PEM certificate (chain) to serve https")
     ] = None,
-    ssl_keyfile: Annotated[
-        Path | None, typer.Option(help="the certificate's PEM private key, if not in its file")
-    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="its PEM private key")] = None,
     proxy_headers: Annotated[
-        bool, typer.Option(help="believe X-Forwarded-Proto/-For from --forwarded-allow-ips")
+        bool, typer.Option(help="believe X-Forwarded-* from trusted proxies")
     ] = True,
     forwarded_allow_ips: Annotated[
         str,
-        typer.Option(help="the proxies believed: comma-separated addresses or networks, or *"),
+        typer.Option(
+            help="trusted proxies: addresses, networks or *",
+            envvar="FORWARDED_ALLOW_IPS",  # uvicorn's own variable, as before this option
+        ),
     ] = "127.0.0.1,::1",
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing.
 
-    Over https with --ssl-certfile (and --ssl-keyfile), or behind a proxy that ends TLS and says
-    so in X-Forwarded-Proto; either way answers over https carry Strict-Transport-Security.
+    https: --ssl-certfile and --ssl-keyfile, or a TLS proxy named in --forwarded-allow-ips.
     """
     certfile, keyfile = tls_files(ssl_certfile, ssl_keyfile)
     url = store(create=True)

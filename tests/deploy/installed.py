@@ -11,6 +11,7 @@ without downloading or installing ~50 packages on every run.
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import socket
@@ -48,28 +49,38 @@ def build_wheel(into: Path) -> Path:
     return wheel
 
 
-def runtime_distributions(name: str = "cims-ledger") -> set[str]:
-    """The distributions `name` needs at run time: its requirements, transitively, with the
-    extras they ask for and the markers that hold here."""
+def wheel_requirements(wheel: Path) -> list[str]:
+    """The `Requires-Dist` lines of the built wheel's metadata (what `pip install` would fetch)."""
+    with zipfile.ZipFile(wheel) as z:
+        (name,) = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        found = email.message_from_bytes(z.read(name))
+    return found.get_all("Requires-Dist") or []
+
+
+def runtime_distributions(requirements: list[str]) -> set[str]:
+    """The installed distributions `requirements` need at run time, transitively, with the
+    extras they ask for and the markers that hold here (`extra == ...` markers excluded)."""
     seen: set[tuple[str, str]] = set()
+
+    def follow(texts: list[str], extra: str) -> None:
+        for text in texts:
+            req = Requirement(text)
+            if req.marker is None and extra:
+                continue  # followed already, for the distribution itself
+            if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+                continue
+            need(req.name, frozenset(req.extras))
 
     def need(dist_name: str, extras: frozenset[str]) -> None:
         dist = metadata.distribution(dist_name)
         key = dist.metadata["Name"].lower().replace("_", "-")
         for extra in ("", *sorted(extras)):
-            if (key, extra) in seen:
-                continue
-            seen.add((key, extra))
-            for text in dist.requires or []:
-                req = Requirement(text)
-                if req.marker is None and extra:
-                    continue  # followed already, for the distribution itself
-                if req.marker is not None and not req.marker.evaluate({"extra": extra}):
-                    continue
-                need(req.name, frozenset(req.extras))
+            if (key, extra) not in seen:
+                seen.add((key, extra))
+                follow(dist.requires or [], extra)
 
-    need(name, frozenset())
-    return {key for key, _ in seen} - {name}
+    follow(requirements, "")
+    return {key for key, _ in seen}
 
 
 def link_distributions(names: set[str], into: Path) -> None:
@@ -148,7 +159,7 @@ def install(base: Path) -> Installed:
         text=True,
     ).stdout.strip()
     deps = base / "dependencies"
-    link_distributions(runtime_distributions(), deps)
+    link_distributions(runtime_distributions(wheel_requirements(wheel)), deps)
     (Path(site) / "cims_dependencies.pth").write_text(f"{deps}\n")
     home = base / "operator"
     home.mkdir()
