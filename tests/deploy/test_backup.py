@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.main import app
+from ledger.application import Ledger
+from tests.factories import LedgerStory
 
 STRONG = {"CIMS_FEED_SECRET": "f" * 32, "CIMS_CHECKPOINT_KEY": "c" * 32}
 
@@ -147,3 +151,41 @@ def test_without_pg_dump_the_backup_names_the_recipe(
     assert refused.exit_code == 1
     (line,) = errors(refused)
     assert "pg_dump is not on PATH" in line and "docs/operations.md" in line
+
+
+def test_a_backup_taken_while_incidents_are_reported_is_whole(
+    database_url: str, empty_store: str, tmp_path: Path
+) -> None:
+    """Online: the store keeps taking commands during the backup, and what the backup holds is
+    one consistent moment (every chain whole, the log without holes)."""
+    backup = tmp_path / "cims.backup"
+    ok(cims(database_url, "demo"))
+    demo = json.loads(ok(cims(database_url, "replay", "verify", "--all")).stdout)
+    ledger = Ledger.from_url(database_url)
+    stop, written = threading.Event(), [0]
+
+    def report_until_stopped() -> None:
+        while not stop.is_set():
+            LedgerStory.report(ledger)
+            written[0] += 1
+
+    writer = threading.Thread(target=report_until_stopped)
+    writer.start()
+    try:
+        while written[0] < 3:
+            time.sleep(0.01)
+        ok(cims(database_url, "backup", str(backup)))
+        during = written[0]
+        while written[0] < during + 3:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        writer.join()
+        ledger.close()
+    ok(cims(empty_store, "restore", str(backup)))
+
+    verified = json.loads(ok(cims(empty_store, "replay", "verify", "--all")).stdout)
+    everything = json.loads(ok(cims(database_url, "replay", "verify", "--all")).stdout)
+    assert verified["ok"] and everything["ok"]
+    before = demo["incidents_checked"]
+    assert 3 <= verified["incidents_checked"] - before < everything["incidents_checked"] - before
