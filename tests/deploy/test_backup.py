@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -189,3 +189,44 @@ def test_a_backup_taken_while_incidents_are_reported_is_whole(
     assert verified["ok"] and everything["ok"]
     before = demo["incidents_checked"]
     assert 3 <= verified["incidents_checked"] - before < everything["incidents_checked"] - before
+
+
+@pytest.fixture
+def new_database(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Makes empty PostgreSQL databases (no `?schema=`: the default schema), dropped after."""
+    parts = urlsplit(postgres_url)
+    server = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"whole_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+
+    yield make
+    with psycopg.connect(server, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_a_whole_postgresql_database_restores_into_a_new_one(
+    new_database: Callable[[], str], tmp_path: Path
+) -> None:
+    source, target = new_database(), new_database()
+    kept, backup = tmp_path / "checkpoint.json", tmp_path / "cims.backup"
+    ok(cims(source, "demo"))
+    ok(cims(source, "replay", "checkpoint", "--export", str(kept)))
+
+    ok(cims(source, "backup", str(backup)))
+    ok(cims(target, "restore", str(backup)))
+    again = cims(target, "restore", str(backup))
+
+    verified = json.loads(
+        ok(cims(target, "replay", "verify", "--all", "--checkpoint", str(kept))).stdout
+    )
+    assert (
+        verified["ok"] and verified["events_checked"] == json.loads(kept.read_text())["event_count"]
+    )
+    assert again.exit_code == 1 and "never over a store" in errors(again)[-1]
