@@ -6,7 +6,6 @@ Every command names its store on stderr first; results go to stdout (tables, or 
 
 from __future__ import annotations
 
-import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +17,10 @@ from api.auth import mint_token
 from cli import backup, import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
-from cli.output import BadParameter, CliError, note
+from cli.output import CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
+from cli.tls import tls_files
 from demo.dataset import seed_demo
 from domain.values import Role
 from ledger.persistence import is_postgres
@@ -92,25 +92,6 @@ def serve(
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
     )
-
-
-def tls_files(certfile: Path | None, keyfile: Path | None) -> tuple[str | None, str | None]:
-    """uvicorn's TLS arguments, once the certificate and key are known to load together:
-    a wrong path or a key that does not match is one line here, not a traceback from uvicorn."""
-    if certfile is None:
-        if keyfile is not None:
-            raise BadParameter("--ssl-keyfile", "give the certificate too, with --ssl-certfile")
-        return None, None
-    for flag, path in (("--ssl-certfile", certfile), ("--ssl-keyfile", keyfile)):
-        if path is not None and not path.is_file():
-            raise BadParameter(flag, f"no file {path}")
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
-    except (ssl.SSLError, OSError) as exc:
-        which = "--ssl-certfile/--ssl-keyfile" if keyfile else "--ssl-certfile"
-        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
-        raise BadParameter(which, f"cannot load the certificate and its key: {reason}") from None
-    return str(certfile), None if keyfile is None else str(keyfile)
 
 
 @app.command()

@@ -145,36 +145,61 @@ def test_every_answer_over_https_has_hsts_whoever_gave_it(
         assert (answer.headers.get(HSTS) == "max-age=31536000") is hsts, answer.request.url
 
 
-def test_a_certificate_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+def _refusal(tmp_path: Path, *args: str) -> str:
+    """The one line `cims serve ARGS` refuses with, before it starts anything (exit 2)."""
     found = subprocess.run(
-        [str(CIMS), "serve", "--ssl-certfile", str(tmp_path / "nope.pem")],
+        [str(CIMS), "serve", "--port", str(free_port()), *args],
         cwd=tmp_path,
         env=_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
     )
-
-    assert found.returncode == 2
-    assert found.stderr.strip().splitlines() == [
-        f"cims: error: --ssl-certfile: no file {tmp_path / 'nope.pem'}"
-    ]
+    assert found.returncode == 2, found.stderr
+    (line,) = found.stderr.strip().splitlines()
+    return line
 
 
-def test_a_key_that_does_not_match_is_one_line(tmp_path: Path) -> None:
-    certfile, _ = self_signed(tmp_path)
+def _encrypted(key: Path, into: Path) -> Path:
+    loaded = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    into.write_bytes(
+        loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
+    return into
+
+
+def test_each_unusable_certificate_or_key_is_one_line_naming_the_option(tmp_path: Path) -> None:
+    certfile, keyfile = self_signed(tmp_path)
     (tmp_path / "other").mkdir()
     _, other_key = self_signed(tmp_path / "other")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not PEM at all")
+    locked = _encrypted(keyfile, tmp_path / "locked.pem")
+    cert, key = "--ssl-certfile", "--ssl-keyfile"
+    error = "cims: error: "
 
-    found = subprocess.run(
-        [str(CIMS), "serve", "--ssl-certfile", str(certfile), "--ssl-keyfile", str(other_key)],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    assert _refusal(tmp_path, cert, str(tmp_path / "nope.pem")) == (
+        f"{error}{cert}: no file {tmp_path / 'nope.pem'}"
     )
-
-    assert found.returncode == 2
-    (line,) = found.stderr.strip().splitlines()
-    assert line.startswith("cims: error: --ssl-certfile/--ssl-keyfile: cannot load"), line
+    assert _refusal(tmp_path, key, str(keyfile)) == (
+        f"{error}{key}: give the certificate too, with {cert}"
+    )
+    assert _refusal(tmp_path, cert, str(junk), key, str(keyfile)) == (
+        f"{error}{cert}: {junk} holds no PEM certificate"
+    )
+    assert _refusal(tmp_path, cert, str(certfile), key, str(junk)) == (
+        f"{error}{key}: {junk} holds no PEM private key"
+    )
+    assert _refusal(tmp_path, cert, str(certfile)) == (
+        f"{error}{cert}: {certfile} holds no PEM private key"
+    )
+    assert _refusal(tmp_path, cert, str(certfile), key, str(locked)) == (
+        f"{error}{key}: the private key is encrypted: give it unencrypted, readable by this user"
+    )
+    assert _refusal(tmp_path, cert, str(certfile), key, str(other_key)) == (
+        f"{error}{cert}/{key}: the private key is not the certificate's"
+    )
