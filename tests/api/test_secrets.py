@@ -119,7 +119,7 @@ def test_compose_passes_every_secret_from_the_environment_with_no_default_and_re
     # No literal secret anywhere: every secret-like value is a required variable (defaults only
     # for what is not secret: the API's published address and port, its trusted proxies).
     assert "development-" not in text
-    defaulted = re.findall(r"\$\{([A-Z_]+):-", text)
+    defaulted = re.findall(r"\$\{([A-Z_]+):-[^}]", text)  # `:-}` (optional, empty) is no value
     assert not [v for v in defaulted if re.search("SECRET|PASSWORD|KEY|TOKEN", v)], defaulted
 
 

@@ -1,6 +1,7 @@
 """docker-compose.yml and the Dockerfile, checked without a Docker daemon (issue 23 items 1, 6):
 every command a service runs (and every health check that runs `cims`) parses as a `cims`
-command with the options it gives; every secret must be set (`${VAR:?...}`, no default); only the
+command with the options it gives; every secret must be set (`${VAR:?...}`; an optional one,
+such as an SMTP password, defaults to nothing, never to a value); only the
 API is published, on an address the operator chooses (loopback unless told); and the image is
 built from the wheel, with nothing of the checkout's local state in its build context."""
 
@@ -75,6 +76,8 @@ def test_compose_runs_the_commands_and_health_checks_it_means() -> None:
         "projections.command": "cims projections run",
         "projections.healthcheck": "cims projections status",
         "ssr-pusher.command": "cims projections push",
+        "reminders.command": "cims reminders run",
+        "reminders.healthcheck": "cims reminders status",
     }
 
 
@@ -94,9 +97,11 @@ def test_a_command_the_cli_does_not_have_is_found(argv: list[str]) -> None:
 
 def test_every_secret_must_be_set_and_has_no_default() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
-    for name, form, _ in VARIABLE.findall(text):
+    for name, form, default in VARIABLE.findall(text):
         if SECRET_NAME.search(name):
-            assert form == ":?", f"${{{name}}} must be written ${{{name}:?why}}"
+            # Required, or optional with nothing written in (an SMTP relay without a login).
+            optional = form == ":-" and default == ""
+            assert form == ":?" or optional, f"${{{name}}} must be written ${{{name}:?why}}"
     for service_name, service in SERVICES.items():
         for variable, value in (service.get("environment") or {}).items():
             if SECRET_NAME.search(variable):
