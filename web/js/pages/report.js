@@ -4,7 +4,7 @@
 import { html, useEffect, useState } from '../html.js';
 import { ApiError, command, explain, newKey, openapi, session } from '../api.js';
 import { DRAFT_HOURS, loadDraft, removeDraft, saveDraft } from '../drafts.js';
-import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
+import { ErrorSummary, SchemaFields, initial, placed, toBody, validate } from '../form.js';
 import { navigate } from '../nav.js';
 
 const DRAFT = 'report';
@@ -41,7 +41,7 @@ export function Report() {
       removeDraft(DRAFT);
       navigate(`#/incidents/${accepted.id}`);
     } catch (err) {
-      setErrors(await explain(err));
+      setErrors(placed(await explain(err), schema, components));
       // Refused outright (a 4xx other than the key's own problems): nothing was recorded, so the
       // corrected report is a new submission. Otherwise the outcome is unknown: keep the key,
       // so that sending again cannot report twice.
