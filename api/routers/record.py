@@ -9,12 +9,14 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import reads
 from api.deps import ActorDep, ServicesDep
 from api.query import strict_query
+from api.resources import Resource
 from api.routers.incidents import READ_ERRORS
 from domain.incident import Incident
 from domain.summary import summarise
@@ -37,6 +39,34 @@ _BOOKKEEPING = {
     "hash",
     "policy_version",
 }
+
+
+class EntryActor(BaseModel):
+    id: str = Field(description="Who recorded it.")
+    role: str = Field(description="Their role.")
+    organisation: str = Field(description="Their organisation.")
+
+
+class RecordEntry(BaseModel):
+    """One step recorded on the incident, with what it recorded."""
+
+    version: int = Field(description="The incident's version this entry made.")
+    type: str = Field(description="The event's class, e.g. `EvidenceRecorded`.")
+    summary: str = Field(description="The entry in one line a person reads.")
+    recorded_at: str = Field(description="When it was recorded (UTC).")
+    effective_at: str | None = Field(description="When it happened, where that differs (UTC).")
+    actor: EntryActor = Field(description="Who recorded it: id, role and organisation.")
+    reason: str | None = Field(description="Why, where a reason was given.")
+    data: dict[str, Any] = Field(
+        description="What it recorded, by the request's own field names (instants in UTC)."
+    )
+
+
+class IncidentRecord(Resource):
+    """What each step on an incident recorded, oldest first."""
+
+    id: str = Field(description="The incident's id.")
+    items: list[RecordEntry]
 
 
 def _redacted(value: Any) -> Any:
@@ -84,7 +114,7 @@ def entries(events: list[Incident.Event], actor: Actor, incident: Incident) -> l
     "/{incident_id}/record",
     summary="Show what each step on an incident recorded.",
     response_model=None,
-    responses={200: {"description": "The incident's entries, oldest first."}, **READ_ERRORS},
+    responses={200: {"model": IncidentRecord}, **READ_ERRORS},
 )
 async def get_record(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     """Every entry of the incident, oldest first, with what it recorded (`data`, by field: the
