@@ -5,6 +5,7 @@ focus, finding things, phone and print. In real Chromium, as each role."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -67,3 +68,167 @@ def test_someone_elses_or_an_expired_draft_is_never_shown(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     assert "Old" not in stored(page)
     accessible(page, "signed-out")
+
+
+DEVELOPER_WORDS = re.compile(
+    r"\b[a-z]+_[a-z_]+\b|\bnull\b|see the enum|by `?ref|\[start|String should|Input should"
+)
+
+
+def report_through_the_api(page: Page, **overrides: object) -> str:
+    """Report an incident as the signed-in person, through the API, and open its page."""
+    token = page.evaluate("sessionStorage.getItem('cims.token')")
+    body = {
+        "program": "cso",
+        "care_context": "cso_residential_care",
+        "clients": [{"ref": "client-a1", "aboriginal": True}],
+        "types": ["Physical abuse"],
+        "impact": "major",
+        "occurred_at": "2026-11-30T09:00:00+11:00",
+        "became_aware_at": "2026-11-30T10:00:00+11:00",
+        "location": "Residential unit",
+        "description": "A staff member pushed the client.",
+        "subjects_of_allegation": [{"ref": "staff-9", "role": "staff"}],
+        "regulator_category": "notifiable",
+        **overrides,
+    }
+    answer = page.request.post(
+        "/v1/incidents",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(id(body))},
+        data=body,
+    )
+    assert answer.ok, answer.text()
+    incident = answer.json()["id"]
+    page.goto(f"/#/incidents/{incident}")
+    expect(page.get_by_role("heading", name=re.compile("Physical abuse"), level=1)).to_be_visible()
+    return str(incident)
+
+
+def command(page: Page, title: str) -> Any:
+    page.get_by_role("region", name="What you can do next").get_by_role(
+        "button", name=re.compile(title, re.I)
+    ).click()
+    form = page.get_by_role("region", name=re.compile(title, re.I))
+    expect(form).to_be_visible()
+    return form
+
+
+def confirmed(page: Page) -> None:
+    notice = page.get_by_role("status").filter(has_text="recorded as version")
+    expect(notice).to_be_visible()
+    expect(notice).to_be_focused()
+    expect(notice).to_be_in_viewport()
+
+
+def test_manager_works_an_aboriginal_clients_incident_in_the_policys_words(page: Page) -> None:
+    sign_in(page, "Incident manager", NORTHSIDE)
+    report_through_the_api(page)
+    main = page.get_by_role("main")
+    details = page.get_by_role("region", name="Details")
+    expect(details).to_contain_text("client-a1: Aboriginal")
+    expect(details).to_contain_text("Residential care run by a CSO")
+    expect(details).to_contain_text("Notifiable incident")
+
+    # Reclassify starts from the current classification: only the category changes.
+    form = command(page, "Reclassify")
+    expect(form.get_by_role("checkbox", name="Physical abuse")).to_be_checked()
+    expect(form.get_by_label("Impact")).to_have_value("major")
+    form.get_by_label("Regulator category").select_option("critical")
+    form.get_by_label("Reason").fill("The client was taken to hospital.")
+    form.get_by_role("button", name=re.compile("Reclassify")).click()
+    confirmed(page)
+    expect(details).to_contain_text("Critical notifiable incident")
+
+    # Escape closes a form, focus returns to the button that opened it; a new form clears
+    # the last confirmation.
+    opener = page.get_by_role("region", name="What you can do next").get_by_role(
+        "button", name=re.compile("notified", re.I)
+    )
+    opener.click()
+    expect(page.get_by_role("status").filter(has_text="recorded as version")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("heading", name=re.compile("notified", re.I), level=2)).to_have_count(0)
+    expect(opener).to_be_focused()
+
+    # A police report number is recorded and shown.
+    form = command(page, "notified")
+    form.get_by_label("Who was notified").select_option("police")
+    form.get_by_label("Name of the person or body notified").fill("Victoria Police")
+    form.get_by_label("Their reference number").fill("PN-4471")
+    accessible(page, "notification-form")
+    assert not DEVELOPER_WORDS.search(form.inner_text()), form.inner_text()
+    form.get_by_role("button", name=re.compile("notified", re.I)).click()
+    confirmed(page)
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_text("PN-4471")).to_be_visible()
+    expect(timeline.get_by_text("Notified police: Victoria Police")).to_be_visible()
+
+    # Deciding the follow-up while the consultation before it is owed warns first.
+    form = command(page, "Determine the follow-up")
+    expect(form.get_by_role("note")).to_contain_text("leaves a step late")
+    expect(form.get_by_role("note")).to_contain_text("Aboriginal consultation follow up")
+    form.get_by_role("button", name="Cancel").click()
+    form = command(page, "consultation")
+    form.get_by_label("Body consulted").select_option("acsass")
+    form.get_by_label("Before which decision").select_option("follow_up")
+    form.get_by_label("Who was consulted").fill("ACSASS North")
+    form.get_by_label("Advice").fill("Involve the client's aunt in planning.")
+    form.get_by_role("button", name=re.compile("consultation", re.I)).click()
+    confirmed(page)
+    expect(timeline.get_by_text("Consulted ACSASS before the follow-up decision")).to_be_visible()
+    expect(timeline.get_by_text("Involve the client's aunt in planning.")).to_be_visible()
+    expect(details).to_contain_text("ACSASS")
+    form = command(page, "Determine the follow-up")
+    expect(form.get_by_role("note")).to_have_count(0)
+    form.get_by_label("Follow-up").select_option("investigation")
+    form.get_by_label("Reason").fill("Major impact: physical abuse by staff.")
+    form.get_by_role("button", name=re.compile("Determine", re.I)).click()
+    confirmed(page)
+
+    # The investigator: a subject of allegation is refused at the field that named them.
+    form = command(page, "Appoint")
+    form.get_by_label("Investigator in your organisation").fill("staff-9")
+    form.get_by_label("Independence declared").check()
+    form.get_by_label("Declaration").fill("No prior involvement.")
+    form.get_by_role("button", name=re.compile("Appoint")).click()
+    rules = page.request.get("/v1/rules").json()["items"]
+    independent = next(r for r in rules if r["id"] == "fairness.investigator-not-independent")
+    expect(page.locator("#f-investigator_ref-error")).to_contain_text(independent["message"])
+    form.get_by_label("Investigator in your organisation").fill("")
+    group = form.get_by_role("group", name="Investigator in another organisation")
+    group.get_by_label("Their organisation").fill("Southside Investigations")
+    group.get_by_label("Their sign-in name").fill("staff-9")
+    form.get_by_role("button", name=re.compile("Appoint")).click()
+    expect(page.locator("#f-investigator-subject-error")).to_contain_text(independent["message"])
+    expect(page.locator("#f-investigator_ref-error")).to_have_count(0)
+    # By reference alone: the other organisation's group is optional.
+    group.get_by_label("Their organisation").fill("")
+    group.get_by_label("Their sign-in name").fill("")
+    form.get_by_label("Investigator in your organisation").fill(f"investigator@{NORTHSIDE}")
+    form.get_by_role("button", name=re.compile("Appoint")).click()
+    confirmed(page)
+    expect(details).to_contain_text(f"investigator@{NORTHSIDE}")
+    assert not DEVELOPER_WORDS.search(main.inner_text()), main.inner_text()
+    accessible(page, "incident-in-words")
+
+
+def test_a_future_became_aware_is_refused_at_its_field(page: Page) -> None:
+    sign_in(page, "Practitioner (reporter)", WESTGATE)
+    page.get_by_label("Program").select_option("cso")
+    page.get_by_label("Care context").select_option("cso_placement")
+    page.get_by_role("group", name="Client 1").get_by_label("Reference", exact=True).fill("c-9")
+    page.get_by_role("checkbox", name="Neglect", exact=True).check()
+    page.get_by_label("Impact").select_option("non_major")
+    page.get_by_label("Occurred at").fill("30/11/2026 08:40")
+    page.get_by_label("Became aware at").fill("1/1/2036 9:15")
+    page.get_by_label("Location").fill("Day program")
+    page.get_by_label("Description").fill("Lunch not provided.")
+    page.get_by_label("Regulator category").select_option("none")
+    page.get_by_role("button", name="Send report").click()
+    rules = page.request.get("/v1/rules").json()["items"]
+    future = next(r for r in rules if r["id"] == "time.effective-in-future")
+    expect(page.locator("#f-became_aware_at-error")).to_contain_text(future["message"])
+    expect(page.get_by_label("Became aware at")).to_have_attribute("aria-invalid", "true")
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    summary.get_by_role("link", name=re.compile("Nothing is recorded")).click()
+    expect(page.get_by_label("Became aware at")).to_be_focused()
