@@ -232,3 +232,71 @@ def test_a_future_became_aware_is_refused_at_its_field(page: Page) -> None:
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     summary.get_by_role("link", name=re.compile("Nothing is recorded")).click()
     expect(page.get_by_label("Became aware at")).to_be_focused()
+
+
+def test_finding_incidents_with_filters_kept_in_the_address(page: Page) -> None:
+    sign_in(page, "Department officer", "DFFH")
+    page.get_by_role("link", name="Incidents").click()
+    page.get_by_label("Organisation").fill("northside")  # part of the name, any case
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"#/incidents\?organisation=northside"))
+    rows = page.get_by_role("row").filter(has=page.get_by_role("cell"))
+    expect(rows.first).to_contain_text(NORTHSIDE)
+    # Each row is Northside's: reported by it, or naming it responsible.
+    assert all(WESTGATE not in text for text in rows.all_inner_texts())
+    page.reload()  # a bookmark opens the same view
+    expect(page.get_by_label("Organisation")).to_have_value("northside")
+    expect(rows.first).to_contain_text(NORTHSIDE)
+
+    first = page.get_by_role("row").nth(1).get_by_role("link").first
+    href = first.get_attribute("href") or ""
+    prefix = href.split("/incidents/")[1][:8]
+    page.get_by_label("Organisation").fill("")
+    page.get_by_label("Find an incident").fill(prefix)
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("row")).to_have_count(2)  # the header and the one incident
+    expect(page.get_by_role("row").nth(1)).to_contain_text(prefix)
+    accessible(page, "incidents-found")
+
+
+def test_an_investigator_lists_what_they_are_assigned_to(page: Page) -> None:
+    sign_in(page, "Investigator", WESTGATE)
+    page.get_by_role("link", name="Incidents").click()
+    page.get_by_label("Assigned to me").check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile("assigned=me"))
+    row = page.get_by_role("row").nth(1)
+    expect(row).to_be_visible()
+    row.get_by_role("link").first.click()
+    expect(page.get_by_role("region", name="Details")).to_contain_text(f"investigator@{WESTGATE}")
+
+
+def test_the_worklist_needs_action_first_and_reads_as_cards_on_a_phone(page: Page) -> None:
+    sign_in(page, "Incident manager", NORTHSIDE)
+    expect(page.get_by_role("heading", name="Worklist", level=1)).to_be_visible()
+    first = page.get_by_role("row").nth(1)
+    expect(first).to_contain_text("Overdue")
+    statuses = page.locator("td[data-label='Status']").all_inner_texts()
+    assert statuses and set(statuses) <= {"Overdue", "Open"}, statuses
+    assert statuses == sorted(statuses, key=lambda s: s != "Overdue")
+    page.set_viewport_size({"width": 390, "height": 844})
+    header = page.locator("header").bounding_box()
+    assert header and header["height"] < 844 / 6, header  # not a quarter of the screen
+    for cell in ("Due", "Deadline", "Status"):
+        box = page.locator(f"td[data-label='{cell}']").first.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (cell, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    accessible(page, "worklist-cards")
+
+
+def test_the_incident_page_prints_as_a_clean_report(page: Page) -> None:
+    sign_in(page, "Incident manager", NORTHSIDE)
+    report_through_the_api(page)
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    expect(page.get_by_role("heading", name="What you can do next")).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Obligations")).to_be_visible()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    assert page.locator("button:visible").count() == 0
+    page.screenshot(path="tests/web/artifacts/incident-print.png", full_page=True)

@@ -85,17 +85,17 @@ function Obligations({ id, items, step, actions, onOpen }) {
   const focused = useRef(null);
   const extend = actions.find((a) => a.command === 'extend');
   useEffect(() => { focused.current?.focus(); }, [step]);
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Obligations table"><table class="table">
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Obligations table"><table class="table cards">
     <caption class="visually-hidden">Obligations with deadlines and status</caption>
     <thead><tr><th scope="col">Obligation</th><th scope="col">Due (Melbourne)</th><th scope="col">Deadline</th><th scope="col">Status</th><th scope="col">Met</th><th scope="col">Next step</th></tr></thead>
     <tbody>${items.map((o) => {
       const here = o.kind === step;
       const by = (o.met_by || []).map((c) => actions.find((a) => a.command === c)).filter(Boolean);
       return html`<tr class=${`${o.status === 'overdue' ? 'row-overdue' : ''} ${here ? 'row-current' : ''}`} ref=${here ? focused : null} tabindex=${here ? '-1' : undefined} aria-current=${here ? 'step' : undefined}>
-        <th scope="row">${humanise(o.kind)}</th><td>${melbourne(o.due)}${o.extended ? ' (extended)' : ''}</td><td>${deadline(o)}</td>
-        <td><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span>${o.recorded_late ? ' (recorded late)' : ''}</td>
-        <td>${o.met_at ? melbourne(o.met_at) : '—'}</td>
-        <td>${['open', 'overdue'].includes(o.status) ? html`${by.map((a) => html`<button type="button" class="link-button" onClick=${() => onOpen(a, o.kind)}>${a.title}</button> `)}
+        <th scope="row">${humanise(o.kind)}</th><td data-label="Due">${melbourne(o.due)}${o.extended ? ' (extended)' : ''}</td><td data-label="Deadline">${deadline(o)}</td>
+        <td data-label="Status"><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span>${o.recorded_late ? ' (recorded late)' : ''}</td>
+        <td data-label="Met">${o.met_at ? melbourne(o.met_at) : '—'}</td>
+        <td data-label="Next step">${['open', 'overdue'].includes(o.status) ? html`${by.map((a) => html`<button type="button" class="link-button" onClick=${() => onOpen(a, o.kind)}>${a.title}</button> `)}
           ${by.length ? null : html`<span class="who-acts">${whoActs(o)}</span>`}
           ${extend && o.due ? html` <button type="button" class="link-button" onClick=${() => onOpen(extend, o.kind)}>Extend this deadline</button>` : null}`
           : o.met_by_version ? html`Done: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, o.met_by_version)}>version ${o.met_by_version}</a>` : null}</td></tr>`;
