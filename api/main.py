@@ -197,6 +197,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     openapi.install(app)
     web.install(app, settings)
 
+    app.add_middleware(web.CompressedAssets)
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
