@@ -13,6 +13,7 @@ from tests.web.helpers import accessible, sign_in
 
 NORTHSIDE = "Northside Community Services"
 WESTGATE = "Westgate Disability Services"
+EASTSIDE = "Eastside Housing"
 
 
 def stored(page: Page) -> str:
@@ -300,3 +301,80 @@ def test_the_incident_page_prints_as_a_clean_report(page: Page) -> None:
     expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
     assert page.locator("button:visible").count() == 0
     page.screenshot(path="tests/web/artifacts/incident-print.png", full_page=True)
+
+
+def test_possible_patterns_are_dismissed_or_escalated(page: Page) -> None:
+    sign_in(page, "Practitioner (reporter)", EASTSIDE)
+    token = page.evaluate("sessionStorage.getItem('cims.token')")
+    episodes = (("Neglect", 2), ("Medication error", 9), ("Neglect", 16))
+    for client in ("client-pattern-7", "client-pattern-8"):
+        for n, (kind, day) in enumerate(episodes):
+            body = {
+                "program": "housing",
+                "care_context": "other",
+                "clients": [{"ref": client, "aboriginal": False}],
+                "types": [kind],
+                "impact": "non_major",
+                "occurred_at": f"2026-11-{day:02d}T09:00:00+11:00",
+                "became_aware_at": f"2026-11-{day:02d}T10:00:00+11:00",
+                "location": "Unit 3",
+                "description": f"Episode {n + 1}.",
+                "regulator_category": "none",
+            }
+            answer = page.request.post(
+                "/v1/incidents",
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"{client}-{n}"},
+                data=body,
+            )
+            assert answer.ok, answer.text()
+    page.get_by_role("button", name="Sign out").click()
+
+    # The department officer dismisses one, with the reason.
+    sign_in(page, "Department officer", "DFFH")
+    page.get_by_role("link", name="Patterns").click()
+    expect(page.get_by_role("heading", name="Patterns of harm", level=1)).to_be_visible()
+    pattern = page.get_by_role("article").filter(has_text="client-pattern-7")
+    expect(pattern).to_contain_text("3 incidents")
+    accessible(page, "patterns")
+    pattern.get_by_role("button", name=re.compile("^Dismiss")).click()
+    form = pattern.get_by_role("region", name="Dismiss this possible pattern")
+    expect(form.get_by_role("heading", name="Dismiss this possible pattern")).to_be_focused()
+    form.get_by_role("button", name="Dismiss this possible pattern").click()
+    expect(form.get_by_role("alert")).to_contain_text("Enter reason")
+    page.keyboard.press("Escape")
+    expect(form).to_have_count(0)
+    pattern.get_by_role("button", name=re.compile("^Dismiss")).click()
+    form.get_by_label("Reason").fill(
+        "Three separate, explained episodes; reviewed with the provider."
+    )
+    form.get_by_role("button", name="Dismiss this possible pattern").click()
+    notice = page.get_by_role("status").filter(has_text="Dismissed")
+    expect(notice).to_be_focused()
+    expect(page.get_by_role("article").filter(has_text="client-pattern-7")).to_have_count(0)
+    page.get_by_label("Provider's client reference").fill("client-pattern-7")
+    page.get_by_label("Organisation of that reference").fill(EASTSIDE)
+    page.get_by_role("button", name="Show incidents").click()
+    expect(page.get_by_role("status").filter(has_text="incidents from")).to_contain_text(
+        "3 incidents"
+    )
+    page.get_by_role("button", name="Sign out").click()
+
+    # The provider's incident manager escalates the other as a new major-impact incident.
+    sign_in(page, "Incident manager", EASTSIDE)
+    page.get_by_role("link", name="Patterns").click()
+    pattern = page.get_by_role("article").filter(has_text="client-pattern-8")
+    pattern.get_by_role("button", name=re.compile("^Escalate")).click()
+    form = pattern.get_by_role("region", name="Escalate as a pattern of harm")
+    expect(form.get_by_label("Impact")).to_have_value("major")
+    expect(form.get_by_role("checkbox", name="Neglect", exact=True)).to_be_checked()
+    form.get_by_label("Program").select_option("housing")
+    form.get_by_label("Care context").select_option("other")
+    form.get_by_label("Became aware at").fill("1/12/2026 09:00")
+    form.get_by_label("Occurred at").fill("1/12/2026 08:00")
+    form.get_by_label("Location").fill("Unit 3")
+    form.get_by_label("Description").fill("Three episodes of neglect in a month.")
+    form.get_by_label("Regulator category").select_option("notifiable")
+    form.get_by_label("Reason").fill("Together the episodes show sustained neglect.")
+    form.get_by_role("button", name="Escalate as a pattern of harm").click()
+    expect(page.get_by_role("heading", name=re.compile("Neglect"), level=1)).to_be_visible()
+    expect(page.get_by_role("region", name="Timeline")).to_contain_text("a pattern of harm")
