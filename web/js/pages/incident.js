@@ -6,8 +6,9 @@ import { html, useEffect, useRef, useState } from '../html.js';
 import { ApiError, command, explain, get, newKey, openapi, session } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, placed, resolve, toBody, validate } from '../form.js';
 import {
-  deadline, fieldWords, humanise, learnVocabulary, melbourne, melbourneDay, term, valueWords, withMelbourneTimes,
+  deadline, humanise, learnVocabulary, melbourne, melbourneDay, term, withMelbourneTimes,
 } from '../format.js';
+import { Facts } from '../facts.js';
 
 // The roles the API lets read the access log (api/authorisation.py AUDITORS).
 const READS_LOG = new Set(['auditor', 'department_officer']);
@@ -186,25 +187,6 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
     </form></section>`;
 }
 
-// What an entry recorded, field by field, in words (no field names, no null, no JSON).
-const skipped = (v) => v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)
-  || (typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length);
-function Fact({ v }) {
-  if (Array.isArray(v)) {
-    return v.every((x) => typeof x !== 'object') ? v.map((x) => valueWords(x)).join(', ')
-      : html`<ul class="plain">${v.map((x) => html`<li><${Fact} v=${x} /></li>`)}</ul>`;
-  }
-  if (typeof v === 'object') return html`<${Facts} data=${v} />`;
-  if (typeof v === 'boolean') return v ? 'Yes' : 'No';
-  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return melbourne(v);
-  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return melbourneDay(v);
-  return valueWords(v);
-}
-function Facts({ data }) {
-  const rows = Object.entries(data || {}).filter(([, v]) => !skipped(v));
-  if (!rows.length) return null;
-  return html`<dl class="facts">${rows.map(([k, v]) => html`<div><dt>${fieldWords(k)}</dt><dd><${Fact} v=${v} /></dd></div>`)}</dl>`;
-}
 // The report's own facts are in Details above; every later entry shows what it recorded.
 const SHOWN_ABOVE = new Set(['Reported']);
 
