@@ -378,3 +378,26 @@ def test_possible_patterns_are_dismissed_or_escalated(page: Page) -> None:
     form.get_by_role("button", name="Escalate as a pattern of harm").click()
     expect(page.get_by_role("heading", name=re.compile("Neglect"), level=1)).to_be_visible()
     expect(page.get_by_role("region", name="Timeline")).to_contain_text("a pattern of harm")
+
+
+def test_the_auditors_differences_and_the_feed_read_in_words(page: Page) -> None:
+    sign_in(page, "Auditor", "DFFH")
+    page.get_by_role("link", name="Serious risk").first.click()
+    page.get_by_role("link", name="Open the auditor's view").click()
+    page.get_by_label("From version").fill("1")
+    page.get_by_role("button", name="Compare").click()
+    table = page.get_by_role("table", name=re.compile("From version"))
+    expect(table).to_be_visible()
+    text = table.inner_text()
+    assert not re.search(r"\bnull\b|\[\]|\b[a-z]+_[a-z_]+\b|\{", text), text
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "Social Services Regulator", "ssr")
+    first = page.get_by_role("article").first
+    expect(first.get_by_role("heading")).to_contain_text("Incident reported")
+    headings = " ".join(page.get_by_role("heading", level=2).all_inner_texts())
+    assert not re.search(r"[0-9a-f]{64}|\bcso\b|_", headings), headings
+    body = page.get_by_role("main").inner_text()
+    assert not re.search(r"[0-9a-f]{20}|\b[a-z]+_[a-z_]+\b", body), body
+    expect(page.get_by_text("oldest first")).to_have_count(0)
+    accessible(page, "feed-in-words")
