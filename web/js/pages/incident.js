@@ -64,7 +64,9 @@ function Summary({ incident }) {
     ['Sufficient-evidence rationale', incident.sufficient_evidence_rationale || '—'],
     ['Findings', list(findings)], ['Recommendations', list(recommendations)],
   ];
-  return html`<dl class="summary-list">${rows.map(([k, v]) => html`<div class="summary-row"><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
+  // Only what is recorded: a step not yet taken has no row (the obligations say what is owed).
+  const recorded = rows.filter(([, v]) => v !== '—' && v !== '' && v != null);
+  return html`<dl class="summary-list">${recorded.map(([k, v]) => html`<div class="summary-row"><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
 }
 
 // Who must act on an obligation the caller cannot meet themselves, from the API's `acted_by`.
