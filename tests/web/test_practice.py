@@ -225,6 +225,12 @@ def test_a_future_became_aware_is_refused_at_its_field(page: Page) -> None:
     page.get_by_label("Location").fill("Day program")
     page.get_by_label("Description").fill("Lunch not provided.")
     page.get_by_label("Regulator category").select_option("none")
+    # Adding a subject puts focus in the new subject's first field; removing it, on the list.
+    page.get_by_role("button", name="Add a subject of allegation").click()
+    subject = page.get_by_role("group", name="Subject of allegation 1")
+    expect(subject.get_by_label("Reference", exact=True)).to_be_focused()
+    page.get_by_role("button", name="Remove subject of allegation 1").click()
+    expect(page.get_by_role("group", name="Subjects of allegation")).to_be_focused()
     page.get_by_role("button", name="Send report").click()
     rules = page.request.get("/v1/rules").json()["items"]
     future = next(r for r in rules if r["id"] == "time.effective-in-future")
