@@ -239,6 +239,14 @@ def test_a_future_became_aware_is_refused_at_its_field(page: Page) -> None:
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     summary.get_by_role("link", name=re.compile("Nothing is recorded")).click()
     expect(page.get_by_label("Became aware at")).to_be_focused()
+    # A pattern the schema sets reads as words, never as the pattern.
+    client = page.get_by_role("group", name="Client 1")
+    client.get_by_label("Department client ID").fill("12ab")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.locator("#f-clients-0-department_client_id-error")).to_contain_text(
+        "Department client ID is not in the right form: 6 to 10 digits"
+    )
+    expect(page.get_by_role("main")).not_to_contain_text("should match")
 
 
 def test_finding_incidents_with_filters_kept_in_the_address(page: Page) -> None:
