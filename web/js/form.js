@@ -78,8 +78,8 @@ export function toBody(schema, value, components) {
     for (const [k, sub] of Object.entries(s.properties)) {
       if (HIDDEN.has(k)) continue;
       const [ss] = resolve(sub, components);
-      // An optional group left empty is left out (not sent as a group of empty fields).
-      if (ss.type === 'object' && ss.properties && !(s.required || []).includes(k) && blank(value?.[k])) continue;
+      // An optional group or list left empty is left out (not sent as empty fields or []).
+      if ((ss.type === 'array' || (ss.type === 'object' && ss.properties)) && !(s.required || []).includes(k) && blank(value?.[k])) continue;
       const v = toBody(sub, value?.[k], components);
       if (v !== undefined) out[k] = v;
     }

@@ -48,7 +48,7 @@ export function optionLabel(value, schema) {
   const said = schema?.['x-enum-descriptions']?.[schema.enum.indexOf(value)];
   if (!said) return humanise(value);
   // Without a leading article, so that typing a word's first letters in a list finds it.
-  const text = String(said).replace(/\.$/, '').replace(/^(A|An|The) (?=[a-z])/, '');
+  const text = String(said).replace(/\.$/, '').replace(/^(A|An|The) (?=\S)/, '');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
