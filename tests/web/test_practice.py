@@ -396,6 +396,8 @@ def test_possible_patterns_are_dismissed_or_escalated(page: Page) -> None:
 
 def test_the_auditors_differences_and_the_feed_read_in_words(page: Page) -> None:
     sign_in(page, "Auditor", "DFFH")
+    page.get_by_label("Incident type").select_option("Serious risk")
+    page.get_by_role("button", name="Apply filters").click()
     page.get_by_role("link", name="Serious risk").first.click()
     page.get_by_role("link", name="Open the auditor's view").click()
     page.get_by_label("From version").fill("1")

@@ -47,8 +47,10 @@ function Decide({ suggestion, doc, mode, onDone, onCancel }) {
         const made = await command('/v1/patterns/escalations', { ...body, pattern_of: suggestion.incident_ids });
         onDone(`Escalated as a new major-impact incident ${made.id.slice(0, 8)}.`, made.id);
       } else {
-        await post('/v1/patterns/dismissals', { ...body, incident_ids: suggestion.incident_ids });
-        onDone('Dismissed: the reason is recorded on each incident.');
+        const dismissed = await post('/v1/patterns/dismissals', { ...body, incident_ids: suggestion.incident_ids });
+        // Read the suggestions again once they include the dismissal (read your own write).
+        const at = Math.max(0, ...(dismissed.incidents || []).map((i) => i.position || 0));
+        onDone('Dismissed: the reason is recorded on each incident.', null, at);
       }
     } catch (err) { setErrors(placed(await explain(err), schema, components)); } finally { setBusy(false); }
   };
@@ -99,14 +101,14 @@ export function Patterns({ who }) {
   const [notice, setNotice] = useState(null);
   const [error, setError] = useState(null);
   const noticeBox = useRef(null);
-  const load = () => get('/v1/patterns/suggestions').then((r) => setItems(r.items)).catch((e) => setError(e.message));
+  const load = (at) => get('/v1/patterns/suggestions', at ? { min_position: at } : {}).then((r) => setItems(r.items)).catch((e) => setError(e.message));
   useEffect(() => { load(); openapi().then((d) => { learnVocabulary(d); setDoc(d); }).catch(() => {}); }, []);
   useEffect(() => { if (notice) { noticeBox.current?.scrollIntoView({ block: 'center' }); noticeBox.current?.focus(); } }, [notice]);
   const open = (index, mode) => { setNotice(null); setDeciding({ index, mode }); };
-  const done = (message, made) => {
+  const done = (message, made, at) => {
     setDeciding(null);
     if (made) { navigate(`#/incidents/${made}`); return; }
-    setNotice(message); load();
+    setNotice(message); load(at);
   };
   return html`<h1 tabindex="-1">Patterns of harm</h1>
     <p class="lede">Incidents about one client that together may reach major impact. Each suggestion is for you to decide on: escalate it as a new major-impact incident, or dismiss it with your reason.</p>
