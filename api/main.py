@@ -24,7 +24,16 @@ from api.metrics import Metrics
 from api.problems import error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, patterns, read_models, reminders, replay, rules, sign_in
+from api.routers import (
+    incidents,
+    patterns,
+    read_models,
+    record,
+    reminders,
+    replay,
+    rules,
+    sign_in,
+)
 from api.settings import (
     SERVICE_SECRETS,
     Settings,
@@ -207,11 +216,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(rules.router)
     app.include_router(patterns.router)
     app.include_router(reminders.router)
+    app.include_router(record.router)
     sign_in.install(app, settings)
     _operations(app, svc)
     openapi.install(app)
     web.install(app, settings)
 
+    app.add_middleware(web.CompressedAssets)
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth

@@ -25,9 +25,45 @@ def met_by(kind: str) -> list[str]:
     return [_API_NAME[c] for c in next_steps.commands_meeting(kind) if c in _API_NAME]
 
 
+_ROLE_WORDS = {
+    "reporter": "a practitioner",
+    "incident_manager": "the incident manager",
+    "department_officer": "a department officer",
+    "investigator": "an investigator",
+    "reviewer": "a reviewer",
+    "admin": "an administrator",
+}
+_ROLE_ORDER = list(_ROLE_WORDS)
+
+
+def who_acts(command: str) -> str:
+    """Who may issue `command`, in words: "the appointed investigator", "the incident manager or
+    a department officer" (from the authorisation table)."""
+    action = authz.ACTIONS[command]
+    if action.appointed_investigator:
+        return "the appointed investigator"
+    if action.appointed_reviewer:
+        return "the appointed outcome reviewer"
+    roles = sorted((r.value for r in action.roles), key=_ROLE_ORDER.index)
+    words = [_ROLE_WORDS[r] for r in roles if r != "admin"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def obligations_out(obligations: Sequence[Obligation]) -> list[dict[str, Any]]:
-    """The obligations as the API shows them: each with the commands that meet it."""
-    return [{**o.model_dump(mode="json"), "met_by": met_by(o.kind)} for o in obligations]
+    """The obligations as the API shows them: each with the commands that meet it and who may
+    issue each (`acted_by`: [{command, title, who}])."""
+    return [
+        {
+            **o.model_dump(mode="json"),
+            "met_by": met_by(o.kind),
+            "acted_by": [
+                {"command": c, "title": title(c), "who": who_acts(c)}
+                for c in met_by(o.kind)
+                if c in authz.ACTIONS
+            ],
+        }
+        for o in obligations
+    ]
 
 
 def next_actions(
@@ -52,6 +88,7 @@ def next_actions(
                 "title": title(name),
                 "schema": action.body.__name__,
                 "meets": [k for k in open_kinds if name in met_by(k)],
+                "leaves_late": next_steps.leaves_late(action.command, obligations),
             }
         )
     return found

@@ -21,7 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.examples import EXAMPLES
 from api.resources import ProblemDetails
-from api.vocabulary import ENUMS, FIELDS
+from api.vocabulary import ENUMS, FIELDS, LABELS
 
 ASSETS = "/docs/assets"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -52,6 +52,9 @@ def _describe_enum(name: str, schema: dict[str, Any]) -> None:
 
 def _describe_properties(name: str, schema: dict[str, Any]) -> None:
     for field, prop in schema.get("properties", {}).items():
+        label = LABELS.get(f"{name}.{field}") or LABELS.get(field)
+        if label is not None:
+            prop["title"] = label
         if "description" in prop:
             continue
         meaning = FIELDS.get(f"{name}.{field}") or FIELDS.get(field)

@@ -119,6 +119,12 @@ class NextAction(BaseModel):
     meets: list[str] = Field(
         description="The incident's open obligations (by `kind`) this command can meet."
     )
+    leaves_late: list[str] = Field(
+        default_factory=list,
+        description="Owed obligations (by `kind`) that issuing this command now would leave "
+        "late: an Aboriginal consultation still owed before the decision it records (policy "
+        "§1, §8) falls due at that moment. Warn before sending.",
+    )
 
 
 BUSINESS_DAYS_LEFT = (
@@ -129,6 +135,14 @@ DAYS_OVERDUE = (
     "Past due and not met: Melbourne calendar days since the due day, 0 when it fell due"
     " earlier today; else null."
 )
+
+
+class ActedBy(BaseModel):
+    """A command that meets an obligation, and who may issue it."""
+
+    command: str = Field(description="The command's name under `/v1/incidents/{id}/`.")
+    title: str = Field(description="What it does, as a button would say it.")
+    who: str = Field(description="Who may issue it, in words (e.g. the appointed investigator).")
 
 
 class ObligationOut(Resource):
@@ -156,6 +170,11 @@ class ObligationOut(Resource):
     met_by: list[str] = Field(
         default_factory=list,
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
+    )
+    acted_by: list[ActedBy] = Field(
+        default_factory=list,
+        description="Each command that meets it, with who may issue it, in words: what to tell "
+        "someone who cannot act on it themselves.",
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)

@@ -263,8 +263,8 @@ class InvestigationPlanIn(CommandIn):
 class ServeAllegationsIn(CommandIn):
     subject_refs: list[RefText] = Field(min_length=1, max_length=50)
     method: ServiceMethod = Field(
-        description="written means: letter_by_post, letter_by_hand, email, secure_portal"
-        " (verbal and phone are refused: a contact, not service)"
+        description="In writing: a letter by post or by hand, an email or a secure portal message"
+        " (telling them in person or by phone is a contact, not service, and is refused)"
     )
 
 

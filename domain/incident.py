@@ -535,7 +535,7 @@ class Incident(Aggregate):
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         require_text(said, "client-voice.said-required", "said")
-        fairness.require_recipient_known(client_ref, self._client_refs())
+        fairness.require_voice_of_known_client(client_ref, self._client_refs())
         self._record(
             self.ClientVoiceRecorded, stamp, client_ref=client_ref, said=said, wanted=wanted
         )
@@ -605,7 +605,9 @@ class Incident(Aggregate):
         appointment.require_not_self_appointed(who, stamp.actor, "investigator")
         fairness.require_independence_declared(independence_declared)
         reporter = Principal(organisation=self.reporting_organisation, subject=self.reporter_id)
-        fairness.require_independent_investigator(who, reporter, self.subjects)
+        # The refusal names the field the appointee was given in.
+        named_in = "investigator_ref" if investigator is None else "investigator.subject"
+        fairness.require_independent_investigator(who, reporter, self.subjects, named_in)
         follow_up.require_police_contact_before_investigation(
             follow_up.police_contact_required(self.types, self.impact),
             NotificationKind.POLICE in self.notified,

@@ -217,3 +217,21 @@ def why_not(
 def commands_meeting(kind: str) -> tuple[str, ...]:
     """The commands whose event meets obligation `kind`."""
     return MET_BY.get(kind, ())
+
+
+# The key decisions an Aboriginal consultation comes before (policy §1, §8; our reading in
+# `domain.obligations._consultation`): recording the decision makes the consultation due then.
+DECIDES: dict[str, tuple[str, ...]] = {
+    "determine_follow_up": ("aboriginal_consultation_follow_up",),
+    "record_outcome": ("aboriginal_consultation_outcome",),
+    "complete_incident_review": ("aboriginal_consultation_outcome",),
+    "close": ("aboriginal_consultation_closure",),
+}
+
+
+def leaves_late(command: str, obligations: Collection[ObligationLike]) -> list[str]:
+    """The owed obligations (by kind) that recording `command` now would leave late: a
+    consultation still owed before the decision the command records falls due at that moment
+    and is overdue as soon as it is recorded. Asked before the step, so a person can be warned."""
+    owed = {o.kind for o in obligations if not o.settled}
+    return [kind for kind in DECIDES.get(command, ()) if kind in owed]

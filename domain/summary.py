@@ -7,6 +7,37 @@ from typing import Any
 from domain.incident import Incident
 from domain.local_time import melbourne
 
+# Values named as a person says them (the rest read with their underscores as spaces).
+_SAID = {
+    "regulator_short_form": "the regulator's short form lodged",
+    "integrity_team": "Integrity team",
+    "ccyp": "CCYP",
+    "ccyp_details": "CCYP (detailed information)",
+    "acsass": "ACSASS",
+    "acco": "an ACCO",
+    "acac": "the ACAC provider",
+    "cctv": "CCTV",
+    "cp_interview": "Child Protection interview",
+    "rcs_in_lieu": "RCS investigation in lieu",
+    "follow_up": "the follow-up decision",
+    "outcome": "the outcome",
+    "closure": "closure",
+    "report": "the report",
+    "non_major": "non-major",
+    "more_information_requested": "more information requested",
+    "letter_by_post": "letter by post",
+    "letter_by_hand": "letter by hand",
+    "secure_portal": "secure portal",
+    "subject_of_allegation": "subject of allegation",
+    "not_substantiated": "not substantiated",
+    "unable_to_be_determined": "unable to be determined",
+}
+
+
+def _said(value: Any) -> str:
+    text = str(getattr(value, "value", value))
+    return _SAID.get(text, text.replace("_", " "))
+
 
 def summarise(e: Any) -> str:
     """What the event recorded, in a line a person reads, naming no free-text content."""
@@ -23,10 +54,13 @@ def summarise(e: Any) -> str:
             types = ", ".join(e.types)
             # How many incidents formed it is not said: a provider named on the incident would
             # learn of incidents it cannot see.
-            return f"Reported {types} ({e.impact}) by {e.reporting_organisation}: a pattern of harm"
+            return (
+                f"Reported {types} ({_said(e.impact)}) by {e.reporting_organisation}:"
+                " a pattern of harm"
+            )
         case i.Reported():
             types = ", ".join(e.types)
-            return f"Reported {types} ({e.impact}) by {e.reporting_organisation}"
+            return f"Reported {types} ({_said(e.impact)}) by {e.reporting_organisation}"
         case i.LegacyTypeResolved():
             return f"Legacy type {e.legacy_label!r} resolved as {e.incident_type}"
         case i.PatternLinked():
@@ -43,17 +77,23 @@ def summarise(e: Any) -> str:
             return f"{what}: {fields}"
         case i.Reclassified():
             types = ", ".join(e.types)
-            return f"Reclassified as {types} ({e.impact}, regulator {e.regulator_category})"
+            category = _said(e.regulator_category)
+            return f"Reclassified as {types} ({_said(e.impact)}, regulator: {category})"
         case i.ScopeAssessed():
-            return "Assessed in scope" if e.in_scope else f"Assessed out of scope: {e.exclusion}"
+            if e.in_scope:
+                return "Assessed in scope"
+            return f"Assessed out of scope: {_said(e.exclusion)}"
         case i.NotificationRecorded():
-            return f"Notified {e.kind}: {e.recipient}"
+            if e.kind == "regulator_short_form":
+                return f"Regulator's short form lodged: {e.recipient}"
+            return f"Notified {_said(e.kind)}: {e.recipient}"
         case i.AboriginalConsultationRecorded():
-            return f"Consulted {e.body.upper()} at {e.stage}"
+            before = f" before {_said(e.stage)}" if e.stage else ""
+            return f"Consulted {_said(e.body)}{before}"
         case i.DepartmentReviewRecorded():
-            return f"Department review: {e.decision}"
+            return f"Department review: {_said(e.decision)}"
         case i.FollowUpDetermined():
-            return f"Follow-up determined: {e.kind}"
+            return f"Follow-up determined: {_said(e.kind)}"
         case i.InvestigatorAppointed():
             # Events from before appointees were principals read as they always did.
             of = f" of {e.investigator_organisation}" if e.investigator_organisation else ""
@@ -66,17 +106,17 @@ def summarise(e: Any) -> str:
                 f" → {e.other_provider or '(none)'}"
             )
         case i.AllegationsServed():
-            how = e.method or f"recorded as: {e.legacy_method}"
+            how = _said(e.method) if e.method else f"recorded as: {e.legacy_method}"
             return f"Allegations served in writing ({how}) on {', '.join(e.subject_refs)}"
         case i.SubjectResponseRecorded():
             return f"{e.subject_ref} {'declined to respond' if e.declined else 'responded'}"
         case i.EvidenceRecorded():
-            return f"Evidence recorded: {e.kind}"
+            return f"Evidence recorded: {_said(e.kind)}"
         case i.InvestigationOutcomeRecorded() | i.OutcomeReviewDecided():
             outcomes = (
                 e.outcomes if isinstance(e, i.InvestigationOutcomeRecorded) else e.varied_outcomes
             )
-            findings = "; ".join(f"{o.incident_type}: {o.finding}" for o in outcomes)
+            findings = "; ".join(f"{o.incident_type}: {_said(o.finding)}" for o in outcomes)
             if isinstance(e, i.OutcomeReviewDecided):
                 return f"Outcome review {e.result}" + (f" — {findings}" if findings else "")
             return f"Outcome recorded — {findings}"
@@ -88,19 +128,21 @@ def summarise(e: Any) -> str:
             )
             return f"{kind} with {len(e.recommendations)} recommendation(s)"
         case i.OutcomeCommunicated():
-            return f"Outcome communicated to {e.recipient} {e.recipient_ref}" + (
+            return f"Outcome communicated to {_said(e.recipient)} {e.recipient_ref}" + (
                 " in writing" if e.in_writing else ""
             )
         case i.OutcomeReviewRequested():
-            return f"Outcome review requested by {e.requester} on {', '.join(e.grounds)}"
+            grounds = ", ".join(_said(g) for g in e.grounds)
+            return f"Outcome review requested by {_said(e.requester)} on {grounds}"
         case i.CarerSupportPlanRecorded():
             return f"Carer support plan for {e.carer_ref}"
         case i.DeadlineExtended():
-            return f"{e.obligation_kind} extended to {melbourne(e.new_due)} by {e.approved_by}"
+            kind = _said(e.obligation_kind).capitalize()
+            return f"{kind} extended to {melbourne(e.new_due)} by {e.approved_by}"
         case i.RecommendationActioned():
             return f"Recommendation {e.recommendation_id} actioned"
         case i.Closed():
-            waived = ", ".join(sorted(e.not_required))
+            waived = ", ".join(sorted(_said(k) for k in e.not_required))
             return "Closed" + (f" (not required: {waived})" if waived else "")
     labels = {
         "Withdrawn": "Withdrawn",

@@ -46,16 +46,21 @@ def tables(p: str) -> list[str]:
             PRIMARY KEY (incident_id, incident_type))""",
         f"CREATE INDEX IF NOT EXISTS {p}incident_types_type ON {p}incident_types"
         " (incident_type, reported_at, incident_id)",
+        # What the list's `search` and `assigned` read, lower case: the client references and
+        # the appointees as `|a|b|`, and the words of the description and location.
+        f"""CREATE TABLE IF NOT EXISTS {p}incident_search (
+            incident_id TEXT PRIMARY KEY, clients TEXT NOT NULL, assigned TEXT NOT NULL,
+            words TEXT NOT NULL)""",
     ]
 
 
 def rebuilt_tables(p: str) -> list[str]:
-    return [f"{p}incident_summary", f"{p}incident_types"]
+    return [f"{p}incident_summary", f"{p}incident_types", f"{p}incident_search"]
 
 
 def handle(tx: Tx, p: str, batch: Batch) -> None:
     last_position = {e.originator_id: pos for pos, e in batch.events}
-    keys, rows, types = [], [], []
+    keys, rows, types, search = [], [], [], []
     for incident_id in batch.touched():
         incident = batch.incident(incident_id)
         d = incident.details
@@ -84,11 +89,43 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
             )
         )
         types += [(key, t.value, reported_at) for t in incident.types]
+        search.append(
+            (
+                key,
+                _bars(c.ref for c in incident.clients),
+                _bars(_appointees(incident)),
+                f"{d.description}\n{d.location}".lower(),
+            )
+        )
     # The batch's incidents are replaced at once: a few statements per batch, not four each.
     delete_incidents(tx, f"{p}incident_summary", keys)
     delete_incidents(tx, f"{p}incident_types", keys)
     tx.insert(f"{p}incident_summary", rows, _COLUMNS)
     tx.insert(f"{p}incident_types", types)
+    delete_incidents(tx, f"{p}incident_search", keys)
+    tx.insert(f"{p}incident_search", search)
+
+
+def _bars(values: Any) -> str:
+    return "|" + "|".join(str(v).lower() for v in values) + "|"
+
+
+def _appointees(incident: Any) -> list[str]:
+    """Who is appointed to the incident, as `organisation/subject`: the investigator and the
+    outcome reviewer."""
+    found = []
+    if incident.investigator is not None:
+        found.append(f"{incident.investigator.organisation}/{incident.investigator.subject}")
+    elif incident.investigator_ref:
+        found.append(f"{incident.reporting_organisation}/{incident.investigator_ref}")
+    if incident.outcome_reviewer is not None:
+        reviewer = incident.outcome_reviewer
+        found.append(f"{reviewer.organisation}/{reviewer.subject}")
+    return found
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _cursor(row: tuple[Any, ...]) -> str:
@@ -115,9 +152,14 @@ def list_incidents(
     cursor: str | None = None,
     limit: int = 50,
     oldest_first: bool = False,
+    search: str | None = None,
+    assigned_to: tuple[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first (or oldest first), keyset-paged; `organisations` limits to what the caller
-    may see."""
+    may see. `organisation` matches part of either organisation's name, in any case; `search`
+    finds an incident by the start of its id, a client reference (whole, any case) or words of
+    its description or location (every word, any case); `assigned_to` (organisation, subject):
+    the incidents that person is appointed to as investigator or outcome reviewer."""
     incident_type = incident_type or type
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -126,8 +168,28 @@ def list_incidents(
             where.append(f"s.{column} = ?")
             params.append(value)
     if organisation is not None:
-        where.append("(s.reporting_organisation = ? OR s.other_provider = ?)")
-        params += [organisation, organisation]
+        part = f"%{_like(organisation.lower())}%"
+        where.append(
+            "(LOWER(s.reporting_organisation) LIKE ? ESCAPE '\\'"
+            " OR LOWER(s.other_provider) LIKE ? ESCAPE '\\')"
+        )
+        params += [part, part]
+    if search is not None and search.strip():
+        text = search.strip().lower()
+        words = text.split()
+        where.append(
+            "(s.incident_id LIKE ? ESCAPE '\\' OR s.incident_id IN (SELECT incident_id FROM"
+            " rm_incident_search WHERE clients LIKE ? ESCAPE '\\' OR ("
+            + " AND ".join("words LIKE ? ESCAPE '\\'" for _ in words)
+            + ")))"
+        )
+        params += [f"{_like(text)}%", f"%|{_like(text)}|%", *(f"%{_like(w)}%" for w in words)]
+    if assigned_to is not None:
+        where.append(
+            "s.incident_id IN (SELECT incident_id FROM rm_incident_search"
+            " WHERE assigned LIKE ? ESCAPE '\\')"
+        )
+        params.append(f"%|{_like('/'.join(assigned_to).lower())}|%")
     if aboriginal is not None:
         where.append("s.aboriginal = ?")
         params.append(int(aboriginal))

@@ -137,6 +137,9 @@ def worklist(
     elif status == Status.OPEN:
         where.append("settled_status IS NULL AND (due IS NULL OR due >= ?)")
         params.append(ts(now))
+    elif status == "needs_action":
+        # Open or overdue: soonest due first puts the overdue ones first.
+        where.append("settled_status IS NULL")
     elif status is not None:
         where.append("settled_status = ?")
         params.append(status)

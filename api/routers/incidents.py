@@ -445,7 +445,8 @@ async def list_incidents(
         str | None,
         Query(
             max_length=REF_MAX,
-            description="Only incidents this organisation reported or is named responsible for.",
+            description="Only incidents an organisation whose name contains this (any case)"
+            " reported or is named responsible for.",
         ),
     ] = None,
     overdue: Annotated[
@@ -464,9 +465,23 @@ async def list_incidents(
         Literal["newest", "oldest"],
         Query(description="by the instant reported: newest (default) or oldest first"),
     ] = "newest",
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=REF_MAX,
+            description="Find incidents by the start of their id, a client reference (whole, any"
+            " case) or words of the description or location (every word, any case).",
+        ),
+    ] = None,
+    assigned: Annotated[
+        Literal["me"] | None,
+        Query(description="`me`: only incidents you are appointed to (investigator or reviewer)."),
+    ] = None,
 ) -> dict[str, Any]:
     """Keyset-paged (follow `next_cursor`), newest report first (`sort=oldest`: oldest first;
-    a `next_cursor` pages on in the order it was made in). Each filter is given at most once; an
+    a `next_cursor` pages on in the order it was made in). `organisation` matches part of a name,
+    in any case ("northside"); `search` finds by id prefix, client reference or description
+    words; `assigned=me` lists what you are appointed to. Each filter is given at most once; an
     unknown value or parameter is a 422. Each incident listed is written to the access log
     (`what` "list:incidents") before the page is answered."""
     orgs = await reads.visible_organisations(svc, actor, "list:incidents")
@@ -484,6 +499,8 @@ async def list_incidents(
         cursor=_cursor(cursor),
         limit=limit,
         oldest_first=sort == "oldest",
+        search=search,
+        assigned_to=(actor.organisation, actor.id) if assigned == "me" else None,
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)

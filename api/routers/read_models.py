@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -41,7 +41,13 @@ async def worklist(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    status: Annotated[Status | None, Query(description="Only obligations in this status.")] = None,
+    status: Annotated[
+        Status | Literal["needs_action", "all"],
+        Query(
+            description="Only obligations in this status; `needs_action` (the default): open or"
+            " overdue, overdue first; `all`: whatever their status."
+        ),
+    ] = "needs_action",
     organisation: Annotated[
         str | None, Query(max_length=REF_MAX, description="Only this organisation's obligations.")
     ] = None,
@@ -57,7 +63,8 @@ async def worklist(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Obligations of the incidents the caller's organisation sees, soonest due first (so
-    overdue first), each with `business_days_left` / `days_overdue` (see `api/deadlines.py`);
+    overdue first); by default only those needing action (open or overdue: `status=all` for
+    every one), each with `business_days_left` / `days_overdue` (see `api/deadlines.py`);
     filters: `status`, `organisation`, `kind` (e.g. `allegations_served`), `client` (the
     incidents about that client reference). Each incident the page shows is written to the
     access log (`what` "list:obligations") before it is answered."""
@@ -68,7 +75,7 @@ async def worklist(
             svc.read_models.worklist,
             organisations=orgs,
             now=svc.clock(),
-            status=status,
+            status=None if status == "all" else status,
             organisation=organisation,
             kind=kind,
             client=client,

@@ -341,6 +341,12 @@ _ENTRIES = (
         "Evidence recorded is described.",
     ),
     RuleEntry(
+        "client-voice.unknown-client",
+        "1",
+        "The client's voice is a client's",
+        "The client's voice is recorded for a client named on the incident.",
+    ),
+    RuleEntry(
         "client-voice.said-required",
         "1",
         "What the client said",

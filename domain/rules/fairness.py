@@ -40,7 +40,10 @@ def require_independence_declared(declared: bool) -> None:
 
 
 def require_independent_investigator(
-    investigator: Principal, reporter: Principal, subjects: Collection[SubjectOfAllegation]
+    investigator: Principal,
+    reporter: Principal,
+    subjects: Collection[SubjectOfAllegation],
+    field: str = "investigator_ref",
 ) -> None:
     """Neither the reporter, a subject of allegation nor their line manager investigates.
 
@@ -54,7 +57,7 @@ def require_independent_investigator(
         raise PolicyViolation(
             "fairness.investigator-not-independent",
             "the reporter, a subject of allegation or their line manager cannot investigate",
-            field="investigator_ref",
+            field=field,
         )
 
 
@@ -235,6 +238,16 @@ def require_recorded_guardian(
             f"{guardian_ref} is not recorded as a guardian of a client on this incident;"
             " record the guardian first",
             field=field,
+        )
+
+
+def require_voice_of_known_client(client_ref: Ref, clients: Collection[Ref]) -> None:
+    """The client's voice is recorded for a client named on the incident (policy §1)."""
+    if client_ref not in clients:
+        raise PolicyViolation(
+            "client-voice.unknown-client",
+            f"{client_ref} is not a client on this incident",
+            field="client_ref",
         )
 
 

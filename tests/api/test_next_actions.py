@@ -94,6 +94,7 @@ def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
         "title": "Record that someone outside the provider was notified.",
         "schema": "NotificationIn",
         "meets": ["police_contact"],
+        "leaves_late": [],
     }
 
 

@@ -180,6 +180,7 @@ def test_closed_sets_are_enums_that_match_what_they_name(doc: dict[str, Any]) ->
     assert schemas["ExtendIn"]["properties"]["obligation_kind"] == {
         "$ref": "#/components/schemas/ObligationKind",
         "description": schemas["ExtendIn"]["properties"]["obligation_kind"]["description"],
+        "title": "Obligation",  # the form's label, from api.vocabulary.LABELS
     }
     assert schemas["CloseIn"]["properties"]["not_required"]["propertyNames"] == {
         "$ref": "#/components/schemas/ObligationKind"

@@ -136,10 +136,15 @@ STEPS: dict[str, Step] = {
         "record_client_voice",
         {"client_ref": CLIENT.ref, "said": ""},
     ),
-    "outcome.unknown-recipient": (
+    "client-voice.unknown-client": (
         reported,
         "record_client_voice",
         {"client_ref": "nobody", "said": "x"},
+    ),
+    "outcome.unknown-recipient": (
+        with_outcome,
+        "communicate_outcome",
+        {"recipient": "client", "recipient_ref": "nobody", "in_writing": True},
     ),
     "notification.recipient-required": (
         reported,

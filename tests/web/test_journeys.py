@@ -126,8 +126,8 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
     expect(page.get_by_role("heading", name=re.compile("Sexual exploitation"))).to_be_visible()
     serve = re.compile("^serve (the )?allegations", re.I)
     form = open_command(page, serve)
-    form.get_by_label("Subject references").fill("soa-18")
-    form.get_by_label("Method").select_option("letter_by_post")
+    form.get_by_role("checkbox", name="soa-18 (subject of allegation)").check()  # picked
+    form.get_by_label("How they were served").select_option("letter_by_post")
     accessible(page, "serve-allegations")
     form.get_by_role("button", name=serve).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
@@ -140,7 +140,7 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
     # The outcome waits for the subject's response (or a reasonable time): record it first.
     respond = re.compile("^record (a )?subject", re.I)
     form = open_command(page, respond)
-    form.get_by_label("Subject reference").fill("soa-18")
+    form.get_by_label("Subject of allegation").select_option("soa-18")
     form.get_by_role("textbox", name="Response").fill("Denies the allegation.")
     form.get_by_role("button", name=respond).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
@@ -148,15 +148,19 @@ def test_appointed_investigator_serves_allegations_and_records_the_outcome(page:
     record = re.compile("^record (the )?(outcome|finding)", re.I)
     form = open_command(page, record)
     outcome = form.get_by_role("group", name="Allegation outcome 1")
-    outcome.get_by_label("Subject reference").fill("soa-18")
+    outcome.get_by_label("Subject of allegation").select_option("soa-18")
     outcome.get_by_label("Incident type").select_option("Sexual exploitation - suspected")
     outcome.get_by_label("Finding").select_option("substantiated")
     outcome.get_by_label("Rationale").fill("Consistent accounts from two witnesses.")
     form.get_by_role("button", name=record).click()
     expect(page.get_by_role("status").filter(has_text="recorded as version")).to_be_visible()
     expect(
-        page.get_by_role("region", name="Timeline").get_by_text(re.compile("utcome"))
+        page.get_by_role("region", name="Timeline").get_by_text(re.compile("^Outcome recorded"))
     ).to_be_visible()
+    # What was recorded is in view: the finding's rationale and the subject's response.
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_text("Consistent accounts from two witnesses.")).to_be_visible()
+    expect(timeline.get_by_text("Denies the allegation.")).to_be_visible()
 
 
 def test_reviewer_reads_the_procedural_fairness_checklist(page: Page) -> None:
@@ -252,7 +256,7 @@ def test_a_stale_version_shows_what_changed_and_retries_on_the_new_one(page: Pag
     )
     assert other.ok, other.text()
 
-    form.get_by_label("Client reference").fill("client-1")
+    form.get_by_label("Client", exact=True).select_option("client-1")  # picked, not typed
     form.get_by_label("Said").fill("She felt safe with her carer <b>most</b> days.")
     form.get_by_role("button", name=voice).click()
     warning = page.get_by_role("alert").filter(has_text="changed since you opened it")

@@ -31,7 +31,7 @@ def test_the_whole_report_form_with_the_keyboard_alone(page: Page) -> None:
     tab_to(page, page.get_by_label("Program"))
     keys.type("Housing")
     tab_to(page, page.get_by_label("Care context"))
-    keys.type("Other")
+    keys.type("Any other")  # the vocabulary's words: "Any other service setting"
     client = page.get_by_role("group", name="Client 1")
     tab_to(page, client.get_by_label("Reference", exact=True))
     keys.type("client-kb-1")
@@ -71,7 +71,7 @@ def test_the_whole_report_form_with_the_keyboard_alone(page: Page) -> None:
     tab_to(page, page.get_by_label("Immediate actions"))
     keys.type("GP called; pharmacy informed.")
     tab_to(page, page.get_by_label("Regulator category"))
-    keys.type("None")
+    keys.type("Not notifiable")
     tab_to(page, page.get_by_label("Other provider"))
     keys.type("Westgate Disability Services")
     tab_to(page, page.get_by_label("Historical"))
@@ -82,7 +82,9 @@ def test_the_whole_report_form_with_the_keyboard_alone(page: Page) -> None:
     heading = page.get_by_role("heading", name=re.compile("Injury-explained|Medication error"))
     expect(heading).to_be_visible()
     details = page.get_by_role("region", name="Details")
-    expect(details).to_contain_text("client-kb-1, client-kb-2")
+    expect(details).to_contain_text("client-kb-1: Aboriginal, born 27 Mar 2010")
+    expect(details).to_contain_text("client-kb-2: not Aboriginal")
+    expect(details).to_contain_text("Not notifiable to the regulator")
     expect(details).to_contain_text("29 Nov 2026, 9:05 pm AEDT")  # as typed, in Melbourne
     expect(details).to_contain_text("29 Nov 2026, 10:30 pm AEDT")
     expect(details).to_contain_text("Westgate Disability Services")

@@ -3,6 +3,8 @@
 // commands on an incident, and turns problem details (RFC 9457) into an ApiError whose field
 // errors carry the rule's own message from /v1/rules.
 
+import { forgetEverything } from './drafts.js';
+
 const TOKEN = 'cims.token';
 
 export class ApiError extends Error {
@@ -23,7 +25,8 @@ export class ApiError extends Error {
 export const session = {
   get token() { return sessionStorage.getItem(TOKEN); },
   signIn(token) { sessionStorage.setItem(TOKEN, token); },
-  signOut() { sessionStorage.removeItem(TOKEN); },
+  /** Sign out: the token and every draft and pending sign-in go (see drafts.js). */
+  signOut() { forgetEverything(); },
   /** The signed-in identity from the token's claims: {sub, role, organisation}. */
   get identity() {
     const token = this.token;

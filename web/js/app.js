@@ -11,6 +11,7 @@ import { Auditor } from './pages/auditor.js';
 import { Department } from './pages/department.js';
 import { Feed } from './pages/feed.js';
 import { Reminders } from './pages/reminders.js';
+import { Patterns } from './pages/patterns.js';
 
 const PAGES = [
   { path: 'worklist', title: 'Worklist', roles: ['incident_manager', 'department_officer', 'investigator', 'reporter', 'reviewer'], page: Worklist },
@@ -19,6 +20,7 @@ const PAGES = [
   { path: 'department', title: 'Statistics', roles: ['department_officer', 'auditor', 'admin', 'incident_manager'], page: Department },
   { path: 'feed', title: 'Feed', roles: ['regulator', 'admin'], page: Feed },
   { path: 'reminders', title: 'Reminders', roles: ['incident_manager', 'department_officer', 'investigator', 'reporter', 'reviewer'], page: Reminders },
+  { path: 'patterns', title: 'Patterns', roles: ['department_officer', 'incident_manager'], page: Patterns },
 ];
 const LANDING = {
   incident_manager: 'worklist', investigator: 'worklist', reporter: 'report', reviewer: 'incidents',

@@ -41,13 +41,55 @@ export function withMelbourneTimes(text) {
   return String(text).replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g, (iso) => melbourne(iso));
 }
 
-/** An enum value as shown: values that are already words ("Injury-explained") stay as they are. */
-export function optionLabel(value) {
-  return /[A-Z ]/.test(String(value)) ? String(value) : humanise(value);
+/** An enum value as shown: values that are already words ("Injury-explained") stay as they are;
+ * others read as the API vocabulary describes them (`x-enum-descriptions` of their schema). */
+export function optionLabel(value, schema) {
+  if (/[A-Z ]/.test(String(value))) return String(value);
+  const said = schema?.['x-enum-descriptions']?.[schema.enum.indexOf(value)];
+  if (!said) return humanise(value);
+  // Without a leading article, so that typing a word's first letters in a list finds it.
+  const text = String(said).replace(/\.$/, '').replace(/^(A|An|The) (?=\S)/, '');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+let vocabulary = {};
+let byValue = {};
+let labels = {};
+/** Remember the OpenAPI document's enum descriptions and field labels (api/vocabulary.py), so
+ * pages can say what a recorded value or field means. */
+export function learnVocabulary(doc) {
+  vocabulary = doc?.components?.schemas || {};
+  byValue = {};
+  labels = {};
+  const seen = {};
+  const named = {};
+  for (const schema of Object.values(vocabulary)) {
+    (schema.enum || []).forEach((v) => { (seen[v] ??= new Set()).add(optionLabel(v, schema)); });
+    for (const [name, prop] of Object.entries(schema.properties || {})) {
+      const auto = name.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+      (named[name] ??= new Set()).add(prop.title && prop.title !== auto ? prop.title : '');
+    }
+  }
+  // A value or field meaning one thing wherever it appears reads as that; others as words.
+  for (const [v, said] of Object.entries(seen)) if (said.size === 1) [byValue[v]] = [...said];
+  for (const [n, said] of Object.entries(named)) if (said.size === 1 && [...said][0]) [labels[n]] = [...said];
+}
+/** A recorded enum value in words, whichever enum it is of (when that is unambiguous). */
+export function valueWords(value) {
+  return byValue[value] ?? (/^[a-z0-9_]+$/.test(String(value)) ? humanise(value) : String(value));
+}
+/** A recorded field's name as a form labels it. */
+export function fieldWords(name) {
+  return labels[name] ?? humanise(String(name).replace(/(^|_)ref$/, '$1reference').replace(/(^|_)refs$/, '$1references'));
+}
+/** What value `value` of enum schema `name` (e.g. "CareContext") means, from the vocabulary. */
+export function term(name, value) {
+  if (value == null || value === '') return '—';
+  return optionLabel(value, vocabulary[name]);
 }
 
 /** snake_case or kebab-case as words: "incident_report" → "Incident report". */
-const ACRONYMS = /\b(cso|cp|acac|ccyp|ssr|acsass|rcs|soa|dffh|id)\b/g;
+const ACRONYMS = /\b(cso|cp|acac|acco|ccyp|ssr|acsass|rcs|soa|dffh|id|cctv)\b/g;
 
 export function humanise(name) {
   const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase())

@@ -2,8 +2,9 @@
 // date-time in Melbourne time), a diff between two versions, the hash-chain verification and
 // the audit bundle — all from the event store through /v1.
 import { html, useEffect, useState } from '../html.js';
-import { download, explain, get } from '../api.js';
-import { fromMelbourneInput, humanise, melbourne, toMelbourneInput, whyNotMelbourneInput, withMelbourneTimes } from '../format.js';
+import { download, explain, get, openapi } from '../api.js';
+import { fieldWords, fromMelbourneInput, humanise, learnVocabulary, melbourne, toMelbourneInput, whyNotMelbourneInput, withMelbourneTimes } from '../format.js';
+import { Fact } from '../facts.js';
 
 function AsOf({ found }) {
   const s = found.state;
@@ -28,6 +29,7 @@ export function Auditor({ id }) {
   const [errors, setErrors] = useState([]);
   const fail = async (e) => setErrors(await explain(e));
   useEffect(() => {
+    openapi().then(learnVocabulary).catch(() => {});
     get(`/v1/incidents/${id}/history`).then((h) => {
       setHistory(h);
       const last = h.events[h.events.length - 1].version;
@@ -75,7 +77,8 @@ export function Auditor({ id }) {
         <button type="submit" class="button secondary">Compare</button></form>
       ${diff ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Differences"><table class="table"><caption>From version ${diff.from_version} to ${diff.to_version}: ${diff.changes.length} changes</caption>
         <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
-        <tbody>${diff.changes.map((c) => html`<tr><th scope="row">${c.field}</th><td><code>${withMelbourneTimes(JSON.stringify(c.before))}</code></td><td><code>${withMelbourneTimes(JSON.stringify(c.after))}</code></td></tr>`)}</tbody></table></div>` : null}</section>
+        <tbody>${diff.changes.map((c) => html`<tr><th scope="row">${String(c.field).split('.').filter((p) => !/^\d+$/.test(p)).map(fieldWords).join(': ')}</th>
+          <td data-label="Before"><${Fact} v=${c.before} /></td><td data-label="After"><${Fact} v=${c.after} /></td></tr>`)}</tbody></table></div>` : null}</section>
     <section class="panel" aria-labelledby="h-verify"><h2 id="h-verify">Integrity</h2>
       <div class="button-group"><button type="button" class="button secondary" onClick=${() => get(`/v1/incidents/${id}/verify`).then(setVerified).catch(fail)}>Verify the hash chain</button>
       <button type="button" class="button secondary" onClick=${() => download(`/v1/incidents/${id}/export`, `incident-${id}.zip`).catch(fail)}>Download the audit bundle</button></div>

@@ -9,7 +9,9 @@ function BarChart({ title, counts, horizontal = false }) {
   const canvas = useRef(null);
   useEffect(() => {
     let chart;
+    let shown = true; // the page may be left before the library arrives
     chartLibrary().then((Chart) => {
+      if (!shown || !canvas.current) return;
       chart = new Chart(canvas.current, {
         type: 'bar',
         data: { labels: Object.keys(counts), datasets: [{ label: title, data: Object.values(counts), backgroundColor: '#1d70b8' }] },
@@ -19,7 +21,7 @@ function BarChart({ title, counts, horizontal = false }) {
         },
       });
     });
-    return () => chart?.destroy();
+    return () => { shown = false; chart?.destroy(); };
   }, [counts]);
   const rows = Object.entries(counts);
   const summary = rows.map(([k, v]) => `${k}: ${v}`).join('; ');

@@ -4,8 +4,11 @@
 // version.
 import { html, useEffect, useRef, useState } from '../html.js';
 import { ApiError, command, explain, get, newKey, openapi, session } from '../api.js';
-import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
-import { deadline, humanise, melbourne, withMelbourneTimes } from '../format.js';
+import { ErrorSummary, SchemaFields, initial, placed, resolve, toBody, validate } from '../form.js';
+import {
+  deadline, humanise, learnVocabulary, melbourne, melbourneDay, term, withMelbourneTimes,
+} from '../format.js';
+import { Facts } from '../facts.js';
 
 // The roles the API lets read the access log (api/authorisation.py AUDITORS).
 const READS_LOG = new Set(['auditor', 'department_officer']);
@@ -26,44 +29,119 @@ function actionsOf(incident, doc, id) {
   });
 }
 
+const list = (items) => (items.length ? items.join('; ') : '—');
+
 function Summary({ incident }) {
   const d = incident.details || {};
+  const stages = incident.consulted_stages || [];
+  const consulted = (incident.consultations || []).map((body, i) => {
+    const [stage, at] = stages[i] || [];
+    return `${term('ConsultedBody', body)}${stage ? `, before ${term('ConsultationStage', stage).replace(/^Before /, '').replace(/\.$/, '').toLowerCase()}` : ''}${at ? ` (${melbourne(at)})` : ''}`;
+  });
+  const notified = Object.entries(incident.notified || {}).map(([kind, at]) => `${term('NotificationKind', kind)} (${melbourne(at)})`);
+  const findings = (incident.outcomes || []).map((o) => `${o.subject_ref || 'No subject of allegation identified'}, ${o.incident_type}: ${term('Finding', o.finding)}${o.rationale ? `. Rationale: ${o.rationale}` : ''}`);
+  const actioned = new Set(incident.actioned || []);
+  const recommendations = (incident.recommendations || []).map((r) => `${r.id}: ${r.text} (${actioned.has(r.id) ? 'actioned' : 'not yet actioned'})`);
   const rows = [
     ['Incident', incident.id], ['Organisation', incident.reporting_organisation],
     ['Types', (incident.types || []).join(', ')], ['Impact', humanise(incident.impact)],
     ['Stage', humanise(incident.stage)], ['Version', String(incident.version)],
     ['Reported', melbourne(incident.reported_at)], ['Became aware', melbourne(d.became_aware_at)],
     ['Occurred', d.occurred_at ? melbourne(d.occurred_at) : d.occurred_between ? `${melbourne(d.occurred_between.start)} to ${melbourne(d.occurred_between.end)}` : '—'],
-    ['Program', humanise(incident.program)], ['Clients', (incident.clients || []).map((c) => c.ref).join(', ')],
+    ['Program', term('Program', incident.program)], ['Care context', term('CareContext', incident.care_context)],
+    ['Regulator category', term('RegulatorCategory', incident.regulator_category)],
+    ['Clients', list((incident.clients || []).map((c) => `${c.ref}: ${c.aboriginal ? 'Aboriginal' : 'not Aboriginal'}${c.date_of_birth ? `, born ${melbourneDay(c.date_of_birth)}` : ''}${c.department_client_id ? `, department client ID ${c.department_client_id}` : ''}`))],
+    ['Guardians', list((incident.guardians || []).map((g) => `${g.ref}, ${term('GuardianRelationship', g.relationship).toLowerCase()} of ${g.client_ref}`))],
     ['Subjects of allegation', (incident.subjects || []).map((s) => `${s.ref} (${humanise(s.role).toLowerCase()})`).join(', ') || '—'],
     ['Other provider responsible', d.other_provider || '—'], ['Historical', d.historical ? 'Yes' : 'No'],
-    ['Investigator', incident.investigator_ref || '—'], ['Location', d.location], ['Description', d.description],
+    ['Investigator', incident.investigator ? `${incident.investigator.subject} (${incident.investigator.organisation})` : incident.investigator_ref || '—'], ['Location', d.location], ['Description', d.description],
     ['Immediate actions', d.immediate_actions || '—'],
+    ['Follow-up', incident.follow_up ? term('FollowUpKind', incident.follow_up) : '—'],
+    ['Notifications', list(notified)], ['Aboriginal consultations', list(consulted)],
+    ['Investigation plan', incident.plan_recorded ? 'Recorded (see the timeline)' : '—'],
+    ['Allegations served on', list(incident.served || [])], ['Subjects who responded', list(incident.responded || [])],
+    ['Evidence', incident.evidence_count ? `${incident.evidence_count} item${incident.evidence_count === 1 ? '' : 's'} (see the timeline)` : '—'],
+    ['Sufficient-evidence rationale', incident.sufficient_evidence_rationale || '—'],
+    ['Findings', list(findings)], ['Recommendations', list(recommendations)],
   ];
-  return html`<dl class="summary-list">${rows.map(([k, v]) => html`<div class="summary-row"><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
+  // Only what is recorded: a step not yet taken has no row (the obligations say what is owed).
+  const recorded = rows.filter(([, v]) => v !== '—' && v !== '' && v != null);
+  return html`<dl class="summary-list">${recorded.map(([k, v]) => html`<div class="summary-row"><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`;
 }
 
-function Obligations({ items, step, actions, onOpen }) {
+// Who must act on an obligation the caller cannot meet themselves, from the API's `acted_by`.
+function whoActs(o) {
+  const by = o.acted_by || [];
+  if (!by.length) return 'No step of yours meets this.';
+  const said = by.map((b) => `${b.who} must ${b.title.charAt(0).toLowerCase()}${b.title.slice(1).replace(/\.$/, '')}`).join('; or ');
+  return `${said.charAt(0).toUpperCase()}${said.slice(1)}.`;
+}
+
+/** Move to the timeline entry of a version (a link within the page: the hash is the route). */
+export function showVersion(e, version) {
+  e.preventDefault();
+  const entry = document.getElementById(`v-${version}`);
+  if (entry) { entry.scrollIntoView({ block: 'start' }); entry.focus(); }
+}
+
+function Obligations({ id, items, step, actions, onOpen }) {
   const focused = useRef(null);
+  const extend = actions.find((a) => a.command === 'extend');
   useEffect(() => { focused.current?.focus(); }, [step]);
-  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Obligations table"><table class="table">
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label="Obligations table"><table class="table cards">
     <caption class="visually-hidden">Obligations with deadlines and status</caption>
     <thead><tr><th scope="col">Obligation</th><th scope="col">Due (Melbourne)</th><th scope="col">Deadline</th><th scope="col">Status</th><th scope="col">Met</th><th scope="col">Next step</th></tr></thead>
     <tbody>${items.map((o) => {
       const here = o.kind === step;
       const by = (o.met_by || []).map((c) => actions.find((a) => a.command === c)).filter(Boolean);
       return html`<tr class=${`${o.status === 'overdue' ? 'row-overdue' : ''} ${here ? 'row-current' : ''}`} ref=${here ? focused : null} tabindex=${here ? '-1' : undefined} aria-current=${here ? 'step' : undefined}>
-        <th scope="row">${humanise(o.kind)}</th><td>${melbourne(o.due)}${o.extended ? ' (extended)' : ''}</td><td>${deadline(o)}</td>
-        <td><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span>${o.recorded_late ? ' (recorded late)' : ''}</td>
-        <td>${o.met_at ? melbourne(o.met_at) : '—'}</td>
-        <td>${['open', 'overdue'].includes(o.status) ? by.map((a) => html`<button type="button" class="link-button" onClick=${() => onOpen(a)}>${a.title}</button> `) : null}</td></tr>`;
+        <th scope="row">${humanise(o.kind)}</th><td data-label="Due">${melbourne(o.due)}${o.extended ? ' (extended)' : ''}</td><td data-label="Deadline">${deadline(o)}</td>
+        <td data-label="Status"><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span>${o.recorded_late ? ' (recorded late)' : ''}</td>
+        <td data-label="Met">${o.met_at ? melbourne(o.met_at) : '—'}</td>
+        <td data-label="Next step">${['open', 'overdue'].includes(o.status) ? html`${by.map((a) => html`<button type="button" class="link-button" onClick=${() => onOpen(a, o.kind)}>${a.title}</button> `)}
+          ${by.length ? null : html`<span class="who-acts">${whoActs(o)}</span>`}
+          ${extend && o.due ? html` <button type="button" class="link-button" onClick=${() => onOpen(extend, o.kind)}>Extend this deadline</button>` : null}`
+          : o.met_by_version ? html`Done: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, o.met_by_version)}>version ${o.met_by_version}</a>` : null}</td></tr>`;
     })}</tbody></table></div>`;
 }
 
-function CommandForm({ action, doc, incident, onDone, onCancel }) {
+// People and things already on the incident, to pick rather than type (form.js `choices`).
+function choicesFor(incident) {
+  const clients = (incident.clients || []).map((c) => ({ value: c.ref, label: `${c.ref} (client)` }));
+  const subjects = (incident.subjects || []).map((x) => ({ value: x.ref, label: `${x.ref} (subject of allegation)` }));
+  const guardians = (incident.guardians || []).map((g) => ({ value: g.ref, label: `${g.ref} (guardian of ${g.client_ref})` }));
+  const carers = (incident.subjects || []).filter((x) => ['carer', 'kinship_carer'].includes(x.role)).map((x) => ({ value: x.ref, label: x.ref }));
+  const done = new Set(incident.actioned || []);
+  const recommendations = (incident.recommendations || []).filter((r) => !done.has(r.id)).map((r) => ({ value: r.id, label: `${r.id}: ${r.text}` }));
+  const people = [...clients, ...guardians, ...subjects];
+  const found = { client_ref: clients, subject_ref: subjects, subject_refs: subjects, recipient_ref: people, requester_ref: people, carer_ref: carers, recommendation_id: recommendations };
+  return Object.fromEntries(Object.entries(found).filter(([, v]) => v.length));
+}
+
+// The consultation stage and notification kind an obligation asks for (the step a worklist
+// row was opened at, pre-selected in the form that meets it).
+const STAGE_OF = { aboriginal_consultation_follow_up: 'follow_up', aboriginal_consultation_outcome: 'outcome', aboriginal_consultation_closure: 'closure' };
+const NOTICE_OF = { police_contact: 'police', regulator_short_form: 'regulator_short_form', integrity_advice: 'integrity_team', ccyp_notice: 'ccyp', ccyp_details: 'ccyp_details' };
+
+/** A command form's first value: the incident's current classification (a reclassification
+ * starts from it), and what the step it was opened for needs. */
+function startingValue(schema, components, incident, step) {
+  const value = initial(schema, components);
+  const props = resolve(schema, components)[0].properties || {};
+  for (const k of ['types', 'impact', 'regulator_category']) if (k in props && incident[k] != null) value[k] = structuredClone(incident[k]);
+  if (step && 'obligation_kind' in props) value.obligation_kind = step;
+  if (step && 'stage' in props && STAGE_OF[step]) value.stage = STAGE_OF[step];
+  if (step && 'kind' in props && NOTICE_OF[step] && (resolve(props.kind, components)[0].enum || []).includes(NOTICE_OF[step])) value.kind = NOTICE_OF[step];
+  return value;
+}
+
+function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
   const components = doc.components.schemas;
   const schema = components[action.schema];
-  const [value, setValue] = useState(() => initial(schema, components));
+  const [value, setValue] = useState(() => startingValue(schema, components, incident, step));
+  const open = new Set((incident.obligations || []).filter((o) => ['open', 'overdue'].includes(o.status)).map((o) => o.kind));
+  const only = { incident_type: incident.types || [], obligation_kind: [...open] };
+  const late = (action.leaves_late || []).map((k) => (incident.obligations || []).find((o) => o.kind === k)).filter(Boolean);
   const [errors, setErrors] = useState([]);
   const [conflict, setConflict] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -80,7 +158,7 @@ function CommandForm({ action, doc, incident, onDone, onCancel }) {
         const trail = await get(`/v1/incidents/${incident.id}/audit-trail`, { after: 0, limit: 500 }).catch(() => ({ items: [] }));
         setConflict({ from: version, now, changes: trail.items.filter((t) => t.version > version) });
         setErrors([]);
-      } else setErrors(await explain(err));
+      } else setErrors(placed(await explain(err), schema, components));
     } finally { setBusy(false); }
   };
   const submit = (e) => {
@@ -89,41 +167,62 @@ function CommandForm({ action, doc, incident, onDone, onCancel }) {
     setErrors(found);
     if (!found.length) send(conflict ? conflict.now.version : incident.version);
   };
-  return html`<section class="panel" aria-labelledby="command-title">
+  // Escape closes the form, as Cancel does.
+  const onKey = (e) => { if (e.key === 'Escape') { e.preventDefault(); onCancel(); } };
+  return html`<section class="panel no-print" aria-labelledby="command-title" onKeyDown=${onKey}>
     <h2 id="command-title" tabindex="-1" ref=${heading}>${action.title}</h2>
     ${action.meets?.length ? html`<p class="hint">Meets: ${action.meets.map(humanise).join(', ')}</p>` : null}
+    ${late.length ? html`<div class="warning" role="note"><h3>Recording this now leaves a step late</h3>
+      <ul>${late.map((o) => html`<li>${humanise(o.kind)} (${deadline(o)}) is owed before this decision: recording it now makes it overdue. Record the consultation first if you can.</li>`)}</ul></div>` : null}
     <${ErrorSummary} errors=${errors} />
     ${conflict ? html`<div class="warning" role="alert"><h3>This incident has changed since you opened it</h3>
       <p>You were working on version ${conflict.from}; it is now at version ${conflict.now.version}. What changed:</p>
       <ul>${conflict.changes.map((c) => html`<li>Version ${c.version}: ${c.summary || humanise(c.event_type)} — ${c.actor_id} (${humanise(c.actor_role).toLowerCase()}, ${c.actor_organisation}), ${melbourne(c.recorded_at)}</li>`)}</ul>
       <p>Check your entry still makes sense, then submit it again on version ${conflict.now.version}.</p></div>` : null}
     <form onSubmit=${submit} noValidate>
-      <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors} />
+      <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors}
+        choices=${choicesFor(incident)} only=${only} />
       <div class="button-group">
         <button type="submit" class="button" disabled=${busy}>${conflict ? `Submit again on version ${conflict.now.version}` : action.title}</button>
-        <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>
+        <button type="button" class="button secondary" onClick=${onCancel}>Cancel<span class="visually-hidden"> (or press Escape)</span></button>
       </div>
     </form></section>`;
 }
 
+// The report's own facts are in Details above; every later entry shows what it recorded.
+const SHOWN_ABOVE = new Set(['Reported']);
+
 function Timeline({ items }) {
   if (!items.length) return html`<p>No events yet.</p>`;
-  return html`<ol class="timeline">${items.map((t) => html`<li>
-    <p class="timeline-title"><strong>${t.summary || humanise(t.event_type)}</strong> <span class="tag">version ${t.version}</span></p>
-    <p class="timeline-meta">${melbourne(t.recorded_at)}${t.effective_at ? ` (effective ${melbourne(t.effective_at)})` : ''} · ${t.actor_id}, ${humanise(t.actor_role).toLowerCase()}, ${t.actor_organisation}</p>
-    ${t.reason ? html`<p class="timeline-reason">Reason: ${t.reason}</p>` : null}</li>`)}</ol>`;
+  return html`<ol class="timeline">${items.map((t) => {
+    const actor = t.actor || { id: t.actor_id, role: t.actor_role, organisation: t.actor_organisation };
+    return html`<li id=${`v-${t.version}`} tabindex="-1">
+    <p class="timeline-title"><strong>${t.summary || humanise(t.type || t.event_type)}</strong> <span class="tag">version ${t.version}</span></p>
+    <p class="timeline-meta">${melbourne(t.recorded_at)}${t.effective_at ? ` (effective ${melbourne(t.effective_at)})` : ''} · ${actor.id}, ${humanise(actor.role).toLowerCase()}, ${actor.organisation}</p>
+    ${t.reason ? html`<p class="timeline-reason">Reason: ${t.reason}</p>` : null}
+    ${t.data && !SHOWN_ABOVE.has(t.type) ? html`<${Facts} data=${t.data} />` : null}</li>`;
+  })}</ol>`;
 }
 
 const VERDICT = { pass: ['✓', 'Met'], fail: ['✗', 'Not met'], pending: ['…', 'Pending'], met_late_with_extension: ['✓', 'Met late, with an extension'], not_applicable: ['–', 'Not applicable'] };
 
-function Fairness({ checks }) {
+function Fairness({ id, checks }) {
   if (!checks.length) return html`<p>No procedural-fairness checks apply to this incident yet.</p>`;
   return html`<ul class="checklist">${checks.map((c) => {
     const [mark, said] = VERDICT[c.verdict] || ['?', humanise(c.verdict)];
     return html`<li class=${`check-${c.verdict}`}>
       <span class="check-mark" aria-hidden="true">${mark}</span>
-      <span><strong>${humanise(c.check)}</strong>: ${said}${c.detail ? ` — ${withMelbourneTimes(c.detail)}` : ''}${c.evidence_versions?.length ? ` (evidence: version ${c.evidence_versions.join(', ')})` : ''}</span></li>`;
+      <span><strong>${humanise(c.check)}</strong>: ${said}${c.detail ? ` — ${withMelbourneTimes(c.detail)}` : ''}${c.evidence_versions?.length
+        ? html` (evidence: ${c.evidence_versions.map((v, i) => html`${i ? ', ' : ''}<a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, v)}>version ${v}</a>`)})` : ''}</span></li>`;
   })}</ul>`;
+}
+
+// Whether what an action records is already done: every obligation it meets is settled, and at
+// least one was met (a form offered again is marked so, with the version that did it).
+function doneBy(action, obligations) {
+  const mine = obligations.filter((o) => (o.met_by || []).includes(action.command));
+  if (!mine.length || mine.some((o) => ['open', 'overdue'].includes(o.status))) return null;
+  return mine.find((o) => o.met_by_version)?.met_by_version ?? null;
 }
 
 export function IncidentPage({ id, step, who }) {
@@ -132,15 +231,21 @@ export function IncidentPage({ id, step, who }) {
   const [trail, setTrail] = useState([]);
   const [checks, setChecks] = useState([]);
   const [reads, setReads] = useState(null);
-  const [open, setOpen] = useState(null);
+  const [open, setOpenState] = useState(null); // {action, step}
   const [notice, setNotice] = useState(null);
   const [error, setError] = useState(null);
+  const noticeBox = useRef(null);
+  const opener = useRef(null);
   const load = async (position) => {
     try {
       const [inc, d] = await Promise.all([get(`/v1/incidents/${id}`), openapi()]);
+      learnVocabulary(d);
       setIncident(inc); setDoc(d);
       const at = position ? { min_position: position } : {};
-      get(`/v1/incidents/${id}/audit-trail`, { limit: 500, ...at }).then((r) => setTrail(r.items)).catch(() => setTrail([]));
+      // What each step recorded (from the store, so always current); the read model's trail
+      // only if the record cannot be read.
+      get(`/v1/incidents/${id}/record`).then((r) => setTrail(r.items))
+        .catch(() => get(`/v1/incidents/${id}/audit-trail`, { limit: 500, ...at }).then((r) => setTrail(r.items)).catch(() => setTrail([])));
       get(`/v1/incidents/${id}/procedural-fairness`, at).then((r) => setChecks(r.checks)).catch(() => setChecks([]));
       // Only auditors and department officers may read the access log: asking for anyone else
       // would be refused, and the refusal itself recorded, on every visit.
@@ -154,39 +259,60 @@ export function IncidentPage({ id, step, who }) {
       return [null, null];
     }
   };
+  // Opening a form clears the last confirmation (it was about another step) and remembers
+  // where focus was, to return it there when the form is closed.
+  const setOpen = (action, kind = null) => {
+    opener.current = document.activeElement;
+    setNotice(null);
+    setOpenState(action ? { action, step: kind } : null);
+  };
+  const close = () => {
+    setOpenState(null);
+    const back = opener.current;
+    setTimeout(() => (back?.isConnected ? back : document.getElementById('h-actions'))?.focus(), 0);
+  };
   useEffect(() => {
     load().then(([inc, d]) => {
       if (!inc || !step) return;
       const wanted = inc.obligations.find((o) => o.kind === step);
       const actions = actionsOf(inc, d, id);
       const by = (wanted?.met_by || []).map((c) => actions.find((a) => a.command === c)).find(Boolean);
-      if (by && ['open', 'overdue'].includes(wanted.status)) setOpen(by);
+      if (by && ['open', 'overdue'].includes(wanted.status)) setOpenState({ action: by, step });
     });
   }, [id, step]);
+  // A confirmation is brought into view and focused, so it is seen and heard.
+  useEffect(() => {
+    if (notice && noticeBox.current) { noticeBox.current.scrollIntoView({ block: 'center' }); noticeBox.current.focus(); }
+  }, [notice]);
   if (error) return html`<h1 tabindex="-1">Incident</h1><div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>`;
   if (!incident || !doc) return html`<h1 tabindex="-1">Incident</h1><p role="status">Loading…</p>`;
   const actions = actionsOf(incident, doc, id);
+  const obligations = incident.obligations || [];
   const done = (accepted) => {
-    setNotice(`${open.title}: recorded as version ${accepted.version}.`);
-    setOpen(null);
+    setNotice(`${open.action.title}: recorded as version ${accepted.version}.`);
+    setOpenState(null);
     load(accepted.position);
   };
   const auditor = ['auditor', 'department_officer'].includes(who.role);
   return html`<h1 tabindex="-1">${(incident.types || []).join(', ')} <span class="caption">incident ${id.slice(0, 8)}</span></h1>
-    ${notice ? html`<div class="notice" role="status">${notice}</div>` : null}
+    ${notice ? html`<div class="notice" role="status" tabindex="-1" ref=${noticeBox}>${notice}</div>` : null}
     ${incident.integrity?.chain === 'broken' ? html`<div class="error-summary" role="alert"><h2>This record is not intact</h2>
       <p>Its stored history was changed outside the ledger (from version ${incident.integrity.first_broken_version}: ${incident.integrity.problem}). It is shown as it is stored now, which may not be what was recorded. Tell the department's auditors.</p></div>` : null}
-    <div class="tags"><span class="tag">${humanise(incident.stage)}</span> <span class="tag">${humanise(incident.impact)}</span> <span class="tag">version ${incident.version}</span>
-      ${auditor ? html` <a href=${`#/incidents/${id}/audit`}>Open the auditor's view</a>` : null}</div>
+    <div class="tags"><span class="tag">${humanise(incident.stage)}</span> <span class="tag">${term('Impact', incident.impact).split(':')[0]}</span> <span class="tag">version ${incident.version}</span>
+      ${auditor ? html` <a class="no-print" href=${`#/incidents/${id}/audit`}>Open the auditor's view</a>` : null}</div>
     <div class="two-col"><section aria-labelledby="h-summary"><h2 id="h-summary">Details</h2><${Summary} incident=${incident} /></section>
-    <section aria-labelledby="h-actions"><h2 id="h-actions">What you can do next</h2>
-      ${actions.length ? html`<ul class="actions">${actions.map((a) => html`<li><button type="button" class="button secondary"
-        aria-expanded=${open?.command === a.command ? 'true' : 'false'} onClick=${() => setOpen(a)}>${a.title}</button></li>`)}</ul>`
+    <section aria-labelledby="h-actions" class="no-print"><h2 id="h-actions" tabindex="-1">What you can do next</h2>
+      ${actions.length ? html`<ul class="actions">${actions.map((a) => {
+        const did = doneBy(a, obligations);
+        return html`<li><button type="button" class="button secondary"
+        aria-expanded=${open?.action.command === a.command ? 'true' : 'false'} onClick=${() => setOpen(a)}>${a.title}${did ? html`<span class="visually-hidden"> (already done)</span>` : null}</button>
+        ${did ? html`<span class="done-mark">Done: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, did)}>version ${did}</a></span>` : null}</li>`;
+      })}</ul>`
         : html`<p>Nothing for you to do on this incident now.</p>`}</section></div>
-    ${open ? html`<${CommandForm} key=${open.command} action=${open} doc=${doc} incident=${incident} onDone=${done} onCancel=${() => setOpen(null)} />` : null}
+    ${open ? html`<${CommandForm} key=${`${open.action.command}-${open.step}`} action=${open.action} step=${open.step} doc=${doc} incident=${incident} onDone=${done} onCancel=${close} />` : null}
     <section aria-labelledby="h-obligations"><h2 id="h-obligations">Obligations</h2>
-      <${Obligations} items=${incident.obligations || []} step=${step} actions=${actions} onOpen=${setOpen} /></section>
-    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} checks=${checks} /></section>
+      <${Obligations} id=${id} items=${obligations} step=${step} actions=${actions} onOpen=${setOpen} /></section>
+    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} id=${id} checks=${checks} /></section>
     <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} /></section>
     ${reads ? html`<section aria-labelledby="h-reads"><h2 id="h-reads">Audit trail: who read this record</h2>
       <div class="table-wrap" tabindex="0" role="region" aria-label="Record reads"><table class="table"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>

@@ -2,15 +2,12 @@
 // before sending, refusals shown at their fields, a draft kept in this browser, and one
 // Idempotency-Key per submission so that a retry never reports twice.
 import { html, useEffect, useState } from '../html.js';
-import { ApiError, command, explain, newKey, openapi } from '../api.js';
-import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
+import { ApiError, command, explain, newKey, openapi, session } from '../api.js';
+import { DRAFT_HOURS, loadDraft, removeDraft, saveDraft } from '../drafts.js';
+import { ErrorSummary, SchemaFields, initial, placed, toBody, validate } from '../form.js';
 import { navigate } from '../nav.js';
 
-const DRAFT = 'cims.report-draft';
-
-function loadDraft() {
-  try { return JSON.parse(localStorage.getItem(DRAFT) || 'null'); } catch { return null; }
-}
+const DRAFT = 'report';
 
 export function Report() {
   const [doc, setDoc] = useState(null);
@@ -22,11 +19,11 @@ export function Report() {
   useEffect(() => {
     openapi().then((d) => {
       setDoc(d);
-      const draft = loadDraft();
+      const draft = loadDraft(DRAFT, session.identity);
       if (draft?.value) { setValue(draft.value); setKey(draft.key || null); setRestored(true); } else setValue(initial(d.components.schemas.ReportIn, d.components.schemas));
     }).catch((e) => setErrors([{ field: null, message: e.message }]));
   }, []);
-  useEffect(() => { if (value) localStorage.setItem(DRAFT, JSON.stringify({ value, key })); }, [value, key]);
+  useEffect(() => { if (value) saveDraft(DRAFT, session.identity, { value, key }); }, [value, key]);
   if (!doc || !value) return html`<h1 tabindex="-1">Report an incident</h1><${ErrorSummary} errors=${errors} /><p role="status">Loading the form…</p>`;
   const components = doc.components.schemas;
   const schema = components.ReportIn;
@@ -41,10 +38,10 @@ export function Report() {
     setBusy(true);
     try {
       const accepted = await command('/v1/incidents', toBody(schema, value, components), { key: submission });
-      localStorage.removeItem(DRAFT);
+      removeDraft(DRAFT);
       navigate(`#/incidents/${accepted.id}`);
     } catch (err) {
-      setErrors(await explain(err));
+      setErrors(placed(await explain(err), schema, components));
       // Refused outright (a 4xx other than the key's own problems): nothing was recorded, so the
       // corrected report is a new submission. Otherwise the outcome is unknown: keep the key,
       // so that sending again cannot report twice.
@@ -55,13 +52,13 @@ export function Report() {
     }
   };
   const discard = () => {
-    localStorage.removeItem(DRAFT);
+    removeDraft(DRAFT);
     setValue(initial(schema, components)); setKey(null); setErrors([]); setRestored(false);
   };
   return html`<h1 tabindex="-1">Report an incident</h1>
     <${ErrorSummary} errors=${errors} />
     ${restored ? html`<div class="inset" role="status">Your draft was restored from this browser.</div>` : null}
-    <p class="lede">Report what happened as soon as you can. Your draft is kept in this browser until you send it.</p>
+    <p class="lede">Report what happened as soon as you can. Your draft is kept in this browser, for you alone, until you send it, sign out or leave it for ${DRAFT_HOURS} hours.</p>
     <form onSubmit=${submit} noValidate>
       <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors} />
       <div class="button-group">

@@ -1,7 +1,8 @@
 // Worklist: my organisation's obligations, overdue first, filtered by kind, status and client;
 // each row opens its incident at the step it needs.
-import { html, useEffect, useState } from '../html.js';
+import { html, useEffect, useRef, useState } from '../html.js';
 import { get, openapi } from '../api.js';
+import { navigate } from '../nav.js';
 import { deadline, humanise, melbourne } from '../format.js';
 
 const STATUSES = [['', 'Needs action'], ['overdue', 'Overdue'], ['open', 'Open'], ['met', 'Met'], ['met_late', 'Met late'], ['not_required', 'Not required'], ['all', 'All']];
@@ -13,9 +14,9 @@ export function Worklist({ params }) {
   const [kinds, setKinds] = useState([]);
   const [error, setError] = useState(null);
 
-  // "Needs action" is two API queries, overdue then open; `more` is {i, cursor}: where the
-  // next page starts (query i of them, at that cursor).
-  const queries = (f) => (f.status === '' ? ['overdue', 'open'] : [f.status === 'all' ? '' : f.status]);
+  // "Needs action" is the API's own default (open or overdue, overdue first); `more` is
+  // {i, cursor}: where the next page starts (query i of them, at that cursor).
+  const queries = (f) => [f.status === '' ? 'needs_action' : f.status];
   const load = async (f, from = { i: 0, cursor: undefined }) => {
     const list = queries(f);
     const found = [];
@@ -48,9 +49,21 @@ export function Worklist({ params }) {
   // What the form shows is its own state, so a page of rows arriving never resets a field.
   const [draft, setDraft] = useState(filters);
   const edit = (name) => (e) => setDraft({ ...draft, [name]: e.target.value });
+  // The address holds the filters: when it changes (applied, back, a bookmark), so does the list.
+  const asked = params.toString();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    const f = { status: params.get('status') || '', kind: params.get('kind') || '', client: params.get('client') || '' };
+    setFilters(f); setDraft(f);
+  }, [asked]);
+  // Filters are kept in the address, so a view can be bookmarked and shared.
   const apply = (e) => {
     e.preventDefault();
-    setFilters({ ...draft, client: draft.client.trim() });
+    const chosen = { ...draft, client: draft.client.trim() };
+    const q = new URLSearchParams(Object.entries(chosen).filter(([, v]) => v)).toString();
+    if (`#/worklist${q ? `?${q}` : ''}` === window.location.hash) setFilters(chosen);
+    else navigate(`#/worklist${q ? `?${q}` : ''}`);
   };
   const loadMore = () => load(filters, more).then(([found, next]) => { setRows([...rows, ...found]); setMore(next); }).catch((e) => setError(e.message));
 
@@ -69,16 +82,16 @@ export function Worklist({ params }) {
     ${error ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>` : null}
     ${rows === null ? html`<p role="status">Loading…</p>` : rows.length === 0 ? html`<p role="status">Nothing matches these filters.</p>` : html`
     <div class="table-wrap" tabindex="0" role="region" aria-label="Obligations">
-    <table class="table">
+    <table class="table cards">
       <caption class="visually-hidden">Obligations, overdue first</caption>
       <thead><tr><th scope="col">Obligation</th><th scope="col">Incident</th><th scope="col">Client</th><th scope="col">Due (Melbourne)</th><th scope="col">Deadline</th><th scope="col">Status</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class=${r.status === 'overdue' ? 'row-overdue' : ''}>
-        <td><a href=${`#/incidents/${r.incident_id}?step=${encodeURIComponent(r.kind)}`}>${humanise(r.kind)}</a></td>
-        <td><span class="mono">${r.incident_id.slice(0, 8)}</span> · ${r.organisation}</td>
-        <td class="nowrap">${(r.clients || []).join(', ')}</td>
-        <td>${melbourne(r.due)}</td>
-        <td>${deadline(r)}</td>
-        <td><span class=${`tag tag-${r.status}`}>${humanise(r.status)}</span></td>
+        <td data-label="Obligation"><a href=${`#/incidents/${r.incident_id}?step=${encodeURIComponent(r.kind)}`}>${humanise(r.kind)}</a></td>
+        <td data-label="Incident"><span class="mono">${r.incident_id.slice(0, 8)}</span> · ${r.organisation}</td>
+        <td data-label="Client" class="nowrap">${(r.clients || []).join(', ')}</td>
+        <td data-label="Due">${melbourne(r.due)}</td>
+        <td data-label="Deadline">${deadline(r)}</td>
+        <td data-label="Status"><span class=${`tag tag-${r.status}`}>${humanise(r.status)}</span></td>
       </tr>`)}</tbody>
     </table></div>
     ${more ? html`<button type="button" class="button secondary" onClick=${loadMore}>Show more obligations</button>` : null}`}`;
