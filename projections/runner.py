@@ -62,7 +62,7 @@ SETUP_LOCK = 0x43494D53_5245_4144 & 0x7FFF_FFFF_FFFF_FFFF
 REBUILD_LEASE_SECONDS = 60.0
 
 
-class ModelHeld(Exception):  # noqa: N818 - a state, not an error: the model is someone else's
+class ModelHeld(Exception):
     """This read model is not ours to write just now: a rebuild holds it, or the batch was read
     from a position the model has since left (a rebuild reset it). Nothing was written; the
     follower reads the positions again and tries later."""
