@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from cli.output import CliError
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
-from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
+from domain.legacy_records import RowRefused, legacy_csv
 from domain.values import Actor, IncidentType, Role, Stamp
 from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
@@ -48,24 +49,20 @@ def legacy(
     Each row becomes an incident whose first event says it was imported; re-running the same
     file changes nothing; a changed row is reported, never overwritten; a bad row is refused
     with its line and reason while the rest imports. Ends with a summary; refused rows go to a
-    CSV with a `reason` column. Exit 1 if the header lacks a required column.
+    CSV with a `reason` column. The file is UTF-8, with or without a byte order mark. Exit 1,
+    in one line, if it is not, or if the header lacks a required column.
     """
     actor = Actor(id=by, role=Role.DEPARTMENT_OFFICER, organisation=organisation)
-    with file.open(newline="", encoding="utf-8-sig") as f:
-        header = next(csv.reader(f), [])
-        total = sum(1 for _ in csv.reader(f))
-    missing = missing_columns(header)
-    if missing:
-        raise CliError(
-            f"{file}: the header lacks {', '.join(missing)}"
-            f" (required columns: {', '.join(REQUIRED_COLUMNS)})"
-        )
+    require_utf8(file)
+    with file.open(newline="", encoding="utf-8") as f:
+        header, rows = _legacy_csv(file, f)
+        total = sum(1 for _ in rows)
     refused_path = refused or file.with_suffix(".refused.csv")
     summary = Summary()
     unresolved: list[RowResult] = []
     changed: list[RowResult] = []
     with (
-        file.open(newline="", encoding="utf-8-sig") as f,
+        file.open(newline="", encoding="utf-8") as f,
         refused_path.open("w", newline="", encoding="utf-8") as out,
         closing(open_ledger()) as ledger,
         Progress(
@@ -76,11 +73,10 @@ def legacy(
             console=progress_console,
         ) as bar,
     ):
-        reader = csv.DictReader(f)
+        header, rows = _legacy_csv(file, f)
         writer = csv.DictWriter(out, fieldnames=["line", *header, "reason"], extrasaction="ignore")
         writer.writeheader()
         task = bar.add_task("rows", total=total)
-        rows = ((reader.line_num, row) for row in reader)
         for result in import_rows(
             ledger, rows, actor=actor, now=datetime.now(UTC), dry_run=dry_run
         ):
@@ -94,6 +90,29 @@ def legacy(
             if result.outcome == Outcome.IMPORTED and result.unresolved and len(unresolved) < 50:
                 unresolved.append(result)
     _report(summary, unresolved, changed, refused_path, dry_run)
+
+
+def require_utf8(file: Path) -> None:
+    """`CliError` (one line) unless the file is UTF-8 text, with or without a byte order mark:
+    it names the first line that is not, and the encoding expected."""
+    with file.open("rb") as f:
+        for line, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CliError(
+                    f"{file}: line {line} is not UTF-8 (byte 0x{raw[exc.start]:02X}); save the"
+                    " export as UTF-8 (with or without a byte order mark) and import it again"
+                ) from None
+
+
+def _legacy_csv(
+    file: Path, lines: Iterable[str]
+) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
+    try:
+        return legacy_csv(lines)
+    except RowRefused as refused:
+        raise CliError(f"{file}: {refused.reason}") from None
 
 
 def _report(

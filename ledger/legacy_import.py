@@ -86,14 +86,15 @@ CLOSED_NOT_REQUIRED = {kind: "closed in the legacy system before import" for kin
 
 def import_rows(
     ledger: Ledger,
-    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowRefused]],
     *,
     actor: Actor,
     now: datetime,
     dry_run: bool = False,
     source_system: str = SOURCE_SYSTEM,
 ) -> Iterator[RowResult]:
-    """Import `(line, row)` pairs, yielding each row's result in order. Rows are read lazily
+    """Import `(line, row)` pairs, yielding each row's result in order (a `RowRefused` in
+    place of a row, one that could not be read, is refused with its reason). Rows are read lazily
     and written in batches, so memory stays flat however long the file is. A dry run decides
     every row exactly as a real run would, and writes nothing."""
     legacy.require_department_officer(actor.role)
@@ -112,11 +113,13 @@ def import_rows(
 def _decide(
     ledger: Ledger,
     line: int,
-    row: Mapping[str, Any],
+    row: Mapping[str, Any] | RowRefused,
     stamp: Stamp,
     source_system: str,
     seen: set[UUID],
 ) -> tuple[RowResult, Incident | None]:
+    if isinstance(row, RowRefused):
+        return _refused(line, "", {}, row.column, row.reason, row.rule), None
     legacy_id = str(row.get("legacy_id") or "").strip()
     try:
         record = read_row(row, source_system=source_system)

@@ -104,6 +104,13 @@ _ENTRIES = (
         "Every instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
     ),
     RuleEntry(
+        "text.control-character",
+        "api",
+        "Text every store keeps",
+        "Text may hold tab and line breaks but no other control character (such as NUL,"
+        " U+0000, or U+009B), which a store cannot keep or a screen would obey.",
+    ),
+    RuleEntry(
         "time.as-of-in-future",
         "api",
         "State as of the past only",
