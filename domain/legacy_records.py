@@ -150,7 +150,8 @@ def legacy_csv(
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield reader.line_num, RowRefused("row", _unreadable(exc))
+                # The inner reader's count: the DictReader's own is set by rows read whole.
+                yield reader.reader.line_num, RowRefused("row", _unreadable(exc))
                 continue
             yield reader.line_num, row
 
