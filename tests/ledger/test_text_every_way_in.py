@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 import pytest
 
 from domain.errors import PolicyViolation

@@ -180,7 +180,9 @@ def test_rebuilds_beside_a_serving_follower_under_load_lose_no_read_model_row(
     assert verified.returncode == 0, verified.stdout.decode()[-3000:]
     counts = incidents_in_each_read_model(read_models)
     assert counts == dict.fromkeys(counts, total)
-    listed, cursor = read_models.list_incidents(organisations={OWN}, now=datetime.now(UTC), limit=MOST + BEFORE)
+    listed, cursor = read_models.list_incidents(
+        organisations={OWN}, now=datetime.now(UTC), limit=MOST + BEFORE
+    )
     assert cursor is None
     assert {row["id"] for row in listed} == set(acknowledged)
 
