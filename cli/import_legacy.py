@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from cli.incidents import resolve as resolve_incident
-from cli.output import CliError
+from cli.output import CliError, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -132,14 +132,17 @@ def _report(
         console.print("dry run: nothing was written to the ledger")
     for r in changed[:50]:
         console.print(
-            f"line {r.line} {r.legacy_id}: changed since it was imported"
-            f" (incident {r.incident_id}); the ledger keeps what it has"
+            literal(
+                f"line {r.line} {r.legacy_id}: changed since it was imported"
+                f" (incident {r.incident_id}); the ledger keeps what it has"
+            )
         )
     if unresolved:
         listed = Table("line", "legacy id", "unresolved types", title="to resolve")
         listed.columns.insert(2, Column("incident", no_wrap=True, min_width=36))
         for r in unresolved:
-            listed.add_row(str(r.line), r.legacy_id, str(r.incident_id), ", ".join(r.unresolved))
+            types = literal(", ".join(r.unresolved))
+            listed.add_row(str(r.line), literal(r.legacy_id), str(r.incident_id), types)
         console.print(listed)
         console.print(
             "resolve each with: cims import resolve INCIDENT --label L --type T --reason R --by ID"
@@ -162,9 +165,9 @@ def list_unresolved() -> None:
     for i in items:
         table.add_row(
             i["id"],
-            i["legacy_id"] or "",
-            i["organisation"],
-            ", ".join(i["unresolved_legacy_types"]),
+            literal(i["legacy_id"]),
+            literal(i["organisation"]),
+            literal(", ".join(i["unresolved_legacy_types"])),
             str(i["version"]),
         )
     console.print(table)

@@ -3,11 +3,15 @@
 Text read from the ledger (reasons, names, references, error messages) is written as rich
 `Text`, never as a markup string: `[/]` or `[bold]` in a stored reason is shown as typed, not
 interpreted (a stray `[/]` used to crash `cims replay history` for that incident for good).
+A control character in it (one stored before the text rule, domain/rules/text.py) is shown
+escaped, as `\x9b`, never written raw: the terminal would obey it (U+009B then `2J` clears
+the screen). JSON output escapes them the same way (`\u009b`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -39,12 +43,24 @@ class BadParameter(CliError):
         super().__init__(f"{flag}: {message}", exit_code=2)
 
 
+# What a terminal would obey rather than show: C0 but tab and line feed, DEL, and C1.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What `json.dumps` leaves raw in a string: DEL and C1 (it escapes C0 itself).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """`text` with each control character a terminal would obey escaped (`\x9b`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout instead of a table")]
 
 
 def literal(value: object) -> Text:
-    """Stored text as it is: no markup, no emoji codes, no highlighting."""
-    return Text("" if value is None else str(value))
+    """Stored text as it is: no markup, no emoji codes, no highlighting, control characters
+    escaped (`shown`)."""
+    return Text("" if value is None else shown(str(value)))
 
 
 def note(message: str) -> None:
@@ -53,8 +69,10 @@ def note(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """JSON on stdout, alone, so `| jq` always works (non-ASCII kept as is)."""
-    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    """JSON on stdout, alone, so `| jq` always works (non-ASCII kept as is, but for the control
+    characters a terminal would obey, escaped as JSON escapes them)."""
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    typer.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def melbourne(moment: datetime | None) -> str:
