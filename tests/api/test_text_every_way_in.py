@@ -116,3 +116,16 @@ def test_a_control_character_elsewhere_in_a_legacy_import_body_is_refused_whole(
 
     assert response.status_code == 422
     assert response.json()["type"].endswith("control-character")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/v1/incidents?organisation=a%00b", "/v1/patterns/clients?client_ref=a%00b&organisation=x"],
+)
+def test_a_query_parameter_holding_nul_finds_nothing_and_never_fails(
+    client: TestClient, auth: Auth, url: str
+) -> None:
+    response = client.get(url, headers=officer(auth))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
