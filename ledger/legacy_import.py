@@ -22,7 +22,7 @@ from domain.legacy_records import SOURCE_SYSTEM, LegacyRecord, RowRefused, read_
 from domain.obligations import RULES
 from domain.rules import legacy
 from domain.values import Actor, Stamp
-from ledger.application import Ledger, check_times
+from ledger.application import Ledger, check_text, check_times
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:cims-ledger:legacy-import")
 # How many rows share one transaction: fewer commits, and a failed batch is retried row by row.
@@ -99,6 +99,7 @@ def import_rows(
     every row exactly as a real run would, and writes nothing."""
     legacy.require_department_officer(actor.role)
     stamp = Stamp(actor=actor, now=now)
+    check_text(stamp, {})  # who runs it is text every imported event keeps
     # Results wait with their batch, so they come out in the order of the file.
     pending: list[tuple[RowResult, Incident | None]] = []
     seen: set[UUID] = set()

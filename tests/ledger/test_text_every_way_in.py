@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -15,10 +16,12 @@ from domain.errors import PolicyViolation
 from domain.legacy_records import RowRefused, legacy_csv
 from domain.rules.text import require_storable_text, require_storable_texts
 from domain.values import Actor, DetailsChange, Role, Stamp
+from ledger import patterns
 from ledger.application import Ledger
 from ledger.legacy_import import Outcome, import_rows, legacy_incident_id
 from tests.factories import MANAGER, OFFICER, START, LedgerStory, report_fields
 from tests.ledger.test_legacy_import import EXAMPLE, row, run
+from tests.ledger.test_patterns import escalation, non_major
 
 CONTROLS = ["\x00", "\x01", "\x1b", "\x7f", "\x80", "\x85", "\x9b"]
 KEPT = ["line one\nline two", "a\ttab", "crlf\r\n", "Ngāti Wātua ✓ 日本語 \u00a0non-breaking"]
@@ -181,3 +184,33 @@ def test_a_details_change_is_checked_like_a_report(ledger: Ledger) -> None:
         "changes.location",
     )
     assert ledger.incident(story.incident_id).version == 1
+
+
+def test_an_escalation_and_a_dismissal_hold_their_reasons_to_the_rule(ledger: Ledger) -> None:
+    a, b, c = (non_major(ledger, d) for d in (0, 10, 20))
+    ids = [a.incident_id, b.incident_id, c.incident_id]
+    stamp = Stamp(actor=MANAGER, now=START + timedelta(days=21))
+
+    with pytest.raises(PolicyViolation) as escalated:
+        patterns.escalate(
+            ledger, stamp=stamp, pattern_of=ids, reason="Three\x9b2J injuries", **escalation()
+        )
+    with pytest.raises(PolicyViolation) as dismissed:
+        patterns.dismiss(ledger, stamp=stamp, incident_ids=ids, reason="Separate\x00 injuries")
+
+    assert (escalated.value.rule_id, escalated.value.field) == ("text.control-character", "reason")
+    assert (dismissed.value.rule_id, dismissed.value.field) == ("text.control-character", "reason")
+    assert len(list(ledger.incident_ids())) == 3
+    assert all(ledger.incident(i).version == 1 for i in ids)
+
+
+def test_an_import_run_by_someone_named_with_a_control_character_is_refused_whole(
+    ledger: Ledger,
+) -> None:
+    someone = OFFICER.model_copy(update={"id": "dora\x00"})
+
+    with pytest.raises(PolicyViolation) as refused:
+        list(import_rows(ledger, [(2, row())], actor=someone, now=START))
+
+    assert refused.value.field == "actor.id"
+    assert list(ledger.incident_ids()) == []
