@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from cli.incidents import resolve as resolve_incident
-from cli.output import CliError, literal
+from cli.output import CliError, actor, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
 from domain.legacy_records import RowRefused, legacy_csv
-from domain.values import Actor, IncidentType, Role, Stamp
+from domain.values import IncidentType, Role, Stamp
 from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
 app = typer.Typer(help="Bring the old system's records in.", no_args_is_help=True)
@@ -52,7 +52,7 @@ def legacy(
     CSV with a `reason` column. The file is UTF-8, with or without a byte order mark. Exit 1,
     in one line, if it is not, or if the header lacks a required column.
     """
-    actor = Actor(id=by, role=Role.DEPARTMENT_OFFICER, organisation=organisation)
+    by_whom = actor(by, Role.DEPARTMENT_OFFICER, organisation)
     require_utf8(file)
     with file.open(newline="", encoding="utf-8") as f:
         header, rows = _legacy_csv(file, f)
@@ -78,7 +78,7 @@ def legacy(
         writer.writeheader()
         task = bar.add_task("rows", total=total)
         for result in import_rows(
-            ledger, rows, actor=actor, now=datetime.now(UTC), dry_run=dry_run
+            ledger, rows, actor=by_whom, now=datetime.now(UTC), dry_run=dry_run
         ):
             summary.count(result)
             bar.advance(task)
@@ -186,7 +186,7 @@ def resolve(
     role: Annotated[Role, typer.Option(help="the person's role")] = Role.DEPARTMENT_OFFICER,
 ) -> None:
     """Resolve a split legacy type to one current type; the choice is recorded as an event."""
-    actor = Actor(id=by, role=role, organisation=organisation)
+    by_whom = actor(by, role, organisation)
     with closing(open_ledger()) as ledger:
         incident_id = resolve_incident(ledger, incident)
         try:
@@ -195,7 +195,7 @@ def resolve(
                 incident_id,
                 "resolve_legacy_type",
                 expected_version=current.version,
-                stamp=Stamp(actor=actor, now=datetime.now(UTC)),
+                stamp=Stamp(actor=by_whom, now=datetime.now(UTC)),
                 legacy_label=label,
                 incident_type=incident_type,
                 reason=reason,

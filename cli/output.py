@@ -16,10 +16,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
 from domain.policy_table import MELBOURNE
+from domain.values import Actor, Role
 
 # Results a script may pipe (`| jq`): tables and JSON. Width 80 when not a terminal.
 out = Console(highlight=False, emoji=False)
@@ -52,6 +54,17 @@ _RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 def shown(text: str) -> str:
     """`text` with each control character a terminal would obey escaped (`\x9b`)."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def actor(by: str, role: Role, organisation: str) -> Actor:
+    """Who runs a command (`--by`, `--role`, `--organisation`); `BadParameter` (exit 2) naming
+    the flag when a value is empty or longer than a reference may be (200 characters)."""
+    try:
+        return Actor(id=by, role=role, organisation=organisation)
+    except ValidationError as exc:
+        wrong = exc.errors()[0]
+        flag = {"id": "--by", "organisation": "--organisation"}.get(str(wrong["loc"][0]), "--by")
+        raise BadParameter(flag, str(wrong["msg"])) from None
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout instead of a table")]

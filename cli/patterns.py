@@ -16,7 +16,7 @@ from rich.table import Table
 
 from api.schemas import ReportIn
 from cli.import_legacy import DEPARTMENT
-from cli.output import BadParameter, CliError, literal
+from cli.output import BadParameter, CliError, actor, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -122,7 +122,7 @@ def suggestions(provider: Provider = None) -> None:
 
 
 def _actor(by: str, role: Role, organisation: str) -> Actor:
-    return Actor(id=by, role=role, organisation=organisation)
+    return actor(by, role, organisation)
 
 
 def _refused(error: DomainError) -> CliError:

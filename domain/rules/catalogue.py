@@ -111,6 +111,13 @@ _ENTRIES = (
         " U+0000, or U+009B), which a store cannot keep or a screen would obey.",
     ),
     RuleEntry(
+        "text.too-long",
+        "api",
+        "Text no longer than a record's longest field",
+        "No text in a record is longer than 50,000 characters (an account: the description, a"
+        " plan, a report's summary); most fields are bounded tighter.",
+    ),
+    RuleEntry(
         "time.as-of-in-future",
         "api",
         "State as of the past only",

@@ -6,7 +6,9 @@ command line, the old system's records, the demo data) passes this one rule, as 
 strictest store. PostgreSQL's text cannot hold NUL (U+0000); the other control characters, C0
 (U+0001-U+001F, DEL) and C1 (U+0080-U+009F), are not text at all but instructions to a terminal
 or printer (U+009B then `2J` clears a screen), so a record may hold none of them. Tab and line
-breaks stay: free text is written in paragraphs.
+breaks stay: free text is written in paragraphs. And no text is longer than the longest field a
+record has (an account, `NARRATIVE_MAX`): each way in may bound its fields tighter (the API does,
+field by field), none looser.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.errors import PolicyViolation
+from domain.values import NARRATIVE_MAX
 
 # C0 controls but tab, line feed and carriage return; DEL; the C1 controls.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -32,7 +35,14 @@ def control_character(text: str) -> str | None:
 
 def require_storable_text(text: str, field: str) -> None:
     """Text holds no control character but tab and line breaks: every store keeps it, and every
-    screen shows it as written."""
+    screen shows it as written; nor is it longer than the longest field of a record."""
+    if len(text) > NARRATIVE_MAX:
+        raise PolicyViolation(
+            "text.too-long",
+            f"{field} is {len(text):,} characters long; no text in a record is longer than"
+            f" {NARRATIVE_MAX:,}",
+            field=field,
+        )
     found = control_character(text)
     if found is not None:
         raise PolicyViolation(

@@ -133,3 +133,19 @@ def test_a_nul_row_and_a_140000_character_cell_are_refused_by_line_and_ten_good_
         ("11", "row"),
     ]
     assert "control character (U+0000)" in refused_rows(refused)[0]["reason"]
+
+
+def test_a_reason_or_a_name_too_long_for_a_record_is_one_line_from_the_command_line(
+    cims: Cims, tmp_path: Path
+) -> None:
+    ids = [str(uuid4()), str(uuid4())]
+
+    long_reason = cims("patterns", "dismiss", *ids, "--reason", "r" * 50_001, "--by", "dora")
+    long_name = cims("import", "legacy", str(EXAMPLE), "--by", "d" * 201)
+
+    assert long_reason.exit_code == 1
+    (line,) = error_lines(long_reason)
+    assert line.startswith("cims: error: refused (text.too-long): reason is 50,001 characters")
+    assert long_name.exit_code == 2
+    (line,) = error_lines(long_name)
+    assert line.startswith("cims: error: --by: ") and "200 characters" in line

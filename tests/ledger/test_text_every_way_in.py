@@ -214,3 +214,16 @@ def test_an_import_run_by_someone_named_with_a_control_character_is_refused_whol
 
     assert refused.value.field == "actor.id"
     assert list(ledger.incident_ids()) == []
+
+
+def test_no_text_is_longer_than_a_records_longest_field_on_any_way_in(ledger: Ledger) -> None:
+    story = LedgerStory.report(ledger)
+    require_storable_text("p" * 50_000, "plan")
+
+    with pytest.raises(PolicyViolation) as refused:
+        story.do("record_response_plan", plan="p" * 50_001)
+    story.do("record_response_plan", plan="p" * 50_000)
+
+    assert (refused.value.rule_id, refused.value.field) == ("text.too-long", "plan")
+    assert "50,001 characters long" in refused.value.message
+    assert ledger.incident(story.incident_id).version == 2
