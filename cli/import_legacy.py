@@ -19,7 +19,7 @@ from cli.output import CliError, actor, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
-from domain.legacy_records import RowRefused, legacy_csv
+from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
 from domain.values import IncidentType, Role, Stamp
 from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
@@ -111,7 +111,7 @@ def _legacy_csv(
 ) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
     try:
         return legacy_csv(lines)
-    except RowRefused as refused:
+    except HeaderRefused as refused:
         raise CliError(f"{file}: {refused.reason}") from None
 
 

@@ -122,25 +122,31 @@ class RowRefused(Exception):
         self.rule = rule
 
 
+class HeaderRefused(Exception):
+    """A file whose header cannot be read or lacks a required column: nothing is imported."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def legacy_csv(
     lines: Iterable[str],
 ) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
     """The header of a legacy CSV (text lines, a byte order mark first or not) and its rows,
     each `(line, row)`, or `(line, RowRefused)` for a row that cannot be read as CSV (a cell
-    longer than any column allows): the rows after it are read all the same. `RowRefused` for a
-    header that cannot be read or lacks a required column."""
+    longer than any column allows): the rows after it are read all the same. `HeaderRefused` for a
+    header that cannot be read or lacks a required column: the whole file is refused."""
     reader = csv.DictReader(_without_bom(lines))
     try:
         header = list(reader.fieldnames or [])
     except csv.Error as exc:
-        raise RowRefused("header", _unreadable(exc), "legacy.columns-missing") from None
+        raise HeaderRefused(f"the header {_unreadable(exc)}") from None
     missing = missing_columns(header)
     if missing:
-        raise RowRefused(
-            "header",
+        raise HeaderRefused(
             f"the header lacks {', '.join(missing)} (required columns:"
-            f" {', '.join(REQUIRED_COLUMNS)})",
-            "legacy.columns-missing",
+            f" {', '.join(REQUIRED_COLUMNS)})"
         )
 
     def rows() -> Iterator[tuple[int, Mapping[str, str] | RowRefused]]:
@@ -168,7 +174,7 @@ def _without_bom(lines: Iterable[str]) -> Iterator[str]:
 def _unreadable(exc: csv.Error) -> str:
     if "field larger than field limit" in str(exc):
         return (
-            f"a cell is longer than {csv.field_size_limit():,} characters"
+            f"has a cell longer than {csv.field_size_limit():,} characters"
             f" (a column holds at most {NARRATIVE_MAX:,})"
         )
     return f"cannot be read as CSV ({exc})"

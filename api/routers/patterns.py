@@ -37,7 +37,7 @@ from api.routers.incidents import (
     read_models_at,
 )
 from api.schemas import Body, ReportIn
-from domain.legacy_records import RowRefused, legacy_csv
+from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
 from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from ledger import patterns
@@ -363,8 +363,8 @@ async def dismiss(
 def _rows(text: str) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
     try:
         return legacy_csv(io.StringIO(text, newline=""))
-    except RowRefused as refused:
-        raise invalid("csv", refused.rule, refused.reason) from None
+    except HeaderRefused as refused:
+        raise invalid("csv", "legacy.columns-missing", refused.reason) from None
 
 
 def _result(r: RowResult) -> dict[str, Any]:

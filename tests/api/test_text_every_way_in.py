@@ -76,7 +76,7 @@ def test_a_legacy_import_refuses_a_nul_row_and_a_140000_character_cell_by_line_a
         (11, "legacy.row-invalid"),
     ]
     assert refused[0]["reason"].startswith("description: holds a control character (U+0000)")
-    assert "longer than 131,072 characters" in refused[1]["reason"]
+    assert "a cell longer than 131,072 characters" in refused[1]["reason"]
     lines = list(csv.DictReader(io.StringIO(answer["refused_csv"])))
     assert [r["line"] for r in lines] == ["6", "11"]
 
