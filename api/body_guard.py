@@ -4,15 +4,18 @@ a key given twice, or text with control characters."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import TYPE_BASE
+from domain.rules.text import CONTROL
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Members of a body whose text is a file read row by row later (`POST /v1/legacy-imports`'s
+# `csv`): the same rule (domain/rules/text.py) refuses a bad row with its line and column
+# there, while the good rows import, instead of the whole file being refused here.
+CHECKED_ROW_BY_ROW = {"/v1/legacy-imports": "csv"}
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -70,17 +73,22 @@ def _control_character_at(value: Any, path: str = "") -> str | None:
     return None
 
 
-def json_hazard(body: bytes) -> tuple[int, str, str, str, str | None] | None:
+def json_hazard(
+    body: bytes, row_by_row: str | None = None
+) -> tuple[int, str, str, str, str | None] | None:
     """What makes a JSON body unsafe to take though it parses: a key given twice (which value
     counts differs between parsers), or a control character such as NUL (which PostgreSQL's
     text columns and the regulators' systems refuse). `None` when neither, or when the body is
-    not JSON at all (the schema check answers that)."""
+    not JSON at all (the schema check answers that). `row_by_row` names a top-level member
+    whose text is checked row by row later (see `CHECKED_ROW_BY_ROW`)."""
     try:
         parsed = json.loads(body, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         return 400, "duplicate-key", "Duplicate JSON key", f"the key {exc} is given twice", str(exc)
     except ValueError:
         return None
+    if row_by_row is not None and isinstance(parsed, dict):
+        parsed = {k: v for k, v in parsed.items() if k != row_by_row}
     where = _control_character_at(parsed)
     if where is not None:
         return (
@@ -140,7 +148,7 @@ class BodyGuard:
                 f"JSON may nest at most {self.max_depth} levels",
             )
             return
-        hazard = json_hazard(body)
+        hazard = json_hazard(body, CHECKED_ROW_BY_ROW.get(scope["path"]))
         if hazard is not None:
             await self._refuse(send, *hazard)
             return

@@ -478,6 +478,7 @@ class ReadModelStatus(Resource):
     lag: int
     error: str | None
     error_position: int | None
+    rebuilding: bool = False
 
 
 class FollowerReport(Resource):

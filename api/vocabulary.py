@@ -380,6 +380,7 @@ FIELDS: dict[str, str] = {
     "lag": "How many log positions behind the head it is.",
     "error": "The last error, if any.",
     "error_position": "Where the last error happened.",
+    "rebuilding": "Whether a rebuild holds it: its followers wait until the rebuild ends.",
     "read_models": "Each read model's position and lag.",
     "max_lag": "The largest lag of any read model.",
     "events": "The incident's events, oldest first.",

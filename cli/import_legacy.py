@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,12 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from cli.incidents import resolve as resolve_incident
-from cli.output import CliError
+from cli.output import CliError, actor, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
-from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
-from domain.values import Actor, IncidentType, Role, Stamp
+from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
+from domain.values import IncidentType, Role, Stamp
 from ledger import spreadsheet
 from ledger.legacy_import import Outcome, RowResult, Summary, import_rows
 
@@ -49,24 +49,20 @@ def legacy(
     Each row becomes an incident whose first event says it was imported; re-running the same
     file changes nothing; a changed row is reported, never overwritten; a bad row is refused
     with its line and reason while the rest imports. Ends with a summary; refused rows go to a
-    CSV with a `reason` column. Exit 1 if the header lacks a required column.
+    CSV with a `reason` column. The file is UTF-8, with or without a byte order mark. Exit 1,
+    in one line, if it is not, or if the header lacks a required column.
     """
-    actor = Actor(id=by, role=Role.DEPARTMENT_OFFICER, organisation=organisation)
-    with file.open(newline="", encoding="utf-8-sig") as f:
-        header = next(csv.reader(f), [])
-        total = sum(1 for _ in csv.reader(f))
-    missing = missing_columns(header)
-    if missing:
-        raise CliError(
-            f"{file}: the header lacks {', '.join(missing)}"
-            f" (required columns: {', '.join(REQUIRED_COLUMNS)})"
-        )
+    by_whom = actor(by, Role.DEPARTMENT_OFFICER, organisation)
+    require_utf8(file)
+    with file.open(newline="", encoding="utf-8") as f:
+        header, rows = _legacy_csv(file, f)
+        total = sum(1 for _ in rows)
     refused_path = refused or file.with_suffix(".refused.csv")
     summary = Summary()
     unresolved: list[RowResult] = []
     changed: list[RowResult] = []
     with (
-        file.open(newline="", encoding="utf-8-sig") as f,
+        file.open(newline="", encoding="utf-8") as f,
         refused_path.open("w", newline="", encoding="utf-8") as out,
         closing(open_ledger()) as ledger,
         Progress(
@@ -77,13 +73,12 @@ def legacy(
             console=progress_console,
         ) as bar,
     ):
-        reader = csv.DictReader(f)
+        header, rows = _legacy_csv(file, f)
         writer = spreadsheet.DictWriter(out, fieldnames=["line", *header, "reason"])
         writer.writeheader()
         task = bar.add_task("rows", total=total)
-        rows = ((reader.line_num, row) for row in reader)
         for result in import_rows(
-            ledger, rows, actor=actor, now=datetime.now(UTC), dry_run=dry_run
+            ledger, rows, actor=by_whom, now=datetime.now(UTC), dry_run=dry_run
         ):
             summary.count(result)
             bar.advance(task)
@@ -95,6 +90,29 @@ def legacy(
             if result.outcome == Outcome.IMPORTED and result.unresolved and len(unresolved) < 50:
                 unresolved.append(result)
     _report(summary, unresolved, changed, refused_path, dry_run)
+
+
+def require_utf8(file: Path) -> None:
+    """`CliError` (one line) unless the file is UTF-8 text, with or without a byte order mark:
+    it names the first line that is not, and the encoding expected."""
+    with file.open("rb") as f:
+        for line, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise CliError(
+                    f"{file}: line {line} is not UTF-8 (byte 0x{raw[exc.start]:02X}); save the"
+                    " export as UTF-8 (with or without a byte order mark) and import it again"
+                ) from None
+
+
+def _legacy_csv(
+    file: Path, lines: Iterable[str]
+) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
+    try:
+        return legacy_csv(lines)
+    except HeaderRefused as refused:
+        raise CliError(f"{file}: {refused.reason}") from None
 
 
 def _report(
@@ -114,14 +132,17 @@ def _report(
         console.print("dry run: nothing was written to the ledger")
     for r in changed[:50]:
         console.print(
-            f"line {r.line} {r.legacy_id}: changed since it was imported"
-            f" (incident {r.incident_id}); the ledger keeps what it has"
+            literal(
+                f"line {r.line} {r.legacy_id}: changed since it was imported"
+                f" (incident {r.incident_id}); the ledger keeps what it has"
+            )
         )
     if unresolved:
         listed = Table("line", "legacy id", "unresolved types", title="to resolve")
         listed.columns.insert(2, Column("incident", no_wrap=True, min_width=36))
         for r in unresolved:
-            listed.add_row(str(r.line), r.legacy_id, str(r.incident_id), ", ".join(r.unresolved))
+            types = literal(", ".join(r.unresolved))
+            listed.add_row(str(r.line), literal(r.legacy_id), str(r.incident_id), types)
         console.print(listed)
         console.print(
             "resolve each with: cims import resolve INCIDENT --label L --type T --reason R --by ID"
@@ -144,9 +165,9 @@ def list_unresolved() -> None:
     for i in items:
         table.add_row(
             i["id"],
-            i["legacy_id"] or "",
-            i["organisation"],
-            ", ".join(i["unresolved_legacy_types"]),
+            literal(i["legacy_id"]),
+            literal(i["organisation"]),
+            literal(", ".join(i["unresolved_legacy_types"])),
             str(i["version"]),
         )
     console.print(table)
@@ -165,7 +186,7 @@ def resolve(
     role: Annotated[Role, typer.Option(help="the person's role")] = Role.DEPARTMENT_OFFICER,
 ) -> None:
     """Resolve a split legacy type to one current type; the choice is recorded as an event."""
-    actor = Actor(id=by, role=role, organisation=organisation)
+    by_whom = actor(by, role, organisation)
     with closing(open_ledger()) as ledger:
         incident_id = resolve_incident(ledger, incident)
         try:
@@ -174,7 +195,7 @@ def resolve(
                 incident_id,
                 "resolve_legacy_type",
                 expected_version=current.version,
-                stamp=Stamp(actor=actor, now=datetime.now(UTC)),
+                stamp=Stamp(actor=by_whom, now=datetime.now(UTC)),
                 legacy_label=label,
                 incident_type=incident_type,
                 reason=reason,

@@ -3,19 +3,25 @@
 Text read from the ledger (reasons, names, references, error messages) is written as rich
 `Text`, never as a markup string: `[/]` or `[bold]` in a stored reason is shown as typed, not
 interpreted (a stray `[/]` used to crash `cims replay history` for that incident for good).
+A control character in it (one stored before the text rule, domain/rules/text.py) is shown
+escaped, as `\x9b`, never written raw: the terminal would obey it (U+009B then `2J` clears
+the screen). JSON output escapes them the same way (`\u009b`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
 from domain.policy_table import MELBOURNE
+from domain.values import Actor, Role
 
 # Results a script may pipe (`| jq`): tables and JSON. Width 80 when not a terminal.
 out = Console(highlight=False, emoji=False)
@@ -39,12 +45,35 @@ class BadParameter(CliError):
         super().__init__(f"{flag}: {message}", exit_code=2)
 
 
+# What a terminal would obey rather than show: C0 but tab and line feed, DEL, and C1.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What `json.dumps` leaves raw in a string: DEL and C1 (it escapes C0 itself).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """`text` with each control character a terminal would obey escaped (`\x9b`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def actor(by: str, role: Role, organisation: str) -> Actor:
+    """Who runs a command (`--by`, `--role`, `--organisation`); `BadParameter` (exit 2) naming
+    the flag when a value is empty or longer than a reference may be (200 characters)."""
+    try:
+        return Actor(id=by, role=role, organisation=organisation)
+    except ValidationError as exc:
+        wrong = exc.errors()[0]
+        flag = {"id": "--by", "organisation": "--organisation"}.get(str(wrong["loc"][0]), "--by")
+        raise BadParameter(flag, str(wrong["msg"])) from None
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout instead of a table")]
 
 
 def literal(value: object) -> Text:
-    """Stored text as it is: no markup, no emoji codes, no highlighting."""
-    return Text("" if value is None else str(value))
+    """Stored text as it is: no markup, no emoji codes, no highlighting, control characters
+    escaped (`shown`)."""
+    return Text("" if value is None else shown(str(value)))
 
 
 def note(message: str) -> None:
@@ -53,8 +82,10 @@ def note(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """JSON on stdout, alone, so `| jq` always works (non-ASCII kept as is)."""
-    typer.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    """JSON on stdout, alone, so `| jq` always works (non-ASCII kept as is, but for the control
+    characters a terminal would obey, escaped as JSON escapes them)."""
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    typer.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def melbourne(moment: datetime | None) -> str:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from api.schemas import ReportIn
 from cli.import_legacy import DEPARTMENT
-from cli.output import BadParameter, CliError
+from cli.output import BadParameter, CliError, actor, literal
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -87,8 +87,8 @@ def show(
     for i in items:
         table.add_row(
             _when(i["became_aware_at"]),
-            i["organisation"],
-            ", ".join(i["types"] or i["legacy_types"]),
+            literal(i["organisation"]),
+            literal(", ".join(i["types"] or i["legacy_types"])),
             # Spelt as `cims incidents list` spells them.
             str(i["impact"]).replace("_", "-"),
             str(i["stage"]).replace("_", " ") + (" (linked)" if i["linked_to_pattern"] else ""),
@@ -99,7 +99,7 @@ def show(
     if items:
         console.print("incident ids, in the same order:")
     for i in items:
-        console.print(f"  {i['id']}  {i['organisation']}")
+        console.print(literal(f"  {i['id']}  {i['organisation']}"))
 
 
 @app.command("suggestions")
@@ -116,15 +116,17 @@ def suggestions(provider: Provider = None) -> None:
     for s in found:
         client = ", ".join([*s["department_client_ids"], *s["client_refs"]])
         console.print(
-            f"possible pattern — client {client}: {len(s['incident_ids'])} non-major"
-            f" incidents within {s['window_days']} days"
+            literal(
+                f"possible pattern — client {client}: {len(s['incident_ids'])} non-major"
+                f" incidents within {s['window_days']} days"
+            )
         )
         for i in s["incidents"]:
-            console.print(f"  {i['id']}  {i['organisation']}  {', '.join(i['types'])}")
+            console.print(literal(f"  {i['id']}  {i['organisation']}  {', '.join(i['types'])}"))
 
 
 def _actor(by: str, role: Role, organisation: str) -> Actor:
-    return Actor(id=by, role=role, organisation=organisation)
+    return actor(by, role, organisation)
 
 
 def _refused(error: DomainError) -> CliError:

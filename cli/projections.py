@@ -15,6 +15,7 @@ from cli.settings import feed_secret, open_ledger, settings, store
 from projections.db import Db
 from projections.regulator_feed import REGULATORS
 from projections.regulator_feed import name as REGULATOR_FEED
+from projections.runner import RebuildOvertaken, RebuildRefused
 from projections.service import ReadModels
 from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
 from replay.auditor import Auditor
@@ -174,6 +175,9 @@ def rebuild(
     """Drop a read model (or all) and replay it from position 0, in batches.
 
     Progress on stderr, counted in log positions (with --workers 2, the first process's).
+    Safe beside running followers (`cims serve`, `cims projections run`): while the rebuild
+    holds a read model they leave it alone, and go on from where it ends. Exit 1, in one line,
+    when another rebuild holds one of them.
     """
     models = open_read_models()
     try:
@@ -193,6 +197,8 @@ def rebuild(
                 lambda done, total: progress.update(task, completed=done, total=total),
                 workers=workers,
             )
+    except (RebuildRefused, RebuildOvertaken) as exc:
+        raise CliError(str(exc)) from None
     finally:
         models.close()
     note("rebuilt")

@@ -6,20 +6,28 @@ impact, occurred_at, became_aware_at, description, subject_roles (separated by `
 regulator_category, status (open | closed), outcome (blank | substantiated | not substantiated |
 unable to be determined); optionally department_client_id and location. Coded values are spelled
 as the API spells them; instants carry an offset (a value without one is refused, not guessed).
+The file is UTF-8, with or without a byte order mark. Every column is held to a length and to the
+text rule every command passes (domain/rules/text.py): a row that breaks either is refused with
+its line, its column and the reason, and the other rows import.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from domain.rules.text import control_character
 from domain.values import (
+    NARRATIVE_MAX,
+    REF_MAX,
+    SHORT_TEXT_MAX,
     CareContext,
     Client,
     Details,
@@ -53,6 +61,14 @@ REQUIRED_COLUMNS = (
     "outcome",
 )
 OPTIONAL_COLUMNS = ("department_client_id", "location")
+# The longest each column may be, in characters: the bound of the field it becomes, or of a
+# reference for coded values and instants.
+COLUMN_MAX = dict.fromkeys(REQUIRED_COLUMNS + OPTIONAL_COLUMNS, REF_MAX) | {
+    "incident_types": SHORT_TEXT_MAX,
+    "subject_roles": SHORT_TEXT_MAX,
+    "location": SHORT_TEXT_MAX,
+    "description": NARRATIVE_MAX,
+}
 NO_LOCATION = "not recorded in the legacy system"
 _OUTCOMES = {
     "": None,
@@ -106,6 +122,64 @@ class RowRefused(Exception):
         self.rule = rule
 
 
+class HeaderRefused(Exception):
+    """A file whose header cannot be read or lacks a required column: nothing is imported."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def legacy_csv(
+    lines: Iterable[str],
+) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
+    """The header of a legacy CSV (text lines, a byte order mark first or not) and its rows,
+    each `(line, row)`, or `(line, RowRefused)` for a row that cannot be read as CSV (a cell
+    longer than any column allows): the rows after it are read all the same. `HeaderRefused` for a
+    header that cannot be read or lacks a required column: the whole file is refused."""
+    reader = csv.DictReader(_without_bom(lines))
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise HeaderRefused(f"the header {_unreadable(exc)}") from None
+    missing = missing_columns(header)
+    if missing:
+        raise HeaderRefused(
+            f"the header lacks {', '.join(missing)} (required columns:"
+            f" {', '.join(REQUIRED_COLUMNS)})"
+        )
+
+    def rows() -> Iterator[tuple[int, Mapping[str, str] | RowRefused]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # The inner reader's count: the DictReader's own is set by rows read whole.
+                yield reader.reader.line_num, RowRefused("row", _unreadable(exc))
+                continue
+            yield reader.line_num, row
+
+    return header, rows()
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        yield line.removeprefix("\ufeff") if first else line
+        first = False
+
+
+def _unreadable(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (
+            f"has a cell longer than {csv.field_size_limit():,} characters"
+            f" (a column holds at most {NARRATIVE_MAX:,})"
+        )
+    return f"cannot be read as CSV ({exc})"
+
+
 def row_digest(row: Mapping[str, str]) -> str:
     """SHA-256 of the row as read: its columns and values as canonical JSON (sorted keys), so
     the same record in a re-export with its columns in another order digests the same."""
@@ -123,6 +197,18 @@ def read_row(row: Mapping[str, Any], *, source_system: str = SOURCE_SYSTEM) -> L
     if None in row or any(v is None for v in row.values()):
         raise RowRefused("row", "the row has a different number of fields from the header")
     text = {column: "" for column in REQUIRED_COLUMNS} | {k: str(v).strip() for k, v in row.items()}
+    for column, most in COLUMN_MAX.items():
+        value = text.get(column, "")
+        found = control_character(value)
+        if found is not None:
+            raise RowRefused(
+                column,
+                f"holds a control character ({found}); text may hold tab and line breaks but"
+                " no other control character",
+                "text.control-character",
+            )
+        if len(value) > most:
+            raise RowRefused(column, f"is {len(value):,} characters long; at most {most:,}")
     legacy_id = _required(text, "legacy_id")
     submitted_at = _instant(text, "submitted_at")
     organisation = _required(text, "organisation")

@@ -24,6 +24,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.policy_table import policy_at
+from domain.rules.text import require_storable_texts
 from domain.rules.times import require_honest_times
 from domain.values import DetailsChange, Stamp
 from ledger.group_commit import GroupCommit
@@ -108,6 +109,13 @@ def incident_id_for(stamp: Stamp, key: CommandKey | None = None) -> UUID:
     if stamp.command_id:
         return uuid5(_IDEMPOTENCY_NAMESPACE, f"{stamp.actor.organisation}:{stamp.command_id}")
     return uuid4()
+
+
+def check_text(stamp: Stamp, args: Mapping[str, Any]) -> None:
+    """The one text rule every command passes, whatever way it came in (API, command line,
+    import, demo): no control character a store cannot keep or a screen would obey
+    (domain/rules/text.py). Who acts is text the event keeps too."""
+    require_storable_texts({"actor": stamp.actor, "command_id": stamp.command_id, **args})
 
 
 def check_times(stamp: Stamp, args: Mapping[str, Any], *, became_aware_at: datetime | None) -> None:
@@ -215,6 +223,7 @@ class Ledger(Application[UUID]):
         principal's idempotency `key`, is the same incident, so a lost acknowledgement never
         makes a second one. Raises `IdempotencyKeyReused` when `key` was first used for a
         different request."""
+        check_text(stamp, fields)
         aware = getattr(fields.get("details"), "became_aware_at", None)
         check_times(stamp, fields, became_aware_at=aware)
         incident = Incident.report(stamp=stamp, incident_id=incident_id_for(stamp, key), **fields)
@@ -256,6 +265,7 @@ class Ledger(Application[UUID]):
             if replayed is not None:
                 return replayed
             raise VersionConflict(incident_id, expected_version, incident.version)
+        check_text(stamp, args)
         changes = args.get("changes")
         aware = (
             changes.became_aware_at

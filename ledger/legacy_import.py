@@ -22,7 +22,7 @@ from domain.legacy_records import SOURCE_SYSTEM, LegacyRecord, RowRefused, read_
 from domain.obligations import RULES
 from domain.rules import legacy
 from domain.values import Actor, Stamp
-from ledger.application import Ledger, check_times
+from ledger.application import Ledger, check_text, check_times
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "urn:cims-ledger:legacy-import")
 # How many rows share one transaction: fewer commits, and a failed batch is retried row by row.
@@ -86,18 +86,20 @@ CLOSED_NOT_REQUIRED = {kind: "closed in the legacy system before import" for kin
 
 def import_rows(
     ledger: Ledger,
-    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowRefused]],
     *,
     actor: Actor,
     now: datetime,
     dry_run: bool = False,
     source_system: str = SOURCE_SYSTEM,
 ) -> Iterator[RowResult]:
-    """Import `(line, row)` pairs, yielding each row's result in order. Rows are read lazily
+    """Import `(line, row)` pairs, yielding each row's result in order (a `RowRefused` in
+    place of a row, one that could not be read, is refused with its reason). Rows are read lazily
     and written in batches, so memory stays flat however long the file is. A dry run decides
     every row exactly as a real run would, and writes nothing."""
     legacy.require_department_officer(actor.role)
     stamp = Stamp(actor=actor, now=now)
+    check_text(stamp, {})  # who runs it is text every imported event keeps
     # Results wait with their batch, so they come out in the order of the file.
     pending: list[tuple[RowResult, Incident | None]] = []
     seen: set[UUID] = set()
@@ -112,11 +114,13 @@ def import_rows(
 def _decide(
     ledger: Ledger,
     line: int,
-    row: Mapping[str, Any],
+    row: Mapping[str, Any] | RowRefused,
     stamp: Stamp,
     source_system: str,
     seen: set[UUID],
 ) -> tuple[RowResult, Incident | None]:
+    if isinstance(row, RowRefused):
+        return _refused(line, "", {}, row.column, row.reason, row.rule), None
     legacy_id = str(row.get("legacy_id") or "").strip()
     try:
         record = read_row(row, source_system=source_system)

@@ -20,7 +20,7 @@ from domain.policy_table import PolicyNumbers
 from domain.rules import classification, patterns
 from domain.rules.patterns import ClientOf
 from domain.values import Stamp
-from ledger.application import Accepted, Ledger, check_times, incident_id_for
+from ledger.application import Accepted, Ledger, check_text, check_times, incident_id_for
 from ledger.receipts import CommandKey, Receipt
 
 _DISMISSAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:cims-ledger:pattern-dismissal")
@@ -130,6 +130,7 @@ def escalate(
     is answered with the first answer). `expected_versions`, where given, are the versions of
     the linked incidents the caller decided on (a later change is a conflict)."""
     patterns.require_several(pattern_of)
+    check_text(stamp, {**report, "reason": reason})
     aware = getattr(report.get("details"), "became_aware_at", None)
     check_times(stamp, report, became_aware_at=aware)
     linked = [ledger.incident(i) for i in pattern_of]
@@ -169,6 +170,7 @@ def dismiss(
     reason, on each of them (one transaction); a suggestion naming only these does not return."""
     patterns.require_several(incident_ids)
     classification.require_reason(reason)
+    check_text(stamp, {"reason": reason})
     incidents = [ledger.incident(i) for i in incident_ids]
     for incident in incidents:
         _require_version(incident, expected_versions)

@@ -22,6 +22,9 @@ class Batch:
 
     `history(id)` is the incident's events up to the last of them in this batch, so a view
     built from it reflects exactly the log up to the batch's end, on a live run and a rebuild.
+    `read_from` is the position the batch was read after: it holds every event of the log past
+    it, up to its last (`None`: not known, as in a batch a test makes by hand). A read model
+    whose tracking is below it would skip events, and must not take the batch.
     """
 
     events: list[tuple[int, Event]]
@@ -33,6 +36,7 @@ class Batch:
     # Folds kept by the runner between batches (see `Folds`): extended by this batch's events
     # instead of folding each history again from its first event.
     folds: Folds | None = None
+    read_from: int | None = None
 
     def touched(self) -> dict[UUID, int]:
         """Each incident in the batch, with the last version of it the batch holds."""
@@ -81,6 +85,7 @@ class Batch:
             self._cache,
             self._folded,
             folds=self.folds,
+            read_from=None if self.read_from is None else max(self.read_from, position),
         )
 
 

@@ -36,13 +36,26 @@ def parse_ts(text: str | None) -> datetime | None:
     )
 
 
+# What a read model on PostgreSQL keeps in place of a NUL (U+0000), which its text cannot hold:
+# the replacement character. No new text can hold one (domain/rules/text.py), but an event
+# stored before that rule may, and its read models must still be built. SQLite keeps NUL.
+NUL_KEPT_AS = "\ufffd"
+
+
+def _storable(params: Sequence[Any]) -> Sequence[Any]:
+    if not any(isinstance(p, str) and "\x00" in p for p in params):
+        return params  # the usual case: nothing to copy
+    return [p.replace("\x00", NUL_KEPT_AS) if isinstance(p, str) else p for p in params]
+
+
 def _returns_rows(sql: str) -> bool:
     head = sql.lstrip()[:6].upper()
     return head in ("SELECT", "WITH ", "SHOW ") or "RETURNING" in sql.upper()
 
 
 class Tx:
-    """One open transaction; SQL is written with `?` placeholders for both databases."""
+    """One open transaction; SQL is written with `?` placeholders for both databases. Text
+    holding a NUL is kept on PostgreSQL with `NUL_KEPT_AS` in its place (see there)."""
 
     def __init__(self, cursor: Any, postgres: bool, pipelined: bool = False) -> None:
         self._cursor = cursor
@@ -50,7 +63,7 @@ class Tx:
         self._pipelined = pipelined
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        self._cursor.execute(self._sql(sql), tuple(params))
+        self._cursor.execute(self._sql(sql), tuple(self._storable(params)))
         if self._pipelined:
             # A pipelined statement's result is only waited for when its rows are wanted.
             return list(self._cursor.fetchall()) if _returns_rows(sql) else []
@@ -62,7 +75,7 @@ class Tx:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+            self._cursor.executemany(self._sql(sql), [tuple(self._storable(r)) for r in rows])
 
     def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: str = "") -> None:
         """Append `rows` to `table` (values for all its columns in order, or for `columns`,
@@ -74,10 +87,15 @@ class Tx:
         if self.postgres and not self._pipelined:
             with self._cursor.copy(f"COPY {table}{names} FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(_storable(row))
             return
         marks = ", ".join("?" * len(rows[0]))
         self.executemany(f"INSERT INTO {table}{names} VALUES ({marks})", rows)
+
+    def _storable(self, params: Sequence[Any]) -> Sequence[Any]:
+        """`params` as PostgreSQL's text can hold them (a NUL kept as `NUL_KEPT_AS`); as they
+        are on SQLite."""
+        return _storable(params) if self.postgres else params
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.calendar import calendar_fingerprint
 from ledger.application import Ledger
@@ -57,6 +57,32 @@ REBUILD_BATCH = 5_000
 COLLECT_EVERY = 10
 # The advisory lock held while read-model tables are set up (an arbitrary, fixed key).
 SETUP_LOCK = 0x43494D53_5245_4144 & 0x7FFF_FFFF_FFFF_FFFF
+# How long a rebuild's hold on a read model lasts without a commit renewing it. Every rebuild
+# batch renews it; a rebuild that died leaves its read models to the followers once it lapses.
+REBUILD_LEASE_SECONDS = 60.0
+
+
+class ModelHeld(Exception):
+    """This read model is not ours to write just now: a rebuild holds it, or the batch was read
+    from a position the model has since left (a rebuild reset it). Nothing was written; the
+    follower reads the positions again and tries later."""
+
+
+class RebuildOvertaken(RuntimeError):
+    """A rebuild found its hold on a read model lapsed and taken over by a follower (it paused
+    longer than `REBUILD_LEASE_SECONDS`); the follower goes on from the position it reached."""
+
+
+class RebuildRefused(RuntimeError):
+    """Another rebuild holds one of the read models asked for."""
+
+
+def _db_now(tx: Tx) -> str:
+    """SQL for the database's own clock in seconds since 1970: every process (and host) that
+    writes a read model compares holds against the one clock."""
+    if tx.postgres:
+        return "EXTRACT(EPOCH FROM clock_timestamp())"
+    return "((julianday('now') - 2440587.5) * 86400.0)"
 
 
 def tables_digest(model: Model) -> str:
@@ -146,15 +172,17 @@ def _rebuild_worker(
     database_url: str,
     feed_secret: bytes,
     names: list[str],
+    lease: str,
     errors: Any,
 ) -> None:
     """A rebuild's second process: replay the named read models (their rows and tracking
-    already reset) from the log, with a ledger and database connections of its own."""
+    already reset, and held by the rebuild's `lease`) from the log, with a ledger and database
+    connections of its own."""
     ledger = ledger_type(env=env)
     db = Db(database_url)
     try:
         runner = Runner(db, ledger, chosen(models(feed_secret), names))
-        runner._replay(runner.models, LIVE, stop=None)
+        runner._replay(runner.models, LIVE, stop=None, lease=lease)
     except BaseException as exc:
         errors.put(f"{type(exc).__name__}: {exc}")
         raise
@@ -208,8 +236,14 @@ class Runner:
                 " position BIGINT NOT NULL, error TEXT, error_position BIGINT, updated_at TEXT,"
                 " tables TEXT)"
             )
-            if "tables" not in tx.columns("rm_tracking"):  # tracking kept before it was added
+            columns = tx.columns("rm_tracking")
+            if "tables" not in columns:  # tracking kept before it was added
                 tx.execute("ALTER TABLE rm_tracking ADD COLUMN tables TEXT")
+            # Which rebuild holds the read model (`held_by`), until when (database clock, in
+            # seconds since 1970): see `Runner.rebuild`.
+            if "held_by" not in columns:
+                tx.execute("ALTER TABLE rm_tracking ADD COLUMN held_by TEXT")
+                tx.execute("ALTER TABLE rm_tracking ADD COLUMN held_until DOUBLE PRECISION")
             audit_trail.set_up_access_log(tx)
             for model in self.models:
                 shape = tables_digest(model)
@@ -250,6 +284,15 @@ class Runner:
             rows = tx.execute("SELECT view, position, error, error_position FROM rm_tracking")
         return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
 
+    def rebuilding(self) -> set[str]:
+        """The read models a rebuild holds now (its hold not lapsed)."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.execute(
+                f"SELECT view FROM rm_tracking WHERE held_by IS NOT NULL"
+                f" AND held_until >= {_db_now(tx)}"
+            )
+        return {r[0] for r in rows}
+
     def catch_up(self, *, stop: int | None = None) -> int:
         """Process every healthy read model to the head of the log (or `stop`)."""
         tracked = self.positions()
@@ -274,7 +317,7 @@ class Runner:
             if not notes:
                 break
             with collector_paused():
-                read = self._read(notes)
+                read = self._read(notes, read_from=start)
                 for model in list(ready):
                     mine = read.after(position[model.name])
                     if not mine.events:
@@ -284,24 +327,52 @@ class Runner:
                     else:
                         ready.remove(model)
 
-    def _apply(self, model: Model, prefix: str, read: Batch, *, rebuilding: bool = False) -> bool:
-        """Apply the batch's events past this model's position, with the new position, at once.
+    def _apply(
+        self,
+        model: Model,
+        prefix: str,
+        read: Batch,
+        *,
+        rebuilding: bool = False,
+        lease: str | None = None,
+    ) -> bool:
+        """Apply the batch's events past this model's position, with the new position, at once;
+        `False` when they are not applied: the model failed (its error recorded) or is not ours
+        to write just now (`ModelHeld`: a rebuild holds it; nothing recorded, try later).
 
         If the batch fails, it is applied again one event at a time, so the events before the
-        failing one are kept and the error names the exact position that failed.
+        failing one are kept and the error names the exact position that failed. `lease` is
+        the rebuild's hold, when a rebuild applies it (`RebuildOvertaken` if it lapsed).
         """
         try:
-            self._commit(model, prefix, read, rebuilding=rebuilding)
-        except Exception as exc:  # a read model's failure stops that read model only
-            many = len(read.events) > 1
-            failure = self._isolate(model, prefix, read) if many else (read.events[0][0], exc)
-            if failure is not None:
-                self._record_failure(model, prefix, *failure)
-                return False
+            try:
+                self._commit(model, prefix, read, rebuilding=rebuilding, lease=lease)
+            except (ModelHeld, RebuildOvertaken):
+                raise
+            except Exception as exc:  # a read model's failure stops that read model only
+                many = len(read.events) > 1
+                failure = (
+                    self._isolate(model, prefix, read, lease=lease)
+                    if many
+                    else (read.events[0][0], exc)
+                )
+                if failure is not None:
+                    self._record_failure(model, prefix, *failure)
+                    return False
+        except ModelHeld:
+            return False
         self.failed_at.pop(model.name, None)
         return True
 
-    def _commit(self, model: Model, prefix: str, read: Batch, *, rebuilding: bool = False) -> None:
+    def _commit(
+        self,
+        model: Model,
+        prefix: str,
+        read: Batch,
+        *,
+        rebuilding: bool = False,
+        lease: str | None = None,
+    ) -> None:
         # A rebuild's batch is large and can be written again from the log: it need not wait
         # for the disk (see `Db.transaction`; a crash undoes it whole, with its position, and
         # the rebuild goes on from the position kept), and on PostgreSQL its rows go by COPY,
@@ -311,26 +382,64 @@ class Runner:
             # before us has already applied some of these events, and we skip them.
             lock = " FOR UPDATE" if tx.postgres else ""
             name = self._tracking_name(model, prefix)
-            tracked = tx.execute(f"SELECT position FROM rm_tracking WHERE view = ?{lock}", [name])
-            batch = read.after(tracked[0][0])
+            now = _db_now(tx)
+            ((tracked, held_by, lapsed),) = tx.execute(
+                f"SELECT position, held_by, held_until < {now} FROM rm_tracking"
+                f" WHERE view = ?{lock}",
+                [name],
+            )
+            if held_by != lease:
+                self._hold_not_ours(tx, model, name, held_by, bool(lapsed), lease)
+            if read.read_from is not None and tracked < read.read_from:
+                # Read from where the model was before a rebuild reset it: events between its
+                # position now and the batch's first would be skipped for good.
+                raise ModelHeld(f"{model.name} is at {tracked}, the batch from {read.read_from}")
+            batch = read.after(tracked)
             if not batch.events:
                 return
             model.handle(tx, prefix, batch)
+            renew = "" if lease is None else f", held_until = {now} + {REBUILD_LEASE_SECONDS}"
             tx.execute(
                 "UPDATE rm_tracking SET position = ?, error = NULL, error_position = NULL,"
-                " updated_at = ? WHERE view = ?",
+                f" updated_at = ?{renew} WHERE view = ?",
                 [batch.events[-1][0], ts(datetime.now(UTC)), name],
             )
 
-    def _isolate(self, model: Model, prefix: str, read: Batch) -> tuple[int, Exception] | None:
+    @staticmethod
+    def _hold_not_ours(
+        tx: Tx, model: Model, name: str, held_by: str | None, lapsed: bool, lease: str | None
+    ) -> None:
+        """The tracking row names a holder other than us (`lease`: a rebuild's, or `None`)."""
+        if lease is not None:
+            raise RebuildOvertaken(
+                f"the rebuild of {model.name} paused for longer than its"
+                f" {REBUILD_LEASE_SECONDS:g}-second hold, and the followers took it back;"
+                " the read model goes on from the position the rebuild reached"
+            )
+        if not lapsed:
+            raise ModelHeld(f"{model.name} is being rebuilt")
+        # A rebuild that died (or stalled) let its hold lapse: the model goes on from the
+        # position it reached, which it committed with its rows.
+        tx.execute(
+            "UPDATE rm_tracking SET held_by = NULL, held_until = NULL WHERE view = ?", [name]
+        )
+
+    def _isolate(
+        self, model: Model, prefix: str, read: Batch, *, lease: str | None = None
+    ) -> tuple[int, Exception] | None:
         """The first event that fails on its own, and its error; `None` if none does (the
         batch's failure was passing, and every event is now applied)."""
+        before = read.read_from
         for position, event in read.events:
             # A fresh batch: each event sees its incident's history only up to itself.
+            single = Batch([(position, event)], read.load, read_from=before).preload()
             try:
-                self._commit(model, prefix, Batch([(position, event)], read.load).preload())
+                self._commit(model, prefix, single, lease=lease)
+            except (ModelHeld, RebuildOvertaken):
+                raise
             except Exception as exc:
                 return position, exc
+            before = position
         return None
 
     def _record_failure(self, model: Model, prefix: str, position: int, exc: Exception) -> None:
@@ -347,10 +456,13 @@ class Runner:
                 ],
             )
 
-    def _read(self, notes: Sequence[Any]) -> Batch:
-        """Decode a page of the log once, and read its incidents' histories, for every model."""
+    def _read(self, notes: Sequence[Any], *, read_from: int) -> Batch:
+        """Decode a page of the log, read after position `read_from`, once, and read its
+        incidents' histories, for every model."""
         events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notes]
-        return Batch(events, self._history, self._histories(events), folds=self._folds)
+        return Batch(
+            events, self._history, self._histories(events), folds=self._folds, read_from=read_from
+        )
 
     def _histories(self, events: list[tuple[int, Any]]) -> dict[UUID, list[Any]]:
         """Each incident's history up to its last event in `events`: the kept history extended
@@ -395,7 +507,14 @@ class Runner:
         *,
         workers: int = 1,
     ) -> None:
-        """Drop the named read models' rows and tracking in one transaction, then replay.
+        """Take the named read models, drop their rows and tracking in one transaction, then
+        replay, and let them go.
+
+        While a rebuild holds a read model, it is the model's only writer: a follower (in an
+        API process or `cims projections run`) leaves it alone and goes on from where the
+        rebuild left it; a second rebuild of it is refused (`RebuildRefused`). A rebuild that
+        dies lets its hold lapse after `REBUILD_LEASE_SECONDS`; one that pauses longer than
+        that finds it taken back (`RebuildOvertaken`). Two writers never interleave.
 
         With `workers=2` (and a `feed_secret`) the read models are replayed in two processes
         at once, each reading the log and committing its own models' batches and positions
@@ -403,15 +522,55 @@ class Runner:
         and waits for the other. A failure in either is a `RuntimeError` once both have ended;
         each model keeps the position it reached."""
         chosen = self._chosen(names)
+        lease = self._hold(chosen)
+        try:
+            self._rebuild_held(chosen, progress, workers=workers, lease=lease)
+        finally:
+            with self.db.transaction() as tx:
+                tx.executemany(
+                    "UPDATE rm_tracking SET held_by = NULL, held_until = NULL"
+                    " WHERE view = ? AND held_by = ?",
+                    [(model.name, lease) for model in chosen],
+                )
+
+    def _hold(self, chosen: Sequence[Model]) -> str:
+        """Take the chosen read models for a rebuild, and drop their rows and tracking, in one
+        transaction: from its commit until the rebuild lets go (or its hold lapses, see
+        `REBUILD_LEASE_SECONDS`), no follower writes them; it waits, and goes on from where the
+        rebuild left them. Returns the hold's token; `RebuildRefused` if another rebuild holds
+        any of them."""
+        lease = uuid4().hex
         with self.db.transaction() as tx:
+            lock = " FOR UPDATE" if tx.postgres else ""
+            now = _db_now(tx)
+            for model in chosen:
+                # The tracking row's lock waits for a follower's batch in flight to commit.
+                ((held_by, lapsed),) = tx.execute(
+                    f"SELECT held_by, held_until < {now} FROM rm_tracking WHERE view = ?{lock}",
+                    [model.name],
+                )
+                if held_by is not None and not lapsed:
+                    raise RebuildRefused(
+                        f"{model.name} is being rebuilt by another process: wait for it to end"
+                    )
             for model in chosen:
                 for table in model.rebuilt_tables(LIVE):
                     tx.execute(f"DELETE FROM {table}")
                 tx.execute(
-                    "UPDATE rm_tracking SET position = 0, error = NULL,"
-                    " error_position = NULL WHERE view = ?",
-                    [model.name],
+                    "UPDATE rm_tracking SET position = 0, error = NULL, error_position = NULL,"
+                    f" held_by = ?, held_until = {now} + {REBUILD_LEASE_SECONDS} WHERE view = ?",
+                    [lease, model.name],
                 )
+        return lease
+
+    def _rebuild_held(
+        self,
+        chosen: list[Model],
+        progress: Callable[[int, int], None] | None,
+        *,
+        workers: int,
+        lease: str,
+    ) -> None:
         groups = rebuild_groups(chosen, workers if self.feed_secret is not None else 1)
         helpers = []
         for group in groups[1:]:
@@ -426,6 +585,7 @@ class Runner:
                     self.db.url,
                     self.feed_secret,
                     [m.name for m in group],
+                    lease,
                     errors,
                 ),
                 name=f"rebuild {','.join(m.name for m in group)}",
@@ -434,7 +594,7 @@ class Runner:
             helper.start()
             helpers.append((helper, errors))
         try:
-            self._replay(groups[0], LIVE, stop=None, progress=progress)
+            self._replay(groups[0], LIVE, stop=None, progress=progress, lease=lease)
         finally:
             for helper, _ in helpers:
                 helper.join()
@@ -495,6 +655,7 @@ class Runner:
         *,
         stop: int | None,
         progress: Callable[[int, int], None] | None = None,
+        lease: str | None = None,
     ) -> None:
         head = stop if stop is not None else self.head()
         start = batches = 0
@@ -506,9 +667,9 @@ class Runner:
                 )
                 if not notes:
                     break
-                read = self._read(notes)
+                read = self._read(notes, read_from=start)
                 for model in chosen:
-                    if not self._apply(model, prefix, read, rebuilding=True):
+                    if not self._apply(model, prefix, read, rebuilding=True, lease=lease):
                         raise RuntimeError(f"{model.name} failed rebuilding at {notes[0].id}")
                 start = notes[-1].id
                 batches += 1

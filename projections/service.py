@@ -244,7 +244,13 @@ class ReadModels:
             pass
 
     def status(self) -> list[dict[str, Any]]:
+        """Each read model, however followed: `name`; `position` (its tracking: every event up
+        to it is applied); `lag` (events in the log past it); `error` and `error_position` (the
+        error of the last event it failed to apply, and that event's position; `None` when it
+        is healthy: a failing model is retried every few seconds, and the others go on);
+        `rebuilding` (a rebuild holds it: followers leave it alone until the rebuild ends)."""
         head = self.runner.head()
+        held = self.runner.rebuilding()
         return [
             {
                 "name": name,
@@ -252,6 +258,7 @@ class ReadModels:
                 "lag": max(head - pos, 0),
                 "error": error,
                 "error_position": error_position,
+                "rebuilding": name in held,
             }
             for name, (pos, error, error_position) in sorted(self.runner.positions().items())
             if not name.startswith("rmv_")

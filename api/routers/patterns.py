@@ -8,10 +8,9 @@ built from its own incidents alone, so they never tell it that another provider 
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, cast
 from uuid import UUID
@@ -37,7 +36,7 @@ from api.routers.incidents import (
     read_models_at,
 )
 from api.schemas import Body, ReportIn
-from domain.legacy_records import REQUIRED_COLUMNS, missing_columns
+from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
 from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from ledger import patterns, spreadsheet
@@ -361,17 +360,11 @@ async def dismiss(
     return await idempotent(svc, request, actor, idempotency_key, parsed, run, authorise, answer)
 
 
-def _rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = missing_columns(list(reader.fieldnames or []))
-    if missing:
-        raise invalid(
-            "csv",
-            "legacy.columns-missing",
-            f"the header lacks {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})",
-        )
-    for row in reader:
-        yield reader.line_num, row
+def _rows(text: str) -> tuple[list[str], Iterator[tuple[int, Mapping[str, str] | RowRefused]]]:
+    try:
+        return legacy_csv(io.StringIO(text, newline=""))
+    except HeaderRefused as refused:
+        raise invalid("csv", "legacy.columns-missing", refused.reason) from None
 
 
 def _result(r: RowResult) -> dict[str, Any]:
@@ -401,7 +394,7 @@ async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep)
     refused rows as CSV with a `reason` column. `dry_run` writes nothing. Department officers
     only (403); the body is bounded by the API's body limit, so big files go through the CLI."""
     authz.require_role(actor, frozenset({Role.DEPARTMENT_OFFICER}), "import legacy records")
-    rows = _rows(body.csv)
+    header, rows = _rows(body.csv)
     first = next(rows, None)  # the header is checked before any row is imported
 
     def run() -> dict[str, Any]:
@@ -420,7 +413,7 @@ async def import_legacy(body: LegacyImportIn, svc: ServicesDep, actor: ActorDep)
             results.append(_result(r))
             if r.outcome.value == "refused":
                 if writer is None:
-                    writer = refused_writer(refused, [str(c) for c in r.row if c is not None])
+                    writer = refused_writer(refused, header)
                 writer.writerow({"line": r.line, **r.row, "reason": r.reason})
         return {
             "dry_run": body.dry_run,

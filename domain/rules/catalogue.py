@@ -104,6 +104,20 @@ _ENTRIES = (
         "Every instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
     ),
     RuleEntry(
+        "text.control-character",
+        "api",
+        "Text every store keeps",
+        "Text may hold tab and line breaks but no other control character (such as NUL,"
+        " U+0000, or U+009B), which a store cannot keep or a screen would obey.",
+    ),
+    RuleEntry(
+        "text.too-long",
+        "api",
+        "Text no longer than a record's longest field",
+        "No text in a record is longer than 50,000 characters (an account: the description, a"
+        " plan, a report's summary); most fields are bounded tighter.",
+    ),
+    RuleEntry(
         "time.as-of-in-future",
         "api",
         "State as of the past only",
