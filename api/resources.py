@@ -421,7 +421,21 @@ class Feed(Resource):
     next_cursor: int = Field(description="Pass as `after=` for the next page.")
 
 
+class ImportedStatistics(Resource):
+    """Records imported from the old system, counted apart by their own dates."""
+
+    incidents: int
+    by_type: dict[str, int]
+    by_impact: dict[str, int]
+    by_organisation: dict[str, int]
+    by_month: dict[str, int]
+    open: int
+    closed: int
+
+
 class Statistics(Resource):
+    """Figures for the records made here; `imported` counts the old system's records apart."""
+
     incidents: int
     by_type: dict[str, int]
     by_impact: dict[str, int]
@@ -433,6 +447,7 @@ class Statistics(Resource):
     overdue_now: int
     overdue_rate: float
     ever_late_rate: float
+    imported: ImportedStatistics
 
 
 class RuleOut(BaseModel):

@@ -367,7 +367,9 @@ FIELDS: dict[str, str] = {
     "by_type": "Counts by incident type.",
     "by_impact": "Counts by impact.",
     "by_organisation": "Counts by organisation.",
-    "by_month": "Counts by month reported (Melbourne time).",
+    "by_month": "Counts by month reported (Melbourne time), every month from the first to the"
+    " last, zero where there were none.",
+    "imported": "The records imported from the old system, counted apart by their own dates.",
     "open": "How many are open.",
     "median_days_to_close": "The median days from report to close.",
     "overdue_now": "How many open incidents have an overdue obligation.",

@@ -259,36 +259,44 @@ RULES: dict[str, Rule] = {
 # checks this against incident.py's appliers. An event not named here (the report, an amendment,
 # a correction, any new kind) may change any field: every rule is evaluated after it.
 WRITES: dict[str, frozenset[str]] = {
-    "Reclassified": frozenset({"impact", "regulator_category", "types"}),
-    "ScopeAssessed": frozenset({"exclusion", "in_scope"}),
+    "Reclassified": frozenset({"ever_major", "impact", "regulator_category", "types"}),
+    "ScopeAssessed": frozenset({"exclusion", "in_scope", "took_effect"}),
     "Withdrawn": frozenset({"withdrawal", "withdrawn"}),
-    "GuardianRecorded": frozenset({"guardians"}),
+    "GuardianRecorded": frozenset({"guardians", "took_effect"}),
     "ClientVoiceRecorded": frozenset({"client_voices"}),
     "NotificationRecorded": frozenset({"notified"}),
     "AboriginalConsultationRecorded": frozenset({"consultations", "consulted_stages"}),
     "DepartmentReviewRecorded": frozenset({"department_review"}),
-    "FollowUpDetermined": frozenset({"decided_at", "follow_up"}),
+    "FollowUpDetermined": frozenset({"decided_at", "follow_up", "took_effect"}),
     "InvestigatorAppointed": frozenset(
-        {"independence_declared", "investigator", "investigator_ref"}
+        {"independence_declared", "investigator", "investigator_ref", "took_effect"}
     ),
     "InvestigationPlanRecorded": frozenset({"plan_recorded"}),
     "AllegationsServed": frozenset({"served", "service"}),
-    "SubjectResponseRecorded": frozenset({"responded"}),
-    "EvidenceRecorded": frozenset({"evidence_count"}),
-    "SufficientEvidenceRationaleRecorded": frozenset({"sufficient_evidence_rationale"}),
-    "InvestigationOutcomeRecorded": frozenset({"decided_at", "outcome_decided_by", "outcomes"}),
-    "InvestigationReportSubmitted": frozenset({"recommendations", "report_submitted"}),
-    "IncidentReviewCompleted": frozenset({"decided_at", "recommendations", "review_completed"}),
-    "RcsInvestigationEndorsed": frozenset({"rcs_endorsed"}),
+    "SubjectResponseRecorded": frozenset({"responded", "responded_at"}),
+    "EvidenceRecorded": frozenset({"evidence_count", "took_effect"}),
+    "SufficientEvidenceRationaleRecorded": frozenset(
+        {"sufficient_evidence_rationale", "took_effect"}
+    ),
+    "InvestigationOutcomeRecorded": frozenset(
+        {"decided_at", "outcome_decided_by", "outcomes", "took_effect"}
+    ),
+    "InvestigationReportSubmitted": frozenset(
+        {"recommendations", "report_submitted", "took_effect"}
+    ),
+    "IncidentReviewCompleted": frozenset(
+        {"decided_at", "recommendations", "review_completed", "took_effect"}
+    ),
+    "RcsInvestigationEndorsed": frozenset({"rcs_endorsed", "took_effect"}),
     "OutcomeCommunicated": frozenset({"communicated"}),
-    "OutcomeReviewRequested": frozenset({"outcome_reviewer", "review_pending"}),
-    "OutcomeReviewerAppointed": frozenset({"outcome_reviewer"}),
+    "OutcomeReviewRequested": frozenset({"outcome_reviewer", "review_pending", "took_effect"}),
+    "OutcomeReviewerAppointed": frozenset({"outcome_reviewer", "took_effect"}),
     "OutcomeReviewDecided": frozenset({"outcomes", "review_pending", "reviews_decided"}),
     "ResponsePlanRecorded": frozenset({"response_plan_recorded"}),
     "CarerSupportPlanRecorded": frozenset({"carer_support_plans"}),
     "DeadlineExtended": frozenset({"extensions"}),
     "RecommendationActioned": frozenset({"actioned"}),
-    "Closed": frozenset({"closed", "decided_at"}),
+    "Closed": frozenset({"closed", "decided_at", "took_effect"}),
     "Reopened": frozenset({"closed"}),
     "ResponsibleOrganisationChanged": frozenset({"details"}),
     "LegacyTypeResolved": frozenset({"resolved_legacy_types", "types"}),
