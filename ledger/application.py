@@ -429,7 +429,7 @@ class Ledger(Application[UUID]):
     def duplicate_target(self, incident_id: UUID) -> DuplicateTarget | None:
         """What a withdrawal as a duplicate of `incident_id` needs to know of it (whether it
         is live, whose clients it names); None when no such incident is on record."""
-        other = fold(list(self.events.get(incident_id)))
+        other = fold(list(self.events.get(incident_id)))  # type: ignore[arg-type]
         if other is None:
             return None
         return DuplicateTarget(

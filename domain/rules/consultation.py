@@ -39,7 +39,10 @@ def consulted_for(
     carries no decision of its own and the follow-up is the first decision the advice informs.
     """
     decided = decided_at.get(stage)
-    before = lambda at: decided is None or at <= decided  # noqa: E731
+
+    def before(at: datetime) -> bool:
+        return decided is None or at <= decided
+
     times = [
         at
         for named, at in consultations

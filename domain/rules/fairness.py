@@ -107,8 +107,12 @@ def _unserved(
         s.ref
         for s in subjects
         if s.ref not in served
-        or (at is not None and service is not None and s.ref in service)
-        and at < service[s.ref].served_at
+        or (
+            at is not None
+            and service is not None
+            and s.ref in service
+            and at < service[s.ref].served_at
+        )
     )
 
 
