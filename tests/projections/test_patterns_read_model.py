@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from itertools import pairwise
 from datetime import timedelta
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def test_by_month_runs_over_every_month_zero_where_none_were_reported(
     keys = list(months)
     assert keys[0] == "2019-05" and keys == sorted(keys)
     # Consecutive months, however far apart the records: a true time axis.
-    for a, b in zip(keys, keys[1:], strict=False):
+    for a, b in pairwise(keys):
         year, month = int(a[:4]), int(a[5:])
         assert b == (f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}")
     assert 0 in months.values() and sum(months.values()) == 7
