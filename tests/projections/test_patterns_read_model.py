@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-from itertools import pairwise
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
