@@ -6,14 +6,14 @@ answers, and the tests parse real answers through them (and through a client gen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.incident import Stage
-from domain.obligations import Status
+from domain.obligations import Status, Unit
 from domain.values import (
     AllegationOutcome,
     CareContext,
@@ -131,6 +131,45 @@ DAYS_OVERDUE = (
 )
 
 
+class SkippedDayOut(BaseModel):
+    day: date = Field(description="A day a business-day count passed over (Melbourne).")
+    name: str = Field(description="Why: the public holiday's name, or Saturday or Sunday.")
+
+
+class ExtensionOut(BaseModel):
+    new_due: datetime = Field(description="The deadline it set (UTC).")
+    approved_by: str = Field(description="Who approved the extension.")
+    recorded_by: str = Field(description="Who recorded it, and their organisation.")
+    recorded_at: datetime = Field(description="When it was recorded (UTC).")
+    reason: str | None = Field(default=None, description="Why it was extended.")
+
+
+class ExplanationOut(Resource):
+    """Why an obligation is due when it is: enough to recompute the deadline by hand."""
+
+    rule: str = Field(description="The obligation's rule (its kind).")
+    policy_source: str = Field(description="Where the policy requires it, in its words.")
+    policy_version: str = Field(description="The regime (policy version) it was set under.")
+    counts_from: datetime | None = Field(default=None, description="The instant counted from.")
+    counts_from_what: str | None = Field(default=None, description="What that instant is.")
+    set_by_event: str | None = Field(default=None, description="The event that set it.")
+    set_by_version: int | None = Field(default=None, description="That event's version.")
+    unit: Unit | None = Field(
+        default=None, description="How the deadline is counted; null without a deadline."
+    )
+    count: int | None = Field(default=None, description="How many days are counted.")
+    close_of_business: str | None = Field(
+        default=None, description="Close of business, Melbourne time, for business days."
+    )
+    skipped: list[SkippedDayOut] = Field(
+        default_factory=list, description="Each Victorian non-business day the count skipped."
+    )
+    computed_due: datetime | None = Field(default=None, description="The count's due (UTC).")
+    extensions: list[ExtensionOut] = Field(default_factory=list, description="Extensions.")
+    due: datetime | None = Field(default=None, description="The deadline in force (UTC).")
+    text: str = Field(default="", description="The derivation in words, in Melbourne time.")
+
+
 class ObligationOut(Resource):
     """One thing the policy requires of the incident, with its deadline and how it stands."""
 
@@ -156,6 +195,9 @@ class ObligationOut(Resource):
     met_by: list[str] = Field(
         default_factory=list,
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
+    )
+    explanation: ExplanationOut | None = Field(
+        default=None, description="Why it is due when it is (\"why this date?\")."
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
@@ -345,6 +387,9 @@ class WorklistItem(Resource):
     note: str | None
     clients: list[str] = Field(
         default_factory=list, description="The references of the incident's clients."
+    )
+    explanation: ExplanationOut | None = Field(
+        default=None, description="Why it is due when it is (\"why this date?\")."
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)

@@ -14,7 +14,6 @@ from datetime import datetime
 from domain.errors import PolicyViolation
 from domain.local_time import melbourne
 
-RULE = "sequence.before-prerequisite"
 
 
 def require_not_before(
@@ -23,7 +22,7 @@ def require_not_before(
     prerequisite: str,
     since: datetime | None,
     *,
-    rule_id: str = RULE,
+    rule_id: str = "sequence.before-prerequisite",
     field: str = "effective_at",
 ) -> None:
     """A step takes effect no earlier than the step it depends on took effect."""
