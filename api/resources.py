@@ -197,7 +197,7 @@ class ObligationOut(Resource):
         description="The commands (their names under `/v1/incidents/{id}/`) that meet it.",
     )
     explanation: ExplanationOut | None = Field(
-        default=None, description="Why it is due when it is (\"why this date?\")."
+        default=None, description='Why it is due when it is ("why this date?").'
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
@@ -389,7 +389,7 @@ class WorklistItem(Resource):
         default_factory=list, description="The references of the incident's clients."
     )
     explanation: ExplanationOut | None = Field(
-        default=None, description="Why it is due when it is (\"why this date?\")."
+        default=None, description='Why it is due when it is ("why this date?").'
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)

@@ -240,7 +240,7 @@ ENUMS: dict[str, dict[str, str]] = {
 
 # Property name -> meaning, where the model does not say (`Model.field` overrides `field`).
 FIELDS: dict[str, str] = {
-    "explanation": "Why it is due when it is (\"why this date?\").",
+    "explanation": 'Why it is due when it is ("why this date?").',
     "rule": "The obligation's rule (its kind).",
     "policy_source": "Where the policy requires it, in its words.",
     "policy_version": "The regime (policy version) it was set under.",

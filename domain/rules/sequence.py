@@ -15,7 +15,6 @@ from domain.errors import PolicyViolation
 from domain.local_time import melbourne
 
 
-
 def require_not_before(
     step: str,
     at: datetime,
