@@ -243,7 +243,6 @@ FIELDS: dict[str, str] = {
     "explanation": 'Why it is due when it is ("why this date?").',
     "rule": "The obligation's rule (its kind).",
     "policy_source": "Where the policy requires it, in its words.",
-    "policy_version": "The regime (policy version) it was set under.",
     "counts_from": "The instant the deadline counts from (UTC).",
     "counts_from_what": "What that instant is.",
     "set_by_event": "The event that set that instant.",
@@ -256,7 +255,6 @@ FIELDS: dict[str, str] = {
     "extensions": "Each extension: to when, approved by whom, recorded by whom and when, why.",
     "recorded_by": "Who recorded it, and their organisation.",
     "day": "The day (Melbourne).",
-    "text": "The derivation in words, in Melbourne time.",
     "expected_version": "The incident version this command acts on (as last read); a stale "
     "one is refused with 409. Or send `If-Match`.",
     "effective_at": "When it happened in the world, where that differs from when it is "
