@@ -702,7 +702,8 @@ class Incident(Aggregate):
     ) -> None:
         self._require_investigation_under_way()
         require_text(description, "evidence.description-required", "description")
-        self._require_after(stamp, "the evidence", STEP_APPOINTED)
+        # No dependency on the appointment: evidence may be at hand from the outset (CCTV, a
+        # Child Protection interview), and says when it was gathered.
         self._record(
             self.EvidenceRecorded, stamp, kind=kind, description=description, source=source
         )

@@ -220,10 +220,12 @@ SEQUENCES: list[tuple[str, Any, str, dict[str, Any]]] = [
         {"plan": "interview"},
     ),
     (
-        "evidence before the appointment",
-        lambda: under_investigation(),
-        "record_evidence",
-        {"kind": "cctv", "description": "footage"},
+        "sufficient-evidence rationale before the evidence",
+        lambda: under_investigation().do(
+            "record_evidence", kind="cctv", description="footage", actor=INVESTIGATOR
+        ),
+        "record_sufficient_evidence_rationale",
+        {"rationale": "the footage shows it all"},
     ),
     (
         "report before the outcome",
