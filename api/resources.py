@@ -287,6 +287,20 @@ class IncidentState(Resource):
     decided_at: dict[ConsultationStage, datetime] = Field(
         description="When each key decision was first recorded (UTC)."
     )
+    took_effect: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="When each step another step depends on took effect (UTC): a step is not"
+        " accepted dated before the steps it depends on.",
+    )
+    ever_major: bool = Field(
+        default=False,
+        description="Whether the report was of major impact at any point in its history (then"
+        " only a department officer withdraws it).",
+    )
+    responded_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="When each subject's response took effect, by `ref` (UTC).",
+    )
     submitted_at: datetime = Field(
         description="When the report was submitted: recorded here, or in the old system for an"
         " imported record (its regime follows it)."
