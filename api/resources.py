@@ -159,7 +159,7 @@ class ExplanationOut(Resource):
     )
     count: int | None = Field(default=None, description="How many days are counted.")
     close_of_business: str | None = Field(
-        default=None, description="Close of business, Melbourne time, for business days."
+        default=None, description="Close of business, Melbourne time (HH:MM), for business days."
     )
     skipped: list[SkippedDayOut] = Field(
         default_factory=list, description="Each Victorian non-business day the count skipped."

@@ -122,7 +122,8 @@ class Explanation(BaseModel):
     set_by_version: int | None = None
     unit: Unit | None = None
     count: int | None = None
-    close_of_business: time | None = None
+    # Close of business in Melbourne, `HH:MM` (a wall-clock time, so no offset of its own).
+    close_of_business: str | None = None
     skipped: tuple[SkippedDay, ...] = ()
     computed_due: datetime | None = None
     extensions: tuple[ExtensionNote, ...] = ()
@@ -187,7 +188,7 @@ def recompute_due(e: Explanation) -> datetime | None:
         day += timedelta(days=1)
         counted += day not in skipped
     assert e.close_of_business is not None
-    return close_of_business(day, e.close_of_business)
+    return close_of_business(day, time.fromisoformat(e.close_of_business))
 
 
 EVENT_WORDS = {
@@ -236,7 +237,7 @@ def explanation_text(e: Explanation) -> str:
             f" counted from {_when(e.counts_from)}, {e.counts_from_what}" + _set_by(e)
         )
         if e.unit == Unit.BUSINESS_DAYS:
-            cob = e.close_of_business.strftime("%H:%M") if e.close_of_business else ""
+            cob = e.close_of_business or ""
             parts.append(
                 f"That day itself does not count; the deadline is close of business ({cob}"
                 " Melbourne time) on the last business day."
@@ -697,7 +698,7 @@ class ObligationsFold:
             unit=None if count is None else count.unit,
             count=None if count is None else count.days,
             close_of_business=(
-                policy.close_of_business
+                policy.close_of_business.strftime("%H:%M")
                 if count is not None and count.unit == Unit.BUSINESS_DAYS
                 else None
             ),

@@ -135,7 +135,7 @@ def test_every_deadline_explains_itself_in_the_api_worklist_and_as_of(
 
     report = explained(flow.obligation("incident_report"))
     assert report["unit"] == "business_days_to_close_of_business" and report["count"] == 3
-    assert report["set_by_event"] == "Reported" and report["close_of_business"] == "17:00:00"
+    assert report["set_by_event"] == "Reported" and report["close_of_business"] == "17:00"
     assert "Source:" in report["text"] and report["policy_version"] == "CIMS-2024-12"
 
     read_models_caught_up(client)
