@@ -6,14 +6,14 @@ answers, and the tests parse real answers through them (and through a client gen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.incident import Stage
-from domain.obligations import Status
+from domain.obligations import Status, Unit
 from domain.values import (
     AllegationOutcome,
     CareContext,
@@ -145,6 +145,45 @@ class ActedBy(BaseModel):
     who: str = Field(description="Who may issue it, in words (e.g. the appointed investigator).")
 
 
+class SkippedDayOut(BaseModel):
+    day: date = Field(description="A day a business-day count passed over (Melbourne).")
+    name: str = Field(description="Why: the public holiday's name, or Saturday or Sunday.")
+
+
+class ExtensionOut(BaseModel):
+    new_due: datetime = Field(description="The deadline it set (UTC).")
+    approved_by: str = Field(description="Who approved the extension.")
+    recorded_by: str = Field(description="Who recorded it, and their organisation.")
+    recorded_at: datetime = Field(description="When it was recorded (UTC).")
+    reason: str | None = Field(default=None, description="Why it was extended.")
+
+
+class ExplanationOut(Resource):
+    """Why an obligation is due when it is: enough to recompute the deadline by hand."""
+
+    rule: str = Field(description="The obligation's rule (its kind).")
+    policy_source: str = Field(description="Where the policy requires it, in its words.")
+    policy_version: str = Field(description="The regime (policy version) it was set under.")
+    counts_from: datetime | None = Field(default=None, description="The instant counted from.")
+    counts_from_what: str | None = Field(default=None, description="What that instant is.")
+    set_by_event: str | None = Field(default=None, description="The event that set it.")
+    set_by_version: int | None = Field(default=None, description="That event's version.")
+    unit: Unit | None = Field(
+        default=None, description="How the deadline is counted; null without a deadline."
+    )
+    count: int | None = Field(default=None, description="How many days are counted.")
+    close_of_business: str | None = Field(
+        default=None, description="Close of business, Melbourne time (HH:MM), for business days."
+    )
+    skipped: list[SkippedDayOut] = Field(
+        default_factory=list, description="Each Victorian non-business day the count skipped."
+    )
+    computed_due: datetime | None = Field(default=None, description="The count's due (UTC).")
+    extensions: list[ExtensionOut] = Field(default_factory=list, description="Extensions.")
+    due: datetime | None = Field(default=None, description="The deadline in force (UTC).")
+    text: str = Field(default="", description="The derivation in words, in Melbourne time.")
+
+
 class ObligationOut(Resource):
     """One thing the policy requires of the incident, with its deadline and how it stands."""
 
@@ -175,6 +214,9 @@ class ObligationOut(Resource):
         default_factory=list,
         description="Each command that meets it, with who may issue it, in words: what to tell "
         "someone who cannot act on it themselves.",
+    )
+    explanation: ExplanationOut | None = Field(
+        default=None, description='Why it is due when it is ("why this date?").'
     )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
@@ -263,6 +305,20 @@ class IncidentState(Resource):
     )
     decided_at: dict[ConsultationStage, datetime] = Field(
         description="When each key decision was first recorded (UTC)."
+    )
+    took_effect: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="When each step another step depends on took effect (UTC): a step is not"
+        " accepted dated before the steps it depends on.",
+    )
+    ever_major: bool = Field(
+        default=False,
+        description="Whether the report was of major impact at any point in its history (then"
+        " only a department officer withdraws it).",
+    )
+    responded_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="When each subject's response took effect, by `ref` (UTC).",
     )
     submitted_at: datetime = Field(
         description="When the report was submitted: recorded here, or in the old system for an"
@@ -365,6 +421,9 @@ class WorklistItem(Resource):
     clients: list[str] = Field(
         default_factory=list, description="The references of the incident's clients."
     )
+    explanation: ExplanationOut | None = Field(
+        default=None, description='Why it is due when it is ("why this date?").'
+    )
     business_days_left: int | None = Field(default=None, description=BUSINESS_DAYS_LEFT)
     days_overdue: int | None = Field(default=None, description=DAYS_OVERDUE)
 
@@ -440,7 +499,21 @@ class Feed(Resource):
     next_cursor: int = Field(description="Pass as `after=` for the next page.")
 
 
+class ImportedStatistics(Resource):
+    """Records imported from the old system, counted apart by their own dates."""
+
+    incidents: int
+    by_type: dict[str, int]
+    by_impact: dict[str, int]
+    by_organisation: dict[str, int]
+    by_month: dict[str, int]
+    open: int
+    closed: int
+
+
 class Statistics(Resource):
+    """Figures for the records made here; `imported` counts the old system's records apart."""
+
     incidents: int
     by_type: dict[str, int]
     by_impact: dict[str, int]
@@ -452,6 +525,7 @@ class Statistics(Resource):
     overdue_now: int
     overdue_rate: float
     ever_late_rate: float
+    imported: ImportedStatistics
 
 
 class RuleOut(BaseModel):

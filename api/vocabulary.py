@@ -181,6 +181,12 @@ ENUMS: dict[str, dict[str, str]] = {
         "overdue": "Not met and past due.",
         "not_required": "Marked not required (with the reason in `note`).",
     },
+    "Unit": {
+        "business_days_to_close_of_business": "Business days on the Victorian calendar, to close"
+        " of business (17:00 Melbourne) on the last; the day counted from does not count.",
+        "calendar_days": "Calendar days, to the same Melbourne time of day.",
+        "when_the_decision_is_recorded": "No later than the decision it informs is recorded.",
+    },
     "ObligationKind": {
         "incident_report": "The CIMS report itself, within 3 business days (policy §5a).",
         "regulator_short_form": "The regulator's short form by the next business day "
@@ -234,6 +240,21 @@ ENUMS: dict[str, dict[str, str]] = {
 
 # Property name -> meaning, where the model does not say (`Model.field` overrides `field`).
 FIELDS: dict[str, str] = {
+    "explanation": 'Why it is due when it is ("why this date?").',
+    "rule": "The obligation's rule (its kind).",
+    "policy_source": "Where the policy requires it, in its words.",
+    "counts_from": "The instant the deadline counts from (UTC).",
+    "counts_from_what": "What that instant is.",
+    "set_by_event": "The event that set that instant.",
+    "set_by_version": "That event's version.",
+    "unit": "How the deadline is counted.",
+    "count": "How many days are counted.",
+    "close_of_business": "Close of business, Melbourne time, for business days.",
+    "skipped": "Each Victorian non-business day the count passed over.",
+    "computed_due": "The deadline the count gives, before any extension (UTC).",
+    "extensions": "Each extension: to when, approved by whom, recorded by whom and when, why.",
+    "recorded_by": "Who recorded it, and their organisation.",
+    "day": "The day (Melbourne).",
     "expected_version": "The incident version this command acts on (as last read); a stale "
     "one is refused with 409. Or send `If-Match`.",
     "effective_at": "When it happened in the world, where that differs from when it is "
@@ -370,7 +391,9 @@ FIELDS: dict[str, str] = {
     "by_type": "Counts by incident type.",
     "by_impact": "Counts by impact.",
     "by_organisation": "Counts by organisation.",
-    "by_month": "Counts by month reported (Melbourne time).",
+    "by_month": "Counts by month reported (Melbourne time), every month from the first to the"
+    " last, zero where there were none.",
+    "imported": "The records imported from the old system, counted apart by their own dates.",
     "open": "How many are open.",
     "median_days_to_close": "The median days from report to close.",
     "overdue_now": "How many open incidents have an overdue obligation.",

@@ -377,3 +377,10 @@ def show_incident(
             literal(_met(o)),
         )
     out.print(table)
+    # Why each date is what it is: the derivation of every dated obligation.
+    dated = [o for o in owed if o.due is not None and o.explanation is not None]
+    if dated:
+        out.print(Text("Why these dates?", style="bold"))
+        for o in dated:
+            assert o.explanation is not None
+            out.print(literal(f"{o.kind.replace('_', ' ')}: {o.explanation.text}"))

@@ -22,9 +22,42 @@ def _victorian_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("AU", subdiv="VIC", years=year)) | proclaimed
 
 
+@lru_cache(maxsize=64)
+def _holiday_names(year: int) -> dict[date, str]:
+    names = dict(holidays.country_holidays("AU", subdiv="VIC", years=year).items())
+    names.update(
+        {p.day: p.name for p in proclaimed_holidays.PROCLAIMED_HOLIDAYS if p.day.year == year}
+    )
+    return names
+
+
+def non_business_day_name(day: date) -> str | None:
+    """Why `day` is not a business day in Victoria, for a person to read: the public holiday's
+    name (a proclaimed one's included), else "Saturday" or "Sunday"; None on a business day."""
+    if is_business_day(day):
+        return None
+    name = _holiday_names(day.year).get(day)
+    if name is not None:
+        return name
+    return "Saturday" if day.weekday() == 5 else "Sunday"
+
+
+def non_business_days_between(first: date, last: date) -> list[tuple[date, str]]:
+    """Each day from `first` to `last` (both included) that is not a business day, by name."""
+    found = []
+    day = first
+    while day <= last:
+        name = non_business_day_name(day)
+        if name is not None:
+            found.append((day, name))
+        day += timedelta(days=1)
+    return found
+
+
 def calendar_changed() -> None:
     """Forget the holidays read so far, after the proclaimed list was changed in place."""
     _victorian_holidays.cache_clear()
+    _holiday_names.cache_clear()
 
 
 def calendar_fingerprint() -> str:

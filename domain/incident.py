@@ -25,6 +25,7 @@ from domain.rules import (
     response,
     responsibility,
     scope,
+    sequence,
 )
 from domain.rules import legacy as legacy_rules
 from domain.rules import patterns as pattern_rules
@@ -64,6 +65,17 @@ from domain.values import (
 )
 
 Text = str
+# The steps others depend on, as `Incident.took_effect` names them (and a refusal says them).
+STEP_SCOPE = "the out-of-scope assessment"
+STEP_FOLLOW_UP = "the follow-up determination"
+STEP_APPOINTED = "the investigator's appointment"
+STEP_EVIDENCE = "the first evidence"
+STEP_RATIONALE = "the sufficient-evidence rationale"
+STEP_OUTCOME = "the outcome"
+STEP_ENDORSED = "the Integrity team's endorsement"
+STEP_REVIEW_REQUESTED = "the outcome review request"
+STEP_REVIEWER = "the outcome reviewer's appointment"
+STEP_CLOSED = "the closure"
 
 
 class Stage(StrEnum):
@@ -377,6 +389,13 @@ class Incident(Aggregate):
     rcs_endorsed: bool
     consulted_stages: tuple[tuple[ConsultationStage | None, datetime], ...]
     decided_at: dict[str, datetime]
+    # When each step another depends on first took effect (the latest, for a step that can be
+    # taken again: a closure, an out-of-scope assessment, a review request or appointment).
+    took_effect: dict[str, datetime]
+    # Whether the report was of major impact at any point in its history (policy §11).
+    ever_major: bool
+    # When each subject's response took effect (the first recorded).
+    responded_at: dict[Ref, datetime]
 
     def __init__(self) -> None:
         """State is assigned by `_reported`, so every load rebuilds it from the events alone."""
@@ -408,6 +427,9 @@ class Incident(Aggregate):
             raise_missing("report.client-required", "name at least one client", "clients")
         classification.require_types(types)
         classification.require_mandatory_major(types, impact, subjects_of_allegation)
+        responsibility.require_not_the_reporter(
+            details.other_provider, stamp.actor.organisation, "details.other_provider"
+        )
         for guardian in guardians:
             fairness.require_known_client(guardian.client_ref, {c.ref for c in clients})
         between = details.occurred_between
@@ -498,15 +520,22 @@ class Incident(Aggregate):
         *,
         stamp: Stamp,
         duplicate_of: UUID | None = None,
-        duplicate_exists: bool = False,
+        duplicate: response.DuplicateTarget | None = None,
     ) -> None:
+        """Withdraw the report: out of scope, or as a duplicate of `duplicate_of`, whose facts
+        (`duplicate`, None when it is not on record for the caller) the ledger reads."""
         closure.require_open(self.closed, self.withdrawn)
         classification.require_reason(reason)
         closure.require_no_outcome_for_withdrawal(bool(self.outcomes))
         response.require_withdrawal_grounds(self.in_scope, self.exclusion, duplicate_of)
-        response.require_other_incident(duplicate_of, self.id, duplicate_exists)
-        response.require_department_approval(self.impact, stamp.actor.role)
+        response.require_other_incident(duplicate_of, self.id, duplicate)
+        if duplicate_of is not None:
+            response.require_live_duplicate(duplicate)
+            response.require_same_clients(self.clients, self.reporting_organisation, duplicate)
+        response.require_department_approval(self.ever_major, stamp.actor.role)
         category = response.withdrawal_category(self.in_scope, duplicate_of)
+        if category == WithdrawalCategory.OUT_OF_SCOPE:
+            self._require_after(stamp, "the withdrawal", STEP_SCOPE)
         self._record(
             self.Withdrawn,
             stamp,
@@ -583,7 +612,7 @@ class Incident(Aggregate):
             self.types, self.impact, self.subjects, kind
         )
         follow_up.require_integrity_advice_for_rcs(
-            kind, NotificationKind.INTEGRITY_TEAM in self.notified
+            kind, self.program, self.notified.get(NotificationKind.INTEGRITY_TEAM), _at(stamp)
         )
         self._record(self.FollowUpDetermined, stamp, kind=kind, reason=reason)
 
@@ -610,12 +639,15 @@ class Incident(Aggregate):
         fairness.require_independent_investigator(who, reporter, self.subjects, named_in)
         follow_up.require_police_contact_before_investigation(
             follow_up.police_contact_required(self.types, self.impact),
-            NotificationKind.POLICE in self.notified,
+            self.notified.get(NotificationKind.POLICE),
+            _at(stamp),
         )
         follow_up.require_integrity_advice_before_investigation(
             follow_up.integrity_advice_required(self.program, self.subjects),
-            NotificationKind.INTEGRITY_TEAM in self.notified,
+            self.notified.get(NotificationKind.INTEGRITY_TEAM),
+            _at(stamp),
         )
+        self._require_after(stamp, "the investigator's appointment", STEP_FOLLOW_UP)
         self._record(
             self.InvestigatorAppointed,
             stamp,
@@ -630,6 +662,7 @@ class Incident(Aggregate):
     ) -> None:
         self._require_investigation_under_way()
         require_text(plan, "investigation.plan-required", "plan")
+        self._require_after(stamp, "the investigation plan", STEP_APPOINTED)
         self._record(
             self.InvestigationPlanRecorded,
             stamp,
@@ -644,6 +677,7 @@ class Incident(Aggregate):
         fairness.require_known_subjects(subject_refs, self._subject_refs())
         require_text(method, "fairness.service-method-required", "method")
         fairness.require_written_service(method)
+        self._require_after(stamp, "service of the allegations", STEP_APPOINTED)
         self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs), method=method)
 
     def record_subject_response(
@@ -651,9 +685,12 @@ class Incident(Aggregate):
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_known_subjects([subject_ref], self._subject_refs())
-        fairness.require_served_before_response(subject_ref, self.served)
+        fairness.require_served_before_response(
+            subject_ref, self.served, service=self.service, at=_at(stamp)
+        )
         if not declined:
             require_text(response, "fairness.response-required", "response")
+        self._require_after(stamp, "the response", STEP_APPOINTED)
         self._record(
             self.SubjectResponseRecorded,
             stamp,
@@ -667,6 +704,8 @@ class Incident(Aggregate):
     ) -> None:
         self._require_investigation_under_way()
         require_text(description, "evidence.description-required", "description")
+        # No dependency on the appointment: evidence may be at hand from the outset (CCTV, a
+        # Child Protection interview), and says when it was gathered.
         self._record(
             self.EvidenceRecorded, stamp, kind=kind, description=description, source=source
         )
@@ -675,22 +714,31 @@ class Incident(Aggregate):
         self._require_investigation_under_way()
         require_text(rationale, "investigation.rationale-required", "rationale")
         fairness.require_evidence_on_record(self.evidence_count)
+        self._require_after(stamp, "the sufficient-evidence rationale", STEP_EVIDENCE)
+        self._require_after(stamp, "the rationale", STEP_APPOINTED)
         self._record(self.SufficientEvidenceRationaleRecorded, stamp, rationale=rationale)
 
     def record_outcome(self, outcomes: Sequence[AllegationOutcome], *, stamp: Stamp) -> None:
         self._require_investigation_under_way()
         fairness.require_allegations_served(
-            self.subjects, self.served, self.sufficient_evidence_rationale
+            self.subjects,
+            self.served,
+            self.sufficient_evidence_rationale,
+            service=self.service,
+            at=_at(stamp),
+            rationale_at=self.took_effect.get(STEP_RATIONALE),
         )
         fairness.require_reasonable_time_to_respond(
             self.subjects,
             self.service,
             self.responded,
             self.sufficient_evidence_rationale,
-            now=stamp.effective_at or stamp.now,
+            now=_at(stamp),
             policy=policy_named(self.policy_version),
+            responded_at=self.responded_at,
         )
         fairness.require_outcome_per_allegation(outcomes, self.subjects, self.types)
+        self._require_after(stamp, "the outcome", STEP_APPOINTED)
         self._record(self.InvestigationOutcomeRecorded, stamp, outcomes=tuple(outcomes))
 
     def submit_investigation_report(
@@ -706,6 +754,8 @@ class Incident(Aggregate):
         follow_up.require_recommendations(self.follow_up, recommendations)
         follow_up.require_rcs_endorsement(self.follow_up, self.rcs_endorsed)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
+        self._require_after(stamp, "the investigation report", STEP_OUTCOME, STEP_ENDORSED)
+        self._require_after(stamp, "the investigation report", STEP_APPOINTED)
         self._record(
             self.InvestigationReportSubmitted,
             stamp,
@@ -728,6 +778,7 @@ class Incident(Aggregate):
         follow_up.require_review_sections(what_happened, contributing_factors)
         follow_up.require_recommendations_or_reason(recommendations, no_recommendations_reason)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
+        self._require_after(stamp, "the incident review", STEP_FOLLOW_UP)
         self._record(
             self.IncidentReviewCompleted,
             stamp,
@@ -745,6 +796,7 @@ class Incident(Aggregate):
         require_text(endorsed_by, "rcs.endorsed-by-required", "endorsed_by")
         require_text(reference, "rcs.endorsement-reference-required", "reference")
         closure.require_not_after_today(endorsed_on, stamp.now, "endorsed_on")
+        self._require_after(stamp, "the endorsement", STEP_FOLLOW_UP)
         self._record(
             self.RcsInvestigationEndorsed,
             stamp,
@@ -758,7 +810,14 @@ class Incident(Aggregate):
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         fairness.require_outcome_recorded(bool(self.outcomes) or self.review_completed)
-        fairness.require_subjects_told_in_writing(self.subjects, self.served)
+        fairness.require_subjects_told_in_writing(
+            self.subjects, self.served, service=self.service, at=_at(stamp)
+        )
+        self._require_after(stamp, "communicating the outcome", STEP_OUTCOME)
+        if recipient == Recipient.GUARDIAN:
+            self._require_after(
+                stamp, "communicating the outcome", f"guardian {recipient_ref} on record"
+            )
         known = (
             self._subject_refs()
             if recipient == Recipient.SUBJECT_OF_ALLEGATION
@@ -795,7 +854,9 @@ class Incident(Aggregate):
         if requester == Requester.GUARDIAN:
             guardians = self._guardian_refs()
             fairness.require_recorded_guardian(requester_ref, guardians, "requester_ref")
+            self._require_after(stamp, "the review request", f"guardian {requester_ref} on record")
         outcome_review.require_no_review_pending(self.review_pending is not None)
+        self._require_after(stamp, "the review request", STEP_OUTCOME)
         self._record(
             self.OutcomeReviewRequested,
             stamp,
@@ -821,6 +882,7 @@ class Incident(Aggregate):
         appointment.require_independent_outcome_reviewer(
             who, self.investigator, self.outcome_decided_by
         )
+        self._require_after(stamp, "the reviewer's appointment", STEP_REVIEW_REQUESTED)
         self._record(self.OutcomeReviewerAppointed, stamp, reviewer=who)
 
     def decide_outcome_review(
@@ -839,6 +901,7 @@ class Incident(Aggregate):
             stamp.actor.id, self.outcome_decided_by | {self.investigator_ref or ""}
         )
         outcome_review.require_variation_matches_result(result, varied_outcomes)
+        self._require_after(stamp, "the review decision", STEP_REVIEW_REQUESTED, STEP_REVIEWER)
         if varied_outcomes:
             fairness.require_outcome_per_allegation(varied_outcomes, self.subjects, self.types)
         self._record(
@@ -894,6 +957,7 @@ class Incident(Aggregate):
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_known_recommendation(recommendation_id, self._recommendation_ids())
         require_text(action, "recommendation.action-required", "action")
+        self._require_after(stamp, "the action", f"recommendation {recommendation_id}")
         self._record(
             self.RecommendationActioned, stamp, recommendation_id=recommendation_id, action=action
         )
@@ -910,11 +974,15 @@ class Incident(Aggregate):
         classification.require_reason(reason)
         waived = dict(not_required or {})
         closure.require_obligations_settled(obligations, waived)
+        for o in obligations:
+            if o.met_at is not None:
+                sequence.require_not_before("the closure", _at(stamp), f"{o.kind} met", o.met_at)
         self._record(self.Closed, stamp, not_required=waived, reason=reason)
 
     def reopen(self, reason: str, *, stamp: Stamp) -> None:
         closure.require_closed(self.closed)
         classification.require_reason(reason)
+        self._require_after(stamp, "reopening", STEP_CLOSED)
         self._record(self.Reopened, stamp, reason=reason)
 
     def change_responsible_organisation(
@@ -995,6 +1063,13 @@ class Incident(Aggregate):
         follow_up.require_investigation_follow_up(self.follow_up)
         fairness.require_investigator_appointed(self.investigator_ref)
 
+    def _require_after(self, stamp: Stamp, step: str, *prerequisites: str) -> None:
+        """The step takes effect no earlier than each step it depends on took effect."""
+        for prerequisite in prerequisites:
+            sequence.require_not_before(
+                step, _at(stamp), prerequisite, self.took_effect.get(prerequisite)
+            )
+
     def _check_changed_facts(self, changes: DetailsChange, stamp: Stamp) -> None:
         merged = self.details.model_copy(update=changes.details_update())
         between = merged.occurred_between
@@ -1064,6 +1139,9 @@ class Incident(Aggregate):
         self.rcs_endorsed = False
         self.consulted_stages = ()
         self.decided_at = {}
+        self.took_effect = {f"guardian {g.ref} on record": e.happened_at for g in e.guardians}
+        self.ever_major = e.impact == Impact.MAJOR
+        self.responded_at = {}
         self.submitted_at = e.submitted_at or e.timestamp
         self.imported = e.imported
         self.pattern_of = e.pattern_of
@@ -1080,11 +1158,13 @@ class Incident(Aggregate):
         self.types = e.types
         self.impact = e.impact
         self.regulator_category = e.regulator_category
+        self.ever_major = self.ever_major or e.impact == Impact.MAJOR
 
     @applies(ScopeAssessed)
     def _scope_assessed(self, e: ScopeAssessed) -> None:
         self.in_scope = e.in_scope
         self.exclusion = e.exclusion
+        self.took_effect = {**self.took_effect, STEP_SCOPE: e.happened_at}
 
     @applies(Withdrawn)
     def _withdrawn(self, e: Withdrawn) -> None:
@@ -1094,6 +1174,10 @@ class Incident(Aggregate):
     @applies(GuardianRecorded)
     def _guardian_recorded(self, e: GuardianRecorded) -> None:
         self.guardians = (*self.guardians, e.guardian)
+        self.took_effect = {
+            f"guardian {e.guardian.ref} on record": e.happened_at,
+            **self.took_effect,
+        }
 
     @applies(ClientVoiceRecorded)
     def _client_voice_recorded(self, e: ClientVoiceRecorded) -> None:
@@ -1117,6 +1201,7 @@ class Incident(Aggregate):
         self.follow_up = e.kind
         # The first of each key decision is the one consultation was owed before.
         self.decided_at = {ConsultationStage.FOLLOW_UP: e.happened_at, **self.decided_at}
+        self.took_effect = {STEP_FOLLOW_UP: e.happened_at, **self.took_effect}
 
     @applies(InvestigatorAppointed)
     def _investigator_appointed(self, e: InvestigatorAppointed) -> None:
@@ -1126,6 +1211,7 @@ class Incident(Aggregate):
             subject=e.investigator_ref,
         )
         self.independence_declared = e.independence_declared
+        self.took_effect = {STEP_APPOINTED: e.happened_at, **self.took_effect}
 
     @applies(InvestigationPlanRecorded)
     def _investigation_plan_recorded(self, e: InvestigationPlanRecorded) -> None:
@@ -1141,37 +1227,46 @@ class Incident(Aggregate):
     @applies(SubjectResponseRecorded)
     def _subject_response_recorded(self, e: SubjectResponseRecorded) -> None:
         self.responded = self.responded | {e.subject_ref}
+        self.responded_at = {e.subject_ref: e.happened_at, **self.responded_at}
 
     @applies(EvidenceRecorded)
     def _evidence_recorded(self, e: EvidenceRecorded) -> None:
         self.evidence_count += 1
+        self.took_effect = {STEP_EVIDENCE: e.happened_at, **self.took_effect}
 
     @applies(SufficientEvidenceRationaleRecorded)
     def _sufficient_evidence_rationale_recorded(
         self, e: SufficientEvidenceRationaleRecorded
     ) -> None:
         self.sufficient_evidence_rationale = e.rationale
+        self.took_effect = {STEP_RATIONALE: e.happened_at, **self.took_effect}
 
     @applies(InvestigationOutcomeRecorded)
     def _investigation_outcome_recorded(self, e: InvestigationOutcomeRecorded) -> None:
         self.outcomes = e.outcomes
         self.outcome_decided_by = self.outcome_decided_by | {e.actor.id}
         self.decided_at = {ConsultationStage.OUTCOME: e.happened_at, **self.decided_at}
+        self.took_effect = {STEP_OUTCOME: e.happened_at, **self.took_effect}
 
     @applies(InvestigationReportSubmitted)
     def _investigation_report_submitted(self, e: InvestigationReportSubmitted) -> None:
         self.report_submitted = True
         self.recommendations = (*self.recommendations, *e.recommendations)
+        made = {f"recommendation {r.id}": e.happened_at for r in e.recommendations}
+        self.took_effect = {**made, **self.took_effect}
 
     @applies(IncidentReviewCompleted)
     def _incident_review_completed(self, e: IncidentReviewCompleted) -> None:
         self.review_completed = True
         self.recommendations = (*self.recommendations, *e.recommendations)
         self.decided_at = {ConsultationStage.OUTCOME: e.happened_at, **self.decided_at}
+        made = {f"recommendation {r.id}": e.happened_at for r in e.recommendations}
+        self.took_effect = {**made, STEP_OUTCOME: e.happened_at, **self.took_effect}
 
     @applies(RcsInvestigationEndorsed)
     def _rcs_investigation_endorsed(self, e: RcsInvestigationEndorsed) -> None:
         self.rcs_endorsed = True
+        self.took_effect = {STEP_ENDORSED: e.happened_at, **self.took_effect}
 
     @applies(OutcomeCommunicated)
     def _outcome_communicated(self, e: OutcomeCommunicated) -> None:
@@ -1181,10 +1276,12 @@ class Incident(Aggregate):
     def _outcome_review_requested(self, e: OutcomeReviewRequested) -> None:
         self.review_pending = (e.requester, e.requester_ref)
         self.outcome_reviewer = None  # each review is conducted by a reviewer appointed to it
+        self.took_effect = {**self.took_effect, STEP_REVIEW_REQUESTED: e.happened_at}
 
     @applies(OutcomeReviewerAppointed)
     def _outcome_reviewer_appointed(self, e: OutcomeReviewerAppointed) -> None:
         self.outcome_reviewer = e.reviewer
+        self.took_effect = {**self.took_effect, STEP_REVIEWER: e.happened_at}
 
     @applies(OutcomeReviewDecided)
     def _outcome_review_decided(self, e: OutcomeReviewDecided) -> None:
@@ -1213,6 +1310,7 @@ class Incident(Aggregate):
     def _closed(self, e: Closed) -> None:
         self.closed = True
         self.decided_at = {ConsultationStage.CLOSURE: e.happened_at, **self.decided_at}
+        self.took_effect = {**self.took_effect, STEP_CLOSED: e.happened_at}
 
     @applies(Reopened)
     def _reopened(self, e: Reopened) -> None:
@@ -1280,6 +1378,9 @@ class Incident(Aggregate):
         scope.require_responsible_reporter(record.program, record.care_context)
         classification.require_mandatory_major(types, record.impact, record.subjects_of_allegation)
         d = record.details
+        responsibility.require_not_the_reporter(
+            d.other_provider, record.organisation, "other_provider"
+        )
         scope.require_times_in_order(d.occurred_at, None, None, d.became_aware_at, stamp.now)
         legacy_rules.require_submitted_in_order(record.submitted_at, d.became_aware_at)
         incident = cls._create(
@@ -1372,6 +1473,11 @@ class Incident(Aggregate):
     @applies(PatternSuggestionDismissed)
     def _pattern_suggestion_dismissed(self, e: PatternSuggestionDismissed) -> None:
         self.pattern_dismissals = (*self.pattern_dismissals, e.dismissal_id)
+
+
+def _at(stamp: Stamp) -> datetime:
+    """When the step a command records takes effect: the time it states, or now."""
+    return stamp.effective_at or stamp.now
 
 
 def require_text(value: str, rule_id: str, field: str) -> None:

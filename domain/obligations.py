@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.calendar import business_days_after, calendar_days_after
+from domain.calendar import (
+    business_days_after,
+    calendar_days_after,
+    close_of_business,
+    non_business_days_between,
+)
 from domain.incident import Incident
-from domain.policy_table import PolicyNumbers, policy_named
+from domain.policy_table import MELBOURNE, PolicyNumbers, policy_named
 from domain.rules import times
 from domain.rules.consultation import consulted_for
 from domain.rules.follow_up import (
@@ -63,6 +68,201 @@ class ObligationKind(StrEnum):
     RECOMMENDATIONS_ACTIONED = "recommendations_actioned"
 
 
+class Unit(StrEnum):
+    """How a deadline is counted."""
+
+    BUSINESS_DAYS = "business_days_to_close_of_business"
+    CALENDAR_DAYS = "calendar_days"
+    AT_DECISION = "when_the_decision_is_recorded"
+
+
+UNIT_WORDS = {
+    Unit.BUSINESS_DAYS: "business days, to close of business",
+    Unit.CALENDAR_DAYS: "calendar days, to the same time of day",
+    Unit.AT_DECISION: "no later than the decision it informs",
+}
+
+
+class SkippedDay(BaseModel):
+    """A day a business-day count passed over: a weekend day or a Victorian public holiday."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    name: str
+
+
+class ExtensionNote(BaseModel):
+    """An extension of the deadline: to when, who approved it, who recorded it when, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    new_due: datetime
+    approved_by: str
+    recorded_by: str
+    recorded_at: datetime
+    reason: str | None = None
+
+
+class Explanation(BaseModel):
+    """Why an obligation is due when it is: the whole derivation, enough to recompute it.
+
+    `due` is `computed_due` (the count from `counts_from` in `unit`, skipping `skipped`, to
+    `close_of_business` for business days) unless extended, when it is the last extension's
+    `new_due`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    policy_source: str
+    policy_version: str
+    counts_from: datetime | None = None
+    counts_from_what: str | None = None
+    set_by_event: str | None = None
+    set_by_version: int | None = None
+    unit: Unit | None = None
+    count: int | None = None
+    # Close of business in Melbourne, `HH:MM` (a wall-clock time, so no offset of its own).
+    close_of_business: str | None = None
+    skipped: tuple[SkippedDay, ...] = ()
+    computed_due: datetime | None = None
+    extensions: tuple[ExtensionNote, ...] = ()
+    due: datetime | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Count:
+    """What a rule's deadline counts: `days` in `unit` from `start`, which is `start_is` (the
+    provider becoming aware, the report, or a key decision)."""
+
+    unit: Unit
+    days: int
+    start: datetime
+    start_is: str
+
+
+AWARE = "aware"
+REPORTED = "reported"
+START_WORDS = {
+    AWARE: "when the provider became aware of the incident",
+    REPORTED: "when the incident report was recorded",
+}
+
+
+def due_of(count: Count, policy: PolicyNumbers) -> datetime:
+    """The instant a count falls due (the one place a deadline is computed from a count)."""
+    if count.unit == Unit.BUSINESS_DAYS:
+        return business_days_after(count.start, count.days, policy.close_of_business)
+    if count.unit == Unit.CALENDAR_DAYS:
+        return calendar_days_after(count.start, count.days)
+    return count.start
+
+
+def skipped_days(count: Count, due: datetime) -> tuple[SkippedDay, ...]:
+    """The non-business days a business-day count passed over: every one after the start day
+    up to the due day."""
+    if count.unit != Unit.BUSINESS_DAYS:
+        return ()
+    first = count.start.astimezone(MELBOURNE).date() + timedelta(days=1)
+    last = due.astimezone(MELBOURNE).date()
+    return tuple(SkippedDay(day=d, name=n) for d, n in non_business_days_between(first, last))
+
+
+def recompute_due(e: Explanation) -> datetime | None:
+    """The due moment from an explanation alone (no calendar, no policy table): the property
+    tests check it equals the obligation's `due`."""
+    if e.extensions:
+        return e.extensions[-1].new_due
+    if e.counts_from is None or e.unit is None or e.count is None:
+        return None
+    local = e.counts_from.astimezone(MELBOURNE)
+    if e.unit == Unit.CALENDAR_DAYS:
+        later = datetime.combine(local.date() + timedelta(days=e.count), local.time(), MELBOURNE)
+        return later.astimezone(e.counts_from.tzinfo)
+    if e.unit == Unit.AT_DECISION:
+        return e.counts_from
+    skipped = {s.day for s in e.skipped}
+    day, counted = local.date(), 0
+    while counted < e.count:
+        day += timedelta(days=1)
+        counted += day not in skipped
+    assert e.close_of_business is not None
+    return close_of_business(day, time.fromisoformat(e.close_of_business))
+
+
+EVENT_WORDS = {
+    "Reported": "the report",
+    "DetailsAmended": "an amendment of the report",
+    "RecordCorrected": "a correction of the record",
+    "FollowUpDetermined": "the follow-up determination",
+    "InvestigationOutcomeRecorded": "the investigation outcome",
+    "IncidentReviewCompleted": "the incident review",
+    "Closed": "the closure",
+}
+
+
+def _set_by(e: Explanation) -> str:
+    if e.set_by_event is None:
+        return "."
+    words = EVENT_WORDS.get(e.set_by_event, e.set_by_event)
+    return f" (set by {words}, version {e.set_by_version})."
+
+
+def _day(moment: datetime) -> str:
+    local = moment.astimezone(MELBOURNE)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(MELBOURNE)
+    return f"{local:%H:%M} on {_day(moment)}"
+
+
+def explanation_text(e: Explanation) -> str:
+    """The derivation in plain words (Melbourne time), for a person to read."""
+    parts = []
+    if e.counts_from is None or e.unit is None:
+        parts.append(
+            "No fixed deadline: owed as the source below says, and met (or, where the policy"
+            " allows, marked not required with the reason) before the incident closes."
+        )
+    elif e.unit == Unit.AT_DECISION:
+        parts.append(f"Due by {_when(e.counts_from)}, {e.counts_from_what}" + _set_by(e))
+    else:
+        assert e.computed_due is not None
+        unit = "business" if e.unit == Unit.BUSINESS_DAYS else "calendar"
+        parts.append(
+            f"Due {_when(e.computed_due)}: {e.count} {unit} day{'s' * (e.count != 1)}"
+            f" counted from {_when(e.counts_from)}, {e.counts_from_what}" + _set_by(e)
+        )
+        if e.unit == Unit.BUSINESS_DAYS:
+            cob = e.close_of_business or ""
+            parts.append(
+                f"That day itself does not count; the deadline is close of business ({cob}"
+                " Melbourne time) on the last business day."
+            )
+            parts.append(
+                "Days not counted: "
+                + "; ".join(f"{_day_only(s.day)} ({s.name})" for s in e.skipped)
+                + "."
+                if e.skipped
+                else "No weekend or public holiday fell in the count."
+            )
+    for x in e.extensions:
+        parts.append(
+            f"Extended to {_when(x.new_due)}, approved by {x.approved_by}, recorded by"
+            f" {x.recorded_by} at {_when(x.recorded_at)}"
+            + (f", because {x.reason}." if x.reason else ".")
+        )
+    parts.append(f"Source: {e.policy_source} Regime: policy version {e.policy_version}.")
+    return " ".join(parts)
+
+
+def _day_only(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 class Obligation(BaseModel):
     """One thing the policy requires of an incident, with its deadline and how it stands."""
 
@@ -83,6 +283,8 @@ class Obligation(BaseModel):
     # business days after the effective time it claims (`met_at`): backdating shows.
     met_recorded_at: datetime | None = None
     recorded_late: bool = False
+    # Why it is due when it is (rule, source, start, unit, count, days skipped, extensions).
+    explanation: Explanation | None = None
 
     @property
     def settled(self) -> bool:
@@ -99,7 +301,8 @@ class Rule:
 
     applies: Callable[[Incident], bool]
     met: Callable[[Incident], bool]
-    due: Callable[[Incident, PolicyNumbers, datetime], datetime | None]
+    due: Callable[[Incident, PolicyNumbers, datetime], Count | None]
+    source: str
     waivable: bool = False
     reads: frozenset[str] | None = None
 
@@ -112,17 +315,17 @@ def _aware(i: Incident) -> datetime:
     return i.details.became_aware_at
 
 
-def _business_days(days: Callable[[PolicyNumbers], int]) -> Callable[..., datetime]:
-    return lambda i, p, reported: business_days_after(_aware(i), days(p), p.close_of_business)
+def _business_days(days: Callable[[PolicyNumbers], int]) -> Callable[..., Count]:
+    return lambda i, p, reported: Count(Unit.BUSINESS_DAYS, days(p), _aware(i), AWARE)
 
 
-def _follow_up_due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime:
+def _follow_up_due(i: Incident, p: PolicyNumbers, reported: datetime) -> Count:
     days = (
         p.incident_review_days
         if i.follow_up == FollowUpKind.INCIDENT_REVIEW
         else (p.investigation_days)
     )
-    return calendar_days_after(reported, days)
+    return Count(Unit.CALENDAR_DAYS, days, reported, REPORTED)
 
 
 def _no_deadline(i: Incident, p: PolicyNumbers, reported: datetime) -> None:
@@ -139,12 +342,12 @@ def _consultation(stage: ConsultationStage, applies: Callable[[Incident], bool])
     """Aboriginal consultation owed before a key decision (policy §1, §8; our reading): due when
     the decision was recorded, and until then by the deadline the decision itself works to."""
 
-    def due(i: Incident, p: PolicyNumbers, reported: datetime) -> datetime | None:
+    def due(i: Incident, p: PolicyNumbers, reported: datetime) -> Count | None:
         decided = i.decided_at.get(stage)
         if decided is not None:
-            return decided
+            return Count(Unit.AT_DECISION, 0, decided, f"decided:{stage}")
         if stage == ConsultationStage.FOLLOW_UP:
-            return business_days_after(_aware(i), p.report_business_days, p.close_of_business)
+            return Count(Unit.BUSINESS_DAYS, p.report_business_days, _aware(i), AWARE)
         if stage == ConsultationStage.OUTCOME:
             return _follow_up_due(i, p, reported)
         return None
@@ -153,31 +356,72 @@ def _consultation(stage: ConsultationStage, applies: Callable[[Incident], bool])
         applies=lambda i: i.aboriginal and applies(i),
         met=lambda i: consulted_for(stage, i.consulted_stages, i.decided_at) is not None,
         due=due,
+        source=SOURCES["aboriginal_consultation"],
         # `aboriginal` is a property of the clients; `applies` reads follow_up and impact.
         reads=_reads("clients", "follow_up", "impact", "consulted_stages", "decided_at"),
     )
 
 
+# Where each obligation comes from, in the policy's words (numbers are the policy table's).
+SOURCES: dict[str, str] = {
+    "incident_report": "CIMS policy (from 9 December 2024; the 2018 guide before it): every"
+    " incident, major or non-major, is reported in CIMS within a set number of business days of"
+    " the provider becoming aware of it.",
+    "regulator_short_form": "Social Services Regulator, reporting a notifiable incident: a"
+    " critical incident's short form by close of business on the next business day.",
+    "police_contact": "CIMS policy: allegations of sexual or physical abuse or serious neglect"
+    " are reported to police before any investigation.",
+    "integrity_advice": "Child Protection Manual advice 1516: Child Protection seeks the"
+    " Integrity team's advice before responding to an allegation of harm in care.",
+    "aboriginal_consultation": "CIMS policy principles (2024), Aboriginal self-determination,"
+    " voice and cultural safety: ACSASS, an ACCO or the ACAC provider is consulted at key"
+    " stages; our reading: before each key decision (docs/policy.md).",
+    "investigation_or_review": "CIMS policy minimum requirements: an investigation, or an"
+    " incident review, is completed within a set number of days of the incident report"
+    " (calendar days is our reading, docs/policy.md).",
+    "ccyp_notice": "Reportable Conduct Scheme (Commission for Children and Young People): the"
+    " Commission is notified within a set number of business days of the head of the"
+    " organisation becoming aware.",
+    "ccyp_details": "Reportable Conduct Scheme (Commission for Children and Young People):"
+    " detailed information within a set number of calendar days.",
+    "allegations_served": "CIMS policy minimum requirements: each subject of allegation receives"
+    " the allegations in writing before any outcome.",
+    "outcome_communicated": "CIMS policy: the outcome is communicated to the client (or their"
+    " guardian) and to each subject of allegation.",
+    "outcome_review_decided": "CIMS policy, outcome review: a review requested by the client or"
+    " the subject of allegation is decided by an independent reviewer.",
+    "response_plan": "CIMS policy, after the outcome: a response plan integrated into case and"
+    " care planning.",
+    "carer_support_plan": "CIMS policy (2024): carer support planning follows a client incident;"
+    " our reading of when it is owed is in docs/policy.md.",
+    "recommendations_actioned": "CIMS policy: the recommendations of an investigation or"
+    " incident review are actioned.",
+}
+
 RULES: dict[str, Rule] = {
     "incident_report": Rule(
+        source=SOURCES["incident_report"],
         applies=lambda i: True,
         met=lambda i: True,
         due=_business_days(lambda p: p.report_business_days),
         reads=_reads(),
     ),
     "regulator_short_form": Rule(
+        source=SOURCES["regulator_short_form"],
         applies=lambda i: i.regulator_category == RegulatorCategory.CRITICAL,
         met=lambda i: NotificationKind.REGULATOR_SHORT_FORM in i.notified,
         due=_business_days(lambda p: p.regulator_short_form_business_days),
         reads=_reads("regulator_category", "notified"),
     ),
     "police_contact": Rule(
+        source=SOURCES["police_contact"],
         applies=lambda i: police_contact_required(i.types, i.impact),
         met=lambda i: NotificationKind.POLICE in i.notified,
         due=_no_deadline,
         reads=_reads("types", "impact", "notified"),
     ),
     "integrity_advice": Rule(
+        source=SOURCES["integrity_advice"],
         applies=lambda i: integrity_advice_required(i.program, i.subjects),
         met=lambda i: NotificationKind.INTEGRITY_TEAM in i.notified,
         due=_no_deadline,
@@ -192,6 +436,7 @@ RULES: dict[str, Rule] = {
     ),
     "aboriginal_consultation_closure": _consultation(ConsultationStage.CLOSURE, lambda i: True),
     "investigation_or_review": Rule(
+        source=SOURCES["investigation_or_review"],
         applies=lambda i: (
             i.impact == Impact.MAJOR
             or i.follow_up in (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW)
@@ -201,36 +446,42 @@ RULES: dict[str, Rule] = {
         reads=_reads("impact", "follow_up", "report_submitted", "review_completed"),
     ),
     "ccyp_notice": Rule(
+        source=SOURCES["ccyp_notice"],
         applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP in i.notified,
         due=_business_days(lambda p: p.rcs_ccyp_notice_business_days),
         reads=_reads("follow_up", "notified"),
     ),
     "ccyp_details": Rule(
+        source=SOURCES["ccyp_details"],
         applies=lambda i: i.follow_up == FollowUpKind.RCS_IN_LIEU,
         met=lambda i: NotificationKind.CCYP_DETAILS in i.notified,
-        due=lambda i, p, r: calendar_days_after(_aware(i), p.rcs_ccyp_details_days),
+        due=lambda i, p, r: Count(Unit.CALENDAR_DAYS, p.rcs_ccyp_details_days, _aware(i), AWARE),
         reads=_reads("follow_up", "notified"),
     ),
     "allegations_served": Rule(
+        source=SOURCES["allegations_served"],
         applies=lambda i: i.follow_up in INVESTIGATIONS and bool(i.subjects),
         met=lambda i: {s.ref for s in i.subjects} <= i.served,
         due=_no_deadline,
         reads=_reads("follow_up", "subjects", "served"),
     ),
     "outcome_communicated": Rule(
+        source=SOURCES["outcome_communicated"],
         applies=lambda i: bool(i.outcomes),
         met=_outcome_told,
         due=_no_deadline,
         reads=_reads("outcomes", "communicated", "subjects"),
     ),
     "outcome_review_decided": Rule(
+        source=SOURCES["outcome_review_decided"],
         applies=lambda i: i.review_pending is not None or i.reviews_decided > 0,
         met=lambda i: i.review_pending is None,
         due=_no_deadline,
         reads=_reads("review_pending", "reviews_decided"),
     ),
     "response_plan": Rule(
+        source=SOURCES["response_plan"],
         applies=lambda i: True,
         met=lambda i: i.response_plan_recorded,
         due=_no_deadline,
@@ -238,6 +489,7 @@ RULES: dict[str, Rule] = {
         reads=_reads("response_plan_recorded"),
     ),
     "carer_support_plan": Rule(
+        source=SOURCES["carer_support_plan"],
         applies=lambda i: carer_support_required(i.care_context, i.subjects),
         met=lambda i: carer_support_met(i.care_context, i.subjects, i.carer_support_plans),
         due=_no_deadline,
@@ -245,6 +497,7 @@ RULES: dict[str, Rule] = {
         reads=_reads("care_context", "subjects", "carer_support_plans"),
     ),
     "recommendations_actioned": Rule(
+        source=SOURCES["recommendations_actioned"],
         applies=lambda i: bool(i.recommendations),
         met=lambda i: {r.id for r in i.recommendations} <= i.actioned,
         due=_no_deadline,
@@ -259,36 +512,44 @@ RULES: dict[str, Rule] = {
 # checks this against incident.py's appliers. An event not named here (the report, an amendment,
 # a correction, any new kind) may change any field: every rule is evaluated after it.
 WRITES: dict[str, frozenset[str]] = {
-    "Reclassified": frozenset({"impact", "regulator_category", "types"}),
-    "ScopeAssessed": frozenset({"exclusion", "in_scope"}),
+    "Reclassified": frozenset({"ever_major", "impact", "regulator_category", "types"}),
+    "ScopeAssessed": frozenset({"exclusion", "in_scope", "took_effect"}),
     "Withdrawn": frozenset({"withdrawal", "withdrawn"}),
-    "GuardianRecorded": frozenset({"guardians"}),
+    "GuardianRecorded": frozenset({"guardians", "took_effect"}),
     "ClientVoiceRecorded": frozenset({"client_voices"}),
     "NotificationRecorded": frozenset({"notified"}),
     "AboriginalConsultationRecorded": frozenset({"consultations", "consulted_stages"}),
     "DepartmentReviewRecorded": frozenset({"department_review"}),
-    "FollowUpDetermined": frozenset({"decided_at", "follow_up"}),
+    "FollowUpDetermined": frozenset({"decided_at", "follow_up", "took_effect"}),
     "InvestigatorAppointed": frozenset(
-        {"independence_declared", "investigator", "investigator_ref"}
+        {"independence_declared", "investigator", "investigator_ref", "took_effect"}
     ),
     "InvestigationPlanRecorded": frozenset({"plan_recorded"}),
     "AllegationsServed": frozenset({"served", "service"}),
-    "SubjectResponseRecorded": frozenset({"responded"}),
-    "EvidenceRecorded": frozenset({"evidence_count"}),
-    "SufficientEvidenceRationaleRecorded": frozenset({"sufficient_evidence_rationale"}),
-    "InvestigationOutcomeRecorded": frozenset({"decided_at", "outcome_decided_by", "outcomes"}),
-    "InvestigationReportSubmitted": frozenset({"recommendations", "report_submitted"}),
-    "IncidentReviewCompleted": frozenset({"decided_at", "recommendations", "review_completed"}),
-    "RcsInvestigationEndorsed": frozenset({"rcs_endorsed"}),
+    "SubjectResponseRecorded": frozenset({"responded", "responded_at"}),
+    "EvidenceRecorded": frozenset({"evidence_count", "took_effect"}),
+    "SufficientEvidenceRationaleRecorded": frozenset(
+        {"sufficient_evidence_rationale", "took_effect"}
+    ),
+    "InvestigationOutcomeRecorded": frozenset(
+        {"decided_at", "outcome_decided_by", "outcomes", "took_effect"}
+    ),
+    "InvestigationReportSubmitted": frozenset(
+        {"recommendations", "report_submitted", "took_effect"}
+    ),
+    "IncidentReviewCompleted": frozenset(
+        {"decided_at", "recommendations", "review_completed", "took_effect"}
+    ),
+    "RcsInvestigationEndorsed": frozenset({"rcs_endorsed", "took_effect"}),
     "OutcomeCommunicated": frozenset({"communicated"}),
-    "OutcomeReviewRequested": frozenset({"outcome_reviewer", "review_pending"}),
-    "OutcomeReviewerAppointed": frozenset({"outcome_reviewer"}),
+    "OutcomeReviewRequested": frozenset({"outcome_reviewer", "review_pending", "took_effect"}),
+    "OutcomeReviewerAppointed": frozenset({"outcome_reviewer", "took_effect"}),
     "OutcomeReviewDecided": frozenset({"outcomes", "review_pending", "reviews_decided"}),
     "ResponsePlanRecorded": frozenset({"response_plan_recorded"}),
     "CarerSupportPlanRecorded": frozenset({"carer_support_plans"}),
     "DeadlineExtended": frozenset({"extensions"}),
     "RecommendationActioned": frozenset({"actioned"}),
-    "Closed": frozenset({"closed", "decided_at"}),
+    "Closed": frozenset({"closed", "decided_at", "took_effect"}),
     "Reopened": frozenset({"closed"}),
     "ResponsibleOrganisationChanged": frozenset({"details"}),
     "LegacyTypeResolved": frozenset({"resolved_legacy_types", "types"}),
@@ -345,6 +606,10 @@ class ObligationsFold:
     met: dict[str, tuple[datetime, int, datetime]] = field(default_factory=dict)
     waived: dict[str, str] = field(default_factory=dict)
     reported_at: datetime | None = None
+    # The events that set what deadlines count from, for their explanations: the report (and
+    # any amendment or correction of when the provider became aware), and each key decision.
+    starts: dict[str, tuple[str, int]] = field(default_factory=dict)
+    extended: dict[str, tuple[ExtensionNote, ...]] = field(default_factory=dict)
     # False: evaluate every rule after every event (the plain fold, which tests compare with).
     incremental: bool = True
 
@@ -361,6 +626,7 @@ class ObligationsFold:
             incident = event.mutate(incident)
             assert incident is not None
             reported_at = reported_at or event.happened_at
+            self._note_starts(event)
             if isinstance(event, Incident.Closed):
                 waived.update(event.not_required)
             # A rule's verdicts change only with the fields it reads: the others are skipped.
@@ -375,6 +641,74 @@ class ObligationsFold:
         self.incident, self.reported_at = incident, reported_at
         return self
 
+    def _note_starts(self, event: Any) -> None:
+        """Remember which event set each instant a deadline counts from."""
+        at = (type(event).__name__, int(event.originator_version))
+        starts = self.starts
+        if isinstance(event, Incident.Reported):
+            starts[REPORTED] = starts[AWARE] = at
+        elif isinstance(event, Incident.DetailsAmended | Incident.RecordCorrected):
+            if event.changes.became_aware_at is not None:
+                starts[AWARE] = at
+        elif isinstance(event, Incident.FollowUpDetermined):
+            starts.setdefault(f"decided:{ConsultationStage.FOLLOW_UP}", at)
+        elif isinstance(
+            event, Incident.InvestigationOutcomeRecorded | Incident.IncidentReviewCompleted
+        ):
+            starts.setdefault(f"decided:{ConsultationStage.OUTCOME}", at)
+        elif isinstance(event, Incident.Closed):
+            starts.setdefault(f"decided:{ConsultationStage.CLOSURE}", at)
+        elif isinstance(event, Incident.DeadlineExtended):
+            note = ExtensionNote(
+                new_due=event.new_due,
+                approved_by=event.approved_by,
+                recorded_by=f"{event.actor.id} ({event.actor.organisation})",
+                recorded_at=event.timestamp,
+                reason=event.reason,
+            )
+            kind = event.obligation_kind
+            self.extended[kind] = (*self.extended.get(kind, ()), note)
+
+    def explain(
+        self,
+        kind: str,
+        rule: Rule,
+        count: Count | None,
+        due: datetime | None,
+        policy: PolicyNumbers,
+    ) -> Explanation:
+        """The derivation of one obligation's deadline, as the fold so far gives it."""
+        assert self.incident is not None
+        computed = None if count is None else due_of(count, policy)
+        event, version = (None, None)
+        what = None
+        if count is not None:
+            event, version = self.starts.get(count.start_is, (None, None))
+            what = START_WORDS.get(count.start_is) or ("when the decision it informs was recorded")
+        extensions = self.extended.get(kind, ())
+        # Only extensions that moved this deadline (an extension is refused if not later).
+        explanation = Explanation(
+            rule=kind,
+            policy_source=rule.source,
+            policy_version=self.incident.policy_version,
+            counts_from=None if count is None else count.start,
+            counts_from_what=what,
+            set_by_event=event,
+            set_by_version=version,
+            unit=None if count is None else count.unit,
+            count=None if count is None else count.days,
+            close_of_business=(
+                policy.close_of_business.strftime("%H:%M")
+                if count is not None and count.unit == Unit.BUSINESS_DAYS
+                else None
+            ),
+            skipped=() if count is None or computed is None else skipped_days(count, computed),
+            computed_due=computed,
+            extensions=extensions,
+            due=due,
+        )
+        return explanation.model_copy(update={"text": explanation_text(explanation)})
+
     def result(self, *, now: datetime) -> tuple[Incident | None, tuple[Obligation, ...]]:
         """The incident so far, and its obligations as they stand at `now`."""
         incident, arose, met = self.incident, self.arose, self.met
@@ -387,7 +721,8 @@ class ObligationsFold:
         for kind, rule in RULES.items():
             if not rule.applies(incident):
                 continue
-            original_due = rule.due(incident, policy, reported_at)
+            count = rule.due(incident, policy, reported_at)
+            original_due = None if count is None else due_of(count, policy)
             due = incident.extensions.get(kind, original_due)
             met_at, met_version, met_recorded_at = met.get(kind, (None, None, None))
             note = None
@@ -425,6 +760,7 @@ class ObligationsFold:
                         and met_recorded_at is not None
                         and times.recorded_late(met_at, met_recorded_at, policy)
                     ),
+                    explanation=self.explain(kind, rule, count, due, policy),
                 )
             )
         return incident, tuple(result)

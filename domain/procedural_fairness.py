@@ -17,7 +17,7 @@ from domain.policy_table import policy_named
 from domain.rules import times
 from domain.rules.consultation import consulted_for
 from domain.rules.follow_up import INVESTIGATIONS
-from domain.values import ConsultationStage, Recipient
+from domain.values import ConsultationStage, FollowUpKind, Recipient
 
 
 class Verdict(StrEnum):
@@ -48,7 +48,14 @@ class Check(BaseModel):
 
 
 def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check, ...]:
-    """The reviewer's checklist for an incident's investigation; empty if none was determined."""
+    """The reviewer's checklist for an incident's investigation or incident review; empty if
+    neither was determined. An incident review puts no allegation to a subject, so the checks
+    of service, response and the investigator's independence are not applicable to it (our
+    reading, docs/policy.md); its timeframe, client voice, Aboriginal consultation and telling
+    the client are checked as an investigation's are.
+
+    Every sequence is judged in the order the steps were recorded and by when they took effect:
+    a step dated before the one it depends on fails as one recorded before it does."""
     history = list(events)
     incident: Incident | None = None
     served_at: dict[str, int] = {}
@@ -72,7 +79,10 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
         elif isinstance(e, Incident.SubjectResponseRecorded):
             responded.setdefault(e.subject_ref, v)
             responded_when.setdefault(e.subject_ref, e.happened_at)
-        elif isinstance(e, Incident.InvestigationOutcomeRecorded) and first_outcome is None:
+        elif (
+            isinstance(e, Incident.InvestigationOutcomeRecorded | Incident.IncidentReviewCompleted)
+            and first_outcome is None
+        ):
             first_outcome, outcome_at = v, e.happened_at
         elif isinstance(e, Incident.ClientVoiceRecorded) and first_voice is None:
             first_voice = (v, e.happened_at)
@@ -85,26 +95,36 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
             told.setdefault((e.recipient, e.recipient_ref), v)
         elif isinstance(e, Incident.OutcomeReviewDecided):
             reviews.append((v, e.result.value))
-    if incident is None or incident.follow_up not in INVESTIGATIONS:
+    if incident is None or incident.follow_up not in (
+        *INVESTIGATIONS,
+        FollowUpKind.INCIDENT_REVIEW,
+    ):
         return ()
     subjects = [s.ref for s in incident.subjects]
     owed = obligations(history, now=now)
     moments = Moments(served=served_when, responded=responded_when, outcome=outcome_at)
-    checks = (
-        _served_before_outcome(subjects, served_at, first_outcome, incident),
-        _chance_to_respond(subjects, served_at, responded, first_outcome, moments, incident),
-        _client_voice_before_outcome(first_voice, first_outcome, outcome_at),
-        Check(
-            check="investigator_independence_declared",
-            verdict=Verdict.PASS if appointed else Verdict.PENDING,
-            evidence_versions=(appointed,) if appointed else (),
-        ),
-        _appointer_not_line_manager(appointed_by, incident),
-        _timeframe(owed),
-        _aboriginal_consultation(incident, consulted, owed),
-        _outcome_communicated(subjects, told, first_outcome),
-        _review_rights(incident, reviews),
-    )
+    if incident.follow_up == FollowUpKind.INCIDENT_REVIEW:
+        checks = _incident_review_checks(
+            incident, first_voice, first_outcome, outcome_at, owed, consulted
+        )
+        checks += (_outcome_communicated([], told, first_outcome),)
+        checks += (_not_for_review("outcome_review"),)
+    else:
+        checks = (
+            _served_before_outcome(subjects, served_at, first_outcome, moments, incident),
+            _chance_to_respond(subjects, served_at, responded, first_outcome, moments, incident),
+            _client_voice_before_outcome(first_voice, first_outcome, outcome_at),
+            Check(
+                check="investigator_independence_declared",
+                verdict=Verdict.PASS if appointed else Verdict.PENDING,
+                evidence_versions=(appointed,) if appointed else (),
+            ),
+            _appointer_not_line_manager(appointed_by, incident),
+            _timeframe(owed),
+            _aboriginal_consultation(incident, consulted, owed),
+            _outcome_communicated(subjects, told, first_outcome),
+            _review_rights(incident, reviews),
+        )
     names = {e.originator_version: type(e).__name__ for e in history}
     policy = policy_named(incident.policy_version)
     return tuple(
@@ -114,6 +134,38 @@ def procedural_fairness(events: Iterable[Any], *, now: datetime) -> tuple[Check,
             policy,
         )
         for c in checks
+    )
+
+
+NOT_FOR_REVIEW = "an incident review puts no allegation to a subject of allegation"
+
+
+def _not_for_review(name: str) -> Check:
+    detail = (
+        "an outcome review is of an investigation's findings"
+        if name == "outcome_review"
+        else NOT_FOR_REVIEW
+    )
+    return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail=detail)
+
+
+def _incident_review_checks(
+    i: Incident,
+    voice: tuple[int, datetime] | None,
+    completed: int | None,
+    completed_at: datetime | None,
+    owed: tuple[Obligation, ...],
+    consulted: list[int],
+) -> tuple[Check, ...]:
+    """The checklist of an incident review, in the investigation checklist's order."""
+    return (
+        _not_for_review("allegations_served_in_writing_before_outcome"),
+        _not_for_review("response_recorded_or_chance_given"),
+        _client_voice_before_outcome(voice, completed, completed_at),
+        _not_for_review("investigator_independence_declared"),
+        _not_for_review("investigator_not_appointed_by_line_manager"),
+        _timeframe(owed),
+        _aboriginal_consultation(i, consulted, owed),
     )
 
 
@@ -144,10 +196,15 @@ def _with_times(check: Check, history: list[Any], policy: Any) -> Check:
 
 
 def _served_before_outcome(
-    subjects: list[str], served_at: dict[str, int], first_outcome: int | None, i: Incident
+    subjects: list[str],
+    served_at: dict[str, int],
+    first_outcome: int | None,
+    at: Moments,
+    i: Incident,
 ) -> Check:
-    """Each subject had the allegations in writing before the outcome: how and when is shown,
-    and a service recorded as free text before the written means were listed is a warning."""
+    """Each subject had the allegations in writing before the outcome, recorded before it and
+    taking effect no later: how and when is shown, and a service recorded as free text before
+    the written means were listed is a warning."""
     name = "allegations_served_in_writing_before_outcome"
     if not subjects:
         return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail="no subject of allegation")
@@ -158,7 +215,15 @@ def _served_before_outcome(
         if s in i.service
     )
     unwritten = [s for s in subjects if s in i.service and i.service[s].method.startswith("legacy")]
-    late = [s for s in subjects if first_outcome and served_at.get(s, 10**9) > first_outcome]
+    late = [
+        s
+        for s in subjects
+        if first_outcome
+        and (
+            served_at.get(s, 10**9) > first_outcome
+            or (at.outcome is not None and s in at.served and at.served[s] > at.outcome)
+        )
+    ]
     if first_outcome is None:
         verdict = Verdict.PASS if len(versions) == len(subjects) else Verdict.PENDING
     elif late and i.sufficient_evidence_rationale:
@@ -209,8 +274,13 @@ def _chance_to_respond(
     faults = []
     for s in given:
         answered = at.responded.get(s)
+        if answered is not None and answered < at.served[s]:
+            faults.append(f"{s}: response dated {melbourne(answered)}, before service")
         if s in responded and responded[s] > outcome:
             faults.append(f"{s}: response recorded after the outcome")
+        elif answered is not None and answered > at.outcome:
+            faults.append(f"{s}: response dated after the outcome")
+            answered = None
         elif answered is None and at.outcome < business_days_after(
             at.served[s], days, policy.close_of_business
         ):
@@ -231,7 +301,11 @@ def _client_voice_before_outcome(
     """Prioritise client voice (policy §1): what the client said is on record before the
     outcome."""
     name = "client_voice_before_outcome"
-    if voice is not None and (outcome_at is None or voice[1] <= outcome_at):
+    # Before the outcome both in the order recorded and by when each took effect.
+    if voice is not None and (
+        outcome is None
+        or (voice[0] < outcome and outcome_at is not None and voice[1] <= outcome_at)
+    ):
         return Check(check=name, verdict=Verdict.PASS, evidence_versions=(voice[0],))
     if outcome is None:
         return Check(check=name, verdict=Verdict.PENDING, detail="no client voice recorded yet")

@@ -24,6 +24,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.obligations import Obligation, obligations
 from domain.policy_table import policy_at
+from domain.rules.response import DuplicateTarget
 from domain.rules.text import require_storable_texts
 from domain.rules.times import require_honest_times
 from domain.values import DetailsChange, Stamp
@@ -276,7 +277,7 @@ class Ledger(Application[UUID]):
         if command in NEEDS_OBLIGATIONS:
             args["obligations"] = obligations(events, now=stamp.now)
         if command == "withdraw" and args.get("duplicate_of") is not None:
-            args["duplicate_exists"] = self._exists(args["duplicate_of"])
+            args["duplicate"] = self.duplicate_target(args["duplicate_of"])
         getattr(incident, command)(stamp=stamp, **args)
         return self._save(
             incident, expected_version=expected_version, stamp=stamp, key=key, stale=_optimistic
@@ -435,8 +436,17 @@ class Ledger(Application[UUID]):
             event=event,
         )
 
-    def _exists(self, incident_id: UUID) -> bool:
-        return bool(list(self.events.get(incident_id, limit=1)))
+    def duplicate_target(self, incident_id: UUID) -> DuplicateTarget | None:
+        """What a withdrawal as a duplicate of `incident_id` needs to know of it (whether it
+        is live, whose clients it names); None when no such incident is on record."""
+        other = fold(list(self.events.get(incident_id)))  # type: ignore[arg-type]
+        if other is None:
+            return None
+        return DuplicateTarget(
+            withdrawn=other.withdrawn,
+            reporting_organisation=other.reporting_organisation,
+            clients=other.clients,
+        )
 
     def _current_version(self, incident_id: UUID) -> int:
         last = list(self.events.get(incident_id, desc=True, limit=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from projections.db import Tx, ts
 name = "obligations"
 _COLUMNS = (
     "incident_id, kind, organisation, other_provider, trigger, due, original_due, extended,"
-    " met_at, settled_status, note, met_recorded_at, recorded_late, clients"
+    " met_at, settled_status, note, met_recorded_at, recorded_late, clients, explanation"
 )
 
 
@@ -24,7 +25,7 @@ def tables(p: str) -> list[str]:
             other_provider TEXT, trigger TEXT NOT NULL, due TEXT, original_due TEXT,
             extended INTEGER NOT NULL, met_at TEXT, settled_status TEXT, note TEXT,
             met_recorded_at TEXT, recorded_late INTEGER NOT NULL DEFAULT 0,
-            clients TEXT NOT NULL DEFAULT '',
+            clients TEXT NOT NULL DEFAULT '', explanation TEXT,
             PRIMARY KEY (incident_id, kind))""",
         f"CREATE INDEX IF NOT EXISTS {p}obligations_due ON {p}obligations"
         " (settled_status, due, incident_id, kind)",
@@ -75,6 +76,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
                     ts(o.met_recorded_at),
                     int(o.recorded_late),
                     _client_refs(incident.clients),
+                    # Why it is due when it is, as JSON (the domain's `Explanation`).
+                    o.explanation.model_dump_json() if o.explanation else None,
                 )
             )
     delete_incidents(tx, f"{p}obligations", keys)
@@ -183,11 +186,12 @@ def worklist(
             "met_recorded_at": r[11],
             "recorded_late": bool(r[12]),
             "clients": [ref for ref in r[13].strip("|").split("|") if ref],
+            "explanation": json.loads(r[14]) if r[14] else None,
         }
         for r in page
     ]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = base64.urlsafe_b64encode(f"{last[14]}|{last[0]}|{last[1]}".encode()).decode()
+        next_cursor = base64.urlsafe_b64encode(f"{last[15]}|{last[0]}|{last[1]}".encode()).decode()
     return items, next_cursor

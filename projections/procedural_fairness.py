@@ -9,10 +9,16 @@ from uuid import UUID
 
 from domain.procedural_fairness import Verdict, procedural_fairness
 from domain.rules.follow_up import INVESTIGATIONS
+from domain.values import FollowUpKind
 from projections.base import Batch, delete_incidents
 from projections.db import Tx, ts
 
 name = "procedural_fairness"
+# The follow-ups a checklist is kept for: investigations and, since issue 20, incident reviews.
+CHECKED = (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW)
+# Bumped when the rows' derivation changes with the same tables: the digest changes, so a
+# running deployment rebuilds the model on start (2: incident reviews, dates as well as order).
+DERIVATION = 2
 
 
 def tables(p: str) -> list[str]:
@@ -35,8 +41,8 @@ def handle(tx: Tx, p: str, batch: Batch) -> None:
     rows: list[tuple[Any, ...]] = []
     for incident_id in batch.touched():
         history = batch.history(incident_id)
-        # No investigation, no checklist: the batch's shared fold says so without another.
-        investigated = batch.incident(incident_id).follow_up in INVESTIGATIONS
+        # No investigation or review, no checklist: the batch's shared fold says so.
+        investigated = batch.incident(incident_id).follow_up in CHECKED
         checks = procedural_fairness(history, now=history[-1].timestamp) if investigated else ()
         due = next(
             (o.due for o in batch.obligations(incident_id) if o.kind == "investigation_or_review"),

@@ -3,6 +3,12 @@
 Each item is a CloudEvents 1.0 object. The cursor is the event's position in the ledger's
 notification log, so it is stable across rebuilds. Client and subject references are
 pseudonymised per regulator with HMAC-SHA256, and no description or free text leaves.
+
+A client reference is only its provider's: the same reference at two providers is two children.
+So a client's pseudonym is keyed on the department client id where the report gives one (the
+same child across providers, as the department knows them), and otherwise on the reporting
+provider and its reference; a subject of allegation's on the provider and its reference. The
+same secret gives the same pseudonyms on every rebuild.
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from typing import Any
 
 from domain.incident import Incident
 from domain.rules.follow_up import INVESTIGATIONS
-from domain.values import FollowUpKind, RegulatorCategory
+from domain.values import Client, FollowUpKind, RegulatorCategory
 from projections.base import Batch
 from projections.db import Tx, ts
 
 name = "regulator_feed"
+# 2: pseudonyms per provider and reference (or department client id), not per reference alone.
+DERIVATION = 2
 REGULATORS = ("ssr", "ccyp")
 SOURCE = "urn:cims-ledger"
 _SSR_EVENTS = {
@@ -61,6 +69,24 @@ class Pseudonymiser:
         if ref is None:
             return None
         return hmac.new(self._secret, f"{regulator}:{ref}".encode(), hashlib.sha256).hexdigest()
+
+    def client(self, regulator: str, organisation: str, client: Client) -> str:
+        """One pseudonym per child: the department client id's where given, else the
+        provider's reference's, within that provider."""
+        if client.department_client_id:
+            key = ["client", "department", client.department_client_id]
+        else:
+            key = ["client", organisation, client.ref]
+        return self._keyed(regulator, key)
+
+    def subject(self, regulator: str, organisation: str, ref: str | None) -> str | None:
+        """One pseudonym per subject of allegation, within the provider whose reference it is."""
+        return None if ref is None else self._keyed(regulator, ["subject", organisation, ref])
+
+    def _keyed(self, regulator: str, key: list[str]) -> str:
+        # JSON, so no organisation or reference can spell another key by containing a colon.
+        text = json.dumps([regulator, *key], separators=(",", ":"))
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
 
 
 def handler(secret: bytes) -> Any:
@@ -125,6 +151,7 @@ def _item(
 ) -> dict[str, Any]:
     names = _SSR_EVENTS if regulator == "ssr" else _CCYP_EVENTS
     d = i.details
+    org = i.reporting_organisation
     data: dict[str, Any] = {
         "incident": str(i.id),
         "version": e.originator_version,
@@ -137,11 +164,12 @@ def _item(
         "occurred_at": ts(d.occurred_at),
         "historical": d.historical,
         "clients": [
-            {"pseudonym": pseudonym(regulator, c.ref), "aboriginal": c.aboriginal}
+            {"pseudonym": pseudonym.client(regulator, org, c), "aboriginal": c.aboriginal}
             for c in i.clients
         ],
         "subjects_of_allegation": [
-            {"pseudonym": pseudonym(regulator, s.ref), "role": s.role.value} for s in i.subjects
+            {"pseudonym": pseudonym.subject(regulator, org, s.ref), "role": s.role.value}
+            for s in i.subjects
         ],
         "stage": i.stage.value,
         # Why a report was withdrawn, by category only (out of scope, duplicate): no reason text.
@@ -149,7 +177,7 @@ def _item(
         "investigated": i.follow_up in INVESTIGATIONS,
         "findings": [
             {
-                "subject": pseudonym(regulator, o.subject_ref),
+                "subject": pseudonym.subject(regulator, org, o.subject_ref),
                 "type": o.incident_type.value,
                 "finding": o.finding.value,
             }

@@ -91,6 +91,9 @@ def tables_digest(model: Model) -> str:
     business-day deadlines also fingerprints the calendar: when a holiday is proclaimed (or a
     `holidays` release adds one) its open obligations are recomputed on start, the same way."""
     text = "\n".join(model.tables(LIVE))
+    if model.derivation > 1:
+        # The rows' derivation changed in a release, the tables' shape alone perhaps not.
+        text += f"\nderivation {model.derivation}"
     if model.uses_calendar:
         text += "\ncalendar " + calendar_fingerprint()
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -117,6 +120,8 @@ class Model:
     rebuilt_tables: Callable[[str], list[str]]
     handle: Handler
     uses_calendar: bool = False
+    # A module's `DERIVATION`: bumped when what its rows hold is derived differently.
+    derivation: int = 1
 
 
 def models(feed_secret: bytes) -> list[Model]:
@@ -127,6 +132,7 @@ def models(feed_secret: bytes) -> list[Model]:
             m.rebuilt_tables,  # type: ignore[attr-defined]
             m.handle,  # type: ignore[attr-defined]
             uses_calendar=m in CALENDAR_MODELS,
+            derivation=getattr(m, "DERIVATION", 1),
         )
         for m in (
             incident_summary,
@@ -143,6 +149,7 @@ def models(feed_secret: bytes) -> list[Model]:
             regulator_feed.tables,
             regulator_feed.rebuilt_tables,
             regulator_feed.handler(feed_secret),
+            derivation=regulator_feed.DERIVATION,
         ),
     ]
 

@@ -61,10 +61,17 @@ class Story:
         self.now += timedelta(**delta)
         return self
 
-    def do(self, command: str, *, actor: Actor = MANAGER, **args: Any) -> Story:
+    def do(
+        self,
+        command: str,
+        *,
+        actor: Actor = MANAGER,
+        effective_at: datetime | None = None,
+        **args: Any,
+    ) -> Story:
         if command in ("close", "extend"):
             args["obligations"] = self.obligations()
-        getattr(self.incident, command)(stamp=self.stamp(actor), **args)
+        getattr(self.incident, command)(stamp=self.stamp(actor, effective_at=effective_at), **args)
         self.events.extend(self.incident.collect_events())
         return self
 
@@ -188,12 +195,19 @@ class LedgerStory:
         self.now += timedelta(**delta)
         return self
 
-    def do(self, command: str, *, actor: Actor = MANAGER, **args: Any) -> LedgerStory:
+    def do(
+        self,
+        command: str,
+        *,
+        actor: Actor = MANAGER,
+        effective_at: datetime | None = None,
+        **args: Any,
+    ) -> LedgerStory:
         accepted = self.ledger.execute(
             self.incident_id,
             command,
             expected_version=self.version,
-            stamp=Stamp(actor=actor, now=self.now),
+            stamp=Stamp(actor=actor, now=self.now, effective_at=effective_at),
             **args,
         )
         self.version = accepted.version

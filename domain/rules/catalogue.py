@@ -223,8 +223,8 @@ _ENTRIES = (
         "rcs.integrity-advice-required",
         "7",
         "RCS in lieu needs Integrity advice",
-        "Only the Integrity team's advice puts a Reportable Conduct Scheme investigation in "
-        "lieu of the CIMS investigation.",
+        "Child Protection puts a Reportable Conduct Scheme investigation in lieu of the CIMS "
+        "investigation only on the Integrity team's advice, taking effect before the choice.",
     ),
     RuleEntry(
         "rcs.recommendations-section-required",
@@ -327,7 +327,8 @@ _ENTRIES = (
         "fairness.response-before-service",
         "8",
         "Served before responding",
-        "A subject responds to allegations that were put to them in writing.",
+        "A subject responds to allegations that were put to them in writing, and the response "
+        "takes effect no earlier than the service did.",
     ),
     RuleEntry(
         "fairness.response-required",
@@ -770,7 +771,26 @@ _ENTRIES = (
         "withdrawal.major-needs-department-approval",
         "11",
         "The department approves",
-        "A major-impact report is withdrawn only by (with the approval of) a department officer.",
+        "A report that was of major impact at any point in its history is withdrawn only by "
+        "(with the approval of) a department officer.",
+    ),
+    RuleEntry(
+        "withdrawal.duplicate-withdrawn",
+        "11",
+        "A live original",
+        "A duplicate points at a report that is itself live, not withdrawn.",
+    ),
+    RuleEntry(
+        "withdrawal.duplicate-other-client",
+        "11",
+        "The same client",
+        "A duplicate is about the same client(s) as the report it duplicates.",
+    ),
+    RuleEntry(
+        "sequence.before-prerequisite",
+        "11",
+        "In the order they took effect",
+        "A step cannot take effect before a step it depends on took effect.",
     ),
     RuleEntry(
         "rcs.not-in-lieu",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.calendar import business_days_after
 from domain.errors import PolicyViolation
+from domain.local_time import melbourne
 from domain.policy_table import PolicyNumbers
 from domain.values import (
     AllegationOutcome,
@@ -72,38 +73,88 @@ def require_known_subjects(refs: Collection[Ref], known: Collection[Ref]) -> Non
         )
 
 
-def require_served_before_response(subject_ref: Ref, served: Collection[Ref]) -> None:
-    """A subject responds to allegations that were put to them in writing."""
+def require_served_before_response(
+    subject_ref: Ref,
+    served: Collection[Ref],
+    *,
+    service: Mapping[Ref, Service] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """A subject responds to allegations that were put to them in writing: the response is
+    recorded after service, and takes effect (`at`) no earlier than the service did."""
     if subject_ref not in served:
         raise PolicyViolation(
             "fairness.response-before-service",
             "the allegations were not served on this subject in writing",
             field="subject_ref",
         )
+    when = (service or {}).get(subject_ref)
+    if at is not None and when is not None and at < when.served_at:
+        raise PolicyViolation(
+            "fairness.response-before-service",
+            f"a response cannot take effect ({melbourne(at)}) before the allegations were"
+            f" served on {subject_ref} in writing ({melbourne(when.served_at)})",
+            field="effective_at",
+        )
+
+
+def _unserved(
+    subjects: Collection[SubjectOfAllegation],
+    served: Collection[Ref],
+    service: Mapping[Ref, Service] | None,
+    at: datetime | None,
+) -> list[Ref]:
+    """The subjects not served in writing by `at` (in the order recorded, and by when each
+    service took effect)."""
+    return sorted(
+        s.ref
+        for s in subjects
+        if s.ref not in served
+        or (
+            at is not None
+            and service is not None
+            and s.ref in service
+            and at < service[s.ref].served_at
+        )
+    )
 
 
 def require_allegations_served(
     subjects: Collection[SubjectOfAllegation],
     served: Collection[Ref],
     sufficient_evidence_rationale: str | None,
+    *,
+    service: Mapping[Ref, Service] | None = None,
+    at: datetime | None = None,
+    rationale_at: datetime | None = None,
 ) -> None:
     """No outcome before every subject had the allegations in writing, unless the
-    sufficient-evidence path was recorded with a rationale."""
-    unserved = sorted({s.ref for s in subjects} - set(served))
-    if unserved and not sufficient_evidence_rationale:
+    sufficient-evidence path was recorded with a rationale: in the order recorded, and by when
+    the steps took effect (`at` is the outcome's)."""
+    unserved = _unserved(subjects, served, service, at)
+    relied_on = sufficient_evidence_rationale and (
+        at is None or rationale_at is None or rationale_at <= at
+    )
+    if unserved and not relied_on:
         raise PolicyViolation(
             "fairness.allegations-not-served",
-            "no outcome before the allegations were served in writing on " + ", ".join(unserved),
+            "no outcome before the allegations were served in writing on "
+            + ", ".join(unserved)
+            + ("" if at is None else f" (the outcome takes effect {melbourne(at)})"),
             field="outcomes",
         )
 
 
 def require_subjects_told_in_writing(
-    subjects: Collection[SubjectOfAllegation], served: Collection[Ref]
+    subjects: Collection[SubjectOfAllegation],
+    served: Collection[Ref],
+    *,
+    service: Mapping[Ref, Service] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Even on the sufficient-evidence path, every subject is told in writing before the
-    outcome is communicated."""
-    unserved = sorted({s.ref for s in subjects} - set(served))
+    outcome is communicated (recorded before it, and taking effect no later)."""
+    unserved = _unserved(subjects, served, service, at)
     if unserved:
         raise PolicyViolation(
             "fairness.subject-not-told-in-writing",
@@ -202,15 +253,18 @@ def require_reasonable_time_to_respond(
     *,
     now: datetime,
     policy: PolicyNumbers,
+    responded_at: Mapping[Ref, datetime] | None = None,
 ) -> None:
     """A subject has a chance to respond: no outcome until each served subject has responded
     (or declined) or the policy table's business days have passed since service (our reading
     of policy §8; 5 business days)."""
     if sufficient_evidence_rationale:
         return
+    # A response counts once it took effect: one dated after the outcome had not come by then.
+    answered = {r for r in responded if responded_at is None or responded_at.get(r, now) <= now}
     waiting = sorted(
         ref
-        for ref in {s.ref for s in subjects} - set(responded)
+        for ref in {s.ref for s in subjects} - answered
         if ref in service
         and now
         < business_days_after(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from domain.errors import PolicyViolation
+from domain.local_time import melbourne
 from domain.rules.classification import ABUSE_TYPES
 from domain.values import (
     FollowUpKind,
@@ -86,34 +88,56 @@ def require_follow_up_not_started(started: bool) -> None:
         )
 
 
-def require_police_contact_before_investigation(required: bool, police_notified: bool) -> None:
-    """Police are told of sexual or physical abuse or serious neglect before investigating."""
-    if required and not police_notified:
+def require_police_contact_before_investigation(
+    required: bool, police_notified_at: datetime | None, at: datetime | None = None
+) -> None:
+    """Police are told of sexual or physical abuse or serious neglect before investigating:
+    the report to police takes effect no later than the investigation starts (`at`)."""
+    if required and (police_notified_at is None or (at is not None and at < police_notified_at)):
         raise PolicyViolation(
             "follow-up.police-contact-before-investigation",
-            "record the report to police before the investigation starts",
+            "record the report to police before the investigation starts"
+            + _dated(police_notified_at, at),
             field="notifications",
         )
 
 
-def require_integrity_advice_before_investigation(required: bool, advised: bool) -> None:
-    """Child Protection seeks Integrity team advice before any investigation starts."""
-    if required and not advised:
+def require_integrity_advice_before_investigation(
+    required: bool, advised_at: datetime | None, at: datetime | None = None
+) -> None:
+    """Child Protection seeks Integrity team advice before any investigation starts (taking
+    effect no later than the investigation starts, `at`)."""
+    if required and (advised_at is None or (at is not None and at < advised_at)):
         raise PolicyViolation(
             "follow-up.integrity-advice-before-investigation",
-            "record the Integrity team's advice before the investigation starts",
+            "record the Integrity team's advice before the investigation starts"
+            + _dated(advised_at, at),
             field="notifications",
         )
 
 
-def require_integrity_advice_for_rcs(kind: FollowUpKind, advised: bool) -> None:
-    """Only the Integrity team's advice puts an RCS investigation in lieu of CIMS's."""
-    if kind == FollowUpKind.RCS_IN_LIEU and not advised:
+def require_integrity_advice_for_rcs(
+    kind: FollowUpKind, program: Program, advised_at: datetime | None, at: datetime | None = None
+) -> None:
+    """Child Protection puts an RCS investigation in lieu of CIMS's on the Integrity team's
+    advice (manual 1516). Our reading (§7): another provider has the choice itself (the 2024
+    summary: providers "will have the choice"); the Integrity team's step is Child
+    Protection's."""
+    if kind != FollowUpKind.RCS_IN_LIEU or program != Program.CHILD_PROTECTION:
+        return
+    if advised_at is None or (at is not None and at < advised_at):
         raise PolicyViolation(
             "rcs.integrity-advice-required",
-            "an RCS investigation in lieu needs the Integrity team's advice recorded first",
+            "Child Protection puts an RCS investigation in lieu only on the Integrity team's"
+            " advice, recorded first" + _dated(advised_at, at),
             field="kind",
         )
+
+
+def _dated(prerequisite_at: datetime | None, at: datetime | None) -> str:
+    if prerequisite_at is None or at is None:
+        return ""
+    return f" (it took effect {melbourne(prerequisite_at)}, after {melbourne(at)})"
 
 
 def require_investigation_follow_up(kind: FollowUpKind | None) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.errors import PolicyViolation
 from domain.values import (
     CareContext,
-    Impact,
+    Client,
     Ref,
     Role,
     ScopeExclusion,
@@ -88,7 +89,27 @@ def require_withdrawal_grounds(
         )
 
 
-def require_other_incident(duplicate_of: UUID | None, incident_id: UUID, exists: bool) -> None:
+@dataclass(frozen=True)
+class DuplicateTarget:
+    """What withdrawing a report as a duplicate needs to know of the incident it names: the
+    ledger reads that incident and passes these facts in (as closure gets its obligations)."""
+
+    withdrawn: bool
+    reporting_organisation: str
+    clients: tuple[Client, ...]
+
+
+def same_client(a: Client, a_organisation: str, b: Client, b_organisation: str) -> bool:
+    """Two reports name the same client: the same department client id where both give one,
+    else the same provider's same client reference (a reference is only its provider's)."""
+    if a.department_client_id and b.department_client_id:
+        return a.department_client_id == b.department_client_id
+    return a_organisation == b_organisation and a.ref == b.ref
+
+
+def require_other_incident(
+    duplicate_of: UUID | None, incident_id: UUID, target: DuplicateTarget | None
+) -> None:
     """The incident a report duplicates is another incident on record, visible to the caller."""
     if duplicate_of is None:
         return
@@ -98,7 +119,7 @@ def require_other_incident(duplicate_of: UUID | None, incident_id: UUID, exists:
             "an incident cannot duplicate itself",
             field="duplicate_of",
         )
-    if not exists:
+    if target is None:
         raise PolicyViolation(
             "withdrawal.duplicate-not-found",
             f"no incident {duplicate_of} is on record for you to link to",
@@ -106,13 +127,48 @@ def require_other_incident(duplicate_of: UUID | None, incident_id: UUID, exists:
         )
 
 
-def require_department_approval(impact: Impact, actor_role: Role) -> None:
-    """A major-impact report is withdrawn only with the department's approval: a department
-    officer withdraws it (our reading of §11)."""
-    if impact == Impact.MAJOR and actor_role != Role.DEPARTMENT_OFFICER:
+def require_live_duplicate(target: DuplicateTarget | None) -> None:
+    """A duplicate points at a report that is itself live: one already withdrawn cannot carry
+    the incident on (so no two reports can each be withdrawn as the other's duplicate)."""
+    if target is not None and target.withdrawn:
+        raise PolicyViolation(
+            "withdrawal.duplicate-withdrawn",
+            "the report named as the original was itself withdrawn; name the live report"
+            " about this incident",
+            field="duplicate_of",
+        )
+
+
+def require_same_clients(
+    clients: Collection[Client], organisation: str, target: DuplicateTarget | None
+) -> None:
+    """A duplicate is about the same client(s): every client of the report withdrawn is a
+    client of the report it duplicates, so no client's report vanishes with it."""
+    if target is None:
+        return
+    missing = sorted(
+        c.ref
+        for c in clients
+        if not any(
+            same_client(c, organisation, t, target.reporting_organisation) for t in target.clients
+        )
+    )
+    if missing:
+        raise PolicyViolation(
+            "withdrawal.duplicate-other-client",
+            "the report named as the original is not about the same client(s): "
+            + ", ".join(missing),
+            field="duplicate_of",
+        )
+
+
+def require_department_approval(ever_major: bool, actor_role: Role) -> None:
+    """A report of major impact at any point in its history is withdrawn only with the
+    department's approval: a department officer withdraws it (our reading of §11)."""
+    if ever_major and actor_role != Role.DEPARTMENT_OFFICER:
         raise PolicyViolation(
             "withdrawal.major-needs-department-approval",
-            "a major-impact report is withdrawn only by (with the approval of) a department"
-            " officer",
+            "a report that was of major impact at any point is withdrawn only by (with the"
+            " approval of) a department officer",
             field="reason",
         )

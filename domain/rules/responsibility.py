@@ -36,11 +36,14 @@ def require_a_change(new: str | None, current: str | None) -> None:
         )
 
 
-def require_not_the_reporter(new: str | None, reporting_organisation: str) -> None:
-    """The responsible organisation is another provider than the one that reported."""
+def require_not_the_reporter(
+    new: str | None, reporting_organisation: str, field: str = "other_provider"
+) -> None:
+    """The responsible organisation is another provider than the one that reported, whether
+    named on the report or changed after (a report cannot name its own organisation)."""
     if new is not None and new == reporting_organisation:
         raise PolicyViolation(
             "access.responsible-organisation-is-reporter",
             "the reporting organisation sees the incident already; name another organisation",
-            field="other_provider",
+            field=field,
         )

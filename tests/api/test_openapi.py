@@ -155,6 +155,7 @@ def test_the_serve_allegations_description_names_its_rules() -> None:
         "investigation.not-determined",
         "lifecycle.closed",
         "lifecycle.withdrawn",
+        "sequence.before-prerequisite",
         "time.effective-before-aware",
         "time.effective-in-future",
         "time.out-of-range",

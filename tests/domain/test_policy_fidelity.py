@@ -19,6 +19,7 @@ from domain.obligations import Status
 from domain.policy_table import regime_at_submission
 from domain.procedural_fairness import Verdict, procedural_fairness
 from domain.rules import fairness
+from domain.rules.response import DuplicateTarget
 from domain.summary import summarise
 from domain.values import (
     CareContext,
@@ -329,7 +330,10 @@ def test_a_withdrawal_needs_an_out_of_scope_assessment_or_a_duplicate_link() -> 
     )
 
     other = uuid4()
-    story.do("withdraw", reason="reported twice", duplicate_of=other, duplicate_exists=True)
+    live = DuplicateTarget(
+        withdrawn=False, reporting_organisation="Northside CSO", clients=(CLIENT,)
+    )
+    story.do("withdraw", reason="reported twice", duplicate_of=other, duplicate=live)
     withdrawn = story.events[-1]
     assert (withdrawn.category, withdrawn.duplicate_of) == (WithdrawalCategory.DUPLICATE, other)
     assert story.incident.withdrawal is WithdrawalCategory.DUPLICATE

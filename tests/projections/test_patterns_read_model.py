@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,42 @@ def test_imported_records_are_listed_and_counted_by_their_original_submission(
     read_models.catch_up()
 
     items, _ = read_models.list_incidents(organisations=None, now=START, limit=50)
-    months = read_models.statistics(organisations=None, now=START)["by_month"]
+    months = read_models.statistics(organisations=None, now=START)["imported"]["by_month"]
     oldest = items[-1]
     assert oldest["id"] == str(legacy_incident_id("CIMS-2019-000101"))
     assert oldest["reported_at"] == "2019-05-02T00:00:00.000000Z"
     assert months["2019-05"] == 1 and sum(months.values()) == 7
+
+
+def test_imported_records_are_counted_apart_and_never_closed_on_the_import_day(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    imported(ledger)
+    LedgerStory.report(ledger).do("record_response_plan", plan="p").later(days=2).do(
+        "close", reason="done"
+    )
+
+    read_models.catch_up()
+
+    stats = read_models.statistics(organisations=None, now=START + timedelta(days=3))
+    assert (stats["incidents"], stats["closed"], stats["median_days_to_close"]) == (1, 1, 2.0)
+    old = stats["imported"]
+    assert old["incidents"] == 7 and old["closed"] >= 1
+    assert "median_days_to_close" not in old
+
+
+def test_by_month_runs_over_every_month_zero_where_none_were_reported(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    imported(ledger)
+
+    read_models.catch_up()
+
+    months = read_models.statistics(organisations=None, now=START)["imported"]["by_month"]
+    keys = list(months)
+    assert keys[0] == "2019-05" and keys == sorted(keys)
+    # Consecutive months, however far apart the records: a true time axis.
+    for a, b in pairwise(keys):
+        year, month = int(a[:4]), int(a[5:])
+        assert b == (f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}")
+    assert 0 in months.values() and sum(months.values()) == 7

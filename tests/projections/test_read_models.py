@@ -162,8 +162,12 @@ def test_feed_carries_no_client_ref_or_free_text_and_pseudonymises_per_regulator
     assert CLIENT.ref not in raw and CARER.ref not in raw
     assert "trampoline" not in raw and "Residential unit" not in raw
     pseudonym = regulator_feed.Pseudonymiser(FEED_SECRET)
-    assert items[0]["data"]["clients"][0]["pseudonym"] == pseudonym("ssr", CLIENT.ref)
-    assert pseudonym("ssr", CLIENT.ref) != pseudonym("ccyp", CLIENT.ref)
+    assert items[0]["data"]["clients"][0]["pseudonym"] == pseudonym.client(
+        "ssr", "Northside CSO", CLIENT
+    )
+    assert pseudonym.client("ssr", "Northside CSO", CLIENT) != pseudonym.client(
+        "ccyp", "Northside CSO", CLIENT
+    )
 
 
 def test_a_consumer_resuming_from_any_cursor_sees_every_item_once_in_order(

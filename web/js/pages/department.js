@@ -50,7 +50,7 @@ export function Department() {
     ['Ever late', percent(stats.ever_late_rate)],
   ];
   return html`<h1 tabindex="-1">Statistics</h1>
-    <p class="lede">Figures for the incidents you can see.</p>
+    <p class="lede">Figures for the incidents you can see, recorded here. ${stats.imported && stats.imported.incidents ? `Records imported from the old system are counted apart: ${stats.imported.incidents} (${stats.imported.open} open, ${stats.imported.closed} closed there or here).` : ''}</p>
     <div class="figures">${figures.map(([k, v]) => html`<div class="figure"><span class="figure-value">${v}</span><span class="figure-label">${k}</span></div>`)}</div>
     <div class="table-wrap"><table class="table"><caption>The numbers</caption><tbody>
       ${figures.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}
@@ -59,6 +59,7 @@ export function Department() {
     </tbody></table></div>
     <div class="charts">
       <${BarChart} title="Incidents by month reported" counts=${stats.by_month || {}} />
+      ${stats.imported && stats.imported.incidents ? html`<${BarChart} title="Imported from the old system by month reported" counts=${stats.imported.by_month || {}} />` : null}
       <${BarChart} title="Incidents by type" counts=${stats.by_type || {}} horizontal=${true} />
       <${BarChart} title="Incidents by organisation" counts=${stats.by_organisation || {}} horizontal=${true} />
       <${BarChart} title="Open incidents: on time and overdue" counts=${{ 'On time': Math.max(0, (stats.open || 0) - (stats.overdue_now || 0)), Overdue: stats.overdue_now || 0 }} horizontal=${true} />

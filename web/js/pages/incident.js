@@ -95,7 +95,7 @@ function Obligations({ id, items, step, actions, onOpen }) {
       const here = o.kind === step;
       const by = (o.met_by || []).map((c) => actions.find((a) => a.command === c)).filter(Boolean);
       return html`<tr class=${`${o.status === 'overdue' ? 'row-overdue' : ''} ${here ? 'row-current' : ''}`} ref=${here ? focused : null} tabindex=${here ? '-1' : undefined} aria-current=${here ? 'step' : undefined}>
-        <th scope="row">${humanise(o.kind)}</th><td data-label="Due">${melbourne(o.due)}${o.extended ? ' (extended)' : ''}</td><td data-label="Deadline">${deadline(o)}</td>
+        <th scope="row">${humanise(o.kind)}</th><td data-label="Due">${melbourne(o.due)}${o.extended ? ' (extended)' : ''}${o.due && o.explanation ? html`<details class="why-date"><summary>Why this date?</summary><p>${o.explanation.text}</p></details>` : null}</td><td data-label="Deadline">${deadline(o)}</td>
         <td data-label="Status"><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span>${o.recorded_late ? ' (recorded late)' : ''}</td>
         <td data-label="Met">${o.met_at ? melbourne(o.met_at) : '—'}</td>
         <td data-label="Next step">${['open', 'overdue'].includes(o.status) ? html`${by.map((a) => html`<button type="button" class="link-button" onClick=${() => onOpen(a, o.kind)}>${a.title}</button> `)}
