@@ -59,6 +59,30 @@ def _describe_properties(name: str, schema: dict[str, Any]) -> None:
             prop["description"] = meaning
 
 
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def integer_bounds(node: Any) -> None:
+    """Write the bounds of every integer schema in `node` as integers again.
+
+    FastAPI checks the document against its own OpenAPI model, whose `Schema.maximum` (and the
+    other bounds) are `float`: a bound inside an `anyOf` (an optional integer's) comes out as
+    `4.611686018427388e+18` for `le=2**62`, which a generated client reads as a float and a
+    strict one refuses. Every bound the code gives is an integer of at most 2**62, exact in a
+    float, so the integer is the one the code wrote."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in BOUNDS:
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = int(value)
+        for value in node.values():
+            integer_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            integer_bounds(value)
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of `app`, completed (built once, then cached on the app)."""
     if app.openapi_schema:
@@ -83,6 +107,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         _describe_properties(name, schema)
         if name in EXAMPLES:
             schema["examples"] = [EXAMPLES[name]]
+    integer_bounds(doc)
     app.openapi_schema = doc
     return doc
 

@@ -305,3 +305,36 @@ def test_docs_carry_a_content_security_policy_and_keep_no_token_after_the_page(
     docs = app_client.get("/docs").text
     assert '"persistAuthorization": true' not in docs
     assert '"persistAuthorization": false' in docs
+
+
+def _integer_schemas(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            found.append((path, node))
+        for key, value in node.items():
+            found += _integer_schemas(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _integer_schemas(value, f"{path}/{i}")
+    return found
+
+
+def test_integer_bounds_are_written_as_integers(app_client: TestClient) -> None:
+    """Read from the served bytes: `4.611686018427388e+18` is a float to every JSON parser."""
+    served = app_client.get("/openapi.json").json()
+    integers = _integer_schemas(served)
+    bounded = [(p, s) for p, s in integers if "maximum" in s]
+    assert len(bounded) > 30  # versions and positions, optional ones (anyOf) among them
+    floats = [
+        (path, key, schema[key])
+        for path, schema in integers
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+        if isinstance(schema.get(key), float)
+    ]
+    assert floats == []
+    version = served["components"]["schemas"]["AmendIn"]["properties"]["expected_version"]
+    assert {"type": "integer", "minimum": 0, "maximum": 2**62} in [
+        {k: v for k, v in s.items() if k in ("type", "minimum", "maximum")}
+        for s in version["anyOf"]
+    ]
