@@ -21,10 +21,11 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import reads
+from api import paging, reads
 from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
+from api.paging import Cursor, DeprecatedAfter
 from api.problems import Problem, invalid
 from api.query import instant, strict_query
 from api.routers.incidents import (
@@ -92,6 +93,7 @@ class PatternView(out.Resource):
         description="Each incident: id, organisation, became_aware_at, submitted_at, types,"
         " legacy types, impact, stage, outcome, linked_to_pattern, pattern_of."
     )
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
 class Suggestions(out.Resource):
@@ -101,6 +103,7 @@ class Suggestions(out.Resource):
         description="`possible_pattern` items: the incidents named (oldest first), the client,"
         " and the policy's window and count."
     )
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
 class EscalationAccepted(out.Accepted):
@@ -123,7 +126,12 @@ class LegacyImportOut(out.Resource):
 
 class Unresolved(out.Resource):
     items: Items = Field(description="Imported incidents with a split legacy type unresolved.")
-    next_after: str | None = Field(description="Pass as `after=` for the next page.")
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
+    next_after: str | None = Field(
+        default=None,
+        deprecated=True,
+        description="Deprecated (this release only): `next_cursor` by its old name.",
+    )
 
 
 class LegacyImportIn(Body):
@@ -165,6 +173,7 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
 async def client_incidents(
     svc: ServicesDep,
     actor: ActorDep,
+    request: Request,
     response: Response,
     client_ref: Annotated[
         str | None, Query(min_length=1, max_length=200, description="A provider's client ref.")
@@ -189,13 +198,16 @@ async def client_incidents(
         datetime | None, Query(description="The window's end, with an offset (default: now).")
     ] = None,
     min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
 ) -> dict[str, Any]:
     """A client's incidents (type, impact, stage, outcome), oldest first by when the provider
     became aware, within `window_days` (default: the policy table's pattern window) up to
     `until` (default now). Name the client by `client_ref` (with `organisation`, which for a
     provider is its own) or by `department_client_id`. A provider is answered from its own
     incidents only; across providers only a department officer, by the department identifier.
-    Each incident listed is logged as read. 403 for other roles; 422 without a client."""
+    Each incident listed is logged as read. 403 for other roles; 422 without a client. Paged
+    as every list (api/paging.py); `count` counts the whole window."""
     scope = await _scope(svc, actor, "list:pattern")
     if client_ref is None and department_client_id is None:
         raise invalid(
@@ -226,8 +238,12 @@ async def client_incidents(
         since=high - timedelta(days=days),
         until=high,
     )
-    await reads.log_listed(svc, actor, "list:pattern", items, "id")
+    page, next_cursor = paging.page_of(
+        items, lambda i: [i["became_aware_at"], i["id"]], cursor, limit
+    )
+    await reads.log_listed(svc, actor, "list:pattern", page, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    paging.link_next(request, response, next_cursor)
     return {
         "client": {
             "client_ref": client_ref,
@@ -236,7 +252,8 @@ async def client_incidents(
         },
         "window": {"days": days, "since": high - timedelta(days=days), "until": high},
         "count": len(items),
-        "items": items,
+        "items": page,
+        "next_cursor": next_cursor,
     }
 
 
@@ -247,21 +264,38 @@ async def client_incidents(
     responses={200: {"model": Suggestions}, **READ_ERRORS},
 )
 async def suggestions(
-    svc: ServicesDep, actor: ActorDep, response: Response, min_position: MinPosition = None
+    svc: ServicesDep,
+    actor: ActorDep,
+    request: Request,
+    response: Response,
+    min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
 ) -> dict[str, Any]:
     """`possible_pattern` items: the policy table's count of current, unlinked, non-major
     incidents about one client within its window (both in the item), naming the incidents. A
     suggestion is not a decision: escalate it (`POST /v1/patterns/escalations`) or dismiss it
     (`POST /v1/patterns/dismissals`). Incident managers see their organisation's; the
-    department sees every provider's."""
+    department sees every provider's. Paged as every list (api/paging.py), by the earliest
+    incident each names."""
     scope = await _scope(svc, actor, "list:pattern-suggestions")
     await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.pattern_suggestions, organisations=scope, now=svc.clock()
     )
-    await log_suggested(svc, actor, items)
+    page, next_cursor = paging.page_of(
+        sorted(items, key=_suggestion_key), _suggestion_key, cursor, limit
+    )
+    await log_suggested(svc, actor, page)
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    return {"items": items}
+    paging.link_next(request, response, next_cursor)
+    return {"items": page, "next_cursor": next_cursor}
+
+
+def _suggestion_key(suggestion: dict[str, Any]) -> list[Any]:
+    """A suggestion's place in the list: its earliest incident, then the incidents it names."""
+    first = min(i["became_aware_at"] for i in suggestion["incidents"])
+    return [first, *sorted(suggestion["incident_ids"])]
 
 
 async def log_suggested(svc: Services, actor: Actor, suggestions: list[dict[str, Any]]) -> None:
@@ -450,18 +484,38 @@ def refused_writer(out: io.StringIO, columns: list[str]) -> spreadsheet.DictWrit
 async def unresolved(
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[
-        str, Query(max_length=36, description="The `next_after` of the previous page.")
-    ] = "",
+    request: Request,
+    response: Response,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 100,
     min_position: MinPosition = None,
+    after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
     """Imported incidents with a split legacy type still unresolved, each resolved with
-    `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event)."""
+    `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event). Paged
+    as every list (api/paging.py): `next_cursor` is null on the last page."""
+    text, field = paging.given(cursor, after)
+    start = _unresolved_after(text, field)
     scope = await _scope(svc, actor, "list:unresolved-legacy-types")
     await read_models_at(svc, min_position)
-    items = await run_in_threadpool(
-        svc.read_models.unresolved_legacy_types, organisations=scope, limit=limit, after=after
+    rows = await run_in_threadpool(
+        svc.read_models.unresolved_legacy_types,
+        organisations=scope,
+        limit=limit + 1,
+        after=start,
     )
+    items = rows[:limit]
     await reads.log_listed(svc, actor, "list:unresolved-legacy-types", items, "id")
-    return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}
+    next_cursor = items[-1]["id"] if len(rows) > limit else None
+    paging.link_next(request, response, next_cursor)
+    return {"items": items, "next_cursor": next_cursor, "next_after": next_cursor}
+
+
+def _unresolved_after(text: str | None, field: str) -> str:
+    """The incident id an unresolved-imports cursor stands for ("" for the first page)."""
+    if text is None:
+        return ""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise paging.bad_cursor(field) from None
