@@ -394,10 +394,14 @@ class AuditEntry(Resource):
 
 class AuditTrail(Resource):
     items: list[AuditEntry]
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
 
 
 class AccessEntry(Resource):
-    id: int = Field(description="The entry's sequence number; pass as `after=` to page.")
+    id: int = Field(description="The entry's sequence number, in the order logged.")
     at: datetime
     actor_id: str
     actor_role: Role
@@ -408,17 +412,27 @@ class AccessEntry(Resource):
 
 class AccessLog(Resource):
     items: list[AccessEntry]
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
 
 
 class FeedItem(Resource):
     """A CloudEvent carrying only what the sharing protocol allows."""
 
-    cursor: int = Field(description="Pass as `after=` to resume after this item.")
+    cursor: int = Field(
+        description="The item's position in the ledger's log: items come in this order, and a"
+        " receiver drops one it has seen by it."
+    )
 
 
 class Feed(Resource):
     items: list[FeedItem]
-    next_cursor: int = Field(description="Pass as `after=` for the next page.")
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
 
 
 class Statistics(Resource):
