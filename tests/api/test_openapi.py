@@ -16,7 +16,7 @@ from api import authorisation as authz
 from api.command_docs import TITLES, refusals
 from api.examples import EXAMPLES
 from api.main import create_app
-from api.problems import API_PROBLEMS, FIELD_RULES, catalogue
+from api.problems import API_PROBLEMS, FIELD_RULES, catalogue, schema_rules
 from api.schemas import FeedName, ReportIn
 from domain import next_steps
 from domain.obligations import RULES, ObligationKind
@@ -29,6 +29,21 @@ COMMAND_ERRORS = {400, 401, 403, 404, 409, 412, 413, 422, 428, 429, 431, 503}
 RULE_ID = re.compile(r"^[a-z][a-z-]*(\.[a-z0-9][a-z0-9-]*)+$")
 # Answered before anyone signs in: the rule catalogue and how to sign in (api/routers/sign_in.py).
 PUBLIC = {"/v1/rules", "/v1/sign-in", "/v1/dev/token", "/v1/dev/identities"}
+
+
+DOC_SECRET = "doc-secret-" + "d" * 32
+
+
+@pytest.fixture(scope="module")
+def auth_for_doc() -> dict[str, str]:
+    """An auditor's bearer header for `app_client` (whose secret is DOC_SECRET)."""
+    from api.auth import mint_token
+    from api.settings import Settings
+    from domain.values import Role
+
+    settings = Settings(database_url="sqlite://", jwt_secret=DOC_SECRET)
+    token = mint_token(settings, sub="auditor-1", role=Role.AUDITOR, org="DFFH")
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +293,7 @@ def test_every_problem_type_resolves_to_a_catalogue_entry(app_client: TestClient
     for rule_id, entry in CATALOGUE.items():
         assert by_id[rule_id]["section"] == entry.section
         assert by_id[rule_id]["type"].endswith("/problems/" + rule_id)
-    assert set(by_id) == set(CATALOGUE) | set(API_PROBLEMS) | set(FIELD_RULES)
+    assert set(by_id) == set(CATALOGUE) | set(API_PROBLEMS) | set(FIELD_RULES) | set(schema_rules())
     assert by_id["fairness.allegations-not-served"]["section"] == "8"
 
 
@@ -338,3 +353,70 @@ def test_integer_bounds_are_written_as_integers(app_client: TestClient) -> None:
         {k: v for k, v in s.items() if k in ("type", "minimum", "maximum")}
         for s in version["anyOf"]
     ]
+
+
+# Dotted constants in api/ that are not rule ids: logger names, ASGI message types, file names.
+NOT_RULES = ("cims.", "http.", "index.html")
+
+
+def _rule_ids_in(folder: Path) -> set[str]:
+    """Every rule id api/ can put in a problem: each dotted id among its string constants,
+    each `"rule": ...` value, and `schema.<slug>` for each field-level body refusal."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if RULE_ID.match(node.value) and not node.value.startswith(NOT_RULES):
+                    found.add(node.value)
+            elif isinstance(node, ast.Dict):
+                found |= {
+                    value.value
+                    for key, value in zip(node.keys, node.values, strict=True)
+                    if isinstance(key, ast.Constant) and key.value == "rule"
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str)
+                }
+    # body_guard: a refusal naming a field carries `schema.<its slug>` (duplicate key, control
+    # character), from `json_hazard`'s answers.
+    from api.body_guard import json_hazard
+
+    for body in (b'{"a": 1, "a": 2}', b'{"a": "\\u0007"}'):
+        hazard = json_hazard(body)
+        assert hazard is not None and hazard[4] is not None
+        found.add(f"schema.{hazard[1]}")
+    return found
+
+
+def test_every_rule_id_and_problem_type_the_api_can_emit_is_listed(
+    app_client: TestClient, auth_for_doc: dict[str, str]
+) -> None:
+    listed = {item["id"] for item in app_client.get("/v1/rules").json()["items"]}
+    emitted = _rule_ids_in(ROOT / "api")
+    assert {"idempotency.key-reused", "schema.cursor", "schema.duplicate-key"} <= emitted
+    assert emitted - listed == set()
+    # Every kind of field error pydantic can report, as the API names it.
+    assert {"schema.missing", "schema.uuid_parsing", "schema.string_too_long"} <= listed
+    # And live refusals: each `type` and each `errors[].rule` resolves in the catalogue.
+    answers = [
+        app_client.get("/v1/incidents/not-a-uuid", headers=auth_for_doc),
+        app_client.post("/v1/incidents", json={}, headers=auth_for_doc),
+        app_client.get("/v1/access-log?cursor=x&after=y", headers=auth_for_doc),
+    ]
+    by_type = {item["type"]: item for item in app_client.get("/v1/rules").json()["items"]}
+    rules = set()
+    for answer in answers:
+        problem = answer.json()
+        assert problem["type"] in by_type, problem
+        rules |= {e["rule"] for e in problem.get("errors", [])}
+    assert {"schema.uuid_parsing", "schema.missing", "schema.cursor-or-after"} <= rules
+    assert rules - listed == set()
+
+
+def test_one_spelling_per_problem_a_type_is_its_rule_id(app_client: TestClient) -> None:
+    """A problem that is a rule of its own (idempotency, header size) has one id: its `type`
+    ends with the id its `errors[].rule` carries, never a hyphenated twin of it."""
+    items = app_client.get("/v1/rules").json()["items"]
+    ids = {item["id"] for item in items}
+    for rule in ids:
+        twin = rule.replace(".", "-")
+        assert twin == rule or twin not in ids, (rule, twin)
+    assert "idempotency.key-reused" in API_PROBLEMS and "idempotency-key-reused" not in ids
