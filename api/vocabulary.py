@@ -230,6 +230,18 @@ ENUMS: dict[str, dict[str, str]] = {
         "ssr": "The Social Services Regulator's feed.",
         "ccyp": "The Commission for Children and Young People's feed.",
     },
+    "FeedEventType": {
+        "au.gov.vic.cims.incident.reported": "An incident was reported (SSR).",
+        "au.gov.vic.cims.incident.reclassified": "Its impact or regulator category changed (SSR).",
+        "au.gov.vic.cims.incident.outcome": "The investigation's or review's outcome (SSR).",
+        "au.gov.vic.cims.incident.outcome_reviewed": "An outcome review was decided (SSR).",
+        "au.gov.vic.cims.incident.closed": "The incident was closed.",
+        "au.gov.vic.cims.incident.withdrawn": "The report was withdrawn.",
+        "au.gov.vic.cims.incident.rcs_investigation_started": "A Reportable Conduct Scheme "
+        "investigation stands in lieu (CCYP).",
+        "au.gov.vic.cims.incident.rcs_findings": "The RCS investigation's findings (CCYP).",
+        "au.gov.vic.cims.incident.rcs_report_lodged": "The RCS report was lodged (CCYP).",
+    },
 }
 
 # Property name -> meaning, where the model does not say (`Model.field` overrides `field`).

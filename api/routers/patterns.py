@@ -43,6 +43,7 @@ from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from ledger import patterns, spreadsheet
 from ledger.application import Accepted
+from ledger.legacy_import import Outcome as ImportOutcome
 from ledger.legacy_import import RowResult, Summary, import_rows
 from ledger.receipts import CommandKey
 from projections.audit_trail import REFUSED
@@ -50,7 +51,6 @@ from projections.audit_trail import REFUSED
 router = APIRouter(prefix="/v1", tags=["patterns"], dependencies=[Depends(strict_query)])
 PATTERN_ROLES = frozenset({Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER})
 Ids = Annotated[list[UUID], Field(min_length=2, max_length=50)]
-Items = list[dict[str, Any]]
 
 
 class EscalationIn(ReportIn):
@@ -71,6 +71,39 @@ class DismissalIn(Body):
     )
 
 
+class ImportRow(out.Resource):
+    """What became of one row of a legacy file."""
+
+    line: int = Field(description="The row's line in the file (the header is line 1).")
+    legacy_id: str = Field(description="The row's id in the old system.")
+    outcome: ImportOutcome
+    incident_id: UUID | None = Field(description="The incident it is (or would be) recorded as.")
+    reason: str | None = Field(description="Why it was refused or reported changed.")
+    rule: str | None = Field(description="The rule id that refused it (see `GET /v1/rules`).")
+    unresolved_legacy_types: list[str] = Field(
+        description="Split legacy types left for a person to choose."
+    )
+    removed_legacy_types: list[str] = Field(
+        description="Legacy labels that are no longer types: kept and flagged."
+    )
+
+
+class ImportSummary(out.Resource):
+    """How many rows came to each outcome."""
+
+    imported: int = Field(description="Rows recorded as new incidents.")
+    unchanged: int = Field(description="Rows already recorded, the same.")
+    changed: int = Field(description="Rows already recorded, different: reported, not written.")
+    unresolved: int = Field(description="Imported rows with a split legacy type to resolve.")
+    refused: int = Field(description="Rows refused, each with its line and reason.")
+
+
+class DismissedIncident(out.Resource):
+    id: UUID = Field(description="The incident's id.")
+    version: int = Field(description="Its version after the dismissal was recorded on it.")
+    position: int | None = Field(description="That event's position in the ledger's log.")
+
+
 class ClientNamed(out.Resource):
     client_ref: str | None = Field(description="The provider's client ref asked about.")
     organisation: str | None = Field(description="The organisation the ref belongs to.")
@@ -88,20 +121,17 @@ class PatternView(out.Resource):
 
     client: ClientNamed = Field(description="How the client was named.")
     window: Window = Field(description="The window the incidents lie in.")
-    count: int = Field(description="How many incidents (all the caller may see).")
-    items: Items = Field(
-        description="Each incident: id, organisation, became_aware_at, submitted_at, types,"
-        " legacy types, impact, stage, outcome, linked_to_pattern, pattern_of."
-    )
+    count: int = Field(description="How many incidents in the window (all the caller may see).")
+    items: list[out.PatternIncident] = Field(description="This page of them, oldest first.")
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
 class Suggestions(out.Resource):
     """Possible patterns for a person to decide on."""
 
-    items: Items = Field(
-        description="`possible_pattern` items: the incidents named (oldest first), the client,"
-        " and the policy's window and count."
+    items: list[out.PossiblePattern] = Field(
+        description="Possible patterns: the incidents named (oldest first), the client, and the"
+        " policy's window and count."
     )
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
@@ -112,20 +142,22 @@ class EscalationAccepted(out.Accepted):
 
 class Dismissed(out.Resource):
     dismissal_id: UUID = Field(description="The dismissal, recorded on each incident.")
-    incidents: Items = Field(description="Each incident's id, new version and log position.")
+    incidents: list[DismissedIncident] = Field(
+        description="Each incident's id, new version and log position."
+    )
 
 
 class LegacyImportOut(out.Resource):
     dry_run: bool = Field(description="True: nothing was written.")
-    summary: dict[str, int] = Field(
-        description="How many rows were imported, unchanged, changed, unresolved and refused."
-    )
-    results: Items = Field(description="Each row's line, legacy id, outcome, incident and reason.")
+    summary: ImportSummary = Field(description="How many rows came to each outcome.")
+    results: list[ImportRow] = Field(description="Each row's outcome, in file order.")
     refused_csv: str = Field(description="The refused rows as CSV, with a `reason` column.")
 
 
 class Unresolved(out.Resource):
-    items: Items = Field(description="Imported incidents with a split legacy type unresolved.")
+    items: list[out.PatternIncident] = Field(
+        description="Imported incidents with a split legacy type unresolved."
+    )
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
     next_after: str | None = Field(
         default=None,

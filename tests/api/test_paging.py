@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from api import resources as out
 from api.main import create_app
+from api.routers.patterns import LegacyImportOut, PatternView, Suggestions, Unresolved
 from api.settings import Settings
 from tests.api.conftest import Auth, read_models_caught_up, report_body
 from tests.api.test_patterns import EXAMPLE, manager, non_major, officer
@@ -67,19 +69,20 @@ def test_every_list_pages_with_cursor_and_limit(client: TestClient, auth: Auth) 
         "/v1/legacy-imports", json={"csv": EXAMPLE.read_text()}, headers=officer(auth)
     )
     assert legacy.status_code == 200, legacy.text
+    LegacyImportOut.model_validate(legacy.json())
     client.get(f"/v1/incidents/{ids[0]}", headers=manager(auth))
     read_models_caught_up(client)
     lists = [
-        ("/v1/incidents", manager(auth)),
-        ("/v1/obligations", manager(auth)),
-        (f"/v1/incidents/{critical.json()['id']}/audit-trail", auth()),
-        ("/v1/access-log", auth("auditor", org="DFFH")),
-        ("/v1/feeds/ssr", auth("regulator", org="SSR")),
-        ("/v1/legacy-imports/unresolved", officer(auth)),
-        ("/v1/patterns/clients?department_client_id=1234567", officer(auth)),
-        ("/v1/patterns/suggestions", officer(auth)),
+        ("/v1/incidents", manager(auth), out.IncidentList),
+        ("/v1/obligations", manager(auth), out.Worklist),
+        (f"/v1/incidents/{critical.json()['id']}/audit-trail", auth(), out.AuditTrail),
+        ("/v1/access-log", auth("auditor", org="DFFH"), out.AccessLog),
+        ("/v1/feeds/ssr", auth("regulator", org="SSR"), out.Feed),
+        ("/v1/legacy-imports/unresolved", officer(auth), Unresolved),
+        ("/v1/patterns/clients?department_client_id=1234567", officer(auth), PatternView),
+        ("/v1/patterns/suggestions", officer(auth), Suggestions),
     ]
-    for path, headers in lists:
+    for path, headers, model in lists:
         answer = client.get(path, params={"limit": 200}, headers=headers)
         if "?" in path:
             base, _, fixed = path.partition("?")
@@ -87,9 +90,11 @@ def test_every_list_pages_with_cursor_and_limit(client: TestClient, auth: Auth) 
                 base, params={**dict(parse_qsl(fixed)), "limit": 200}, headers=headers
             )
         assert answer.status_code == 200, (path, answer.text)
+        model.model_validate(answer.json())  # the answer is what /openapi.json says it is
         whole = answer.json()["items"]
         pages = walk(client, path, headers)
         assert len(whole) >= 2 or path.endswith("suggestions"), (path, whole)
+        assert whole, path
         walked = [item for page in pages for item in page]
         assert walked[: len(whole)] == whole and (len(whole) == 200 or walked == whole), path
         assert all(len(page) == 1 for page in pages), path
