@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from api import webhooks
 from api.examples import EXAMPLES
 from api.resources import ProblemDetails
 from api.vocabulary import ENUMS, FIELDS
@@ -92,6 +93,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
     )
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -114,6 +116,7 @@ def document(app: FastAPI) -> dict[str, Any]:
 
 def install(app: FastAPI) -> None:
     """`/openapi.json` completed by `document`, and Swagger UI at `/docs` from local assets."""
+    webhooks.describe(app)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
     app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
 

@@ -555,7 +555,7 @@ class FeedItem(Resource):
     time: datetime = Field(description="When the event was recorded (UTC).")
     subject: UUID = Field(description="The incident's id.")
     datacontenttype: Literal["application/json"] = Field(description="`data` is JSON.")
-    data: FeedData
+    data: FeedData = Field(description="The incident as the event left it, minimised.")
     cursor: int = Field(
         description="The item's position in the ledger's log: items come in this order, and a"
         " receiver drops one it has seen by it."

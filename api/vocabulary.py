@@ -230,6 +230,12 @@ ENUMS: dict[str, dict[str, str]] = {
         "ssr": "The Social Services Regulator's feed.",
         "ccyp": "The Commission for Children and Young People's feed.",
     },
+    "Outcome": {
+        "imported": "Recorded as a new incident.",
+        "unchanged": "Already recorded, the same: nothing written.",
+        "changed": "Already recorded, different: reported, never overwritten.",
+        "refused": "Refused, with the reason (the rest of the file still imports).",
+    },
     "FeedEventType": {
         "au.gov.vic.cims.incident.reported": "An incident was reported (SSR).",
         "au.gov.vic.cims.incident.reclassified": "Its impact or regulator category changed (SSR).",

@@ -76,7 +76,7 @@ class ImportRow(out.Resource):
 
     line: int = Field(description="The row's line in the file (the header is line 1).")
     legacy_id: str = Field(description="The row's id in the old system.")
-    outcome: ImportOutcome
+    outcome: ImportOutcome = Field(description="What became of the row.")
     incident_id: UUID | None = Field(description="The incident it is (or would be) recorded as.")
     reason: str | None = Field(description="Why it was refused or reported changed.")
     rule: str | None = Field(description="The rule id that refused it (see `GET /v1/rules`).")

@@ -355,8 +355,9 @@ def test_integer_bounds_are_written_as_integers(app_client: TestClient) -> None:
     ]
 
 
-# Dotted constants in api/ that are not rule ids: logger names, ASGI message types, file names.
-NOT_RULES = ("cims.", "http.", "index.html")
+# Dotted constants in api/ that are not rule ids: logger names, ASGI message types, file names,
+# the feed's CloudEvents types.
+NOT_RULES = ("cims.", "http.", "index.html", "au.gov.vic.cims.")
 
 
 def _rule_ids_in(folder: Path) -> set[str]:
@@ -420,3 +421,26 @@ def test_one_spelling_per_problem_a_type_is_its_rule_id(app_client: TestClient) 
         twin = rule.replace(".", "-")
         assert twin == rule or twin not in ids, (rule, twin)
     assert "idempotency.key-reused" in API_PROBLEMS and "idempotency-key-reused" not in ids
+
+
+def test_the_pushed_feed_batch_is_described_as_a_webhook(doc: dict[str, Any]) -> None:
+    from projections.webhooks import CONTENT_TYPE, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+    batch = doc["webhooks"]["feed-batch"]["post"]
+    body = batch["requestBody"]
+    assert body["required"] is True and list(body["content"]) == [CONTENT_TYPE]
+    schema = body["content"][CONTENT_TYPE]["schema"]
+    assert schema["type"] == "array"
+    assert schema["items"] == {"$ref": "#/components/schemas/FeedItem"}
+    headers = {p["name"] for p in batch["parameters"] if p["in"] == "header" and p["required"]}
+    assert headers == {ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER}
+    assert "2xx" in batch["responses"]["200"]["description"]
+    # The items are typed down to their data, and the event types are the feed's own.
+    from projections import regulator_feed
+
+    item = doc["components"]["schemas"]["FeedItem"]
+    assert item["properties"]["data"]["$ref"] == "#/components/schemas/FeedData"
+    kinds = {*regulator_feed._SSR_EVENTS.values(), *regulator_feed._CCYP_EVENTS.values()}
+    assert set(doc["components"]["schemas"]["FeedEventType"]["enum"]) == {
+        f"au.gov.vic.cims.incident.{k}" for k in kinds
+    }
