@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from api import webhooks
-from api.examples import EXAMPLES
+from api.examples import EXAMPLES, RESPONSE_EXAMPLES
 from api.resources import ProblemDetails
 from api.vocabulary import ENUMS, FIELDS
 
@@ -84,6 +84,19 @@ def integer_bounds(node: Any) -> None:
             integer_bounds(value)
 
 
+def _response_examples(doc: dict[str, Any]) -> None:
+    """Each successful answer's example beside it (`content.<type>.example`), from its
+    model's (an error's example would mislead: the Problem schema carries one of its own)."""
+    for item in [*doc.get("paths", {}).values(), *doc.get("webhooks", {}).values()]:
+        for op in item.values():
+            answers = [r for code, r in op.get("responses", {}).items() if code.startswith("2")]
+            for response in answers:
+                for media in response.get("content", {}).values():
+                    name = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                    if name in RESPONSE_EXAMPLES:
+                        media["example"] = RESPONSE_EXAMPLES[name]
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of `app`, completed (built once, then cached on the app)."""
     if app.openapi_schema:
@@ -109,6 +122,9 @@ def document(app: FastAPI) -> dict[str, Any]:
         _describe_properties(name, schema)
         if name in EXAMPLES:
             schema["examples"] = [EXAMPLES[name]]
+        if name in RESPONSE_EXAMPLES:
+            schema["examples"] = [RESPONSE_EXAMPLES[name]]
+    _response_examples(doc)
     integer_bounds(doc)
     app.openapi_schema = doc
     return doc

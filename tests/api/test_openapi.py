@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from api import authorisation as authz
 from api.command_docs import TITLES, refusals
-from api.examples import EXAMPLES
+from api.examples import EXAMPLES, RESPONSE_EXAMPLES
 from api.main import create_app
 from api.problems import API_PROBLEMS, FIELD_RULES, catalogue, schema_rules
 from api.schemas import FeedName, ReportIn
@@ -444,3 +445,57 @@ def test_the_pushed_feed_batch_is_described_as_a_webhook(doc: dict[str, Any]) ->
     assert set(doc["components"]["schemas"]["FeedEventType"]["enum"]) == {
         f"au.gov.vic.cims.incident.{k}" for k in kinds
     }
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """Every response model by its schema name."""
+    from api import resources
+    from api.routers import patterns, sign_in
+    from replay import verify
+
+    found = {}
+    for module in (resources, patterns, sign_in, verify):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                found[value.model_config.get("title") or value.__name__] = value
+    return found
+
+
+def _declared_only(value: Any, where: str) -> None:
+    """No field the model does not declare (`Resource` keeps unknown ones: a typo would pass)."""
+    if isinstance(value, BaseModel):
+        # An event's own fields depend on its `type` (EventOut declares the common ones).
+        assert type(value).__name__ == "EventOut" or not value.model_extra, (where, value)
+        for name, field in type(value).model_fields.items():
+            if not field.deprecated:
+                _declared_only(getattr(value, name), f"{where}.{name}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _declared_only(item, f"{where}.{i}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _declared_only(item, f"{where}.{key}")
+
+
+# Answers too large for a useful hand-written example: /docs shows their schema field by field.
+NO_EXAMPLE = {"IncidentOut", "StateAsOf", "History", "Diff"}
+
+
+def test_every_answer_has_a_valid_example(doc: dict[str, Any]) -> None:
+    answered = set()
+    for _, _, op in operations(doc):
+        for code, response in op["responses"].items():
+            for media in response.get("content", {}).values():
+                ref = media["schema"].get("$ref")
+                if ref and code.startswith("2"):
+                    name = ref.rsplit("/", 1)[1]
+                    answered.add(name)
+                    if name not in NO_EXAMPLE:
+                        assert media["example"] == RESPONSE_EXAMPLES[name], name
+    assert "Feed" in answered and len(answered) > 20
+    assert answered - NO_EXAMPLE - set(RESPONSE_EXAMPLES) == set()
+    models = _models()
+    for name, example in RESPONSE_EXAMPLES.items():
+        schema = doc["components"]["schemas"][name]
+        assert schema["examples"] == [example], name
+        _declared_only(models[name].model_validate(example), name)
