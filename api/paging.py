@@ -48,6 +48,14 @@ DeprecatedAfter = Annotated[
 ]
 
 
+LINK = {
+    "Link": {
+        "description": 'When there is a next page: `<its URL>; rel="next"` (RFC 8288).',
+        "schema": {"type": "string"},
+    }
+}
+
+
 def bad_cursor(field: str = "cursor") -> Exception:
     return invalid(field, "schema.cursor", f"{field} is not one this API returned as next_cursor")
 

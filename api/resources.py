@@ -571,17 +571,30 @@ class Feed(Resource):
 
 
 class Statistics(Resource):
-    incidents: int
-    by_type: dict[str, int]
-    by_impact: dict[str, int]
-    by_organisation: dict[str, int]
-    by_month: dict[str, int]
-    open: int
-    closed: int
-    median_days_to_close: float | None
-    overdue_now: int
-    overdue_rate: float
-    ever_late_rate: float
+    """Counts over the incidents the caller's organisation sees (the department: all)."""
+
+    incidents: int = Field(description="How many incidents.")
+    by_type: dict[str, int] = Field(
+        description="How many incidents of each type (an incident of two types counts in both)."
+    )
+    by_impact: dict[str, int] = Field(description="How many of each impact (`major`, `non_major`).")
+    by_organisation: dict[str, int] = Field(description="How many each organisation reported.")
+    by_month: dict[str, int] = Field(
+        description="How many were reported in each month (`YYYY-MM`, Melbourne time), in order."
+    )
+    open: int = Field(description="How many are neither closed nor withdrawn.")
+    closed: int = Field(description="How many are closed.")
+    median_days_to_close: float | None = Field(
+        description="The median, in days (to two places), from report to close; null with none"
+        " closed."
+    )
+    overdue_now: int = Field(description="How many open incidents have an obligation overdue now.")
+    overdue_rate: float = Field(
+        description="`overdue_now` as a share of `open`, 0 to 1 (four places); 0 with none open."
+    )
+    ever_late_rate: float = Field(
+        description="The share of incidents, 0 to 1, that were ever late on an obligation."
+    )
 
 
 class RuleOut(BaseModel):

@@ -24,7 +24,7 @@ from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
 from api.next_actions import next_actions, obligations_out
-from api.paging import Cursor, DeprecatedAfter, link_next, log_page, position
+from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.responses import JSON
@@ -430,7 +430,7 @@ def freshness(response: Response, svc: Services, reached: bool) -> None:
     "",
     summary="List the incidents you may see, newest first.",
     response_model=None,
-    responses={200: {"model": out.IncidentList, "headers": FRESHNESS}, **READ_ERRORS},
+    responses={200: {"model": out.IncidentList, "headers": {**FRESHNESS, **LINK}}, **READ_ERRORS},
 )
 async def list_incidents(
     svc: ServicesDep,

@@ -25,7 +25,7 @@ from api import paging, reads
 from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
-from api.paging import Cursor, DeprecatedAfter
+from api.paging import LINK, Cursor, DeprecatedAfter
 from api.problems import Problem, invalid
 from api.query import instant, strict_query
 from api.routers.incidents import (
@@ -200,7 +200,7 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
     "/patterns/clients",
     summary="Show one client's incidents in time order, within a window.",
     response_model=None,
-    responses={200: {"model": PatternView}, **READ_ERRORS},
+    responses={200: {"model": PatternView, "headers": LINK}, **READ_ERRORS},
 )
 async def client_incidents(
     svc: ServicesDep,
@@ -293,7 +293,7 @@ async def client_incidents(
     "/patterns/suggestions",
     summary="List possible patterns of harm for a person to decide on.",
     response_model=None,
-    responses={200: {"model": Suggestions}, **READ_ERRORS},
+    responses={200: {"model": Suggestions, "headers": LINK}, **READ_ERRORS},
 )
 async def suggestions(
     svc: ServicesDep,
@@ -511,7 +511,7 @@ def refused_writer(out: io.StringIO, columns: list[str]) -> spreadsheet.DictWrit
     "/legacy-imports/unresolved",
     summary="List imported records waiting for a split type to be resolved.",
     response_model=None,
-    responses={200: {"model": Unresolved}, **READ_ERRORS},
+    responses={200: {"model": Unresolved, "headers": LINK}, **READ_ERRORS},
 )
 async def unresolved(
     svc: ServicesDep,

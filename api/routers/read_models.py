@@ -12,7 +12,7 @@ from api import authorisation as authz
 from api import deadlines, reads
 from api import resources as out
 from api.deps import ActorDep, ServicesDep
-from api.paging import Cursor, DeprecatedAfter, link_next, log_page, position
+from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.routers.incidents import (
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/v1", tags=["read-models"], dependencies=[Depends(str
     "/obligations",
     summary="List the worklist: obligations by status and organisation.",
     response_model=None,
-    responses={200: {"model": out.Worklist, "headers": FRESHNESS}, **READ_ERRORS},
+    responses={200: {"model": out.Worklist, "headers": {**FRESHNESS, **LINK}}, **READ_ERRORS},
 )
 async def worklist(
     svc: ServicesDep,

@@ -204,4 +204,6 @@ def test_openapi_shows_one_paging_style_for_every_list(doc: dict[str, Any]) -> N
         kinds = {s.get("type") for s in next_cursor.get("anyOf", [next_cursor])}
         assert "string" in kinds and "integer" not in kinds, path
         assert "next_after" not in schema.get("required", []), path
+        if not any(part in path for part in LOGS):
+            assert "Link" in op["responses"]["200"].get("headers", {}), path
     assert len(lists) == 8, lists
