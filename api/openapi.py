@@ -10,13 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
 from api import webhooks
@@ -97,10 +99,20 @@ def _response_examples(doc: dict[str, Any]) -> None:
                         media["example"] = RESPONSE_EXAMPLES[name]
 
 
+_BUILDING = threading.Lock()
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of `app`, completed (built once, then cached on the app)."""
     if app.openapi_schema:
         return app.openapi_schema
+    with _BUILDING:
+        if not app.openapi_schema:
+            app.openapi_schema = _build(app)
+    return app.openapi_schema
+
+
+def _build(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
         version=app.version,
@@ -126,7 +138,6 @@ def document(app: FastAPI) -> dict[str, Any]:
             schema["examples"] = [RESPONSE_EXAMPLES[name]]
     _response_examples(doc)
     integer_bounds(doc)
-    app.openapi_schema = doc
     return doc
 
 
@@ -134,6 +145,16 @@ def install(app: FastAPI) -> None:
     """`/openapi.json` completed by `document`, and Swagger UI at `/docs` from local assets."""
     webhooks.describe(app)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
+    # Building the document takes seconds (FastAPI walks every model); FastAPI's own route
+    # builds it on the event loop, which stalls every other request meanwhile (a front end's
+    # first page waited for it). This route builds it in a worker thread instead.
+    path = app.openapi_url or "/openapi.json"
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != path]
+
+    @app.get(path, include_in_schema=False)
+    async def openapi_json() -> JSONResponse:
+        return JSONResponse(await run_in_threadpool(document, app))
+
     app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
 
     @app.get("/docs", include_in_schema=False)
