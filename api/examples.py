@@ -195,3 +195,328 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "The carer saw the fall; the injury is explained.",
     },
 }
+
+# ---- answers: one realistic example per response model, shown in `/docs` beside its schema
+# (a test validates each against its model, allowing no field the model does not declare).
+
+_INCIDENT = "7f4a4786-c52b-55da-ac42-7e86c167dfdf"
+_OTHER = "2f1c7c52-8a8e-4f8e-9d0e-3c5b2f7a1e44"
+_THIRD = "9b0e2d7e-55a1-4c1e-8f8e-1d2c3b4a5f60"
+_ACTOR = {"id": "manager-7", "role": "incident_manager", "organisation": "Northside CSO"}
+_ACCEPTED = {
+    "id": _INCIDENT,
+    "version": 4,
+    "position": 1287,
+    "event": {
+        "type": "AllegationsServed",
+        "originator_id": _INCIDENT,
+        "originator_version": 4,
+        "timestamp": "2025-03-10T03:15:00Z",
+        "actor": _ACTOR,
+        "subject_ids": ["carer-1"],
+    },
+}
+_OBLIGATION = {
+    "kind": "incident_report",
+    "trigger": "Reported",
+    "trigger_version": 1,
+    "due": "2025-03-07T06:00:00Z",
+    "original_due": "2025-03-07T06:00:00Z",
+    "extended": False,
+    "met_at": "2025-03-04T00:00:00Z",
+    "met_by_version": 1,
+    "status": "met",
+    "waivable": False,
+    "note": None,
+    "met_recorded_at": "2025-03-04T00:00:00Z",
+    "recorded_late": False,
+    "met_by": [],
+    "business_days_left": None,
+    "days_overdue": None,
+}
+_PATTERN_INCIDENT = {
+    "id": _INCIDENT,
+    "organisation": "Northside CSO",
+    "became_aware_at": "2025-03-03T23:00:00Z",
+    "submitted_at": "2025-03-04T00:00:00Z",
+    "types": ["Injury-explained"],
+    "legacy_types": [],
+    "unresolved_legacy_types": [],
+    "removed_legacy_types": [],
+    "impact": "non_major",
+    "stage": "follow_up_determined",
+    "outcome": [],
+    "linked_to_pattern": None,
+    "pattern_of": [],
+    "client_refs": ["client-1"],
+    "department_client_ids": ["1234567"],
+    "legacy_id": None,
+    "version": 2,
+}
+_POSSIBLE_PATTERN = {
+    "kind": "possible_pattern",
+    "client_refs": ["client-1"],
+    "department_client_ids": ["1234567"],
+    "incident_ids": [_INCIDENT, _OTHER, _THIRD],
+    "incidents": [
+        _PATTERN_INCIDENT,
+        {**_PATTERN_INCIDENT, "id": _OTHER, "became_aware_at": "2025-03-20T01:00:00Z"},
+        {**_PATTERN_INCIDENT, "id": _THIRD, "became_aware_at": "2025-04-02T22:30:00Z"},
+    ],
+    "window_days": 90,
+    "min_incidents": 3,
+    "policy_version": "2024-12-09",
+}
+_CURSOR = "MjAyNS0wMy0wNFQwMDowMDowMC4wMDAwMDBafDdmNGE0Nzg2"
+
+RESPONSE_EXAMPLES: dict[str, dict[str, Any]] = {
+    "Accepted": _ACCEPTED,
+    "EscalationAccepted": {**_ACCEPTED, "linked": [_OTHER, _THIRD]},
+    "Dismissed": {
+        "dismissal_id": "0c8d1f7e-3a2b-4c5d-9e8f-7a6b5c4d3e2f",
+        "incidents": [
+            {"id": _OTHER, "version": 3, "position": 1290},
+            {"id": _THIRD, "version": 2, "position": 1291},
+        ],
+    },
+    "IncidentList": {
+        "items": [
+            {
+                "id": _INCIDENT,
+                "reporting_organisation": "Northside CSO",
+                "other_provider": None,
+                "stage": "under_investigation",
+                "types": ["Physical abuse"],
+                "impact": "major",
+                "regulator_category": "notifiable",
+                "program": "cso",
+                "aboriginal": True,
+                "follow_up": "investigation",
+                "reported_at": "2025-03-04T00:00:00Z",
+                "became_aware_at": "2025-03-03T23:00:00Z",
+                "occurred_at": "2025-03-03T22:00:00Z",
+                "version": 4,
+                "next_due": "2025-04-01T00:00:00Z",
+                "overdue": False,
+            }
+        ],
+        "next_cursor": _CURSOR,
+    },
+    "ObligationsOut": {"id": _INCIDENT, "version": 4, "obligations": [_OBLIGATION]},
+    "Worklist": {
+        "items": [
+            {
+                "incident_id": _INCIDENT,
+                "kind": "investigation_or_review",
+                "organisation": "Northside CSO",
+                "trigger": "Reported",
+                "due": "2025-04-01T00:00:00Z",
+                "original_due": "2025-04-01T00:00:00Z",
+                "extended": False,
+                "met_at": None,
+                "status": "open",
+                "note": None,
+                "clients": ["client-1"],
+                "business_days_left": 12,
+                "days_overdue": None,
+            }
+        ],
+        "next_cursor": None,
+        "possible_patterns": [_POSSIBLE_PATTERN],
+    },
+    "FairnessOut": {
+        "id": _INCIDENT,
+        "checks": [
+            {
+                "check": "allegations_served_in_writing",
+                "verdict": "pass",
+                "evidence_versions": [4],
+                "evidence_events": ["AllegationsServed"],
+                "detail": "Served by letter before the outcome.",
+            }
+        ],
+    },
+    "AuditTrail": {
+        "items": [
+            {
+                "position": 1287,
+                "incident_id": _INCIDENT,
+                "version": 4,
+                "event_type": "AllegationsServed",
+                "actor_id": "manager-7",
+                "actor_role": "incident_manager",
+                "actor_organisation": "Northside CSO",
+                "recorded_at": "2025-03-10T03:15:00Z",
+                "effective_at": "2025-03-10T02:00:00Z",
+                "reason": None,
+                "summary": "Allegations served in writing on carer-1.",
+            }
+        ],
+        "next_cursor": "1287",
+    },
+    "AccessLog": {
+        "items": [
+            {
+                "id": 5120,
+                "at": "2025-03-10T03:20:00Z",
+                "actor_id": "auditor-2",
+                "actor_role": "auditor",
+                "actor_organisation": "DFFH",
+                "incident_id": _INCIDENT,
+                "what": "history",
+            }
+        ],
+        "next_cursor": "5120",
+    },
+    "Feed": {
+        "items": [
+            {
+                "specversion": "1.0",
+                "id": "ssr-1287",
+                "source": "urn:cims-ledger/ssr",
+                "type": "au.gov.vic.cims.incident.reported",
+                "time": "2025-03-04T00:00:00Z",
+                "subject": _INCIDENT,
+                "datacontenttype": "application/json",
+                "data": {
+                    "incident": _INCIDENT,
+                    "version": 1,
+                    "organisation": "Northside CSO",
+                    "program": "cso",
+                    "types": ["Physical abuse"],
+                    "impact": "major",
+                    "regulator_category": "notifiable",
+                    "became_aware_at": "2025-03-03T23:00:00Z",
+                    "occurred_at": "2025-03-03T22:00:00Z",
+                    "historical": False,
+                    "clients": [{"pseudonym": "9f2c" + "0" * 60, "aboriginal": True}],
+                    "subjects_of_allegation": [{"pseudonym": "41ab" + "0" * 60, "role": "carer"}],
+                    "stage": "reported",
+                    "withdrawal": None,
+                    "investigated": False,
+                    "findings": [],
+                },
+                "cursor": 1287,
+            }
+        ],
+        "next_cursor": "1287",
+    },
+    "Statistics": {
+        "incidents": 42,
+        "by_type": {"Physical abuse": 9, "Injury-explained": 21, "Neglect": 12},
+        "by_impact": {"major": 15, "non_major": 27},
+        "by_organisation": {"Northside CSO": 30, "Child Protection": 12},
+        "by_month": {"2025-02": 19, "2025-03": 23},
+        "open": 17,
+        "closed": 25,
+        "median_days_to_close": 21.5,
+        "overdue_now": 3,
+        "overdue_rate": 0.1765,
+        "ever_late_rate": 0.119,
+    },
+    "PatternView": {
+        "client": {"client_ref": None, "organisation": None, "department_client_id": "1234567"},
+        "window": {
+            "days": 90,
+            "since": "2025-01-04T00:00:00Z",
+            "until": "2025-04-04T00:00:00Z",
+        },
+        "count": 3,
+        "items": [_PATTERN_INCIDENT],
+        "next_cursor": "WyIyMDI1LTAzLTAzVDIzOjAwOjAwWiJd",
+    },
+    "Suggestions": {"items": [_POSSIBLE_PATTERN], "next_cursor": None},
+    "Unresolved": {
+        "items": [
+            {
+                **_PATTERN_INCIDENT,
+                "legacy_types": ["Injury"],
+                "unresolved_legacy_types": ["Injury"],
+                "types": [],
+                "legacy_id": "CIMS-2024-000610",
+                "version": 1,
+            }
+        ],
+        "next_cursor": None,
+        "next_after": None,
+    },
+    "LegacyImportOut": {
+        "dry_run": False,
+        "summary": {"imported": 1, "unchanged": 0, "changed": 0, "unresolved": 1, "refused": 1},
+        "results": [
+            {
+                "line": 2,
+                "legacy_id": "CIMS-2024-000610",
+                "outcome": "imported",
+                "incident_id": _INCIDENT,
+                "reason": None,
+                "rule": None,
+                "unresolved_legacy_types": ["Injury"],
+                "removed_legacy_types": [],
+            },
+            {
+                "line": 3,
+                "legacy_id": "CIMS-2024-000611",
+                "outcome": "refused",
+                "incident_id": None,
+                "reason": "the provider became aware after the report was submitted",
+                "rule": "legacy.submitted-before-aware",
+                "unresolved_legacy_types": [],
+                "removed_legacy_types": [],
+            },
+        ],
+        "refused_csv": "line,legacy_id,reason\n3,CIMS-2024-000611,the provider became aware"
+        " after the report was submitted\n",
+    },
+    "Verification": {
+        "ok": True,
+        "incident_id": _INCIDENT,
+        "events_checked": 4,
+        "first_broken_version": None,
+        "problem": None,
+    },
+    "Rules": {
+        "items": [
+            {
+                "id": "fairness.allegations-not-served",
+                "section": "8",
+                "title": "Allegations not served",
+                "message": "Each subject of allegation is given the allegations in writing"
+                " before any outcome.",
+                "type": "https://cims-ledger.example/problems/fairness.allegations-not-served",
+            }
+        ]
+    },
+    "Health": {"status": "ok"},
+    "Problem": {
+        "type": "https://cims-ledger.example/problems/fairness.allegations-not-served",
+        "title": "Refused by CIMS policy",
+        "status": 422,
+        "detail": "carer-1 has not been served the allegations in writing",
+        "instance": f"/v1/incidents/{_INCIDENT}/record-outcomes",
+        "rule": "fairness.allegations-not-served",
+        "errors": [
+            {
+                "field": "outcomes.0.subject_ref",
+                "rule": "fairness.allegations-not-served",
+                "message": "carer-1 has not been served the allegations in writing",
+            }
+        ],
+    },
+}
+RESPONSE_EXAMPLES["Ready"] = {
+    "status": "ready",
+    "read_models": [
+        {
+            "name": "incident_summary",
+            "position": 1291,
+            "lag": 0,
+            "error": None,
+            "error_position": None,
+        }
+    ],
+    "max_lag": 0,
+    "behind": False,
+    "follower": {"state": "listening", "last_error": None, "seconds_since_caught_up": 0.4},
+}
+RESPONSE_EXAMPLES["SignInOut"] = {"development": False, "oidc": None}

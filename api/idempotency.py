@@ -40,7 +40,7 @@ class Stored:
 def _malformed(message: str) -> Problem:
     return Problem(
         400,
-        "idempotency-key-invalid",
+        "idempotency.key-invalid",
         "Idempotency-Key is not valid",
         message,
         errors=[{"field": HEADER, "rule": "idempotency.key-invalid", "message": message}],
@@ -105,7 +105,7 @@ class InFlight:
             if scoped in self._held:
                 raise Problem(
                     409,
-                    "idempotency-in-flight",
+                    "idempotency.in-flight",
                     "A request with this Idempotency-Key is in progress",
                     "retry once the first request has been answered",
                     headers={"Retry-After": "1"},

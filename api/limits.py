@@ -77,7 +77,7 @@ class HeaderGuard:
                     send,
                     scope,
                     431,
-                    "headers-too-large",
+                    "request.headers-too-large",
                     "Request headers too large",
                     message,
                     errors=[

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+import typing
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +14,8 @@ import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic_core._pydantic_core import list_all_errors
+from pydantic_core.core_schema import ErrorType
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,12 +77,12 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Your role, organisation or appointment does not allow this (see the operation's "
         "description).",
     ),
-    "idempotency-key-reused": (
+    "idempotency.key-reused": (
         422,
         "Idempotency-Key reused",
         "This Idempotency-Key was used before with a different request.",
     ),
-    "headers-too-large": (
+    "request.headers-too-large": (
         431,
         "Request headers too large",
         "A request header (or all of them) is over the configured limit.",
@@ -89,12 +93,12 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Too many requests waiting for the read models",
         "Too many requests wait for `min_position` at once; retry after Retry-After.",
     ),
-    "idempotency-key-invalid": (
+    "idempotency.key-invalid": (
         400,
         "Idempotency-Key is not valid",
         "The Idempotency-Key header is empty or malformed.",
     ),
-    "idempotency-in-flight": (
+    "idempotency.in-flight": (
         409,
         "A request with this Idempotency-Key is in progress",
         "Retry once the first request has been answered (after Retry-After).",
@@ -118,12 +122,15 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Text may hold no control characters other than tab, CR and LF.",
     ),
 }
-# Rule ids that name a field's fault in `errors[].rule` (not a problem type of their own).
+# Rule ids that name a field's fault in `errors[].rule` (not a problem type of their own; a
+# refusal naming one carries the `validation` type). A problem that is its own type has one id,
+# its type's last segment, in `errors[].rule` too (e.g. `idempotency.key-reused`).
 FIELD_RULES: dict[str, str] = {
-    "schema": "`schema.<kind>`: the field breaks its JSON Schema (missing, too long, wrong type"
-    "...; the kind is pydantic's error type).",
     "schema.version": 'If-Match is an incident version in quotes, e.g. "3".',
     "schema.cursor": "The cursor is one this API returned as `next_cursor`.",
+    "schema.cursor-or-after": "Give `cursor` (or its deprecated name `after`), not both.",
+    "schema.duplicate-key": "A JSON object gives each key once.",
+    "schema.control-character": "Text holds no control characters other than tab, CR and LF.",
     "schema.uuid": "The value is a UUID.",
     "schema.version-or-instant": "A version number, or an instant with an offset.",
     "schema.aware-datetime": "An instant with an offset (e.g. `2025-03-04T09:00:00+11:00`).",
@@ -131,11 +138,6 @@ FIELD_RULES: dict[str, str] = {
     "schema.query-unknown": "Only the query parameters the operation documents are accepted.",
     "replay.one-of-at-or-version": "Give `at=` or `version=`, not both or neither.",
     "replay.out-of-range": "The instant or version lies outside the incident's history.",
-    "idempotency.key-reused": "The same Idempotency-Key was sent with a different request.",
-    "idempotency.key-invalid": "An Idempotency-Key is a non-empty string of at most 200 "
-    "characters.",
-    "request.headers-too-large": "Request headers are within the configured size.",
-    "idempotency.in-flight": "A request with the same Idempotency-Key is still in progress.",
     "read.position-beyond-head": "`min_position` is at most the head of the ledger's log.",
     "patterns.client-required": "Name the client: `client_ref` or `department_client_id`.",
     "patterns.organisation-required": "A client ref belongs to one organisation: name it.",
@@ -144,6 +146,75 @@ FIELD_RULES: dict[str, str] = {
     "token that carries one.",
     "reminders.email-invalid": "The email address is a valid address (user@domain).",
 }
+
+# Every kind of field error pydantic can report (`schema.<kind>`, the kind being pydantic's own
+# error type), in words a person reads; a kind not worded here reads as pydantic words it.
+SCHEMA_MESSAGES: dict[str, str] = {
+    "missing": "The field is required.",
+    "extra_forbidden": "The field is not one the request takes.",
+    "string_type": "The value is text.",
+    "string_too_short": "The text is not empty (or is at least as long as its minimum).",
+    "string_too_long": "The text is at most as long as its maximum.",
+    "string_pattern_mismatch": "The text has the form the field describes.",
+    "int_type": "The value is a whole number.",
+    "int_parsing": "The value is a whole number.",
+    "int_from_float": "The value is a whole number, without a fraction.",
+    "float_type": "The value is a number.",
+    "float_parsing": "The value is a number.",
+    "bool_type": "The value is true or false.",
+    "bool_parsing": "The value is true or false.",
+    "greater_than": "The number is above its minimum.",
+    "greater_than_equal": "The number is at least its minimum.",
+    "less_than": "The number is below its maximum.",
+    "less_than_equal": "The number is at most its maximum.",
+    "list_type": "The value is a list.",
+    "tuple_type": "The value is a list.",
+    "set_type": "The value is a list of different items.",
+    "too_short": "The list has at least its minimum number of items.",
+    "too_long": "The list has at most its maximum number of items.",
+    "dict_type": "The value is an object.",
+    "model_type": "The value is an object.",
+    "model_attributes_type": "The value is an object.",
+    "enum": "The value is one of those the field lists.",
+    "literal_error": "The value is one of those the field lists.",
+    "uuid_type": "The value is a UUID.",
+    "uuid_parsing": "The value is a UUID.",
+    "uuid_version": "The value is a UUID of the version the field names.",
+    "datetime_type": "The value is an instant (e.g. `2025-03-04T09:00:00+11:00`).",
+    "datetime_parsing": "The value is an instant (e.g. `2025-03-04T09:00:00+11:00`).",
+    "datetime_from_date_parsing": "The value is an instant (e.g. `2025-03-04T09:00:00+11:00`).",
+    "datetime_object_invalid": "The value is an instant that exists.",
+    "timezone_aware": "The instant carries a UTC offset (e.g. `+11:00`).",
+    "timezone_naive": "The instant carries no UTC offset.",
+    "date_type": "The value is a date (e.g. `2025-03-04`).",
+    "date_parsing": "The value is a date (e.g. `2025-03-04`).",
+    "date_from_datetime_parsing": "The value is a date (e.g. `2025-03-04`).",
+    "json_invalid": "The body is JSON.",
+    "json_type": "The value is JSON text.",
+    "value_error": "The value is one the field allows (the message says why not).",
+    "assertion_error": "The value is one the field allows (the message says why not).",
+    "union_tag_invalid": "The object's kind is one of those the field lists.",
+    "union_tag_not_found": "The object names its kind.",
+    "url_parsing": "The value is a URL.",
+    "url_type": "The value is a URL.",
+}
+
+
+def schema_rules() -> dict[str, str]:
+    """`schema.<kind>` for every error type pydantic can report, with what it requires."""
+    found = {}
+    for kind in typing.get_args(ErrorType):
+        message = SCHEMA_MESSAGES.get(kind)
+        if message is None:
+            # Pydantic's own wording, a number it would fill in (`{max_length}`) shown as N.
+            template = _PYDANTIC_MESSAGES.get(kind, kind.replace("_", " ").capitalize())
+            template = template.replace("{expected_plural}", "s")
+            message = re.sub(r"\{\w+\}", "N", template).rstrip(".") + "."
+        found[f"schema.{kind}"] = message
+    return found
+
+
+_PYDANTIC_MESSAGES = {e["type"]: e["message_template_python"] for e in list_all_errors()}
 
 
 def problem_type(slug: str) -> str:
@@ -181,7 +252,7 @@ def catalogue() -> list[dict[str, str]]:
             "message": message,
             "type": problem_type("validation"),
         }
-        for rule, message in FIELD_RULES.items()
+        for rule, message in (FIELD_RULES | schema_rules()).items()
     ]
     return items
 
@@ -290,7 +361,7 @@ def _as_problem(exc: Exception) -> Problem:
         case IdempotencyKeyReused():
             return Problem(
                 422,
-                "idempotency-key-reused",
+                "idempotency.key-reused",
                 "Idempotency-Key reused",
                 "this Idempotency-Key was used with a different request",
                 errors=[

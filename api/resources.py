@@ -7,6 +7,7 @@ answers, and the tests parse real answers through them (and through a client gen
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from domain.values import (
     ConsultationStage,
     ConsultedBody,
     Details,
+    Finding,
     FollowUpKind,
     Guardian,
     Impact,
@@ -37,6 +39,7 @@ from domain.values import (
     ScopeExclusion,
     Service,
     SubjectOfAllegation,
+    SubjectRole,
     WithdrawalCategory,
 )
 
@@ -407,6 +410,59 @@ class IncidentList(Resource):
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
+class PatternIncident(Resource):
+    """One incident in a pattern view, a suggestion or the unresolved imports."""
+
+    id: UUID = Field(description="The incident's id.")
+    organisation: str = Field(description="The reporting organisation.")
+    became_aware_at: datetime = Field(description="When the provider became aware (UTC).")
+    submitted_at: datetime = Field(
+        description="When the report was submitted (here, or in the old system) (UTC)."
+    )
+    types: list[IncidentType] = Field(description="The incident types.")
+    legacy_types: list[str] = Field(description="Pre-December-2024 type labels, if imported.")
+    unresolved_legacy_types: list[str] = Field(
+        description="Split legacy types waiting for a person's choice."
+    )
+    removed_legacy_types: list[str] = Field(
+        description="Legacy labels that are no longer types: kept and flagged, never mapped."
+    )
+    impact: Impact
+    stage: Stage
+    outcome: list[str] = Field(
+        description="The findings recorded (e.g. `substantiated`), or the old system's outcome"
+        " for an imported record; empty while none."
+    )
+    linked_to_pattern: UUID | None = Field(
+        description="The pattern escalation this incident was linked to, if any."
+    )
+    pattern_of: list[UUID] = Field(
+        description="For a pattern escalation: the incidents that formed it."
+    )
+    client_refs: list[str] = Field(description="The provider's references of its clients.")
+    department_client_ids: list[str] = Field(
+        description="The department's identifiers of its clients."
+    )
+    legacy_id: str | None = Field(description="The old system's id, for an imported record.")
+    version: int = Field(description="The incident's version; send it as `expected_version`.")
+
+
+class PossiblePattern(Resource):
+    """Incidents about one client that may together be a pattern of harm: for a person to
+    escalate or dismiss, never decided by the ledger."""
+
+    kind: Literal["possible_pattern"] = Field(description="Always `possible_pattern`.")
+    client_refs: list[str] = Field(description="The client's references it was found by.")
+    department_client_ids: list[str] = Field(
+        description="The department's identifiers it was found by."
+    )
+    incident_ids: list[UUID] = Field(description="The incidents it names, oldest first.")
+    incidents: list[PatternIncident] = Field(description="Those incidents, oldest first.")
+    window_days: int = Field(description="The policy table's window, in days.")
+    min_incidents: int = Field(description="The policy table's count within the window.")
+    policy_version: str = Field(description="The policy table version those come from.")
+
+
 class WorklistItem(Resource):
     incident_id: UUID
     kind: str = Field(description="Which obligation (see the `ObligationKind` schema).")
@@ -431,7 +487,7 @@ class WorklistItem(Resource):
 class Worklist(Resource):
     items: list[WorklistItem]
     next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
-    possible_patterns: list[dict[str, Any]] | None = Field(
+    possible_patterns: list[PossiblePattern] | None = Field(
         default=None,
         description="On the first page, for incident managers and the department: possible"
         " patterns of harm for a person to decide on (as `GET /v1/patterns/suggestions`).",
@@ -472,10 +528,14 @@ class AuditEntry(Resource):
 
 class AuditTrail(Resource):
     items: list[AuditEntry]
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
 
 
 class AccessEntry(Resource):
-    id: int = Field(description="The entry's sequence number; pass as `after=` to page.")
+    id: int = Field(description="The entry's sequence number, in the order logged.")
     at: datetime
     actor_id: str
     actor_role: Role
@@ -486,46 +546,152 @@ class AccessEntry(Resource):
 
 class AccessLog(Resource):
     items: list[AccessEntry]
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
+
+
+class PseudonymousClient(Resource):
+    """A client as a regulator sees it: a pseudonym, never the reference."""
+
+    pseudonym: str = Field(
+        description="HMAC-SHA256 (hex) of the client's reference, keyed per regulator: the"
+        " same client reads the same within one regulator's feed, and differently in another's."
+    )
+    aboriginal: bool = Field(description="Whether the client is Aboriginal.")
+
+
+class PseudonymousSubject(Resource):
+    """A subject of allegation as a regulator sees it."""
+
+    pseudonym: str = Field(description="HMAC-SHA256 (hex) of the subject's reference.")
+    role: SubjectRole
+
+
+class FeedFinding(Resource):
+    """One finding of the investigation or review, for one subject and incident type."""
+
+    subject: str = Field(description="The subject's pseudonym.")
+    type: IncidentType
+    finding: Finding
+
+
+class FeedData(Resource):
+    """A CloudEvent's `data`: the incident as the event left it, minimised for the regulator
+    (no names, no descriptions, no free text; references as pseudonyms)."""
+
+    incident: UUID = Field(description="The incident's id (as the CloudEvent's `subject`).")
+    version: int = Field(description="The incident's version this event made.")
+    organisation: str = Field(description="The reporting organisation.")
+    program: Program
+    types: list[IncidentType] = Field(description="The incident types.")
+    impact: Impact
+    regulator_category: RegulatorCategory
+    became_aware_at: datetime = Field(description="When the provider became aware (UTC).")
+    occurred_at: datetime | None = Field(
+        description="When it happened (UTC); null for a disclosure of a period."
+    )
+    historical: bool = Field(description="Whether it is a disclosure of past harm.")
+    clients: list[PseudonymousClient] = Field(description="The clients, as pseudonyms.")
+    subjects_of_allegation: list[PseudonymousSubject] = Field(
+        description="The subjects of allegation, as pseudonyms with their role."
+    )
+    stage: Stage
+    withdrawal: WithdrawalCategory | None = Field(
+        description="Why it was withdrawn, by category only; null unless withdrawn."
+    )
+    investigated: bool = Field(description="Whether the follow-up is an investigation.")
+    findings: list[FeedFinding] = Field(description="The findings recorded so far.")
+    pattern_of: list[str] | None = Field(
+        default=None,
+        description="For a pattern escalation: pseudonyms of the incidents that formed it.",
+    )
+
+
+class FeedEventType(StrEnum):
+    """What happened, as the CloudEvent's `type` names it."""
+
+    REPORTED = "au.gov.vic.cims.incident.reported"
+    RECLASSIFIED = "au.gov.vic.cims.incident.reclassified"
+    OUTCOME = "au.gov.vic.cims.incident.outcome"
+    OUTCOME_REVIEWED = "au.gov.vic.cims.incident.outcome_reviewed"
+    CLOSED = "au.gov.vic.cims.incident.closed"
+    WITHDRAWN = "au.gov.vic.cims.incident.withdrawn"
+    RCS_INVESTIGATION_STARTED = "au.gov.vic.cims.incident.rcs_investigation_started"
+    RCS_FINDINGS = "au.gov.vic.cims.incident.rcs_findings"
+    RCS_REPORT_LODGED = "au.gov.vic.cims.incident.rcs_report_lodged"
 
 
 class FeedItem(Resource):
-    """A CloudEvent carrying only what the sharing protocol allows."""
+    """A CloudEvent (1.0, structured JSON) carrying only what the sharing protocol allows."""
 
-    cursor: int = Field(description="Pass as `after=` to resume after this item.")
+    specversion: Literal["1.0"] = Field(description="The CloudEvents version.")
+    id: str = Field(description="Unique within the feed: `<regulator>-<cursor>`.")
+    source: str = Field(description="The feed, e.g. `urn:cims-ledger/ssr`.")
+    type: FeedEventType
+    time: datetime = Field(description="When the event was recorded (UTC).")
+    subject: UUID = Field(description="The incident's id.")
+    datacontenttype: Literal["application/json"] = Field(description="`data` is JSON.")
+    data: FeedData = Field(description="The incident as the event left it, minimised.")
+    cursor: int = Field(
+        description="The item's position in the ledger's log: items come in this order, and a"
+        " receiver drops one it has seen by it."
+    )
 
 
 class Feed(Resource):
     items: list[FeedItem]
-    next_cursor: int = Field(description="Pass as `after=` for the next page.")
+    next_cursor: str = Field(
+        description="Pass as `cursor=` to read on; always given, as this log only grows: keep it"
+        " and ask again later for what is new (an empty page means caught up)."
+    )
 
 
 class ImportedStatistics(Resource):
-    """Records imported from the old system, counted apart by their own dates."""
+    """Records imported from the old system, counted apart by their own dates (the old export
+    has no closing date, so no time to close and no lateness)."""
 
-    incidents: int
-    by_type: dict[str, int]
-    by_impact: dict[str, int]
-    by_organisation: dict[str, int]
-    by_month: dict[str, int]
-    open: int
-    closed: int
+    incidents: int = Field(description="How many imported records.")
+    by_type: dict[str, int] = Field(description="How many of each type.")
+    by_impact: dict[str, int] = Field(description="How many of each impact.")
+    by_organisation: dict[str, int] = Field(description="How many each organisation reported.")
+    by_month: dict[str, int] = Field(
+        description="How many were first submitted in each month (`YYYY-MM`, Melbourne time)."
+    )
+    open: int = Field(description="How many were open in the old system.")
+    closed: int = Field(description="How many were closed in the old system.")
 
 
 class Statistics(Resource):
-    """Figures for the records made here; `imported` counts the old system's records apart."""
+    """Counts over the incidents the caller's organisation sees (the department: all), of the
+    records made here; `imported` counts the old system's records apart, by their own dates."""
 
-    incidents: int
-    by_type: dict[str, int]
-    by_impact: dict[str, int]
-    by_organisation: dict[str, int]
-    by_month: dict[str, int]
-    open: int
-    closed: int
-    median_days_to_close: float | None
-    overdue_now: int
-    overdue_rate: float
-    ever_late_rate: float
-    imported: ImportedStatistics
+    incidents: int = Field(description="How many incidents.")
+    by_type: dict[str, int] = Field(
+        description="How many incidents of each type (an incident of two types counts in both)."
+    )
+    by_impact: dict[str, int] = Field(description="How many of each impact (`major`, `non_major`).")
+    by_organisation: dict[str, int] = Field(description="How many each organisation reported.")
+    by_month: dict[str, int] = Field(
+        description="How many were reported in each month (`YYYY-MM`, Melbourne time), in order."
+    )
+    open: int = Field(description="How many are neither closed nor withdrawn.")
+    closed: int = Field(description="How many are closed.")
+    median_days_to_close: float | None = Field(
+        description="The median, in days (to two places), from report to close; null with none"
+        " closed."
+    )
+    overdue_now: int = Field(description="How many open incidents have an obligation overdue now.")
+    overdue_rate: float = Field(
+        description="`overdue_now` as a share of `open`, 0 to 1 (four places); 0 with none open."
+    )
+    ever_late_rate: float = Field(
+        description="The share of incidents, 0 to 1, that were ever late on an obligation."
+    )
+    imported: ImportedStatistics = Field(
+        description="The records imported from the old system, counted apart by their own dates."
+    )
 
 
 class RuleOut(BaseModel):

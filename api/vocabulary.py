@@ -29,7 +29,7 @@ ENUMS: dict[str, dict[str, str]] = {
         "cso_case_contracted": "A child whose case management is contracted to a CSO.",
         "acac": "Aboriginal Children in Aboriginal Care: case management delegated to an "
         "Aboriginal community-controlled organisation.",
-        "parent": "In the care of a parent (out of CIMS scope, policy §3).",
+        "parent": "In the care of a parent (out of CIMS scope, policy §4).",
         "other": "Any other service setting.",
     },
     "IncidentType": {
@@ -188,19 +188,19 @@ ENUMS: dict[str, dict[str, str]] = {
         "when_the_decision_is_recorded": "No later than the decision it informs is recorded.",
     },
     "ObligationKind": {
-        "incident_report": "The CIMS report itself, within 3 business days (policy §5a).",
+        "incident_report": "The CIMS report itself, within 3 business days (policy §6).",
         "regulator_short_form": "The regulator's short form by the next business day "
         "(critical incidents, §6).",
-        "police_contact": "Report to police before investigating (§5a).",
-        "integrity_advice": "The Integrity team's advice before investigating (§7).",
+        "police_contact": "Report to police before investigating (§6).",
+        "integrity_advice": "The Integrity team's advice before investigating (§6, §7).",
         "aboriginal_consultation_follow_up": "Consult ACSASS, an ACCO or the ACAC provider "
-        "before the follow-up is determined (§1, §8).",
-        "aboriginal_consultation_outcome": "Consult before the outcome is recorded (§1, §8).",
-        "aboriginal_consultation_closure": "Consult before the incident is closed (§1, §8).",
+        "before the follow-up is determined (§2, §8).",
+        "aboriginal_consultation_outcome": "Consult before the outcome is recorded (§2, §8).",
+        "aboriginal_consultation_closure": "Consult before the incident is closed (§2, §8).",
         "investigation_or_review": "Complete the investigation or incident review within 28 "
-        "days (§8, §9).",
-        "ccyp_notice": "Notify the CCYP within 3 business days (RCS, §7).",
-        "ccyp_details": "Send the CCYP detailed information within 30 days (RCS, §7).",
+        "days (§6, §8, §9).",
+        "ccyp_notice": "Notify the CCYP within 3 business days (RCS, §6, §7).",
+        "ccyp_details": "Send the CCYP detailed information within 30 days (RCS, §6, §7).",
         "allegations_served": "Serve the allegations in writing on every subject (§8).",
         "outcome_communicated": "Tell the client and every subject the outcome (§8).",
         "outcome_review_decided": "Decide the pending outcome review (§10).",
@@ -229,12 +229,30 @@ ENUMS: dict[str, dict[str, str]] = {
         "parent_with_parental_responsibility": "A parent with parental responsibility.",
     },
     "WithdrawalCategory": {
-        "out_of_scope": "Assessed out of CIMS scope (policy §3).",
+        "out_of_scope": "Assessed out of CIMS scope (policy §4).",
         "duplicate": "A duplicate of another incident on record.",
     },
     "FeedName": {
         "ssr": "The Social Services Regulator's feed.",
         "ccyp": "The Commission for Children and Young People's feed.",
+    },
+    "Outcome": {
+        "imported": "Recorded as a new incident.",
+        "unchanged": "Already recorded, the same: nothing written.",
+        "changed": "Already recorded, different: reported, never overwritten.",
+        "refused": "Refused, with the reason (the rest of the file still imports).",
+    },
+    "FeedEventType": {
+        "au.gov.vic.cims.incident.reported": "An incident was reported (SSR).",
+        "au.gov.vic.cims.incident.reclassified": "Its impact or regulator category changed (SSR).",
+        "au.gov.vic.cims.incident.outcome": "The investigation's or review's outcome (SSR).",
+        "au.gov.vic.cims.incident.outcome_reviewed": "An outcome review was decided (SSR).",
+        "au.gov.vic.cims.incident.closed": "The incident was closed.",
+        "au.gov.vic.cims.incident.withdrawn": "The report was withdrawn.",
+        "au.gov.vic.cims.incident.rcs_investigation_started": "A Reportable Conduct Scheme "
+        "investigation stands in lieu (CCYP).",
+        "au.gov.vic.cims.incident.rcs_findings": "The RCS investigation's findings (CCYP).",
+        "au.gov.vic.cims.incident.rcs_report_lodged": "The RCS report was lodged (CCYP).",
     },
 }
 
@@ -261,9 +279,9 @@ FIELDS: dict[str, str] = {
     "recorded (UTC or with an offset).",
     "reason": "Why: recorded with the event and shown in the audit trail.",
     "program": "The program the service is delivered under.",
-    "care_context": "Whose care the client was in (decides who reports, policy §2).",
+    "care_context": "Whose care the client was in (decides who reports, policy §3).",
     "clients": "The clients harmed (at least one).",
-    "types": "The incident types (policy §4), each once.",
+    "types": "The incident types (policy §5), each once.",
     "impact": "Major or non-major impact (policy §5).",
     "occurred_at": "When it happened; if the moment is not known, give the period instead.",
     "occurred_between": "For a historical disclosure: the period the harm is said to have "
@@ -279,7 +297,7 @@ FIELDS: dict[str, str] = {
     "historical": "Whether this is a disclosure of past harm.",
     "changes": "The fields to replace; absent fields stay as they were.",
     "in_scope": "Whether the incident is within CIMS scope.",
-    "exclusion": "The policy §3 exclusion an out-of-scope finding rests on.",
+    "exclusion": "The policy §4 exclusion an out-of-scope finding rests on.",
     "client_ref": "The client, as named on the report.",
     "said": "What the client said happened.",
     "wanted": "What the client wants to happen.",

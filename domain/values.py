@@ -85,7 +85,7 @@ class Program(StrEnum):
 
 
 class CareContext(StrEnum):
-    """Where the client was living or cared for when the incident happened (policy §2, §11).
+    """Where the client was living or cared for when the incident happened (policy §3, §11).
 
     `cso_placement` predates the split into foster, kinship, permanent and residential care and
     stays valid; it does not say whether the placement was home-based (see
@@ -107,7 +107,7 @@ class CareContext(StrEnum):
 
 
 class IncidentType(StrEnum):
-    """The 19 incident types in force from 9 December 2024 (policy §4)."""
+    """The 19 incident types in force from 9 December 2024 (policy §5)."""
 
     ABSENT_CLIENT = "Absent client"
     ATTEMPTED_SUICIDE = "Attempted suicide"
@@ -181,7 +181,7 @@ class OccurredBetween(Value):
 
 
 class ScopeExclusion(StrEnum):
-    """Policy §3: what CIMS does not take."""
+    """Policy §4: what CIMS does not take."""
 
     ILLNESS = "illness"
     CLIENT_DANGEROUS_ACTIONS = "client_dangerous_actions"
@@ -224,7 +224,7 @@ class Service(Value):
 
 
 class ConsultationStage(StrEnum):
-    """The key stages Aboriginal consultation is owed at (policy §1, §8)."""
+    """The key stages Aboriginal consultation is owed at (policy §2, §8)."""
 
     REPORT = "report"
     FOLLOW_UP = "follow_up"

@@ -19,6 +19,21 @@ from replay import bundle_check
 from replay.store import EventRows
 from replay.verify import verify
 
+# What a bundle holds, entry by entry (`/openapi.json` describes the export with this, and a
+# test holds it to the entries of a real bundle). `NNNN`: a version, four digits.
+ENTRIES: dict[str, str] = {
+    "events.ndjson": "Every stored event of the incident, one JSON object a line: its log"
+    " `position`, its `topic` and its `state` as stored (the hash chain included).",
+    "states/vNNNN.json": "The incident's state as each version left it (`v0001.json` the report).",
+    "obligations.json": "At each version (`version`, `as_of`): the obligations as they stood.",
+    "procedural_fairness.json": "The procedural-fairness checklist as of the last event.",
+    "verification.json": "The ledger's own check of the hash chain: `ok`, `events_checked`, and"
+    " the first broken version and problem if any.",
+    "bundle_check.py": "A checker needing only Python's standard library: `python3"
+    " bundle_check.py incident.zip` checks the manifest and recomputes every event's hash.",
+    "MANIFEST.sha256": "The SHA-256 of every other entry, as `sha256sum -c` reads it.",
+}
+
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True, default=str).encode()

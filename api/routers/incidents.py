@@ -24,6 +24,7 @@ from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
 from api.next_actions import next_actions, obligations_out
+from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.responses import JSON
@@ -63,9 +64,6 @@ IfMatch = Annotated[
     ),
 ]
 Filter = Annotated[str | None, Query(max_length=REF_MAX)]
-Cursor = Annotated[
-    str | None, Query(max_length=1_000, description="The previous page's `next_cursor`.")
-]
 MinPosition = Annotated[
     int | None,
     Query(
@@ -432,11 +430,12 @@ def freshness(response: Response, svc: Services, reached: bool) -> None:
     "",
     summary="List the incidents you may see, newest first.",
     response_model=None,
-    responses={200: {"model": out.IncidentList, "headers": FRESHNESS}, **READ_ERRORS},
+    responses={200: {"model": out.IncidentList, "headers": {**FRESHNESS, **LINK}}, **READ_ERRORS},
 )
 async def list_incidents(
     svc: ServicesDep,
     actor: ActorDep,
+    request: Request,
     response: Response,
     status: Annotated[Stage | None, Query(description="Only incidents at this stage.")] = None,
     type: Annotated[IncidentType | None, Query(description="Only incidents of this type.")] = None,
@@ -504,6 +503,7 @@ async def list_incidents(
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)
+    link_next(request, response, next_cursor)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -609,16 +609,18 @@ async def get_audit_trail(
     svc: ServicesDep,
     actor: ActorDep,
     response: Response,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_INT, description="Only entries after this log position.")
-    ] = 0,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
     min_position: MinPosition = None,
+    after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
+    """The incident's entries in log order, a log that grows (api/paging.py): `next_cursor` is
+    always given, so a reader keeps it and asks again for what comes later."""
+    start = position(cursor, after)
     await visible_incident(svc, actor, incident_id, "audit-trail")
     reached = await read_models_at(svc, min_position)
     items = await run_in_threadpool(
-        svc.read_models.audit_trail, incident_id=incident_id, after=after, limit=limit
+        svc.read_models.audit_trail, incident_id=incident_id, after=start, limit=limit
     )
     freshness(response, svc, reached)
-    return {"items": items}
+    return log_page(items, "position", start)

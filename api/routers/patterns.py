@@ -20,10 +20,11 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import reads
+from api import paging, reads
 from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
+from api.paging import LINK, Cursor, DeprecatedAfter
 from api.problems import Problem, invalid
 from api.query import instant, strict_query
 from api.routers.incidents import (
@@ -41,6 +42,7 @@ from domain.policy_table import policy_at
 from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
 from ledger import patterns, spreadsheet
 from ledger.application import Accepted
+from ledger.legacy_import import Outcome as ImportOutcome
 from ledger.legacy_import import RowResult, Summary, import_rows
 from ledger.receipts import CommandKey
 from projections.audit_trail import REFUSED
@@ -48,7 +50,6 @@ from projections.audit_trail import REFUSED
 router = APIRouter(prefix="/v1", tags=["patterns"], dependencies=[Depends(strict_query)])
 PATTERN_ROLES = frozenset({Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER})
 Ids = Annotated[list[UUID], Field(min_length=2, max_length=50)]
-Items = list[dict[str, Any]]
 
 
 class EscalationIn(ReportIn):
@@ -69,6 +70,39 @@ class DismissalIn(Body):
     )
 
 
+class ImportRow(out.Resource):
+    """What became of one row of a legacy file."""
+
+    line: int = Field(description="The row's line in the file (the header is line 1).")
+    legacy_id: str = Field(description="The row's id in the old system.")
+    outcome: ImportOutcome = Field(description="What became of the row.")
+    incident_id: UUID | None = Field(description="The incident it is (or would be) recorded as.")
+    reason: str | None = Field(description="Why it was refused or reported changed.")
+    rule: str | None = Field(description="The rule id that refused it (see `GET /v1/rules`).")
+    unresolved_legacy_types: list[str] = Field(
+        description="Split legacy types left for a person to choose."
+    )
+    removed_legacy_types: list[str] = Field(
+        description="Legacy labels that are no longer types: kept and flagged."
+    )
+
+
+class ImportSummary(out.Resource):
+    """How many rows came to each outcome."""
+
+    imported: int = Field(description="Rows recorded as new incidents.")
+    unchanged: int = Field(description="Rows already recorded, the same.")
+    changed: int = Field(description="Rows already recorded, different: reported, not written.")
+    unresolved: int = Field(description="Imported rows with a split legacy type to resolve.")
+    refused: int = Field(description="Rows refused, each with its line and reason.")
+
+
+class DismissedIncident(out.Resource):
+    id: UUID = Field(description="The incident's id.")
+    version: int = Field(description="Its version after the dismissal was recorded on it.")
+    position: int | None = Field(description="That event's position in the ledger's log.")
+
+
 class ClientNamed(out.Resource):
     client_ref: str | None = Field(description="The provider's client ref asked about.")
     organisation: str | None = Field(description="The organisation the ref belongs to.")
@@ -86,20 +120,19 @@ class PatternView(out.Resource):
 
     client: ClientNamed = Field(description="How the client was named.")
     window: Window = Field(description="The window the incidents lie in.")
-    count: int = Field(description="How many incidents (all the caller may see).")
-    items: Items = Field(
-        description="Each incident: id, organisation, became_aware_at, submitted_at, types,"
-        " legacy types, impact, stage, outcome, linked_to_pattern, pattern_of."
-    )
+    count: int = Field(description="How many incidents in the window (all the caller may see).")
+    items: list[out.PatternIncident] = Field(description="This page of them, oldest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
 class Suggestions(out.Resource):
     """Possible patterns for a person to decide on."""
 
-    items: Items = Field(
-        description="`possible_pattern` items: the incidents named (oldest first), the client,"
-        " and the policy's window and count."
+    items: list[out.PossiblePattern] = Field(
+        description="Possible patterns: the incidents named (oldest first), the client, and the"
+        " policy's window and count."
     )
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
 
 
 class EscalationAccepted(out.Accepted):
@@ -108,21 +141,28 @@ class EscalationAccepted(out.Accepted):
 
 class Dismissed(out.Resource):
     dismissal_id: UUID = Field(description="The dismissal, recorded on each incident.")
-    incidents: Items = Field(description="Each incident's id, new version and log position.")
+    incidents: list[DismissedIncident] = Field(
+        description="Each incident's id, new version and log position."
+    )
 
 
 class LegacyImportOut(out.Resource):
     dry_run: bool = Field(description="True: nothing was written.")
-    summary: dict[str, int] = Field(
-        description="How many rows were imported, unchanged, changed, unresolved and refused."
-    )
-    results: Items = Field(description="Each row's line, legacy id, outcome, incident and reason.")
+    summary: ImportSummary = Field(description="How many rows came to each outcome.")
+    results: list[ImportRow] = Field(description="Each row's outcome, in file order.")
     refused_csv: str = Field(description="The refused rows as CSV, with a `reason` column.")
 
 
 class Unresolved(out.Resource):
-    items: Items = Field(description="Imported incidents with a split legacy type unresolved.")
-    next_after: str | None = Field(description="Pass as `after=` for the next page.")
+    items: list[out.PatternIncident] = Field(
+        description="Imported incidents with a split legacy type unresolved."
+    )
+    next_cursor: str | None = Field(description="Pass as `cursor=` for the next page; null at end.")
+    next_after: str | None = Field(
+        default=None,
+        deprecated=True,
+        description="Deprecated (this release only): `next_cursor` by its old name.",
+    )
 
 
 class LegacyImportIn(Body):
@@ -159,11 +199,12 @@ async def _scope(svc: Services, actor: Actor, what: str) -> set[str] | None:
     "/patterns/clients",
     summary="Show one client's incidents in time order, within a window.",
     response_model=None,
-    responses={200: {"model": PatternView}, **READ_ERRORS},
+    responses={200: {"model": PatternView, "headers": LINK}, **READ_ERRORS},
 )
 async def client_incidents(
     svc: ServicesDep,
     actor: ActorDep,
+    request: Request,
     response: Response,
     client_ref: Annotated[
         str | None, Query(min_length=1, max_length=200, description="A provider's client ref.")
@@ -188,13 +229,16 @@ async def client_incidents(
         datetime | None, Query(description="The window's end, with an offset (default: now).")
     ] = None,
     min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
 ) -> dict[str, Any]:
     """A client's incidents (type, impact, stage, outcome), oldest first by when the provider
     became aware, within `window_days` (default: the policy table's pattern window) up to
     `until` (default now). Name the client by `client_ref` (with `organisation`, which for a
     provider is its own) or by `department_client_id`. A provider is answered from its own
     incidents only; across providers only a department officer, by the department identifier.
-    Each incident listed is logged as read. 403 for other roles; 422 without a client."""
+    Each incident listed is logged as read. 403 for other roles; 422 without a client. Paged
+    as every list (api/paging.py); `count` counts the whole window."""
     scope = await _scope(svc, actor, "list:pattern")
     if client_ref is None and department_client_id is None:
         raise invalid(
@@ -225,8 +269,12 @@ async def client_incidents(
         since=high - timedelta(days=days),
         until=high,
     )
-    await reads.log_listed(svc, actor, "list:pattern", items, "id")
+    page, next_cursor = paging.page_of(
+        items, lambda i: [i["became_aware_at"], i["id"]], cursor, limit
+    )
+    await reads.log_listed(svc, actor, "list:pattern", page, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
+    paging.link_next(request, response, next_cursor)
     return {
         "client": {
             "client_ref": client_ref,
@@ -235,7 +283,8 @@ async def client_incidents(
         },
         "window": {"days": days, "since": high - timedelta(days=days), "until": high},
         "count": len(items),
-        "items": items,
+        "items": page,
+        "next_cursor": next_cursor,
     }
 
 
@@ -243,24 +292,41 @@ async def client_incidents(
     "/patterns/suggestions",
     summary="List possible patterns of harm for a person to decide on.",
     response_model=None,
-    responses={200: {"model": Suggestions}, **READ_ERRORS},
+    responses={200: {"model": Suggestions, "headers": LINK}, **READ_ERRORS},
 )
 async def suggestions(
-    svc: ServicesDep, actor: ActorDep, response: Response, min_position: MinPosition = None
+    svc: ServicesDep,
+    actor: ActorDep,
+    request: Request,
+    response: Response,
+    min_position: MinPosition = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
 ) -> dict[str, Any]:
     """`possible_pattern` items: the policy table's count of current, unlinked, non-major
     incidents about one client within its window (both in the item), naming the incidents. A
     suggestion is not a decision: escalate it (`POST /v1/patterns/escalations`) or dismiss it
     (`POST /v1/patterns/dismissals`). Incident managers see their organisation's; the
-    department sees every provider's."""
+    department sees every provider's. Paged as every list (api/paging.py), by the earliest
+    incident each names."""
     scope = await _scope(svc, actor, "list:pattern-suggestions")
     await read_models_at(svc, min_position)
     items = await run_in_threadpool(
         svc.read_models.pattern_suggestions, organisations=scope, now=svc.clock()
     )
-    await log_suggested(svc, actor, items)
+    page, next_cursor = paging.page_of(
+        sorted(items, key=_suggestion_key), _suggestion_key, cursor, limit
+    )
+    await log_suggested(svc, actor, page)
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    return {"items": items}
+    paging.link_next(request, response, next_cursor)
+    return {"items": page, "next_cursor": next_cursor}
+
+
+def _suggestion_key(suggestion: dict[str, Any]) -> list[Any]:
+    """A suggestion's place in the list: its earliest incident, then the incidents it names."""
+    first = min(i["became_aware_at"] for i in suggestion["incidents"])
+    return [first, *sorted(suggestion["incident_ids"])]
 
 
 async def log_suggested(svc: Services, actor: Actor, suggestions: list[dict[str, Any]]) -> None:
@@ -438,23 +504,43 @@ def refused_writer(out: io.StringIO, columns: list[str]) -> spreadsheet.DictWrit
     "/legacy-imports/unresolved",
     summary="List imported records waiting for a split type to be resolved.",
     response_model=None,
-    responses={200: {"model": Unresolved}, **READ_ERRORS},
+    responses={200: {"model": Unresolved, "headers": LINK}, **READ_ERRORS},
 )
 async def unresolved(
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[
-        str, Query(max_length=36, description="The `next_after` of the previous page.")
-    ] = "",
+    request: Request,
+    response: Response,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 100,
     min_position: MinPosition = None,
+    after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
     """Imported incidents with a split legacy type still unresolved, each resolved with
-    `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event)."""
+    `POST /v1/incidents/{id}/resolve-legacy-type` (the choice is recorded as an event). Paged
+    as every list (api/paging.py): `next_cursor` is null on the last page."""
+    text, field = paging.given(cursor, after)
+    start = _unresolved_after(text, field)
     scope = await _scope(svc, actor, "list:unresolved-legacy-types")
     await read_models_at(svc, min_position)
-    items = await run_in_threadpool(
-        svc.read_models.unresolved_legacy_types, organisations=scope, limit=limit, after=after
+    rows = await run_in_threadpool(
+        svc.read_models.unresolved_legacy_types,
+        organisations=scope,
+        limit=limit + 1,
+        after=start,
     )
+    items = rows[:limit]
     await reads.log_listed(svc, actor, "list:unresolved-legacy-types", items, "id")
-    return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}
+    next_cursor = items[-1]["id"] if len(rows) > limit else None
+    paging.link_next(request, response, next_cursor)
+    return {"items": items, "next_cursor": next_cursor, "next_after": next_cursor}
+
+
+def _unresolved_after(text: str | None, field: str) -> str:
+    """The incident id an unresolved-imports cursor stands for ("" for the first page)."""
+    if text is None:
+        return ""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise paging.bad_cursor(field) from None

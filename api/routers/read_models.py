@@ -5,25 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
 from api import deadlines, reads
 from api import resources as out
 from api.deps import ActorDep, ServicesDep
+from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.routers.incidents import (
     FRESHNESS,
     READ_ERRORS,
-    Cursor,
     MinPosition,
     freshness,
     read_models_at,
 )
 from api.routers.patterns import log_suggested
-from api.schemas import MAX_INT, FeedName
+from api.schemas import FeedName
 from domain.obligations import ObligationKind, Status
 from domain.values import REF_MAX, Role
 from projections.regulator_feed import REGULATORS
@@ -35,11 +35,12 @@ router = APIRouter(prefix="/v1", tags=["read-models"], dependencies=[Depends(str
     "/obligations",
     summary="List the worklist: obligations by status and organisation.",
     response_model=None,
-    responses={200: {"model": out.Worklist, "headers": FRESHNESS}, **READ_ERRORS},
+    responses={200: {"model": out.Worklist, "headers": {**FRESHNESS, **LINK}}, **READ_ERRORS},
 )
 async def worklist(
     svc: ServicesDep,
     actor: ActorDep,
+    request: Request,
     response: Response,
     status: Annotated[
         Status | Literal["needs_action", "all"],
@@ -86,6 +87,7 @@ async def worklist(
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     freshness(response, svc, reached)
+    link_next(request, response, next_cursor)
     now = svc.clock()
     found: dict[str, Any] = {
         "items": [deadlines.annotate(i, now) for i in items],
@@ -123,19 +125,22 @@ async def access_log(
     incident_id: Annotated[
         str | None, Query(max_length=100, description="Only reads of this incident (a UUID).")
     ] = None,
-    after: Annotated[int, Query(ge=0, le=MAX_INT, description="Only entries after this `id`.")] = 0,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
+    after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
-    """Auditors and department officers only."""
+    """Auditors and department officers only. In the order logged, a log that grows
+    (api/paging.py): `next_cursor` is always given, so a reader keeps it and asks again."""
+    start = position(cursor, after)
     authz.require_role(actor, authz.AUDITORS, "read the access log")
     try:
         wanted = uuid.UUID(incident_id) if incident_id else None
     except ValueError:
         raise invalid("incident_id", "schema.uuid", "incident_id is not a UUID") from None
     items = await run_in_threadpool(
-        svc.read_models.access_log, incident_id=wanted, after=after, limit=limit
+        svc.read_models.access_log, incident_id=wanted, after=start, limit=limit
     )
-    return {"items": items}
+    return log_page(items, "id", start)
 
 
 @router.get(
@@ -149,17 +154,18 @@ async def feed(
     regulator: FeedName,
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[
-        int, Query(ge=0, le=MAX_INT, description="Resume after this item's `cursor`.")
-    ] = 0,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many items.")] = 100,
+    after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
     """A regulator reads its own feed (its organisation is the feed's name); an admin any.
-    Ordered and resumable; carries only what the sharing protocol allows."""
+    Ordered and resumable; carries only what the sharing protocol allows. A log that grows
+    (api/paging.py): `next_cursor` is always given; keep it and ask again for what is new."""
+    start = position(cursor, after)
     if regulator not in REGULATORS:
         raise Problem(404, "feed-not-found", "No such feed", f"feeds: {', '.join(REGULATORS)}")
     own = actor.role == Role.REGULATOR and actor.organisation.lower() == regulator
     if not own and actor.role != Role.ADMIN:
         raise Problem(403, "forbidden", "Forbidden", "a regulator reads its own feed only")
-    items = await run_in_threadpool(svc.read_models.feed, regulator.value, after=after, limit=limit)
-    return {"items": items, "next_cursor": items[-1]["cursor"] if items else after}
+    items = await run_in_threadpool(svc.read_models.feed, regulator.value, after=start, limit=limit)
+    return log_page(items, "cursor", start)

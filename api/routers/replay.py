@@ -19,6 +19,7 @@ from api.routers.incidents import READ_ERRORS
 from api.schemas import MAX_INT
 from replay.as_of import StateAsOf
 from replay.diff import Diff
+from replay.export import ENTRIES
 from replay.history import History
 from replay.verify import Verification
 
@@ -140,8 +141,23 @@ async def get_verify(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> An
     response_class=Response,
     responses={
         200: {
-            "description": "The bundle.",
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The bundle, a zip of these entries:\n\n"
+            + "\n".join(f"- `{name}`: {meaning}" for name, meaning in ENTRIES.items()),
+            "headers": {
+                "Content-Disposition": {
+                    "description": '`attachment; filename="incident-<id>.zip"`.',
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {
+                "application/zip": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A zip archive (PKZIP, deflated).",
+                    }
+                }
+            },
         },
         **READ_ERRORS,
     },

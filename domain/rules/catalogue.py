@@ -1,7 +1,9 @@
 """The catalogue of every rule the ledger can refuse a command with, by id.
 
 One entry per rule id raised in `domain/` (a test scans the package for ids and asserts each is
-here), with the section of the policy it rests on (`cims-policy.md`), a short title and the
+here), with the section of the policy it rests on — numbered as `docs/policy.md`, the
+repository's own account of the policy, which `GET /v1/rules` points readers to (a test holds
+each id docs/policy.md names to the section naming it) — a short title and the
 message a front end can show. A helper adding a rule id adds its entry here."""
 
 from __future__ import annotations
@@ -20,86 +22,86 @@ class RuleEntry:
 
 
 _ENTRIES = (
-    # §2 who reports, §3 scope
+    # §3 who reports, §4 scope
     RuleEntry(
         "scope.parental-care",
-        "3",
+        "4",
         "Parental care is out of scope",
         "Incidents while a child is in the care of a parent are outside CIMS.",
     ),
     RuleEntry(
         "scope.exclusion-required",
-        "3",
+        "4",
         "Out of scope needs the exclusion named",
         "An out-of-scope assessment names the §3 exclusion it relies on.",
     ),
     RuleEntry(
         "scope.exclusion-contradicts",
-        "3",
+        "4",
         "In scope names no exclusion",
         "An in-scope assessment cannot name an exclusion.",
     ),
     RuleEntry(
         "responsibility.child-protection-reports",
-        "2",
+        "3",
         "Child Protection reports this care",
         "For kinship, practitioner or respite care approved by Child Protection, Child "
         "Protection is the responsible reporter.",
     ),
     RuleEntry(
         "responsibility.cso-reports",
-        "2",
+        "3",
         "The CSO reports this care",
         "For CSO placements and contracted case management, the community service "
         "organisation is the responsible reporter.",
     ),
-    # §5a the report itself
+    # §6 the report itself (§12 the times it carries)
     RuleEntry(
         "report.client-required",
-        "5a",
+        "6",
         "A client is named",
         "An incident report names at least one client.",
     ),
     RuleEntry(
         "report.occurrence-required",
-        "5a",
+        "6",
         "When it happened is given",
         "Give occurred_at, or occurred_between for a historical disclosure.",
     ),
     RuleEntry(
         "report.occurrence-ambiguous",
-        "5a",
+        "6",
         "One occurrence time only",
         "Give occurred_at or occurred_between, not both.",
     ),
     RuleEntry(
         "report.period-reversed",
-        "5a",
+        "6",
         "The period is in order",
         "occurred_between starts before it ends.",
     ),
     RuleEntry(
         "report.aware-before-occurred",
-        "5a",
+        "6",
         "Awareness follows the incident",
         "The provider cannot have become aware of an incident before it occurred.",
     ),
     RuleEntry(
         "time.effective-in-future",
-        "5a",
+        "12",
         "Not in the future",
         "Nothing is recorded as having happened after the moment it is recorded (beyond the "
         "policy table's allowed clock skew).",
     ),
     RuleEntry(
         "time.effective-before-aware",
-        "5a",
+        "12",
         "Not before the provider became aware",
         "A step on an incident cannot have happened before the provider became aware of it.",
     ),
     RuleEntry(
         "time.out-of-range",
-        "api",
+        "12",
         "A displayable instant",
         "Every instant lies between 1900 and 2199, so every view can show it in Melbourne time.",
     ),
@@ -119,26 +121,26 @@ _ENTRIES = (
     ),
     RuleEntry(
         "time.as-of-in-future",
-        "api",
+        "12",
         "State as of the past only",
         "An incident's state can be shown as it stood up to now, not at a moment still to come.",
     ),
-    # §4 types, §5 impact
+    # §5 types and impact
     RuleEntry(
         "classification.type-required",
-        "4",
+        "5",
         "An incident type is named",
         "A report carries at least one of the 19 current incident types.",
     ),
     RuleEntry(
         "classification.type-repeated",
-        "4",
+        "5",
         "Each type once",
         "An incident type is listed only once.",
     ),
     RuleEntry(
         "classification.unknown-legacy-type",
-        "4",
+        "5",
         "Known incident type",
         "The label is neither a current incident type nor a known pre-December-2024 label.",
     ),
@@ -163,29 +165,29 @@ _ENTRIES = (
     ),
     RuleEntry(
         "record.reason-required",
-        "1",
+        "12",
         "A judgement has a reason",
         "A human judgement (reclassification, withdrawal, closure...) is recorded with its reason.",
     ),
     RuleEntry(
         "amend.no-change",
-        "1",
+        "12",
         "An amendment changes something",
         "An amendment names at least one field to change.",
     ),
     RuleEntry(
         "correction.no-change",
-        "1",
+        "12",
         "A correction changes something",
         "A correction names at least one field to change.",
     ),
     RuleEntry(
         "correction.unknown-version",
-        "1",
+        "12",
         "A correction points at a recorded event",
         "The corrected version is one already recorded on this incident.",
     ),
-    # §5a, §7 preconditions to investigating; §5 follow-up
+    # §6 preconditions to investigating; §5 follow-up
     RuleEntry(
         "follow-up.major-needs-investigation-or-review",
         "5",
@@ -208,14 +210,14 @@ _ENTRIES = (
     ),
     RuleEntry(
         "follow-up.police-contact-before-investigation",
-        "5a",
+        "6",
         "Police first",
         "Sexual or physical abuse or serious neglect is reported to police before the "
         "investigation starts.",
     ),
     RuleEntry(
         "follow-up.integrity-advice-before-investigation",
-        "7",
+        "6",
         "Integrity team advice first",
         "Child Protection records the Integrity team's advice before any investigation starts.",
     ),
@@ -363,13 +365,13 @@ _ENTRIES = (
     ),
     RuleEntry(
         "client-voice.said-required",
-        "1",
+        "2",
         "What the client said",
         "The client's account is not left blank.",
     ),
     RuleEntry(
         "consultation.stage-required",
-        "1",
+        "2",
         "Consultation stage",
         "Name the key stage of the consultation: report, follow_up, outcome or closure.",
     ),
@@ -381,7 +383,7 @@ _ENTRIES = (
     ),
     RuleEntry(
         "notification.recipient-required",
-        "5a",
+        "6",
         "Who was notified",
         "A notification names who was notified.",
     ),
@@ -531,7 +533,7 @@ _ENTRIES = (
     ),
     RuleEntry(
         "closure.obligations-outstanding",
-        "11",
+        "6",
         "Required steps are outstanding",
         "Closing needs every required step met, or marked not required with a reason.",
     ),
@@ -588,18 +590,18 @@ _ENTRIES = (
     ),
     RuleEntry(
         "access.responsible-organisation-by-command",
-        "2",
+        "3",
         "Change responsibility by its own command",
         "The responsible organisation decides who sees the record: change it with "
         "responsible-organisation, not by amending or correcting the facts.",
     ),
     RuleEntry(
         "access.responsible-organisation-unchanged",
-        "2",
+        "3",
         "A different organisation",
         "That organisation is already the one responsible.",
     ),
-    # §0 and §4 records of the old system, §5 patterns of harm [C]
+    # §1 and §5 records of the old system, §5 patterns of harm [C]
     RuleEntry(
         "pattern.several-incidents",
         "5",
@@ -645,67 +647,67 @@ _ENTRIES = (
     ),
     RuleEntry(
         "legacy.department-only",
-        "0",
+        "1",
         "The department imports",
         "Only a department officer imports the records of the old system.",
     ),
     RuleEntry(
         "legacy.type-required",
-        "4",
+        "5",
         "A legacy type is named",
         "A legacy record names at least one incident type.",
     ),
     RuleEntry(
         "legacy.type-repeated",
-        "4",
+        "5",
         "Each legacy type once",
         "A legacy record lists each incident type once.",
     ),
     RuleEntry(
         "legacy.submitted-before-aware",
-        "0",
+        "1",
         "Submitted after awareness",
         "A legacy record was submitted after the provider became aware of the incident.",
     ),
     RuleEntry(
         "legacy.not-unresolved",
-        "4",
+        "5",
         "An unresolved split type",
         "Only a split legacy type still unresolved on the incident is resolved.",
     ),
     RuleEntry(
         "legacy.not-a-candidate",
-        "4",
+        "5",
         "One of the split types",
         "A split legacy type resolves to one of the current types it was split into.",
     ),
     RuleEntry(
         "legacy.row-invalid",
-        "0",
+        "1",
         "A readable legacy row",
         "A value of the legacy row is missing or not spelled as the API spells it.",
     ),
     RuleEntry(
         "legacy.duplicate-id",
-        "0",
+        "1",
         "Each legacy id once",
         "A legacy id appears once in an import file.",
     ),
     RuleEntry(
         "legacy.id-taken",
-        "0",
+        "1",
         "A legacy id of its own",
         "The id for this legacy record is taken by an incident that was not imported.",
     ),
     RuleEntry(
         "legacy.row-changed",
-        "0",
+        "1",
         "Imported rows are not overwritten",
         "The row differs from the one imported before; the ledger keeps what it has.",
     ),
     RuleEntry(
         "access.responsible-organisation-is-reporter",
-        "2",
+        "3",
         "Another provider than the reporter",
         "The reporting organisation sees the incident already; name another organisation.",
     ),

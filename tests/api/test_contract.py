@@ -367,3 +367,25 @@ def test_a_version_beyond_the_stores_integers_is_a_422_not_a_crash(
     )
 
     assert (body.status_code, header.status_code, query.status_code) == (422, 422, 422)
+
+
+def test_the_export_holds_the_entries_openapi_describes(client: TestClient, auth: Auth) -> None:
+    import io
+    import re
+    import zipfile
+
+    from replay.export import ENTRIES
+
+    incident = report(client, auth)["id"]
+    act(client, auth, incident, "reclassify", 1, regulator_category="critical", reason="ICU")
+    export = client.get(f"/v1/incidents/{incident}/export", headers=auth("auditor", org="DFFH"))
+    names = zipfile.ZipFile(io.BytesIO(export.content)).namelist()
+    described = client.app.openapi()["paths"]["/v1/incidents/{incident_id}/export"]["get"]  # type: ignore[attr-defined]
+
+    patterns = {n: re.compile(re.escape(n).replace("NNNN", r"\d{4}") + "$") for n in ENTRIES}
+    assert [n for n in names if not any(p.match(n) for p in patterns.values())] == []
+    assert [e for e, p in patterns.items() if not any(p.match(n) for n in names)] == []
+    assert "states/v0002.json" in names
+    answer = described["responses"]["200"]
+    assert list(answer["content"]) == ["application/zip"]
+    assert all(f"`{entry}`" in answer["description"] for entry in ENTRIES)

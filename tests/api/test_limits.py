@@ -46,7 +46,7 @@ def test_an_8_mb_authorization_header_is_a_431_and_never_decoded(
     assert response.status_code == 431
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"][0]["field"] == "authorization"
-    assert response.json()["type"].endswith("/headers-too-large")
+    assert response.json()["type"].endswith("/request.headers-too-large")
     assert response.headers["x-content-type-options"] == "nosniff"
 
 

@@ -8,18 +8,18 @@ const PAGE = 10;
 
 export function Feed({ who }) {
   const regulator = (who.organisation || '').toLowerCase();
-  const [cursors, setCursors] = useState([0]);
+  const [cursors, setCursors] = useState([undefined]); // each page's cursor; the first has none
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
-  const after = cursors[cursors.length - 1];
+  const cursor = cursors[cursors.length - 1];
   useEffect(() => { openapi().then(learnVocabulary).catch(() => {}); }, []);
   useEffect(() => {
     let current = true;
     setPage(null);
-    get(`/v1/feeds/${encodeURIComponent(regulator)}`, { after, limit: PAGE })
+    get(`/v1/feeds/${encodeURIComponent(regulator)}`, { cursor, limit: PAGE })
       .then((p) => current && setPage(p)).catch((e) => current && setError(e.message));
     return () => { current = false; };
-  }, [after]);
+  }, [cursor]);
   return html`<h1 tabindex="-1">Feed <span class="caption">${regulator.toUpperCase()}</span></h1>
     <p class="lede">Data-minimised events for your regulator, in the order they were published (each says when it happened). Clients and subjects of allegation appear only as pseudonyms.</p>
     ${error ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>` : null}

@@ -155,7 +155,7 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
     } catch (err) {
       if (err instanceof ApiError && (err.status === 409 || err.status === 412)) {
         const now = await get(`/v1/incidents/${incident.id}`);
-        const trail = await get(`/v1/incidents/${incident.id}/audit-trail`, { after: 0, limit: 500 }).catch(() => ({ items: [] }));
+        const trail = await get(`/v1/incidents/${incident.id}/audit-trail`, { limit: 500 }).catch(() => ({ items: [] }));
         setConflict({ from: version, now, changes: trail.items.filter((t) => t.version > version) });
         setErrors([]);
       } else setErrors(placed(await explain(err), schema, components));
