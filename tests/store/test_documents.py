@@ -15,7 +15,7 @@ from domain.incident import Incident
 from domain.values import DocumentKind, Stamp
 from ledger.application import Ledger
 from ledger.documents import CHUNK_BYTES, Limits, Spool, sniff, spool_bytes
-from tests.factories import INVESTIGATOR, LedgerStory, START, under_investigation
+from tests.factories import INVESTIGATOR, START, LedgerStory, under_investigation
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 40 + b"%%EOF\n"
 LIMITS = Limits(
@@ -69,9 +69,7 @@ def test_a_document_is_stored_with_its_event_and_read_back_chunk_by_chunk(
 
 
 @pytest.mark.store
-def test_a_refused_document_leaves_neither_event_nor_bytes(
-    ledger: Ledger, spool_dir: Path
-) -> None:
+def test_a_refused_document_leaves_neither_event_nor_bytes(ledger: Ledger, spool_dir: Path) -> None:
     story = investigation(ledger)
     stale = story.version - 1
     data = PDF + b"refused"
@@ -207,9 +205,11 @@ def ledger_sqlite(tmp_path: Path):
 def test_bad_uploads_are_refused_naming_the_rule_and_leave_no_spool(
     tmp_path: Path, data: bytes, name: str, content_type: str | None, rule_id: str
 ) -> None:
-    with pytest.raises(PolicyViolation) as refused:  # noqa: PT012
-        with spool_bytes(data, name, LIMITS, directory=str(tmp_path)) as spool:
-            spool.finish(name, content_type)
+    with (
+        pytest.raises(PolicyViolation) as refused,
+        spool_bytes(data, name, LIMITS, directory=str(tmp_path)) as spool,
+    ):
+        spool.finish(name, content_type)
 
     assert refused.value.rule_id == rule_id
     assert list(tmp_path.iterdir()) == []
