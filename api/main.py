@@ -24,7 +24,16 @@ from api.metrics import Metrics
 from api.problems import error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
-from api.routers import incidents, patterns, read_models, reminders, replay, rules, sign_in
+from api.routers import (
+    documents,
+    incidents,
+    patterns,
+    read_models,
+    reminders,
+    replay,
+    rules,
+    sign_in,
+)
 from api.settings import (
     SERVICE_SECRETS,
     Settings,
@@ -191,6 +200,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.reminders = reminders.open_reminders(svc.read_models.db)
     problems.install(app)
     app.include_router(incidents.router)
+    app.include_router(documents.router)
     app.include_router(read_models.router)
     app.include_router(replay.router)
     app.include_router(rules.router)
@@ -203,7 +213,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
-        BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+        # Documents stream in to a spool of their own, with their own limit.
+        streamed=documents.UPLOAD_PATH,
     )
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -21,6 +21,7 @@ from domain.values import (
     ConsultationStage,
     ConsultedBody,
     Details,
+    DocumentKind,
     FollowUpKind,
     Guardian,
     Impact,
@@ -273,6 +274,48 @@ class IncidentState(Resource):
     pattern_dismissals: list[UUID] = Field(
         description="Dismissals of possible patterns that named this incident."
     )
+    documents: list[DocumentOnRecordOut] = Field(
+        default_factory=list,
+        description="The documents on the record (`GET .../documents` lists them in full).",
+    )
+
+
+class DocumentOnRecordOut(BaseModel):
+    """A document as the incident's state knows it."""
+
+    document_id: UUID
+    kind: DocumentKind
+    sha256: str
+    supports_version: int | None
+    superseded: bool
+
+
+class DocumentOut(Resource):
+    """A document on an incident's record."""
+
+    document_id: UUID
+    kind: DocumentKind
+    kind_label: str = Field(description="The kind in the policy's words.")
+    file_name: str
+    media_type: str = Field(description="Sniffed from the bytes when it was added.")
+    size: int = Field(description="In bytes.")
+    sha256: str = Field(description="The SHA-256 of the bytes, in hex: in the event's hash.")
+    version: int = Field(description="The incident version that added it.")
+    supports_version: int | None = Field(description="The step (version) it supports, if one.")
+    named_by_versions: list[int] = Field(description="The steps that name it as theirs.")
+    added_at: datetime
+    added_by: dict[str, Any]
+    superseded: bool
+    superseded_by: UUID | None
+    superseded_reason: str | None
+    href: str = Field(description="Where to download it.")
+
+
+class DocumentList(Resource):
+    """The documents on an incident's record, oldest first."""
+
+    id: UUID
+    items: list[DocumentOut]
 
 
 class Integrity(Resource):

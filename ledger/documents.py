@@ -209,16 +209,20 @@ class DocumentSQLiteRecorder(ReceiptSQLiteRecorder):
             "PRIMARY KEY (sha256, chunk_no)) WITHOUT ROWID",
         ]
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Which bytes are kept already is asked before the write transaction: a read inside it
+        # would make SQLite refuse to upgrade it to a write ("database is locked") whenever
+        # another connection wrote in between. A document stored meanwhile by another save is
+        # inserted again, and ignored.
+        documents = [d for d in _documents(kwargs) if self.read_chunk(d.sha256, 0) is None]
+        return super().insert_events(stored_events, **{**kwargs, "documents": documents})
+
     def _insert_events(
         self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         for upload in _documents(kwargs):
-            c.execute(
-                f"SELECT 1 FROM {self.chunks_table_name} WHERE sha256 = ? AND chunk_no = 0",
-                (upload.sha256,),
-            )
-            if c.fetchone() is not None:
-                continue  # the same bytes are kept already
             for n, piece in enumerate(upload.chunks()):
                 c.execute(
                     f"INSERT OR IGNORE INTO {self.chunks_table_name} VALUES (?, ?, ?)",

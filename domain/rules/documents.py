@@ -130,6 +130,14 @@ def require_current_document(
     return found
 
 
+def require_a_current_document(documents: Mapping[UUID, DocumentOnRecord]) -> None:
+    """Something to supersede: a document on the record that is still current."""
+    if not any(not d.superseded for d in documents.values()):
+        raise PolicyViolation(
+            "document.not-on-record", "no current document is on this incident's record"
+        )
+
+
 def require_document_for_step(
     step: str, document_id: UUID | None, documents: Mapping[UUID, DocumentOnRecord]
 ) -> None:

@@ -228,3 +228,17 @@ def test_size_and_type_limits_refuse_and_permit() -> None:
     with pytest.raises(PolicyViolation) as raised:
         rules.require_declared_type_agrees("application/pdf", "text/html")
     assert raised.value.rule_id == "document.type-contradicted"
+
+
+def test_superseding_is_open_only_while_a_current_document_is_on_record() -> None:
+    from domain.next_steps import why_not
+
+    story = under_investigation()
+    closed_to = why_not(story.incident, "supersede_document", actor_id="x", obligations=())
+    assert closed_to is not None and closed_to.rule_id == "document.not-on-record"
+
+    letter = add(story)
+    assert why_not(story.incident, "supersede_document", actor_id="x", obligations=()) is None
+
+    story.do("supersede_document", document_id=letter, reason="wrong file")
+    assert why_not(story.incident, "supersede_document", actor_id="x", obligations=()) is not None
