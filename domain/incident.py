@@ -1517,6 +1517,7 @@ class Incident(Aggregate):
     def supersede_document(self, document_id: UUID, reason: str, *, stamp: Stamp) -> None:
         """Mark a document superseded (added in error, or replaced outside the ledger)."""
         closure.require_open(self.closed, self.withdrawn)
+        document_rules.require_a_current_document(self.documents)
         document_rules.require_current_document(document_id, self.documents, "document_id")
         classification.require_reason(reason)
         self._record(self.DocumentSuperseded, stamp, document_id=document_id, reason=reason)

@@ -58,8 +58,8 @@ UPLOAD_PATH = re.compile(r"^/v1/incidents/[^/]+/documents/?$")
 MAX_FIELDS, MAX_FIELD_BYTES = 20, 20_000
 # Headroom for the multipart framing and fields around a file at the size limit.
 FRAMING_BYTES = 256 * 1024
-UPLOAD_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429, 503)
-READ_ERRORS = error_responses(401, 403, 404, 422, 429, 503)
+UPLOAD_ERRORS = error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 429, 431, 503)
+READ_ERRORS = error_responses(401, 403, 404, 422, 429, 431, 503)
 
 
 class DocumentIn(CommandIn):
