@@ -311,11 +311,22 @@ class DocumentOut(Resource):
     href: str = Field(description="Where to download it.")
 
 
-class DocumentList(Resource):
-    """The documents on an incident's record, oldest first."""
+class DocumentKindOut(BaseModel):
+    """A kind of document, in the policy's words."""
 
-    id: UUID
+    value: DocumentKind
+    label: str = Field(description="The kind as a person reads it.")
+
+
+class DocumentList(Resource):
+    """The documents on an incident's record, oldest first, and what an upload may be."""
+
+    id: UUID = Field(description="The incident's id.")
     items: list[DocumentOut]
+    may_add: bool = Field(description="Whether you may add a document to this incident.")
+    kinds: list[DocumentKindOut] = Field(description="The kinds of document, in order.")
+    max_bytes: int = Field(description="The largest file kept, in bytes.")
+    allowed_types: list[str] = Field(description="The media types kept (sniffed from bytes).")
 
 
 class Integrity(Resource):

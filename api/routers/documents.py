@@ -397,10 +397,20 @@ async def list_documents(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -
     """Each document: kind, file name, sniffed media type, size in bytes, SHA-256, the version
     that added it, the step it supports (`supports_version`) and the steps that name it
     (`named_by_versions`), who added it and when, and whether a correction superseded it
-    (by which document, why). Follows the incident's visibility; the read is access-logged."""
-    await reads.read_incident(svc, actor, incident_id, "documents")
+    (by which document, why). Follows the incident's visibility; the read is access-logged.
+    Also what a front end needs to offer an upload: whether this caller may add one
+    (`may_add`), the kinds in the policy's words, the largest file and the types kept."""
+    incident = await reads.read_incident(svc, actor, incident_id, "documents")
     events = await run_in_threadpool(svc.ledger.incident_events, incident_id)
-    return {"id": str(incident_id), "items": documents_of(events, incident_id)}
+    kept = limits(svc)
+    return {
+        "id": str(incident_id),
+        "items": documents_of(events, incident_id),
+        "may_add": authz.may_act(actor, authz.ADD_DOCUMENT, incident),
+        "kinds": [{"value": k.value, "label": KIND_WORDS[k]} for k in DocumentKind],
+        "max_bytes": kept.max_bytes,
+        "allowed_types": sorted(kept.allowed_types),
+    }
 
 
 def attachment(file_name: str) -> str:

@@ -6,6 +6,7 @@ import { html, useEffect, useRef, useState } from '../html.js';
 import { ApiError, command, explain, get, newKey, openapi, session } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, toBody, validate } from '../form.js';
 import { deadline, humanise, melbourne, withMelbourneTimes } from '../format.js';
+import { DocumentLinks, DocumentsPanel, FairnessDocuments, useDocuments } from './documents.js';
 
 // The roles the API lets read the access log (api/authorisation.py AUDITORS).
 const READS_LOG = new Set(['auditor', 'department_officer']);
@@ -106,12 +107,13 @@ function CommandForm({ action, doc, incident, onDone, onCancel }) {
     </form></section>`;
 }
 
-function Timeline({ items }) {
+function Timeline({ items, docs }) {
   if (!items.length) return html`<p>No events yet.</p>`;
   return html`<ol class="timeline">${items.map((t) => html`<li>
     <p class="timeline-title"><strong>${t.summary || humanise(t.event_type)}</strong> <span class="tag">version ${t.version}</span></p>
     <p class="timeline-meta">${melbourne(t.recorded_at)}${t.effective_at ? ` (effective ${melbourne(t.effective_at)})` : ''} · ${t.actor_id}, ${humanise(t.actor_role).toLowerCase()}, ${t.actor_organisation}</p>
-    ${t.reason ? html`<p class="timeline-reason">Reason: ${t.reason}</p>` : null}</li>`)}</ol>`;
+    ${t.reason ? html`<p class="timeline-reason">Reason: ${t.reason}</p>` : null}
+    ${docs ? html`<${DocumentLinks} docs=${docs} version=${t.version} />` : null}</li>`)}</ol>`;
 }
 
 const VERDICT = { pass: ['✓', 'Met'], fail: ['✗', 'Not met'], pending: ['…', 'Pending'], met_late_with_extension: ['✓', 'Met late, with an extension'], not_applicable: ['–', 'Not applicable'] };
@@ -135,6 +137,7 @@ export function IncidentPage({ id, step, who }) {
   const [open, setOpen] = useState(null);
   const [notice, setNotice] = useState(null);
   const [error, setError] = useState(null);
+  const docs = useDocuments(id, incident?.version);
   const load = async (position) => {
     try {
       const [inc, d] = await Promise.all([get(`/v1/incidents/${id}`), openapi()]);
@@ -186,8 +189,10 @@ export function IncidentPage({ id, step, who }) {
     ${open ? html`<${CommandForm} key=${open.command} action=${open} doc=${doc} incident=${incident} onDone=${done} onCancel=${() => setOpen(null)} />` : null}
     <section aria-labelledby="h-obligations"><h2 id="h-obligations">Obligations</h2>
       <${Obligations} items=${incident.obligations || []} step=${step} actions=${actions} onOpen=${setOpen} /></section>
-    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} checks=${checks} /></section>
-    <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} /></section>
+    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} checks=${checks} />
+      <${FairnessDocuments} docs=${docs} /></section>
+    <${DocumentsPanel} id=${id} incident=${incident} docs=${docs} trail=${trail} onAdded=${(accepted) => { setNotice(`Document added: recorded as version ${accepted.version}.`); load(accepted.position); }} />
+    <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} docs=${docs} /></section>
     ${reads ? html`<section aria-labelledby="h-reads"><h2 id="h-reads">Audit trail: who read this record</h2>
       <div class="table-wrap" tabindex="0" role="region" aria-label="Record reads"><table class="table"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
       <tbody>${reads.map((r) => html`<tr><td>${melbourne(r.at)}</td><td>${r.actor_id} (${humanise(r.actor_role).toLowerCase()}, ${r.actor_organisation})</td><td>${humanise(r.what)}</td></tr>`)}</tbody></table></div></section>` : null}`;
