@@ -71,12 +71,19 @@ def verified(path: str) -> list[str]:
         members = set(bundle.namelist())
     first, last = json.loads(lines[0]), json.loads(lines[-1])
     rehashed = sum(1 for d in named.values() if f"documents/{d['sha256']}" in members)
+    documents = (
+        [
+            f"documents {len(named)} named by the events: {rehashed} re-hashed from their bytes,"
+            f" {len(named) - rehashed} by hash only"
+        ]
+        if named
+        else []
+    )
     return [
         f"incident  {first['state'].get('originator_id')}",
-        f"documents {len(named)} named by the events: {rehashed} re-hashed from their bytes,"
-        f" {len(named) - rehashed} by hash only",
         f"events    {len(lines)} (versions 1 to {len(lines)},"
         f" log positions {first['position']} to {last['position']}), each hash recomputed",
+        *documents,
         f"files     {files - 1} match MANIFEST.sha256",
         f"head hash {last['state'].get('hash')}",
     ]
