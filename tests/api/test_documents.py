@@ -341,3 +341,50 @@ def test_regulators_feeds_carry_no_document(client: TestClient, auth: Auth) -> N
 )
 def test_the_download_name_is_safe_in_both_forms(name: str, expected: str) -> None:
     assert attachment(name) == expected
+
+
+def test_an_upload_cut_off_halfway_records_nothing_and_leaves_no_spool(
+    settings: Settings, auth: Auth, spool_dir: Path, clock: Any
+) -> None:
+    import socket
+    import time
+
+    from api.main import create_app
+    from tests.web.conftest import Served
+
+    app = create_app(settings, clock=clock)
+    with Served(app) as served, TestClient(app) as client:
+        incident = investigation(client, auth)
+        half = b"%PDF-1.7\n" + b"x" * 30_000
+        head = (
+            b"--cut\r\n"
+            b'Content-Disposition: form-data; name="kind"\r\n\r\nevidence\r\n'
+            b"--cut\r\n"
+            b'Content-Disposition: form-data; name="expected_version"\r\n\r\n'
+            + str(incident.version).encode()
+            + b"\r\n--cut\r\n"
+            b'Content-Disposition: form-data; name="file"; filename="cctv.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n"
+        )
+        token = auth(**INVESTIGATOR)["Authorization"]
+        request = (
+            f"POST /v1/incidents/{incident.id}/documents HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nAuthorization: {token}\r\n"
+            "Content-Type: multipart/form-data; boundary=cut\r\n"
+            f"Content-Length: {len(head) + 60_000}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", served.port)) as conn:
+            conn.sendall(request + head + half)
+            deadline = time.monotonic() + 10
+            while not list(spool_dir.iterdir()):  # the spool is being written...
+                assert time.monotonic() < deadline, "the upload never reached the spool"
+                time.sleep(0.02)
+        # ...and the connection is gone halfway through the file.
+        deadline = time.monotonic() + 10
+        while list(spool_dir.iterdir()):
+            assert time.monotonic() < deadline, "the spool was left behind"
+            time.sleep(0.05)
+
+        assert stored_chunks(incident) == []
+        assert incident.get(auth(), "").json()["version"] == incident.version
+        assert incident.get(auth(), "/documents").json()["items"] == []
