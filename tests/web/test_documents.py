@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from domain.values import Actor, Impact, Role, Stamp
 from ledger.application import Ledger
-from tests.factories import CARER, START, LedgerStory, T
+from tests.factories import CARER, LedgerStory, T
 from tests.web.conftest import WIDE
 from tests.web.helpers import accessible, sign_in
 
@@ -31,15 +32,20 @@ REPORT = b"%PDF-1.7\n% the investigation report\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 def incident(demo_store: str) -> str:
     """A Westgate incident under investigation, its investigator appointed."""
     ledger = Ledger.from_url(demo_store)
+    # Now, not a fixed past day: the demo store is shared, and other journeys rely on its
+    # oldest incidents being the demo's.
+    now = datetime.now(UTC)
     try:
         story = LedgerStory.report(
             ledger,
             actor=MANAGER,
+            now=now,
+            became_aware_at=now - timedelta(hours=2),
+            occurred_at=now - timedelta(hours=3),
             types=[T.PHYSICAL_ABUSE],
             impact=Impact.MAJOR,
             subjects_of_allegation=[CARER],
         )
-        story.now = START
         for command, args in (
             ("record_notification", {"kind": "police", "recipient": "Victoria Police"}),
             ("determine_follow_up", {"kind": "investigation", "reason": "abuse by a carer"}),
@@ -56,7 +62,7 @@ def incident(demo_store: str) -> str:
                 story.incident_id,
                 command,
                 expected_version=story.version,
-                stamp=Stamp(actor=MANAGER, now=START),
+                stamp=Stamp(actor=MANAGER, now=now),
                 **args,
             )
             story.version = accepted.version
