@@ -314,7 +314,7 @@ class DocumentOut(Resource):
 class DocumentKindOut(BaseModel):
     """A kind of document, in the policy's words."""
 
-    value: DocumentKind
+    value: DocumentKind = Field(description="The kind, as `kind` takes it.")
     label: str = Field(description="The kind as a person reads it.")
 
 

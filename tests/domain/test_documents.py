@@ -145,6 +145,11 @@ def test_superseding_needs_a_reason_and_a_current_document_on_this_incident() ->
     story.do("supersede_document", document_id=original, reason="wrong file")
     assert (
         refused(story, "supersede_document", document_id=original, reason="again")
+        == "document.not-on-record"  # nothing current is left to supersede
+    )
+    add(story, K.EVIDENCE)
+    assert (
+        refused(story, "supersede_document", document_id=original, reason="again")
         == "document.superseded"
     )
 
