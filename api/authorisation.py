@@ -39,6 +39,9 @@ class Action:
     appointed_reviewer: bool = False
     # Changes who sees the record: only the reporting organisation or the department.
     reporting_organisation: bool = False
+    # Taken also by a principal appointed on the incident from outside the organisations
+    # that see it (an investigator adding the letter or report), as a step of the appointment.
+    appointees: bool = False
 
 
 ACTIONS: dict[str, Action] = {
@@ -136,6 +139,11 @@ ACTIONS: dict[str, Action] = {
     "reopen": Action("reopen", s.Reasoned, MANAGERS),
     "corrections": Action("correct", s.CorrectionIn, frozenset({*MANAGERS, R.ADMIN})),
     "resolve-legacy-type": Action("resolve_legacy_type", s.ResolveLegacyTypeIn, MANAGERS),
+    "supersede-document": Action(
+        "supersede_document",
+        s.SupersedeDocumentIn,
+        frozenset({*MANAGERS, R.INVESTIGATOR, R.REVIEWER}),
+    ),
     "responsible-organisation": Action(
         "change_responsible_organisation",
         s.ResponsibleOrganisationIn,
@@ -143,6 +151,16 @@ ACTIONS: dict[str, Action] = {
         reporting_organisation=True,
     ),
 }
+
+
+# Adding a document (`POST /v1/incidents/{id}/documents`): those who take the steps that rest
+# on one, on an incident they see or are appointed on. Auditors read; regulators never see.
+ADD_DOCUMENT = Action(
+    "add_document",
+    s.CommandIn,
+    frozenset({R.REPORTER, R.INCIDENT_MANAGER, R.DEPARTMENT_OFFICER, R.INVESTIGATOR, R.REVIEWER}),
+    appointees=True,
+)
 
 
 def visible_organisations(actor: Actor) -> set[str] | None:
@@ -242,7 +260,9 @@ def require_may_act(actor: Actor, action: Action, incident: Incident) -> None:
         raise _forbidden("only the investigator appointed on this incident may do this")
     if action.appointed_reviewer and appointed != R.REVIEWER:
         raise _forbidden("only the outcome reviewer appointed on this incident may do this")
-    steps_of_appointment = action.appointed_investigator or action.appointed_reviewer
+    steps_of_appointment = (
+        action.appointed_investigator or action.appointed_reviewer or action.appointees
+    )
     if not steps_of_appointment and not sees_by_organisation(actor, incident):
         raise _forbidden("an appointee takes only the steps of their appointment")
     if actor.role == R.ADMIN and actor.organisation not in (

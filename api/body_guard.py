@@ -4,6 +4,7 @@ a key given twice, or text with control characters."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -105,11 +106,24 @@ class BodyGuard:
     """Refuses oversized, non-UTF-8, too deeply nested, duplicate-keyed or control-character
     request bodies with a clear 4xx, before any handler sees them."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        max_depth: int,
+        streamed: re.Pattern[str] | None = None,
+    ) -> None:
         self.app, self.max_bytes, self.max_depth = app, max_bytes, max_depth
+        # Paths whose bodies are not JSON and are read as a stream by their handler, which
+        # bounds them itself (document uploads).
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        if self.streamed is not None and self.streamed.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

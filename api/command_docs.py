@@ -52,6 +52,7 @@ TITLES: dict[str, str] = {
     "corrections": "Correct an error in an earlier event.",
     "responsible-organisation": "Change the organisation responsible for the incident.",
     "resolve-legacy-type": "Resolve a split legacy type to one current incident type.",
+    "supersede-document": "Mark a document on the record superseded, with the reason.",
 }
 
 

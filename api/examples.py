@@ -194,6 +194,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "incident_type": "Injury-explained",
         "reason": "The carer saw the fall; the injury is explained.",
     },
+    "SupersedeDocumentIn": {
+        "expected_version": 9,
+        "document_id": "5f0c6a52-3b1e-4c1e-9a43-2f4f0d3c1a77",
+        "reason": "The letter was added to the wrong incident.",
+    },
 }
 
 # ---- answers: one realistic example per response model, shown in `/docs` beside its schema

@@ -25,6 +25,7 @@ from api.problems import error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import (
+    documents,
     incidents,
     patterns,
     read_models,
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.reminders = reminders.open_reminders(svc.read_models.db)
     problems.install(app)
     app.include_router(incidents.router)
+    app.include_router(documents.router)
     app.include_router(read_models.router)
     app.include_router(replay.router)
     app.include_router(rules.router)
@@ -225,7 +227,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(web.CompressedAssets)
     app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
-        BodyGuard, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+        # Documents stream in to a spool of their own, with their own limit.
+        streamed=documents.UPLOAD_PATH,
     )
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -63,6 +63,7 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Send one of them, or the same version in both.",
     ),
     "incident-not-found": (404, "No such incident", "No incident with this id is visible to you."),
+    "document-not-found": (404, "No such document", "No document with this id is on the incident."),
     "unknown-command": (404, "No such command", "The command is not an incident command."),
     "feed-not-found": (404, "No such feed", "There is no regulator feed of that name."),
     "subscription-not-found": (
@@ -122,6 +123,8 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Text may hold no control characters other than tab, CR and LF.",
     ),
 }
+# Policy refusals answered with a status of their own rather than 422.
+RULE_STATUS: dict[str, int] = {"document.too-large": 413, "document.type-not-allowed": 415}
 # Rule ids that name a field's fault in `errors[].rule` (not a problem type of their own; a
 # refusal naming one carries the `validation` type). A problem that is its own type has one id,
 # its type's last segment, in `errors[].rule` too (e.g. `idempotency.key-reused`).
@@ -266,7 +269,8 @@ ERROR_MEANINGS = {
     409: "The body's `expected_version` is stale (`current_version` says where the incident "
     "is), or a request with the same Idempotency-Key is in progress.",
     412: "`If-Match` is stale: `current_version` says where the incident is.",
-    413: "The body is too large.",
+    413: "The body is too large (a document: over `CIMS_DOCUMENT_MAX_BYTES`).",
+    415: "The document's type (sniffed from its bytes) is not one the ledger keeps.",
     422: "A field breaks the schema, or a policy rule refuses the command (`rule` names it; "
     "see `GET /v1/rules`).",
     428: "Neither `expected_version` nor `If-Match` was sent.",
@@ -342,7 +346,7 @@ def _as_problem(exc: Exception) -> Problem:
             return exc
         case PolicyViolation():
             return Problem(
-                422,
+                RULE_STATUS.get(exc.rule_id, 422),
                 exc.rule_id,
                 "Refused by CIMS policy",
                 exc.message,

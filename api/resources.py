@@ -22,6 +22,7 @@ from domain.values import (
     ConsultationStage,
     ConsultedBody,
     Details,
+    DocumentKind,
     Finding,
     FollowUpKind,
     Guardian,
@@ -351,6 +352,59 @@ class IncidentState(Resource):
     pattern_dismissals: list[UUID] = Field(
         description="Dismissals of possible patterns that named this incident."
     )
+    documents: list[DocumentOnRecordOut] = Field(
+        default_factory=list,
+        description="The documents on the record (`GET .../documents` lists them in full).",
+    )
+
+
+class DocumentOnRecordOut(BaseModel):
+    """A document as the incident's state knows it."""
+
+    document_id: UUID
+    kind: DocumentKind
+    sha256: str
+    supports_version: int | None
+    superseded: bool
+
+
+class DocumentOut(Resource):
+    """A document on an incident's record."""
+
+    document_id: UUID
+    kind: DocumentKind
+    kind_label: str = Field(description="The kind in the policy's words.")
+    file_name: str
+    media_type: str = Field(description="Sniffed from the bytes when it was added.")
+    size: int = Field(description="In bytes.")
+    sha256: str = Field(description="The SHA-256 of the bytes, in hex: in the event's hash.")
+    version: int = Field(description="The incident version that added it.")
+    supports_version: int | None = Field(description="The step (version) it supports, if one.")
+    named_by_versions: list[int] = Field(description="The steps that name it as theirs.")
+    added_at: datetime
+    added_by: dict[str, Any]
+    superseded: bool
+    superseded_by: UUID | None
+    superseded_reason: str | None
+    href: str = Field(description="Where to download it.")
+
+
+class DocumentKindOut(BaseModel):
+    """A kind of document, in the policy's words."""
+
+    value: DocumentKind = Field(description="The kind, as `kind` takes it.")
+    label: str = Field(description="The kind as a person reads it.")
+
+
+class DocumentList(Resource):
+    """The documents on an incident's record, oldest first, and what an upload may be."""
+
+    id: UUID = Field(description="The incident's id.")
+    items: list[DocumentOut]
+    may_add: bool = Field(description="Whether you may add a document to this incident.")
+    kinds: list[DocumentKindOut] = Field(description="The kinds of document, in order.")
+    max_bytes: int = Field(description="The largest file kept, in bytes.")
+    allowed_types: list[str] = Field(description="The media types kept (sniffed from bytes).")
 
 
 class Integrity(Resource):

@@ -148,6 +148,14 @@ class ReportIn(Body):
         }
 
 
+# A step that rests on a document names it (`POST /v1/incidents/{id}/documents` added it).
+DocumentField = Field(
+    default=None,
+    description="the document on this incident's record this step rests on (its letter, "
+    "report or decision), if it is there",
+)
+
+
 class CommandIn(Body):
     """Every command carries the version the caller saw (or sends `If-Match`)."""
 
@@ -199,6 +207,7 @@ class RcsEndorsementIn(CommandIn):
     endorsed_by: Text = NameField
     endorsed_on: date
     reference: Text = RefField
+    document_id: UUID | None = DocumentField
 
 
 class AmendIn(Reasoned):
@@ -266,18 +275,21 @@ class ServeAllegationsIn(CommandIn):
         description="In writing: a letter by post or by hand, an email or a secure portal message"
         " (telling them in person or by phone is a contact, not service, and is refused)"
     )
+    document_id: UUID | None = DocumentField
 
 
 class SubjectResponseIn(CommandIn):
     subject_ref: Text = RefField
     response: Text = Field(default="", max_length=NARRATIVE_MAX)
     declined: bool = False
+    document_id: UUID | None = DocumentField
 
 
 class EvidenceIn(CommandIn):
     kind: EvidenceKind
     description: Text = Long
     source: Text = Field(default="", max_length=SHORT_TEXT_MAX)
+    document_id: UUID | None = DocumentField
 
 
 class RationaleIn(CommandIn):
@@ -291,6 +303,7 @@ class OutcomesIn(CommandIn):
 class InvestigationReportIn(CommandIn):
     summary: Text = Long
     recommendations: list[Recommendation] = Field(max_length=200)
+    document_id: UUID | None = DocumentField
 
 
 class IncidentReviewIn(CommandIn):
@@ -300,6 +313,7 @@ class IncidentReviewIn(CommandIn):
     no_recommendations_reason: Text | None = Field(
         default=None, max_length=TEXT_MAX, description="why the review makes no recommendations"
     )
+    document_id: UUID | None = DocumentField
 
 
 class CommunicateOutcomeIn(CommandIn):
@@ -327,6 +341,13 @@ class AppointOutcomeReviewerIn(CommandIn):
 class DecideOutcomeReviewIn(Reasoned):
     result: OutcomeReviewResult
     varied_outcomes: list[AllegationOutcomeIn] = Field(default_factory=list, max_length=200)
+    document_id: UUID | None = DocumentField
+
+
+class SupersedeDocumentIn(Reasoned):
+    """Mark a document on the record superseded (added in error, or replaced), with why."""
+
+    document_id: UUID
 
 
 class PlanIn(CommandIn):

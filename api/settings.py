@@ -73,6 +73,24 @@ class Settings(BaseSettings):
         "DFFH",
         "Department of Families, Fairness and Housing",
     ]
+    # Documents on the record (api/routers/documents.py): the largest file kept, in bytes; the
+    # media types kept (as sniffed from the bytes), comma-separated; where uploads are spooled
+    # on their way in (the system's temporary folder when unset).
+    document_max_bytes: int = 256 * 1024 * 1024
+    document_types: str = ",".join(
+        (
+            "application/pdf",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "text/plain",
+            "image/jpeg",
+            "image/png",
+            "image/tiff",
+            "video/mp4",
+            "audio/mpeg",
+        )
+    )
+    document_spool_dir: str | None = None
 
     # Browser origins allowed to call the API (CORS), comma-separated; none by default.
     cors_origins: str = ""

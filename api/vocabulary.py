@@ -142,6 +142,17 @@ ENUMS: dict[str, dict[str, str]] = {
         "confirmed": "The outcome stands.",
         "varied": "The outcome was varied: give the new findings.",
     },
+    "DocumentKind": {
+        "investigation_report": "The investigation report, with its recommendations (§8).",
+        "rcs_investigation_report": "The RCS investigation report the Integrity team endorsed "
+        "for lodging in CIMS (§7, manual advice 1516).",
+        "allegations_letter": "The letter that put the allegations in writing to the subject (§8).",
+        "subject_response": "The subject of allegation's written response (§8).",
+        "evidence": "Evidence gathered: CCTV footage, statements, interview material (§8).",
+        "incident_review_report": "The incident review's report (§9).",
+        "outcome_review_decision": "The outcome review's decision (§10).",
+        "other": "Another document on the record.",
+    },
     "EvidenceKind": {
         "cctv": "CCTV footage.",
         "cp_interview": "A Child Protection interview reused (no needless re-interview).",
@@ -482,6 +493,18 @@ FIELDS: dict[str, str] = {
     "SubscriptionLogEntry.subscription_id": "The subscription subscribed or ended.",
     "SubscriptionLogEntry.email": "The subscription's address.",
     "SubscriptionLogEntry.scope": "What the subscription covers (`worklist` or `named`).",
+    "document_id": "A document on the incident's record (as `GET .../documents` lists it).",
+    "sha256": "The SHA-256 of the document's bytes, in hex (its event carries it).",
+    "file_name": "The document's file name as it was added.",
+    "supports_version": "The step (incident version) the document supports, if one.",
+    "superseded": "Whether a correction superseded the document (it stays on record).",
+    "added_at": "When the document was added (UTC).",
+    "added_by": "Who added it: `id`, `role`, `organisation`.",
+    "superseded_by": "The corrected copy that replaced it, if one.",
+    "superseded_reason": "Why it was superseded.",
+    "documents_checked": "How many documents' stored bytes were re-hashed.",
+    "changed_documents": "Each document whose stored bytes no longer match its event.",
+    "ChangedDocument.problem": "What differs, in words.",
 }
 
 # Property name -> the label a form shows for it (`Model.field` overrides `field`); written into

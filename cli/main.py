@@ -14,7 +14,16 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
-from cli import backup, import_legacy, incidents, patterns, projections, reminders, replay
+from cli import (
+    backup,
+    documents,
+    import_legacy,
+    incidents,
+    patterns,
+    projections,
+    reminders,
+    replay,
+)
 from cli.fairness import fairness
 from cli.group import CimsGroup
 from cli.output import CliError, note
@@ -33,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(documents.app, name="documents")
 app.add_typer(projections.app, name="projections")
 app.add_typer(replay.app, name="replay")
 app.add_typer(import_legacy.app, name="import")

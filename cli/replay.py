@@ -280,11 +280,16 @@ def _signed_checkpoint(path: Path) -> Checkpoint:
 def export(
     incident: Annotated[str, INCIDENT],
     output: Annotated[Path, typer.Option("-o", "--output", help="zip to write")],
+    hashes_only: Annotated[
+        bool,
+        typer.Option("--hashes-only", help="the documents' hashes, not their bytes"),
+    ] = False,
 ) -> None:
-    """Write an audit bundle; check it with `python -m replay.bundle_check FILE`."""
+    """Write an audit bundle (with the documents' bytes unless --hashes-only); check it with
+    `python -m replay.bundle_check FILE`."""
     with auditor() as reader:
         incident_id = resolve(reader.ledger, incident)
-        bundle = reader.export(incident_id)
+        bundle = reader.export(incident_id, document_bytes=not hashes_only)
     log_read(database_url(), incident_id, "export")
     _write("--output", output, bundle)
     note(f"wrote {output}: the audit bundle of incident {incident_id}")

@@ -27,6 +27,7 @@ from domain.rules import (
     scope,
     sequence,
 )
+from domain.rules import documents as document_rules
 from domain.rules import legacy as legacy_rules
 from domain.rules import patterns as pattern_rules
 from domain.rules.closure import ObligationLike
@@ -38,6 +39,8 @@ from domain.values import (
     ConsultedBody,
     Details,
     DetailsChange,
+    DocumentKind,
+    DocumentOnRecord,
     EvidenceKind,
     FollowUpKind,
     Guardian,
@@ -214,6 +217,8 @@ class Incident(Aggregate):
         # Version 1 took the method as free text: kept as `legacy_method` when it names none.
         method: ServiceMethod | None = None
         legacy_method: Text | None = None
+        # The letter that served them, when it is on the record (absent on older events).
+        document_id: UUID | None = None
         class_version: ClassVar[int] = 2
 
         @staticmethod
@@ -229,6 +234,7 @@ class Incident(Aggregate):
         subject_ref: Ref
         response: Text
         declined: bool = False
+        document_id: UUID | None = None
 
     class EvidenceRecorded(Aggregate.Event):
         """Evidence was gathered, including reused Child Protection interviews or CCTV."""
@@ -236,6 +242,7 @@ class Incident(Aggregate):
         kind: EvidenceKind
         description: Text
         source: Text = ""
+        document_id: UUID | None = None
 
     class SufficientEvidenceRationaleRecorded(Aggregate.Event):
         """The evidence at the outset was judged sufficient, with the rationale why."""
@@ -252,6 +259,7 @@ class Incident(Aggregate):
 
         summary: Text
         recommendations: tuple[Recommendation, ...]
+        document_id: UUID | None = None
 
     class IncidentReviewCompleted(Aggregate.Event):
         """The incident review was completed: what happened, why, and recommendations."""
@@ -260,6 +268,7 @@ class Incident(Aggregate):
         contributing_factors: Text
         recommendations: tuple[Recommendation, ...]
         no_recommendations_reason: Text | None = None
+        document_id: UUID | None = None
 
     class RcsInvestigationEndorsed(Aggregate.Event):
         """The Integrity team endorsed the RCS investigation report for lodging in CIMS."""
@@ -267,6 +276,7 @@ class Incident(Aggregate):
         endorsed_by: Text
         endorsed_on: date
         reference: Text
+        document_id: UUID | None = None
 
     class OutcomeCommunicated(Aggregate.Event):
         """The outcome was communicated to a client, guardian or subject of allegation."""
@@ -292,6 +302,7 @@ class Incident(Aggregate):
 
         result: OutcomeReviewResult
         varied_outcomes: tuple[AllegationOutcome, ...] = ()
+        document_id: UUID | None = None
 
     class ResponsePlanRecorded(Aggregate.Event):
         """A response plan was recorded and integrated into case and care planning."""
@@ -671,17 +682,35 @@ class Incident(Aggregate):
         )
 
     def serve_allegations(
-        self, subject_refs: Sequence[Ref], method: ServiceMethod, *, stamp: Stamp
+        self,
+        subject_refs: Sequence[Ref],
+        method: ServiceMethod,
+        *,
+        stamp: Stamp,
+        document_id: UUID | None = None,
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_known_subjects(subject_refs, self._subject_refs())
         require_text(method, "fairness.service-method-required", "method")
         fairness.require_written_service(method)
         self._require_after(stamp, "service of the allegations", STEP_APPOINTED)
-        self._record(self.AllegationsServed, stamp, subject_refs=tuple(subject_refs), method=method)
+        document_rules.require_document_for_step("serve_allegations", document_id, self.documents)
+        self._record(
+            self.AllegationsServed,
+            stamp,
+            subject_refs=tuple(subject_refs),
+            method=method,
+            document_id=document_id,
+        )
 
     def record_subject_response(
-        self, subject_ref: Ref, response: str, *, stamp: Stamp, declined: bool = False
+        self,
+        subject_ref: Ref,
+        response: str,
+        *,
+        stamp: Stamp,
+        declined: bool = False,
+        document_id: UUID | None = None,
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_known_subjects([subject_ref], self._subject_refs())
@@ -691,23 +720,39 @@ class Incident(Aggregate):
         if not declined:
             require_text(response, "fairness.response-required", "response")
         self._require_after(stamp, "the response", STEP_APPOINTED)
+        document_rules.require_document_for_step(
+            "record_subject_response", document_id, self.documents
+        )
         self._record(
             self.SubjectResponseRecorded,
             stamp,
             subject_ref=subject_ref,
             response=response,
             declined=declined,
+            document_id=document_id,
         )
 
     def record_evidence(
-        self, kind: EvidenceKind, description: str, *, stamp: Stamp, source: str = ""
+        self,
+        kind: EvidenceKind,
+        description: str,
+        *,
+        stamp: Stamp,
+        source: str = "",
+        document_id: UUID | None = None,
     ) -> None:
         self._require_investigation_under_way()
         require_text(description, "evidence.description-required", "description")
         # No dependency on the appointment: evidence may be at hand from the outset (CCTV, a
         # Child Protection interview), and says when it was gathered.
+        document_rules.require_document_for_step("record_evidence", document_id, self.documents)
         self._record(
-            self.EvidenceRecorded, stamp, kind=kind, description=description, source=source
+            self.EvidenceRecorded,
+            stamp,
+            kind=kind,
+            description=description,
+            source=source,
+            document_id=document_id,
         )
 
     def record_sufficient_evidence_rationale(self, rationale: str, *, stamp: Stamp) -> None:
@@ -742,7 +787,12 @@ class Incident(Aggregate):
         self._record(self.InvestigationOutcomeRecorded, stamp, outcomes=tuple(outcomes))
 
     def submit_investigation_report(
-        self, summary: str, recommendations: Sequence[Recommendation], *, stamp: Stamp
+        self,
+        summary: str,
+        recommendations: Sequence[Recommendation],
+        *,
+        stamp: Stamp,
+        document_id: UUID | None = None,
     ) -> None:
         self._require_investigation_under_way()
         fairness.require_outcome_recorded(bool(self.outcomes))
@@ -756,11 +806,15 @@ class Incident(Aggregate):
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
         self._require_after(stamp, "the investigation report", STEP_OUTCOME, STEP_ENDORSED)
         self._require_after(stamp, "the investigation report", STEP_APPOINTED)
+        document_rules.require_document_for_step(
+            "submit_investigation_report", document_id, self.documents
+        )
         self._record(
             self.InvestigationReportSubmitted,
             stamp,
             summary=summary,
             recommendations=tuple(recommendations),
+            document_id=document_id,
         )
 
     def complete_incident_review(
@@ -771,6 +825,7 @@ class Incident(Aggregate):
         *,
         stamp: Stamp,
         no_recommendations_reason: str | None = None,
+        document_id: UUID | None = None,
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_incident_review_follow_up(self.follow_up)
@@ -779,6 +834,9 @@ class Incident(Aggregate):
         follow_up.require_recommendations_or_reason(recommendations, no_recommendations_reason)
         follow_up.require_unique_recommendation_ids(recommendations, self._recommendation_ids())
         self._require_after(stamp, "the incident review", STEP_FOLLOW_UP)
+        document_rules.require_document_for_step(
+            "complete_incident_review", document_id, self.documents
+        )
         self._record(
             self.IncidentReviewCompleted,
             stamp,
@@ -786,10 +844,17 @@ class Incident(Aggregate):
             contributing_factors=contributing_factors,
             recommendations=tuple(recommendations),
             no_recommendations_reason=no_recommendations_reason,
+            document_id=document_id,
         )
 
     def endorse_rcs_investigation(
-        self, endorsed_by: str, endorsed_on: date, reference: str, *, stamp: Stamp
+        self,
+        endorsed_by: str,
+        endorsed_on: date,
+        reference: str,
+        *,
+        stamp: Stamp,
+        document_id: UUID | None = None,
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         follow_up.require_rcs_in_lieu(self.follow_up)
@@ -797,12 +862,16 @@ class Incident(Aggregate):
         require_text(reference, "rcs.endorsement-reference-required", "reference")
         closure.require_not_after_today(endorsed_on, stamp.now, "endorsed_on")
         self._require_after(stamp, "the endorsement", STEP_FOLLOW_UP)
+        document_rules.require_document_for_step(
+            "endorse_rcs_investigation", document_id, self.documents
+        )
         self._record(
             self.RcsInvestigationEndorsed,
             stamp,
             endorsed_by=endorsed_by,
             endorsed_on=endorsed_on,
             reference=reference,
+            document_id=document_id,
         )
 
     def communicate_outcome(
@@ -892,6 +961,7 @@ class Incident(Aggregate):
         *,
         stamp: Stamp,
         varied_outcomes: Sequence[AllegationOutcome] = (),
+        document_id: UUID | None = None,
     ) -> None:
         closure.require_open(self.closed, self.withdrawn)
         outcome_review.require_review_pending(self.review_pending is not None)
@@ -904,12 +974,16 @@ class Incident(Aggregate):
         self._require_after(stamp, "the review decision", STEP_REVIEW_REQUESTED, STEP_REVIEWER)
         if varied_outcomes:
             fairness.require_outcome_per_allegation(varied_outcomes, self.subjects, self.types)
+        document_rules.require_document_for_step(
+            "decide_outcome_review", document_id, self.documents
+        )
         self._record(
             self.OutcomeReviewDecided,
             stamp,
             result=result,
             varied_outcomes=tuple(varied_outcomes),
             reason=reason,
+            document_id=document_id,
         )
 
     def record_response_plan(self, plan: str, *, stamp: Stamp) -> None:
@@ -1148,6 +1222,7 @@ class Incident(Aggregate):
         self.resolved_legacy_types = {}
         self.linked_to_pattern = None
         self.pattern_dismissals = ()
+        self.documents = {}
 
     @applies(DetailsAmended)
     def _details_amended(self, e: DetailsAmended) -> None:
@@ -1473,6 +1548,101 @@ class Incident(Aggregate):
     @applies(PatternSuggestionDismissed)
     def _pattern_suggestion_dismissed(self, e: PatternSuggestionDismissed) -> None:
         self.pattern_dismissals = (*self.pattern_dismissals, e.dismissal_id)
+
+    # ---- documents on the record (policy §7, §8, §9, §10) ---------------------------------
+
+    class DocumentAdded(Aggregate.Event):
+        """A document was added to the record: its kind, name, type, size and SHA-256."""
+
+        document_id: UUID
+        kind: DocumentKind
+        file_name: str = Field(max_length=255)
+        # Sniffed from the bytes, never taken from the sender.
+        media_type: str = Field(max_length=200)
+        size: int = Field(ge=1)
+        sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+        # The step (the incident's version) the document supports, if one.
+        supports_version: int | None = None
+
+    class DocumentSuperseded(Aggregate.Event):
+        """A document was superseded by a correction, with the reason; it stays on record."""
+
+        document_id: UUID
+        superseded_by: UUID | None = None
+
+    documents: dict[UUID, DocumentOnRecord]
+
+    def add_document(
+        self,
+        document_id: UUID,
+        kind: DocumentKind,
+        file_name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        *,
+        stamp: Stamp,
+        supports_version: int | None = None,
+        supersedes: UUID | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Add a document whose bytes the ledger keeps beside this event (ledger/documents.py);
+        with `supersedes`, it replaces that document, for `reason`."""
+        closure.require_open(self.closed, self.withdrawn)
+        document_rules.require_bytes(size)
+        document_rules.require_safe_file_name(file_name)
+        document_rules.require_known_step(supports_version, self.version)
+        document_rules.require_not_on_record(sha256, self.documents)
+        if supersedes is not None:
+            document_rules.require_current_document(supersedes, self.documents, "supersedes")
+            classification.require_reason(reason)
+        self._record(
+            self.DocumentAdded,
+            stamp,
+            document_id=document_id,
+            kind=kind,
+            file_name=file_name,
+            media_type=media_type,
+            size=size,
+            sha256=sha256,
+            supports_version=supports_version,
+            reason=None if supersedes is not None else reason,
+        )
+        if supersedes is not None:
+            self._record(
+                self.DocumentSuperseded,
+                stamp,
+                document_id=supersedes,
+                superseded_by=document_id,
+                reason=reason,
+            )
+
+    def supersede_document(self, document_id: UUID, reason: str, *, stamp: Stamp) -> None:
+        """Mark a document superseded (added in error, or replaced outside the ledger)."""
+        closure.require_open(self.closed, self.withdrawn)
+        document_rules.require_a_current_document(self.documents)
+        document_rules.require_current_document(document_id, self.documents, "document_id")
+        classification.require_reason(reason)
+        self._record(self.DocumentSuperseded, stamp, document_id=document_id, reason=reason)
+
+    @applies(DocumentAdded)
+    def _document_added(self, e: DocumentAdded) -> None:
+        self.documents = {
+            **self.documents,
+            e.document_id: DocumentOnRecord(
+                document_id=e.document_id,
+                kind=e.kind,
+                sha256=e.sha256,
+                supports_version=e.supports_version,
+            ),
+        }
+
+    @applies(DocumentSuperseded)
+    def _document_superseded(self, e: DocumentSuperseded) -> None:
+        self.documents = {
+            **self.documents,
+            e.document_id: self.documents[e.document_id].model_copy(update={"superseded": True}),
+        }
 
 
 def _at(stamp: Stamp) -> datetime:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from domain.errors import PolicyViolation
 from domain.incident import Incident
 from domain.rules import appointment, closure, fairness, follow_up, outcome_review
+from domain.rules import documents as document_rules
 from domain.rules import legacy as legacy_rules
 from domain.rules.closure import ObligationLike
 
@@ -183,6 +184,9 @@ PRECONDITIONS: dict[str, Check] = {
     "change_responsible_organisation": lambda i, f: None,
     # A split legacy type waits for a person, open or closed (it is the record's classification).
     "resolve_legacy_type": lambda i, f: _unresolved(i),
+    "supersede_document": _all(
+        _open, lambda i, f: document_rules.require_a_current_document(i.documents)
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from domain.incident import Incident
 from domain.local_time import melbourne
+from domain.rules.documents import KIND_WORDS
 
 # Values named as a person says them (the rest read with their underscores as spaces).
 _SAID = {
@@ -141,6 +142,10 @@ def summarise(e: Any) -> str:
             return f"{kind} extended to {melbourne(e.new_due)} by {e.approved_by}"
         case i.RecommendationActioned():
             return f"Recommendation {e.recommendation_id} actioned"
+        case i.DocumentAdded():
+            return f"Document added: {KIND_WORDS[e.kind]}, {e.media_type}, {e.size:,} bytes"
+        case i.DocumentSuperseded():
+            return "Document superseded" + (" by a corrected copy" if e.superseded_by else "")
         case i.Closed():
             waived = ", ".join(sorted(_said(k) for k in e.not_required))
             return "Closed" + (f" (not required: {waived})" if waived else "")

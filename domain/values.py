@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -370,3 +371,31 @@ class Stamp(Value):
     now: UtcDatetime
     command_id: str | None = Field(default=None, max_length=200)
     effective_at: UtcDatetime | None = None
+
+
+class DocumentKind(StrEnum):
+    """What a document on the record is (manual advice 1516 and the follow-up steps)."""
+
+    INVESTIGATION_REPORT = "investigation_report"
+    RCS_INVESTIGATION_REPORT = "rcs_investigation_report"
+    ALLEGATIONS_LETTER = "allegations_letter"
+    SUBJECT_RESPONSE = "subject_response"
+    EVIDENCE = "evidence"
+    INCIDENT_REVIEW_REPORT = "incident_review_report"
+    OUTCOME_REVIEW_DECISION = "outcome_review_decision"
+    OTHER = "other"
+
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
+FILE_NAME_MAX = 255  # characters: what common file systems keep in one name
+
+
+class DocumentOnRecord(Value):
+    """A document as the incident knows it: its kind, its bytes' hash, the step it supports
+    and whether a correction has superseded it."""
+
+    document_id: UUID
+    kind: DocumentKind
+    sha256: str
+    supports_version: int | None = None
+    superseded: bool = False

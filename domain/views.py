@@ -30,6 +30,7 @@ def incident_state(incident: Incident) -> dict[str, Any]:
     )
     for key in ("served", "responded", "outcome_decided_by", "carer_support_plans", "actioned"):
         state[key] = sorted(getattr(incident, key))
+    state["documents"] = [d.model_dump(mode="json") for d in incident.documents.values()]
     state["id"] = str(incident.id)
     state["version"] = incident.version
     state["reported_at"] = incident.created_on

@@ -27,7 +27,8 @@ from domain.policy_table import policy_at
 from domain.rules.response import DuplicateTarget
 from domain.rules.text import require_storable_texts
 from domain.rules.times import require_honest_times
-from domain.values import DetailsChange, Stamp
+from domain.values import DetailsChange, DocumentKind, Stamp
+from ledger.documents import Upload, rehash, stored_chunks
 from ledger.group_commit import GroupCommit
 from ledger.persistence import DEFAULT_DATABASE_URL, store_env
 from ledger.receipts import CommandKey, Receipt
@@ -68,8 +69,11 @@ COMMANDS: frozenset[str] = frozenset(
         "correct",
         "change_responsible_organisation",
         "resolve_legacy_type",
+        "supersede_document",
     }
 )
+# Commands that record document bytes beside their event: only through `Ledger.add_document`.
+WITH_DOCUMENTS = frozenset({"add_document"})
 # Commands whose rules read the incident's obligations, which only its events can tell.
 NEEDS_OBLIGATIONS = frozenset({"close", "extend"})
 REPORTED_TOPIC = get_topic(Incident.Reported)
@@ -241,6 +245,7 @@ class Ledger(Application[UUID]):
         state: Incident | None = None,
         key: CommandKey | None = None,
         _optimistic: bool = False,
+        _documents: Sequence[Upload] = (),
         **args: Any,
     ) -> Accepted:
         """Run one lifecycle command on the incident at `expected_version`. `history` is the
@@ -254,7 +259,7 @@ class Ledger(Application[UUID]):
         transaction as the command's event. A command refused because its key, or the version
         it expected, is taken is answered from the key's receipt when the key was reserved for
         this same request, and raises `IdempotencyKeyReused` when it was reserved for another."""
-        if command not in COMMANDS:
+        if command not in COMMANDS and not (command in WITH_DOCUMENTS and _documents):
             raise UnknownCommand(command)
         events = list(history) if history is not None else self.incident_events(incident_id)
         incident = state if state is not None and history is not None else fold(events)
@@ -280,8 +285,60 @@ class Ledger(Application[UUID]):
             args["duplicate"] = self.duplicate_target(args["duplicate_of"])
         getattr(incident, command)(stamp=stamp, **args)
         return self._save(
-            incident, expected_version=expected_version, stamp=stamp, key=key, stale=_optimistic
+            incident,
+            expected_version=expected_version,
+            stamp=stamp,
+            key=key,
+            stale=_optimistic,
+            documents=_documents,
         )
+
+    def add_document(
+        self,
+        incident_id: UUID,
+        upload: Upload,
+        kind: DocumentKind,
+        *,
+        expected_version: int,
+        stamp: Stamp,
+        history: Sequence[Incident.Event] | None = None,
+        state: Incident | None = None,
+        key: CommandKey | None = None,
+        supports_version: int | None = None,
+        supersedes: UUID | None = None,
+        reason: str | None = None,
+    ) -> Accepted:
+        """Add a received document (`upload`, checked and hashed by `ledger.documents.Spool`)
+        to the incident at `expected_version`: its `Incident.DocumentAdded` event (and, with
+        `supersedes`, the earlier document's `DocumentSuperseded`) and its bytes are written
+        in one transaction. Refusals and idempotency as `execute`."""
+        return self.execute(
+            incident_id,
+            "add_document",
+            expected_version=expected_version,
+            stamp=stamp,
+            history=history,
+            state=state,
+            key=key,
+            _documents=(upload,),
+            document_id=uuid4(),
+            kind=kind,
+            file_name=upload.file_name,
+            media_type=upload.media_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            supports_version=supports_version,
+            supersedes=supersedes,
+            reason=reason,
+        )
+
+    def document_bytes(self, sha256: str) -> Iterator[bytes]:
+        """A document's stored bytes, chunk by chunk (at most 1 MiB in memory at a time)."""
+        return stored_chunks(self.recorder, sha256)
+
+    def rehash_document(self, sha256: str) -> tuple[str, int]:
+        """The SHA-256 and size of a document's bytes as stored now (for `replay.verify`)."""
+        return rehash(self.recorder, sha256)
 
     def execute_on_kept(
         self,
@@ -338,12 +395,19 @@ class Ledger(Application[UUID]):
         stamp: Stamp,
         key: CommandKey | None,
         stale: bool = False,
+        documents: Sequence[Upload] = (),
     ) -> Accepted:
         # Taken out of the aggregate now: a batch that fails is written again from these.
         pending: list[Incident.Event] = incident.collect_events()  # type: ignore[assignment]
         receipt = None if key is None else Receipt(key, incident.id, pending[-1].originator_version)
         try:
-            last = self.commits.save((tuple(pending), receipt))
+            if documents:
+                # Megabytes of bytes in the transaction: written alone, never holding up (or
+                # held up by) a group of small commands.
+                receipts = [receipt] if receipt else []
+                last = self.save(*pending, receipts=receipts, documents=documents)[-1]
+            else:
+                last = self.commits.save((tuple(pending), receipt))
         except IntegrityError:
             # A key is taken: the (incident, version) of the events, or the principal's
             # idempotency key. Either our own insert committed and the driver's retry after a

@@ -86,8 +86,9 @@ def store_env(database_url: str) -> dict[str, str]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return base | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            # The library's recorder, plus the command receipts written in its transaction.
-            "APPLICATION_RECORDER_TOPIC": "ledger.receipts:ReceiptSQLiteRecorder",
+            # The library's recorder, plus the command receipts and document bytes written in
+            # its transaction.
+            "APPLICATION_RECORDER_TOPIC": "ledger.documents:DocumentSQLiteRecorder",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": "10",
         }
@@ -96,7 +97,7 @@ def store_env(database_url: str) -> dict[str, str]:
             base
             | {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "APPLICATION_RECORDER_TOPIC": "ledger.receipts:ReceiptPostgresRecorder",
+                "APPLICATION_RECORDER_TOPIC": "ledger.documents:DocumentPostgresRecorder",
                 "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
                 "POSTGRES_HOST": url.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(url.port or 5432),

@@ -199,12 +199,25 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
         """Insert the events and the receipts in `kwargs["receipts"]` in one statement; the
         events' notification ids, in order. Raises the library's `IntegrityError` when an
         event's (incident, version) or a receipt's key is taken, and nothing is recorded."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.insert_function_statement,
+                self.insert_params(stored_events, kwargs),
+                prepare=True,
+            )
+            return [row["notification_id"] for row in curs.fetchall()]
+
+    def insert_params(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> tuple[Any, str]:
+        """The parameters of `insert_function_statement`: the events, and the receipts in
+        `kwargs["receipts"]` as one JSON array."""
         receipts: Sequence[Receipt] = kwargs.get("receipts") or ()
         events = [
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
-        params = (
+        return (
             events,
             json.dumps(
                 [
@@ -220,9 +233,6 @@ class ReceiptPostgresRecorder(PostgresApplicationRecorder):
                 ]
             ),
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.insert_function_statement, params, prepare=True)
-            return [row["notification_id"] for row in curs.fetchall()]
 
     def find_receipt(self, organisation: str, subject: str, key: str) -> Found | None:
         """The receipt this principal's key was reserved with, if any."""

@@ -76,8 +76,8 @@ class Auditor:
         with self.rows.db.transaction(write=False) as tx:
             return audit_trail.verify_access_log(tx)
 
-    def export(self, incident_id: UUID) -> bytes:
-        return export.export(self.rows, incident_id)
+    def export(self, incident_id: UUID, *, document_bytes: bool = True) -> bytes:
+        return export.export(self.rows, incident_id, document_bytes=document_bytes)
 
     def checkpoint(self, witness: Witness | None = None) -> Checkpoint:
         taken = self.checkpoints.take(self.rows)

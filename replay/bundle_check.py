@@ -5,8 +5,11 @@
      `python3 bundle_check.py incident-bundle.zip`)
 
 It checks every file against MANIFEST.sha256, then recomputes each event's SHA-256 hash from
-events.ndjson and the link of each to the one before, and prints what it verified (files,
-events, the incident, the head hash). Exit 0 when all holds, 1 otherwise, 2 for a wrong call.
+events.ndjson and the link of each to the one before, then re-hashes each document's bytes
+(`documents/<sha256>`) against the SHA-256 and size its event recorded (a bundle made with only
+the hashes says so in documents.json, and its documents are counted, not re-hashed), and prints
+what it verified (files, events, documents, the incident, the head hash). Exit 0 when all
+holds, 1 otherwise, 2 for a wrong call.
 It runs from any folder: it reads only the file it is given.
 
 The ledger hashes orjson's sorted-key encoding; `json.dumps(..., sort_keys=True,
@@ -50,7 +53,8 @@ def event_hash(topic: str, state: dict[str, object]) -> str:
 def check(path: str) -> list[str]:
     try:
         with zipfile.ZipFile(path) as bundle:
-            return check_manifest(bundle) + check_chain(bundle.read("events.ndjson"))
+            events = bundle.read("events.ndjson")
+            return check_manifest(bundle) + check_chain(events) + check_documents(bundle, events)
     except OSError as exc:
         return [f"cannot read {path}: {exc.strerror or exc}"]
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -63,11 +67,23 @@ def verified(path: str) -> list[str]:
     with zipfile.ZipFile(path) as bundle:
         files = len(bundle.namelist())
         lines = bundle.read("events.ndjson").decode().splitlines()
+        named = documents_named(bundle.read("events.ndjson"))
+        members = set(bundle.namelist())
     first, last = json.loads(lines[0]), json.loads(lines[-1])
+    rehashed = sum(1 for d in named.values() if f"documents/{d['sha256']}" in members)
+    documents = (
+        [
+            f"documents {len(named)} named by the events: {rehashed} re-hashed from their bytes,"
+            f" {len(named) - rehashed} by hash only"
+        ]
+        if named
+        else []
+    )
     return [
         f"incident  {first['state'].get('originator_id')}",
         f"events    {len(lines)} (versions 1 to {len(lines)},"
         f" log positions {first['position']} to {last['position']}), each hash recomputed",
+        *documents,
         f"files     {files - 1} match MANIFEST.sha256",
         f"head hash {last['state'].get('hash')}",
     ]
@@ -117,6 +133,54 @@ def check_chain(ndjson: bytes) -> list[str]:
         elif event_hash(record["topic"], state) != state.get("hash"):
             problems.append(f"event {version}: hash does not match its content")
         previous = str(state.get("hash"))
+    return problems
+
+
+DOCUMENT_TOPIC_SUFFIX = ":Incident.DocumentAdded"
+
+
+def documents_named(ndjson: bytes) -> dict[str, dict[str, object]]:
+    """The documents the events added, by id: each with the SHA-256 and size its event holds."""
+    named = {}
+    for line in ndjson.decode().splitlines():
+        record = json.loads(line)
+        if str(record.get("topic", "")).endswith(DOCUMENT_TOPIC_SUFFIX):
+            state = record["state"]
+            named[str(state.get("document_id"))] = state
+    return named
+
+
+def check_documents(bundle: zipfile.ZipFile, ndjson: bytes) -> list[str]:
+    """Each document an event names is listed in documents.json as its event says, and, where
+    its bytes are in the bundle, they hash (SHA-256) to what the event recorded."""
+    named = documents_named(ndjson)
+    if not named:
+        return []
+    names = set(bundle.namelist())
+    if "documents.json" not in names:
+        return ["documents.json: missing, though the events name documents"]
+    listed = {str(d.get("document_id")): d for d in json.loads(bundle.read("documents.json"))}
+    problems = []
+    for document_id, state in named.items():
+        label = f"document {document_id} ({state.get('file_name')})"
+        entry = listed.get(document_id)
+        if entry is None:
+            problems.append(f"{label}: not listed in documents.json")
+            continue
+        if (entry.get("sha256"), entry.get("size")) != (state.get("sha256"), state.get("size")):
+            problems.append(f"{label}: documents.json disagrees with its event")
+        member = f"documents/{state.get('sha256')}"
+        if member not in names:
+            if entry.get("bytes_included"):
+                problems.append(f"{label}: its bytes are missing from the bundle")
+            continue
+        digest, size = hashlib.sha256(), 0
+        with bundle.open(member) as data:
+            while piece := data.read(1024 * 1024):
+                digest.update(piece)
+                size += len(piece)
+        if (digest.hexdigest(), size) != (state.get("sha256"), state.get("size")):
+            problems.append(f"{label}: its bytes do not match the SHA-256 its event recorded")
     return problems
 
 

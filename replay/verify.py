@@ -1,18 +1,37 @@
-"""Integrity verification: the hash chain, version continuity and log order of every event."""
+"""Integrity verification: the hash chain, version continuity and log order of every event, and
+the stored bytes of every document an event names (re-hashed against the event's SHA-256)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from pydantic import BaseModel, ConfigDict
 
 from domain.base import GENESIS_HASH, canonical_bytes, chain_hash
+from domain.incident import Incident
 from replay.checkpoint import Checkpoint, Checkpoints, fold_digest
 from replay.store import EventRows, Row
+
+DOCUMENT_TOPIC = get_topic(Incident.DocumentAdded)
+
+
+class ChangedDocument(BaseModel):
+    """A document whose stored bytes no longer hash to the SHA-256 its event recorded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: UUID
+    document_id: UUID
+    version: int
+    file_name: str
+    sha256: str
+    problem: str
 
 
 class Verification(BaseModel):
@@ -23,6 +42,8 @@ class Verification(BaseModel):
     events_checked: int
     first_broken_version: int | None = None
     problem: str | None = None
+    documents_checked: int = 0
+    changed_documents: list[ChangedDocument] = []
 
 
 class LedgerVerification(BaseModel):
@@ -37,6 +58,8 @@ class LedgerVerification(BaseModel):
     # The access log's own hash chain (who read which record): entries checked, first problem.
     access_log_entries_checked: int = 0
     access_log_problem: str | None = None
+    documents_checked: int = 0
+    changed_documents: list[ChangedDocument] = []
 
 
 @dataclass
@@ -59,11 +82,17 @@ class ChainChecker:
 
     rows: EventRows
     chains: dict[UUID, _Chain] = field(default_factory=dict)
+    # The documents the events name, in log order: checked against their bytes by `documents`.
+    named: list[tuple[Row, dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._loads = self.rows.plain_decoder()
 
     def feed(self, row: Row) -> None:
+        if row.topic == DOCUMENT_TOPIC:
+            # An undecodable row is the chain check's to name.
+            with contextlib.suppress(Exception):
+                self.named.append((row, self.rows.decode(row)))
         chain = self.chains.get(row.incident_id)
         if chain is None:
             chain = self.chains[row.incident_id] = _Chain()
@@ -130,6 +159,36 @@ class ChainChecker:
         chain.version, chain.hash, chain.position = row.version, str(state["hash"]), row.position
         return None
 
+    def documents(self) -> list[ChangedDocument]:
+        """Each named document whose bytes, re-hashed as stored now, differ from its event's
+        SHA-256 or size (each distinct hash read once)."""
+        hashed: dict[str, tuple[str, int]] = {}
+        changed = []
+        for row, state in self.named:
+            sha, size = str(state.get("sha256")), state.get("size")
+            if sha not in hashed:
+                hashed[sha] = self.rows.ledger.rehash_document(sha)
+            found, found_size = hashed[sha]
+            if (found, found_size) == (sha, size):
+                continue
+            problem = (
+                "its bytes are missing from the store"
+                if found_size == 0
+                else f"its stored bytes ({found_size:,} bytes) hash to {found[:12]}…, the event"
+                f" recorded {sha[:12]}… ({size:,} bytes): they were altered"
+            )
+            changed.append(
+                ChangedDocument(
+                    incident_id=row.incident_id,
+                    document_id=state.get("document_id"),
+                    version=row.version,
+                    file_name=str(state.get("file_name")),
+                    sha256=sha,
+                    problem=problem,
+                )
+            )
+        return changed
+
     def result(self, incident_id: UUID) -> Verification:
         chain = self.chains.get(incident_id)
         if chain is None:
@@ -148,7 +207,15 @@ def verify(rows: EventRows, incident_id: UUID) -> Verification:
     checker = ChainChecker(rows)
     for row in rows.of_incident(incident_id):
         checker.feed(row)
-    return checker.result(incident_id)
+    chain = checker.result(incident_id)
+    changed = checker.documents()
+    return chain.model_copy(
+        update={
+            "ok": chain.ok and not changed,
+            "documents_checked": len(checker.named),
+            "changed_documents": changed,
+        }
+    )
 
 
 class Integrity(BaseModel):
@@ -227,8 +294,11 @@ def verify_all(
             problem = _compare(expected[position], digest, count)
         checked += 1
     broken = [c.broken for c in checker.chains.values() if c.broken is not None]
+    changed = checker.documents()
     return LedgerVerification(
-        ok=not broken and problem is None,
+        ok=not broken and problem is None and not changed,
+        documents_checked=len(checker.named),
+        changed_documents=changed,
         incidents_checked=len(checker.chains),
         events_checked=count,
         checkpoints_checked=checked,

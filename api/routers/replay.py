@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -162,9 +163,19 @@ async def get_verify(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> An
         **READ_ERRORS,
     },
 )
-async def get_export(incident_id: UUID, svc: ServicesDep, actor: ActorDep) -> Response:
+async def get_export(
+    incident_id: UUID,
+    svc: ServicesDep,
+    actor: ActorDep,
+    documents: Annotated[
+        Literal["bytes", "hashes"],
+        Query(description="the documents' bytes in the bundle (default), or only their hashes"),
+    ] = "bytes",
+) -> Response:
     await audited(svc, actor, incident_id, "export")
-    bundle = await run_in_threadpool(svc.auditor.export, incident_id)
+    bundle = await run_in_threadpool(
+        partial(svc.auditor.export, incident_id, document_bytes=documents == "bytes")
+    )
     return Response(
         bundle,
         media_type="application/zip",

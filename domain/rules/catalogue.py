@@ -838,6 +838,63 @@ _ENTRIES = (
         "Which guardian",
         "Name the guardian.",
     ),
+    # Documents on the record (§7 RCS reports, §8 letters, evidence and reports, §9, §10)
+    RuleEntry("document.empty", "8", "A document holds something", "The file is empty."),
+    RuleEntry(
+        "document.too-large",
+        "8",
+        "Within the size the ledger keeps",
+        "The file is larger than the ledger is set to keep.",
+    ),
+    RuleEntry(
+        "document.file-name-unsafe",
+        "8",
+        "A plain file name",
+        "A file name has no folder separators or control characters and is at most 255 characters.",
+    ),
+    RuleEntry(
+        "document.type-contradicted",
+        "8",
+        "The file is what it says it is",
+        "The file's content is not the type its name or the sender says it is.",
+    ),
+    RuleEntry(
+        "document.type-not-allowed",
+        "8",
+        "A kind of file the ledger keeps",
+        "Files of this type are not kept; send a PDF, an image, a Word document or text.",
+    ),
+    RuleEntry(
+        "document.unknown-step",
+        "8",
+        "The step it supports is on record",
+        "A document supports a step already on the incident's record.",
+    ),
+    RuleEntry(
+        "document.already-on-record",
+        "8",
+        "Each file once",
+        "This very file is already on the incident's record.",
+    ),
+    RuleEntry(
+        "document.not-on-record",
+        "8",
+        "A document on this incident",
+        "Name a document added to this incident.",
+    ),
+    RuleEntry(
+        "document.superseded",
+        "8",
+        "The current document",
+        "That document was superseded by a correction; name the one that replaced it.",
+    ),
+    RuleEntry(
+        "document.wrong-kind",
+        "8",
+        "The document the step rests on",
+        "The served allegations name their letter, a report names its report, a review "
+        "decision its decision.",
+    ),
 )
 
 CATALOGUE: dict[str, RuleEntry] = {entry.id: entry for entry in _ENTRIES}

@@ -78,6 +78,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "incident_type": "Injury-explained",
         "reason": "r",
     },
+    "supersede-document": {"document_id": "00000000-0000-4000-8000-000000000001", "reason": "r"},
 }
 APPOINTED = "investigator-1"
 

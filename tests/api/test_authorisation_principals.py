@@ -260,10 +260,17 @@ def incident_routes(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _call(client: TestClient, method: str, path: str, incident: str, headers: Any) -> Any:
-    url = path.replace("{incident_id}", incident)
+    url = path.replace("{incident_id}", incident).replace("{document_id}", str(uuid.UUID(int=7)))
     if method == "GET":
         query = {"as-of": {"version": 1}, "diff": {"a": 1, "b": 2}}.get(url.rsplit("/", 1)[-1])
         return client.get(url, params=query, headers=headers)
+    if url.endswith("/documents"):  # a multipart upload
+        return client.post(
+            url,
+            data={"kind": "evidence", "expected_version": "1"},
+            files={"file": ("a.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+            headers=headers,
+        )
     from tests.api.test_authorisation import BODIES
 
     body = {**BODIES[url.rsplit("/", 1)[-1]], "expected_version": 1}

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.auth import mint_token
-from api.authorisation import ACTIONS, may_act
+from api.authorisation import ACTIONS, ADD_DOCUMENT, may_act
 from api.main import create_app
 from api.settings import Settings
 from domain.values import Actor, Role
@@ -78,13 +78,15 @@ def expected(c: Caller, method: str, path: str) -> int:
         return 404
     if method == "GET":
         return 200
-    action = ACTIONS[name]
+    action = ADD_DOCUMENT if name == "documents" else ACTIONS[name]
     if c.role not in action.roles:
         return 403
     if action.appointed_investigator:
         return 409 if c.is_(Role.INVESTIGATOR, INVESTIGATOR) else 403
     if action.appointed_reviewer:
         return 409 if c.is_(Role.REVIEWER, REVIEWER) else 403
+    if name == "documents":  # an appointee adds the documents of their appointment too
+        return 409
     if not sees_by_organisation(c):  # an appointee: the appointment's steps only
         return 403
     if action.reporting_organisation and not (
@@ -145,12 +147,31 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
                 headers=who,
             )
             assert response.status_code == 200, (action, response.text)
+        added = client.post(
+            f"/v1/incidents/{incident}/documents",
+            data={"kind": "allegations_letter", "expected_version": str(len(steps) + 1)},
+            files={"file": ("letter.pdf", PDF, "application/pdf")},
+            headers=investigator,
+        )
+        assert added.status_code == 201, added.text
+        SCENE_DOCUMENT.append(added.json()["document_id"])
         yield client, incident, cfg
 
 
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+SCENE_DOCUMENT: list[str] = []
+
+
 def call(client: TestClient, method: str, path: str, incident: str, who: dict[str, str]) -> Any:
-    url = path.replace("{incident_id}", incident)
+    url = path.replace("{incident_id}", incident).replace("{document_id}", SCENE_DOCUMENT[-1])
     name = url.rsplit("/", 1)[-1]
+    if method == "POST" and name == "documents":
+        return client.post(
+            url,
+            data={"kind": "evidence", "expected_version": "1"},
+            files={"file": ("other.pdf", PDF + b"%other\n", "application/pdf")},
+            headers=who,
+        )
     if method == "GET":
         query = {"as-of": {"version": 1}, "diff": {"a": 1, "b": 2}}.get(name)
         return client.get(url, params=query, headers=who)
@@ -164,7 +185,8 @@ def test_the_scene_covers_every_endpoint_that_takes_an_incident_id(
     client, _, _ = scene
     routes = incident_routes(client)
     commands = {path.rsplit("/", 1)[-1] for method, path in routes if method == "POST"}
-    assert commands == set(ACTIONS) == set(BODIES)
+    assert commands == set(ACTIONS) | {"documents"}
+    assert set(ACTIONS) == set(BODIES)
     assert {("GET", "/v1/incidents/{incident_id}")} < set(routes)
 
 
@@ -193,5 +215,9 @@ def test_access_is_granted_exactly_when_the_visibility_rule_says_so(
     offered = {name for name, action in ACTIONS.items() if may_act(actor, action, state)}
     if role in SEE_EVERY_INCIDENT and organisation != DEPARTMENT:
         offered = set()  # refused at the door: never given the incident to be offered anything
-    granted = {path.rsplit("/", 1)[-1] for (m, path), status in found.items() if status == 409}
+    granted = {
+        path.rsplit("/", 1)[-1]
+        for (m, path), status in found.items()
+        if status == 409 and not path.endswith("/documents")
+    }
     assert offered == granted

@@ -131,3 +131,27 @@ export async function explain(error) {
     return { field: e.field || null, rule: e.rule, message: said.charAt(0).toUpperCase() + said.slice(1) };
   });
 }
+
+/** POST a multipart form (a document upload) with XMLHttpRequest, so `onProgress(sent, total)`
+ * can follow the bytes going up. `version` is sent as If-Match, `key` as Idempotency-Key.
+ * Resolves with the accepted command; rejects with an ApiError as `command` does. */
+export function upload(path, form, { version, key, onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    if (session.token) xhr.setRequestHeader('Authorization', `Bearer ${session.token}`);
+    xhr.setRequestHeader('Idempotency-Key', key || newKey());
+    if (version != null) xhr.setRequestHeader('If-Match', `"${version}"`);
+    xhr.upload.onprogress = (e) => { if (onProgress && e.lengthComputable) onProgress(e.loaded, e.total); };
+    xhr.onerror = () => reject(new ApiError(0, { title: 'The server could not be reached', detail: 'The upload did not reach the server. Check your connection and try again: sending again is safe.' }));
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { body = { title: xhr.statusText }; }
+      if (xhr.status === 401) { session.signOut(); window.dispatchEvent(new Event('cims:signed-out')); }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body));
+    };
+    xhr.send(form);
+  });
+}

@@ -9,6 +9,7 @@ import {
   deadline, humanise, learnVocabulary, melbourne, melbourneDay, term, withMelbourneTimes,
 } from '../format.js';
 import { Facts } from '../facts.js';
+import { DocumentLinks, DocumentsPanel, FairnessDocuments, useDocuments } from './documents.js';
 
 // The roles the API lets read the access log (api/authorisation.py AUDITORS).
 const READS_LOG = new Set(['auditor', 'department_officer']);
@@ -192,7 +193,7 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
 // The report's own facts are in Details above; every later entry shows what it recorded.
 const SHOWN_ABOVE = new Set(['Reported']);
 
-function Timeline({ items }) {
+function Timeline({ items, docs }) {
   if (!items.length) return html`<p>No events yet.</p>`;
   return html`<ol class="timeline">${items.map((t) => {
     const actor = t.actor || { id: t.actor_id, role: t.actor_role, organisation: t.actor_organisation };
@@ -200,7 +201,8 @@ function Timeline({ items }) {
     <p class="timeline-title"><strong>${t.summary || humanise(t.type || t.event_type)}</strong> <span class="tag">version ${t.version}</span></p>
     <p class="timeline-meta">${melbourne(t.recorded_at)}${t.effective_at ? ` (effective ${melbourne(t.effective_at)})` : ''} · ${actor.id}, ${humanise(actor.role).toLowerCase()}, ${actor.organisation}</p>
     ${t.reason ? html`<p class="timeline-reason">Reason: ${t.reason}</p>` : null}
-    ${t.data && !SHOWN_ABOVE.has(t.type) ? html`<${Facts} data=${t.data} />` : null}</li>`;
+    ${t.data && !SHOWN_ABOVE.has(t.type) ? html`<${Facts} data=${t.data} />` : null}
+    ${docs ? html`<${DocumentLinks} docs=${docs} version=${t.version} />` : null}</li>`;
   })}</ol>`;
 }
 
@@ -236,6 +238,7 @@ export function IncidentPage({ id, step, who }) {
   const [error, setError] = useState(null);
   const noticeBox = useRef(null);
   const opener = useRef(null);
+  const docs = useDocuments(id, incident?.version);
   const load = async (position) => {
     try {
       const [inc, d] = await Promise.all([get(`/v1/incidents/${id}`), openapi()]);
@@ -312,8 +315,10 @@ export function IncidentPage({ id, step, who }) {
     ${open ? html`<${CommandForm} key=${`${open.action.command}-${open.step}`} action=${open.action} step=${open.step} doc=${doc} incident=${incident} onDone=${done} onCancel=${close} />` : null}
     <section aria-labelledby="h-obligations"><h2 id="h-obligations">Obligations</h2>
       <${Obligations} id=${id} items=${obligations} step=${step} actions=${actions} onOpen=${setOpen} /></section>
-    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} id=${id} checks=${checks} /></section>
-    <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} /></section>
+    <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} id=${id} checks=${checks} />
+      <${FairnessDocuments} docs=${docs} /></section>
+    <${DocumentsPanel} id=${id} incident=${incident} docs=${docs} trail=${trail} onAdded=${(accepted) => { setNotice(`Document added: recorded as version ${accepted.version}.`); load(accepted.position); }} />
+    <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} docs=${docs} /></section>
     ${reads ? html`<section aria-labelledby="h-reads"><h2 id="h-reads">Audit trail: who read this record</h2>
       <div class="table-wrap" tabindex="0" role="region" aria-label="Record reads"><table class="table"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
       <tbody>${reads.map((r) => html`<tr><td>${melbourne(r.at)}</td><td>${r.actor_id} (${humanise(r.actor_role).toLowerCase()}, ${r.actor_organisation})</td><td>${humanise(r.what)}</td></tr>`)}</tbody></table></div></section>` : null}`;
