@@ -65,7 +65,9 @@ async def caller(
     authorization = request.headers.get("authorization")
     # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
     # issuer's keys is awaited, not waited for in a worker thread.
-    return await (await services(request)).verifier.actor_async(authorization)
+    actor = await (await services(request)).verifier.actor_async(authorization)
+    request.state.actor = actor  # for the request's log line (api.main.Measure)
+    return actor
 
 
 ServicesDep = Annotated[Services, Depends(services)]

@@ -13,6 +13,9 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
+from api.logs import configure as configure_logging
+from api.preflight import UnsafeStore, require_durable_store, require_safe_settings
+from api.settings import InsecureSecret, development_sign_in
 from cli import import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
@@ -46,8 +49,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn workers (PostgreSQL only)", min=1)] = 1,
     demo_data: Annotated[bool, typer.Option("--demo", help="write demo data if empty")] = False,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing."""
+    """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing.
+
+    Refuses to start (one line naming the setting, exit 2) before anything is served: with a
+    missing, development or short secret on PostgreSQL, with no token configuration there
+    (`CIMS_JWT_SECRET`, `CIMS_JWKS_URL` or `CIMS_OIDC_ISSUER`), or when PostgreSQL could lose
+    an acknowledged command. Logs are JSON lines on stderr (`CIMS_LOG_FORMAT`).
+    """
+    config = settings()
+    try:
+        require_safe_settings(config)
+    except InsecureSecret as exc:
+        raise CliError(str(exc), exit_code=2) from None
     url = store(create=True)
+    try:
+        require_durable_store(url)
+    except UnsafeStore as exc:
+        raise CliError(str(exc), exit_code=2) from None
     if workers > 1 and not is_postgres(url):
         note("the embedded SQLite store is one process: using 1 worker")
         workers = 1
@@ -56,10 +74,28 @@ def serve(
             if next(ledger.incident_ids(), None) is None:
                 written = seed_demo(ledger, now=datetime.now(UTC))
                 note(f"demo: {written} incidents written")
+    if development_sign_in(config):
+        note(
+            "development sign-in is on: anyone who reaches this server may mint a token for"
+            " any role (POST /v1/dev/token); " + DEV_SIGN_IN_WHY[config.dev_sign_in is True]
+        )
     note(f"CIMS Ledger on http://{host}:{port} (docs at /docs)")
+    configure_logging(config.log_format, config.log_level)
     uvicorn.run(
-        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # configured above, and by each worker's `create_app`
+        access_log=False,  # the app writes its own request lines (api/logs.py)
     )
+
+
+DEV_SIGN_IN_WHY = {
+    True: "CIMS_DEV_SIGN_IN=true",
+    False: "the embedded store with no token configuration (CIMS_DEV_SIGN_IN=false turns it off)",
+}
 
 
 @app.command()

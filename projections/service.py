@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
@@ -243,19 +244,58 @@ class ReadModels:
         for _ in listener.notifies(timeout=1.0, stop_after=1):
             pass
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Each read model: `name`, `position`, `lag` (events logged past it), `lag_seconds`
+        (how long the oldest of those has waited since it was recorded, by `now`; 0 when none
+        waits), and the `error` that stopped it with its `error_position` (both null while it
+        is healthy)."""
+        now = now or datetime.now(UTC)
         head = self.runner.head()
-        return [
-            {
-                "name": name,
-                "position": pos,
-                "lag": max(head - pos, 0),
-                "error": error,
-                "error_position": error_position,
-            }
-            for name, (pos, error, error_position) in sorted(self.runner.positions().items())
-            if not name.startswith("rmv_")
-        ]
+        waiting: dict[int, float] = {}  # by position: read models often share one
+        rows = []
+        for name, (pos, error, error_position) in sorted(self.runner.positions().items()):
+            if name.startswith("rmv_"):
+                continue
+            lag = max(head - pos, 0)
+            if lag and pos not in waiting:
+                waiting[pos] = self._waited(pos, now)
+            rows.append(
+                {
+                    "name": name,
+                    "position": pos,
+                    "lag": lag,
+                    "lag_seconds": waiting[pos] if lag else 0.0,
+                    "error": error,
+                    "error_position": error_position,
+                }
+            )
+        return rows
+
+    def _waited(self, position: int, now: datetime) -> float:
+        notes = self.runner.ledger.recorder.select_notifications(start=position + 1, limit=1)
+        if not notes:
+            return 0.0
+        logged: datetime = self.runner.ledger.mapper.to_domain_event(notes[0]).timestamp
+        return round(max((now - logged).total_seconds(), 0.0), 3)
+
+    def health(self, max_lag_seconds: float, *, now: datetime | None = None) -> dict[str, Any]:
+        """`{ready, problems, read_models}`: not ready when a read model has stopped on an
+        event it cannot apply, or an event has waited for one longer than `max_lag_seconds`;
+        each problem is one sentence naming the read model, its position and the error or
+        the wait."""
+        rows = self.status(now=now)
+        problems = []
+        for r in rows:
+            if r["error"]:
+                problems.append(
+                    f"{r['name']} stopped at position {r['error_position']}: {r['error']}"
+                )
+            elif r["lag_seconds"] > max_lag_seconds:
+                problems.append(
+                    f"{r['name']} is {r['lag']} events behind at position {r['position']},"
+                    f" the oldest waiting {r['lag_seconds']:.0f} s (more than {max_lag_seconds:g})"
+                )
+        return {"ready": not problems, "problems": problems, "read_models": rows}
 
     def rebuild(
         self,
