@@ -23,7 +23,7 @@ from projections import patterns as patterns_model
 from projections import procedural_fairness as fairness_model
 from projections import regulator_feed as feed_model
 from projections import statistics as statistics_model
-from projections.db import Db, Tx
+from projections.db import Db, Tx, parse_ts
 from projections.runner import Runner, chosen, models
 
 # The follower's reconnection to PostgreSQL: first wait, longest wait, and how often it polls
@@ -246,37 +246,44 @@ class ReadModels:
 
     def status(self, *, now: datetime | None = None) -> list[dict[str, Any]]:
         """Each read model: `name`, `position`, `lag` (events logged past it), `lag_seconds`
-        (how long the oldest of those has waited since it was recorded, by `now`; 0 when none
-        waits), and the `error` that stopped it with its `error_position` (both null while it
-        is healthy)."""
+        (how long the oldest of those has waited, by `now`: since it was recorded, or since the
+        read model last applied a batch if that is later, as an event may carry an earlier
+        time than it was written at; 0 when none waits), and the `error` that stopped it with
+        its `error_position` (both null while it is healthy)."""
         now = now or datetime.now(UTC)
         head = self.runner.head()
-        waiting: dict[int, float] = {}  # by position: read models often share one
+        with self.db.transaction(write=False) as tx:
+            applied = dict(tx.execute("SELECT view, updated_at FROM rm_tracking"))
+        waiting: dict[tuple[int, str | None], float] = {}  # read models often share one
         rows = []
         for name, (pos, error, error_position) in sorted(self.runner.positions().items()):
             if name.startswith("rmv_"):
                 continue
             lag = max(head - pos, 0)
-            if lag and pos not in waiting:
-                waiting[pos] = self._waited(pos, now)
+            since = (pos, applied.get(name))
+            if lag and since not in waiting:
+                waiting[since] = self._waited(*since, now=now)
             rows.append(
                 {
                     "name": name,
                     "position": pos,
                     "lag": lag,
-                    "lag_seconds": waiting[pos] if lag else 0.0,
+                    "lag_seconds": waiting[since] if lag else 0.0,
                     "error": error,
                     "error_position": error_position,
                 }
             )
         return rows
 
-    def _waited(self, position: int, now: datetime) -> float:
+    def _waited(self, position: int, applied_at: str | None, *, now: datetime) -> float:
         notes = self.runner.ledger.recorder.select_notifications(start=position + 1, limit=1)
         if not notes:
             return 0.0
-        logged: datetime = self.runner.ledger.mapper.to_domain_event(notes[0]).timestamp
-        return round(max((now - logged).total_seconds(), 0.0), 3)
+        began: datetime = self.runner.ledger.mapper.to_domain_event(notes[0]).timestamp
+        applied = parse_ts(applied_at)
+        if applied is not None:
+            began = max(began, applied)
+        return round(max((now - began).total_seconds(), 0.0), 3)
 
     def health(self, max_lag_seconds: float, *, now: datetime | None = None) -> dict[str, Any]:
         """`{ready, problems, read_models}`: not ready when a read model has stopped on an
