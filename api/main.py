@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if refusal is not None:
         db.close()
         raise refusal
-    ledger = Ledger.from_url(settings.database_url)
+    ledger = Ledger.from_url(settings.database_url, settings.ledger_options())
     clock = clock or (lambda: datetime.now(UTC))
     auditor = Auditor(ledger, db, clock=clock)
     every = settings.checkpoint_every

@@ -194,6 +194,20 @@ class Settings(BaseSettings):
         "Browser origins allowed to call the API (CORS), comma-separated; none by default.",
         read_by=(API,),
     )
+    incident_cache_size: int = setting(
+        2000,
+        "How many incidents' decoded events each process keeps for deciding commands and"
+        " following the log; 0 keeps none.",
+        read_by=(API, WORKER, PUSHER, CLI),
+        unit="incidents",
+    )
+    group_commit_max_batch: int = setting(
+        64,
+        "How many commands arriving together may share one transaction (group commit); 1"
+        " turns it off.",
+        read_by=(API, CLI),
+        unit="commands",
+    )
     ready_max_lag_seconds: float = setting(
         30.0,
         "`/readyz` answers 503 and `cims projections status` exits 1 when a read model has not"
@@ -209,6 +223,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = setting(
         "info", "The least severe log records written.", read_by=(API, WORKER, PUSHER)
     )
+
+    def ledger_options(self) -> dict[str, str]:
+        """The ledger's own settings (`Ledger.from_url`'s `options`)."""
+        return {
+            "INCIDENT_CACHE_SIZE": str(self.incident_cache_size),
+            "GROUP_COMMIT_MAX_BATCH": str(self.group_commit_max_batch),
+        }
 
     def allowed_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
