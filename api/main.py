@@ -137,7 +137,7 @@ def _request_id(scope: Scope) -> str:
     """The client's `X-Request-ID` when it is a plain token, else a new one."""
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             if _REQUEST_ID.fullmatch(text):
                 return text
             break

@@ -19,13 +19,14 @@ from api.settings import InsecureSecret, development_sign_in
 from cli import import_legacy, incidents, patterns, projections, reminders, replay
 from cli.fairness import fairness
 from cli.group import CimsGroup
-from cli.output import CliError, note
+from cli.output import BadParameter, CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
 from demo.dataset import seed_demo
 from domain.values import Role
 from ledger.persistence import is_postgres
 from projections.db import Db
+from projections.regulator_feed import REGULATORS
 
 app = typer.Typer(
     cls=CimsGroup,
@@ -102,11 +103,34 @@ DEV_SIGN_IN_WHY = {
 def token(
     sub: Annotated[str, typer.Option(help="the user's id")],
     role: Annotated[Role, typer.Option(help="the user's role")],
-    org: Annotated[str, typer.Option(help="the user's organisation")],
+    org: Annotated[
+        str,
+        typer.Option(
+            help="the user's organisation; a regulator's is its feed's name: "
+            + " or ".join(REGULATORS)
+        ),
+    ],
     ttl: Annotated[int, typer.Option(help="minutes the token is valid", min=1)] = 480,
 ) -> None:
-    """Mint a development token signed with the configured (or generated) secret."""
+    """Mint a development token signed with the configured (or generated) secret.
+
+    A regulator (`--role regulator`) reads its own feed: its organisation
+    is `ssr` (the Social Services Regulator) or `ccyp` (the Commission for
+    Children and Young People). A token may live at most
+    CIMS_JWT_MAX_LIFETIME_SECONDS (12 hours by default)."""
     config = settings()
+    longest = config.jwt_max_lifetime_seconds
+    if ttl * 60 > longest:
+        raise BadParameter(
+            "--ttl",
+            f"{ttl} minutes is longer than a token may live: at most {longest // 60} minutes"
+            " (CIMS_JWT_MAX_LIFETIME_SECONDS)",
+        )
+    if role == Role.REGULATOR and org.lower() not in REGULATORS:
+        note(
+            f"note: a regulator's organisation names its feed ({' or '.join(REGULATORS)});"
+            f" with {org!r} this token reads no feed"
+        )
     note(f"store: {describe(config.database_url)}")
     if config.jwt_secret:
         note("signing with CIMS_JWT_SECRET")

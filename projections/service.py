@@ -253,7 +253,9 @@ class ReadModels:
         now = now or datetime.now(UTC)
         head = self.runner.head()
         with self.db.transaction(write=False) as tx:
-            applied = dict(tx.execute("SELECT view, updated_at FROM rm_tracking"))
+            applied: dict[str, str | None] = {
+                r[0]: r[1] for r in tx.execute("SELECT view, updated_at FROM rm_tracking")
+            }
         waiting: dict[tuple[int, str | None], float] = {}  # read models often share one
         rows = []
         for name, (pos, error, error_position) in sorted(self.runner.positions().items()):
@@ -279,7 +281,8 @@ class ReadModels:
         notes = self.runner.ledger.recorder.select_notifications(start=position + 1, limit=1)
         if not notes:
             return 0.0
-        began: datetime = self.runner.ledger.mapper.to_domain_event(notes[0]).timestamp
+        event: Any = self.runner.ledger.mapper.to_domain_event(notes[0])
+        began: datetime = event.timestamp
         applied = parse_ts(applied_at)
         if applied is not None:
             began = max(began, applied)
