@@ -23,6 +23,11 @@ from typing import Any
 import structlog
 
 
+def _without_colours(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    event.pop("color_message", None)  # uvicorn's terminal copy of the message
+    return event
+
+
 def configure(log_format: str = "json", level: str = "info") -> None:
     """Route every log record of this process to stderr, rendered as `log_format` (`json`
     or `console`), from `level` up. Uvicorn's own loggers go the same way (its access log is
@@ -33,6 +38,7 @@ def configure(log_format: str = "json", level: str = "info") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        _without_colours,
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer(default=str)
