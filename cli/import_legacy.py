@@ -19,7 +19,7 @@ from rich.table import Column, Table
 
 from cli.incidents import resolve as resolve_incident
 from cli.incidents import short_ids
-from cli.output import AsJson, CliError, note, print_json
+from cli.output import AsJson, CliError, literal, note, print_json
 from cli.projections import open_read_models
 from cli.settings import database_url, open_ledger, store
 from cli.store import sqlite_path
@@ -198,14 +198,15 @@ def _report(
         )
         for r in unresolved:
             short = shorts.get(r.incident_id, str(r.incident_id)) if r.incident_id else ""
-            listed.add_row(str(r.line), r.legacy_id, short, ", ".join(r.unresolved))
+            types = literal(", ".join(r.unresolved))
+            listed.add_row(str(r.line), literal(r.legacy_id), short, types)
         console.print(listed)
         console.print("resolve each with:")
         console.print("  cims import resolve INCIDENT --label L --type T --reason R --by ID")
     if summary.refused and dry_run:
         console.print(f"{summary.refused} row(s) would be refused:")
         for r in refusals[:50]:
-            console.print(f"  line {r.line} {r.legacy_id}: {r.reason}")
+            console.print(literal(f"  line {r.line} {r.legacy_id}: {r.reason}"))
     elif summary.refused:
         console.print(f"{summary.refused} refused row(s), with reasons: {refused_path}")
 
@@ -234,9 +235,9 @@ def list_unresolved(as_json: AsJson = False) -> None:
     for i in items:
         table.add_row(
             shorts[UUID(str(i["id"]))],
-            i["legacy_id"] or "",
-            i["organisation"],
-            ", ".join(i["unresolved_legacy_types"]),
+            literal(i["legacy_id"]),
+            literal(i["organisation"]),
+            literal(", ".join(i["unresolved_legacy_types"])),
             str(i["version"]),
         )
     console.print(table)

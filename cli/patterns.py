@@ -17,7 +17,7 @@ from rich.table import Column, Table
 
 from api.schemas import ReportIn
 from cli.import_legacy import DEPARTMENT
-from cli.output import AsJson, BadParameter, CliError, print_json
+from cli.output import AsJson, BadParameter, CliError, literal, print_json
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -99,11 +99,11 @@ def show(
         stage = str(i["stage"]).replace("_", " ") + (" (linked)" if i["linked_to_pattern"] else "")
         table.add_row(
             _when(i["became_aware_at"]),
-            i["organisation"],
-            ", ".join(i["types"] or i["legacy_types"]),
+            literal(i["organisation"]),
+            literal(", ".join(i["types"] or i["legacy_types"])),
             # Spelt as `cims incidents list` spells them.
             str(i["impact"]).replace("_", "-"),
-            stage + (f": {', '.join(i['outcome'])}" if i["outcome"] else ""),
+            literal(stage + (f": {', '.join(i['outcome'])}" if i["outcome"] else "")),
         )
     console.print(f"{len(items)} incident(s) in the last {days} days")
     console.print(table)

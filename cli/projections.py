@@ -290,16 +290,19 @@ def _status_tables(rows: list[dict[str, Any]], sent: list[dict[str, Any]]) -> No
 
 
 @app.command()
-def verify() -> None:
+def verify(as_json: AsJson = False) -> None:
     """Rebuild into scratch tables and compare with the live ones; exit 1 on any difference."""
     models = open_read_models()
     try:
         differences = models.verify()
     finally:
         models.close()
-    for name, found in differences.items():
-        for line in found:
-            out.print(literal(f"{name}: {line}"), soft_wrap=True)
+    if as_json:
+        print_json({"equal": not differences, "differences": differences})
+    else:
+        for name, found in differences.items():
+            for line in found:
+                out.print(literal(f"{name}: {line}"), soft_wrap=True)
     if differences:
         raise typer.Exit(1)
     note("every read model equals its rebuild")

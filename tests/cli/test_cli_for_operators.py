@@ -46,6 +46,8 @@ def test_every_command_that_prints_data_gives_json_alone_on_stdout(
     assert suggested.exit_code == 0 and "items" in json.loads(suggested.stdout)
     status = cims("projections", "status", "--json")
     assert {r["name"] for r in json.loads(status.stdout)["read_models"]} >= {"statistics"}
+    verified = cims("projections", "verify", "--json")
+    assert json.loads(verified.stdout) == {"equal": True, "differences": {}}
 
 
 def test_a_dry_run_writes_no_file_and_lists_the_rows_it_would_refuse(
