@@ -26,6 +26,7 @@ from api.limits import HeaderGuard, PositionWaits, RateLimit
 from api.logs import configure as configure_logging
 from api.metrics import Metrics
 from api.preflight import UnsafeStore, require_safe_settings, unsafe_durability
+from api.problems import Problem, error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import incidents, patterns, read_models, reminders, replay, rules, sign_in
@@ -282,16 +283,13 @@ def _operations(app: FastAPI, svc: Services) -> None:
         "/readyz",
         tags=["operations"],
         summary="Say whether the store answers and the read models are up to date.",
+        description="200 `ready` (or `degraded` while the in-process follower reconnects);"
+        " 503 `…/problems/not-ready` when a read model has stopped on an event it cannot"
+        " apply or an event has waited past `CIMS_READY_MAX_LAG_SECONDS`: the problem carries"
+        " `problems` (one sentence each: the read model, its position, the error or the wait)"
+        " and the same members as the 200 but `status`.",
         response_model=None,
-        responses={
-            200: {"model": Ready},
-            503: {
-                "model": Ready,
-                "description": "Not ready: a read model stopped on an event it cannot apply,"
-                " or an event waited past `CIMS_READY_MAX_LAG_SECONDS` (or the store is down:"
-                " then a problem).",
-            },
-        },
+        responses={200: {"model": Ready}, **error_responses(503)},
     )
     async def readyz(_: ServicesDep) -> Any:  # the dependency probes a tripped breaker
         allowed = svc.settings.ready_max_lag_seconds
@@ -304,7 +302,6 @@ def _operations(app: FastAPI, svc: Services) -> None:
         )
         troubled = follower is not None and follower["state"] in ("reconnecting", "failing")
         body = {
-            "status": "not ready" if health["problems"] else "degraded" if troubled else "ready",
             "problems": health["problems"],
             "development_sign_in": development_sign_in(svc.settings),
             "read_models": status,
@@ -314,7 +311,10 @@ def _operations(app: FastAPI, svc: Services) -> None:
             "behind": max_lag > 0,
             "follower": follower,
         }
-        return JSON(body, status_code=503 if health["problems"] else 200)
+        if health["problems"]:
+            # A problem (as every error is) carrying the readiness members beside its own.
+            raise Problem(503, "not-ready", "Not ready", "; ".join(health["problems"]), **body)
+        return {"status": "degraded" if troubled else "ready", **body}
 
     @app.get(
         "/metrics",

@@ -466,9 +466,9 @@ class FollowerReport(Resource):
 
 class Ready(Resource):
     status: str = Field(
-        description="`ready`; `degraded` (still 200) while the in-process follower reconnects"
-        " or the store refuses it; `not ready` (503) when a read model has stopped on an event"
-        " it cannot apply or an event has waited longer than `max_lag_seconds_allowed`."
+        description="`ready`, or `degraded` while the in-process follower reconnects or the"
+        " store refuses it. Not ready is a 503 problem (`…/problems/not-ready`) carrying these"
+        " members but this one."
     )
     problems: list[str] = Field(
         description="Why it is not ready: each names the read model, its position and the"

@@ -71,7 +71,9 @@ def test_with_no_worker_a_command_waiting_past_the_lag_makes_readyz_503_and_stat
 
     assert ready.status_code == 503
     body = ready.json()
-    assert body["status"] == "not ready" and body["max_lag_seconds"] == 60
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert body["type"].endswith("/not-ready") and body["status"] == 503
+    assert body["max_lag_seconds"] == 60
     assert body["max_lag_seconds_allowed"] == 30
     assert any(
         p.startswith("incident_summary is 1 events behind at position 0") for p in body["problems"]
@@ -110,6 +112,7 @@ def test_a_read_model_stopped_on_an_event_is_named_with_its_position_and_error_e
     assert ready.status_code == 503
     (problem,) = ready.json()["problems"]
     assert problem == "statistics stopped at position 1: ValueError: text fields cannot contain NUL"
+    assert ready.json()["detail"] == problem
     metrics = client.get("/metrics").text
     assert 'cims_projection_failed{read_model="statistics"} 1.0' in metrics
     assert 'cims_projection_failed{read_model="audit_trail"} 0.0' in metrics
