@@ -9,11 +9,15 @@ that no code reads a `CIMS_` variable that is not a setting here.
 from __future__ import annotations
 
 import sys
+from datetime import time
 from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from api.settings import Settings
+from api.settings import ReminderSettings, Settings
+
+# Every pydantic-settings class of the project, in the order the reference lists them.
+SETTINGS_CLASSES = (Settings, ReminderSettings)
 
 # Variables named beside the settings that the processes do not read themselves.
 NOT_SETTINGS = {
@@ -38,6 +42,7 @@ Every setting is an environment variable. The processes that read them:
 - **API**: `cims serve` (each of its workers);
 - **worker**: `cims projections run`;
 - **pusher**: `cims projections push` (the regulators' webhooks);
+- **reminders**: `cims reminders run` (email reminders);
 - **CLI**: the other `cims` commands (`cims token`, `cims demo`, `cims import`, `cims replay`,
   `cims projections status`, ...).
 
@@ -71,6 +76,8 @@ def default_text(field: FieldInfo) -> str:
     value: Any = field.default
     if value is None:
         return "unset"
+    if isinstance(value, time):
+        return f"`{value:%H:%M}`"
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if value == "":
@@ -81,7 +88,8 @@ def default_text(field: FieldInfo) -> str:
 def rows() -> list[tuple[str, str, str, str, str]]:
     """(variable, default, unit, read by, description) for every setting, in field order."""
     found = []
-    for name, field in Settings.model_fields.items():
+    every = [item for cls in SETTINGS_CLASSES for item in cls.model_fields.items()]
+    for name, field in every:
         extra = field.json_schema_extra
         assert isinstance(extra, dict), f"{name} says nothing of its unit or readers"
         read_by = extra["read_by"]
