@@ -68,7 +68,8 @@ async def caller(
     # On the event loop: verifying is CPU only (usually a cache hit), and a fetch of the
     # issuer's keys is awaited, not waited for in a worker thread.
     actor = await svc.verifier.actor_async(authorization)
-    # Known from here on: a refusal answered to this caller is written to the access log.
+    # Known from here on: a refusal answered to this caller is written to the access log, and
+    # the request's log line names them (api.main.Measure).
     request.state.actor = actor
     authz.require_bound_to_organisation(actor, svc.settings.department_organisations)
     return actor

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,8 +23,10 @@ from api.breaker import StoreBreaker
 from api.deps import Clock, Services, ServicesDep
 from api.idempotency import InFlight
 from api.limits import HeaderGuard, PositionWaits, RateLimit
+from api.logs import configure as configure_logging
 from api.metrics import Metrics
-from api.problems import error_responses
+from api.preflight import UnsafeStore, require_safe_settings, unsafe_durability
+from api.problems import Problem, error_responses
 from api.resources import Health, Ready
 from api.responses import JSON, SECURITY_HEADERS
 from api.routers import (
@@ -36,15 +41,15 @@ from api.routers import (
     sign_in,
 )
 from api.settings import (
-    SERVICE_SECRETS,
     Settings,
+    development_sign_in,
     get_settings,
-    require_secrets,
-    require_strong_if_set,
+    require_token_configuration,
 )
 from ledger.application import Ledger
 from projections.db import Db
 from projections.service import ReadModels
+from projections.webhooks import deliveries
 from replay.auditor import Auditor
 from replay.witness import witness_from
 
@@ -84,8 +89,12 @@ class SecurityHeaders:
 
 
 class Measure:
-    """Counts requests and times them by route (plain ASGI: `BaseHTTPMiddleware` costs more
-    than many of the requests it would measure)."""
+    """Counts requests, times them by route, and writes one log line for each (`cims.http`:
+    request id, principal, route, status, latency); plain ASGI, as `BaseHTTPMiddleware` costs
+    more than many of the requests it would measure.
+
+    Each response carries `X-Request-ID`: the client's own (a plain token of up to 128
+    characters) or one made here, and the log line carries the same id."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -100,16 +109,22 @@ class Measure:
             return
         began = time.perf_counter()
         status = 500  # unless a response starts: an exception escaping the app is a 500
+        request_id = _request_id(scope)
 
         async def send_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_status)
         finally:
+            latency = time.perf_counter() - began
             route = getattr(scope.get("route"), "path", "unmatched")
             key = (scope["method"], route, status)
             found = self._children.get(key)
@@ -119,7 +134,37 @@ class Measure:
                     self.metrics.latency.labels(scope["method"], route),
                 )
             found[0].inc()
-            found[1].observe(time.perf_counter() - began)
+            found[1].observe(latency)
+            if requests_log.isEnabledFor(logging.INFO):
+                actor = scope.get("state", {}).get("actor")
+                requests_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "route": route,
+                        "status": status,
+                        "latency_ms": round(latency * 1000, 3),
+                        "principal": getattr(actor, "id", None),
+                        "role": getattr(getattr(actor, "role", None), "value", None),
+                        "organisation": getattr(actor, "organisation", None),
+                    },
+                )
+
+
+requests_log = logging.getLogger("cims.http")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's `X-Request-ID` when it is a plain token, else a new one."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text: str = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(text):
+                return text
+            break
+    return uuid.uuid4().hex
 
 
 def _drop_broken_connections(ledger: Ledger, db: Db) -> Callable[[], None]:
@@ -130,25 +175,22 @@ def _drop_broken_connections(ledger: Ledger, db: Db) -> Callable[[], None]:
     return drop
 
 
-class UnsafeStore(RuntimeError):
-    pass
+__all__ = ["UnsafeStore", "create_app"]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     if settings is None:  # a served process: its secrets come from the environment
         settings = get_settings()
-        require_secrets(settings, *SERVICE_SECRETS)
-        require_strong_if_set(settings, "jwt_secret")
+        require_safe_settings(settings)
+        configure_logging(settings.log_format, settings.log_level)
+    # Never development sign-in on a production store by default, whoever built the settings.
+    require_token_configuration(settings)
     db = Db(settings.database_url)
-    unsafe = db.unsafe_durability()
-    if unsafe:
+    refusal = unsafe_durability(db)
+    if refusal is not None:
         db.close()
-        # The API answers 2xx only for what is durably committed; with these it could not.
-        raise UnsafeStore(
-            f"refusing to start: PostgreSQL has {', '.join(unsafe)}; an acknowledged command"
-            " could be lost in a crash (set fsync, full_page_writes and synchronous_commit on)"
-        )
-    ledger = Ledger.from_url(settings.database_url)
+        raise refusal
+    ledger = Ledger.from_url(settings.database_url, settings.ledger_options())
     clock = clock or (lambda: datetime.now(UTC))
     auditor = Auditor(ledger, db, clock=clock)
     every = settings.checkpoint_every
@@ -225,7 +267,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     web.install(app, settings)
 
     app.add_middleware(web.CompressedAssets)
-    app.add_middleware(Measure, metrics=svc.metrics)
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,
@@ -243,18 +284,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     app.add_middleware(HeaderGuard, max_bytes=settings.max_header_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outside the guards, so a request they refuse is counted, logged and given its id too.
+    app.add_middleware(Measure, metrics=svc.metrics)
     if settings.allowed_origins():
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.allowed_origins(),
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
             expose_headers=[
                 "ETag",
                 "Location",
                 "X-Projection-Position",
                 "X-Projection-Reached",
                 "Retry-After",
+                "X-Request-ID",
             ],
         )
     return app
@@ -274,26 +324,39 @@ def _operations(app: FastAPI, svc: Services) -> None:
     @app.get(
         "/readyz",
         tags=["operations"],
-        summary="Say whether the store answers, and how far behind the read models are.",
+        summary="Say whether the store answers and the read models are up to date.",
+        description="200 `ready` (or `degraded` while the in-process follower reconnects);"
+        " 503 `…/problems/not-ready` when a read model has stopped on an event it cannot"
+        " apply or an event has waited past `CIMS_READY_MAX_LAG_SECONDS`: the problem carries"
+        " `problems` (one sentence each: the read model, its position, the error or the wait)"
+        " and the same members as the 200 but `status`.",
         response_model=None,
         responses={200: {"model": Ready}, **error_responses(503)},
     )
     async def readyz(_: ServicesDep) -> Any:  # the dependency probes a tripped breaker
-        status = await run_in_threadpool(svc.read_models.status)
+        allowed = svc.settings.ready_max_lag_seconds
+        health = await run_in_threadpool(svc.read_models.health, allowed, now=svc.clock())
+        status = health["read_models"]
         max_lag = max((s["lag"] for s in status), default=0)
         # The in-process follower, if this process runs one (else a worker of its own does).
         follower = (
             svc.read_models.follower.report() if svc.settings.run_projections_in_process else None
         )
         troubled = follower is not None and follower["state"] in ("reconnecting", "failing")
-        failing = any(s["error"] for s in status)
-        return {
-            "status": "degraded" if troubled or failing else "ready",
+        body = {
+            "problems": health["problems"],
+            "development_sign_in": development_sign_in(svc.settings),
             "read_models": status,
             "max_lag": max_lag,
+            "max_lag_seconds": max((s["lag_seconds"] for s in status), default=0.0),
+            "max_lag_seconds_allowed": allowed,
             "behind": max_lag > 0,
             "follower": follower,
         }
+        if health["problems"]:
+            # A problem (as every error is) carrying the readiness members beside its own.
+            raise Problem(503, "not-ready", "Not ready", "; ".join(health["problems"]), **body)
+        return {"status": "degraded" if troubled else "ready", **body}
 
     @app.get(
         "/metrics",
@@ -304,7 +367,8 @@ def _operations(app: FastAPI, svc: Services) -> None:
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics() -> Response:
-        status = await run_in_threadpool(svc.read_models.status)
+        status = await run_in_threadpool(svc.read_models.status, now=svc.clock())
+        sent = await run_in_threadpool(deliveries, svc.read_models.db)
         outbox = await run_in_threadpool(reminders.outbox_counts, app.state.reminders)
-        body = svc.metrics.render(lambda: {s["name"]: s["lag"] for s in status}, lambda: outbox)
+        body = svc.metrics.render(lambda: status, lambda: sent, lambda: outbox)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

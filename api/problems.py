@@ -104,6 +104,12 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
         "A request with this Idempotency-Key is in progress",
         "Retry once the first request has been answered (after Retry-After).",
     ),
+    "not-ready": (
+        503,
+        "Not ready",
+        "A read model has stopped on an event it cannot apply, or an event has waited for one"
+        " longer than allowed: `problems` says which, with its position and the error.",
+    ),
     "store-unavailable": (
         503,
         "The ledger's store is unavailable",

@@ -768,11 +768,21 @@ class Health(BaseModel):
 
 class ReadModelStatus(Resource):
     name: str
-    position: int
-    lag: int
-    error: str | None
-    error_position: int | None
-    rebuilding: bool = False
+    position: int = Field(description="The last log position the read model has applied.")
+    lag: int = Field(description="Events logged past its position, not yet applied.")
+    lag_seconds: float = Field(
+        description="How long the oldest event not yet applied has waited, in seconds (0 when"
+        " none waits)."
+    )
+    error: str | None = Field(
+        description="Why the read model stopped: the event at `error_position` could not be"
+        " applied (null while healthy)."
+    )
+    error_position: int | None = Field(description="The log position it stopped at.")
+    rebuilding: bool = Field(
+        default=False,
+        description="A rebuild holds it: followers leave it alone until the rebuild ends.",
+    )
 
 
 class FollowerReport(Resource):
@@ -788,7 +798,23 @@ class FollowerReport(Resource):
 
 class Ready(Resource):
     status: str = Field(
-        description="`ready`, or `degraded` while the follower reconnects or a read model failed."
+        description="`ready`, or `degraded` while the in-process follower reconnects or the"
+        " store refuses it. Not ready is a 503 problem (`…/problems/not-ready`) carrying these"
+        " members but this one."
+    )
+    problems: list[str] = Field(
+        description="Why it is not ready: each names the read model, its position and the"
+        " error or the wait."
+    )
+    development_sign_in: bool = Field(
+        description="Whether development sign-in (`POST /v1/dev/token`) is on: anyone who"
+        " reaches the server may mint a token for any role."
+    )
+    max_lag_seconds: float = Field(
+        description="The longest wait of an event for a read model, in seconds."
+    )
+    max_lag_seconds_allowed: float = Field(
+        description="Past this wait (`CIMS_READY_MAX_LAG_SECONDS`), not ready."
     )
     read_models: list[ReadModelStatus]
     max_lag: int = Field(description="The largest lag of a read model behind the log, in events.")

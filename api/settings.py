@@ -1,4 +1,9 @@
-"""Settings from the environment (prefix `CIMS_`), read once per process."""
+"""Settings from the environment (prefix `CIMS_`), read once per process.
+
+Every setting says, on its field, what it means, its unit and which processes read it:
+`docs/configuration.md` is generated from these fields (`python -m api.config_reference`) and a
+test holds the two equal.
+"""
 
 from __future__ import annotations
 
@@ -7,93 +12,279 @@ import binascii
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.persistence import DEFAULT_DATABASE_URL, is_postgres
 
+# The processes that read settings: `cims serve` (API), `cims projections run` (worker),
+# `cims projections push` (pusher), `cims reminders run` (reminders), and the other `cims`
+# commands (CLI).
+API, WORKER, PUSHER, REMINDERS, CLI = "API", "worker", "pusher", "reminders", "CLI"
+EVERY = (API, WORKER, PUSHER, REMINDERS, CLI)
+
+
+def setting(
+    default: Any,
+    description: str,
+    *,
+    read_by: tuple[str, ...],
+    unit: str | None = None,
+    **bounds: Any,
+) -> Any:
+    """A field with what the configuration reference says of it: its meaning, its unit (if it
+    has one) and the processes that read it; `bounds` are pydantic's (`ge=1`, ...)."""
+    extra: dict[str, Any] = {"read_by": list(read_by)}
+    if unit is not None:
+        extra["unit"] = unit
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CIMS_", extra="ignore")
 
-    database_url: str = DEFAULT_DATABASE_URL
-    jwt_secret: str | None = None
-    jwks_url: str | None = None
-    jwt_audience: str | None = None
-    # OpenID Connect sign-in for the web front end: the issuer (its discovery document gives
-    # the JWKS the API checks tokens with) and the front end's public client id.
-    oidc_issuer: str | None = None
-    oidc_client_id: str = "cims-web"
-    # Tokens (api/auth.py): `iss` must equal this when set; the longest `exp - iat` accepted;
-    # clock skew allowed on `exp`, `iat`, `nbf`; tokens longer than this are refused unread.
-    jwt_issuer: str | None = None
-    jwt_max_lifetime_seconds: int = 12 * 3600
-    jwt_leeway_seconds: int = 30
-    max_token_bytes: int = 8 * 1024
-    token_cache_size: int = 4096
-    # The issuer's keys: how long one fetch may take, and how often a token naming an unknown
-    # key may cause another.
-    jwks_timeout_seconds: float = 2.0
-    jwks_min_refresh_seconds: float = 30.0
-    # Request headers beyond this many bytes in all are a 431.
-    max_header_bytes: int = 16 * 1024
-    # Rate limits (the `limits` library's notation, ";" between limits): per principal for
-    # authenticated requests, per client address otherwise; a 429 with Retry-After past them.
-    # Generous by default: they stop floods, not a busy front end or a test suite.
-    rate_limit_enabled: bool = True
-    rate_limit_per_principal: str = "1000/second;20000/minute"
-    rate_limit_per_address: str = "200/second;6000/minute"
-    rate_limit_storage: str = "memory://"
-    # Read-your-writes (`?min_position=`): requests waiting at once, past which a 503.
-    max_position_waiters: int = 64
-    feed_secret: str = "development-feed-secret"
-    run_projections_in_process: bool = True
-    read_your_writes_wait_seconds: float = 2.0
-    max_body_bytes: int = 1024 * 1024
-    max_json_depth: int = 32
-    # The follower records a ledger checkpoint each time this many events have been logged.
-    checkpoint_every: int = 1000
-    # ...and at least this often (seconds) while the log grows (0: by count alone), so events
-    # removed from the end of the log go unseen at most this long (docs/architecture.md).
-    checkpoint_every_seconds: float = 60.0
-    # Witnesses outside the database for each checkpoint, signed (replay/witness.py): a file
-    # to append JSON lines to, and/or a URL to POST each to (https, or http to loopback).
-    checkpoint_witness_file: str | None = None
-    checkpoint_witness_url: str | None = None
-    checkpoint_key: str = "development-checkpoint-key"
-    # The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).
-    webhook_secret: str | None = None
-
-    # The department's own organisation(s): the roles that see every incident (department
-    # officer, auditor, admin) come only with one of these; a token giving such a role to any
-    # other organisation is refused. A JSON list in the environment:
-    # CIMS_DEPARTMENT_ORGANISATIONS='["DFFH", "Department of Families, Fairness and Housing"]'.
-    department_organisations: list[str] = [
-        "DFFH",
-        "Department of Families, Fairness and Housing",
-    ]
-    # Documents on the record (api/routers/documents.py): the largest file kept, in bytes; the
-    # media types kept (as sniffed from the bytes), comma-separated; where uploads are spooled
-    # on their way in (the system's temporary folder when unset).
-    document_max_bytes: int = 256 * 1024 * 1024
-    document_types: str = ",".join(
-        (
-            "application/pdf",
-            "application/msword",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "text/plain",
-            "image/jpeg",
-            "image/png",
-            "image/tiff",
-            "video/mp4",
-            "audio/mpeg",
-        )
+    database_url: str = setting(
+        DEFAULT_DATABASE_URL,
+        "The event store and its read models: `sqlite:///PATH` (embedded, development) or"
+        " `postgresql://USER:PASSWORD@HOST:PORT/DB[?schema=NAME]` (production).",
+        read_by=EVERY,
     )
-    document_spool_dir: str | None = None
+    jwt_secret: str | None = setting(
+        None,
+        "The shared HS256 key bearer tokens are signed with (32 bytes or more outside"
+        " development). Unset on the embedded store: a key is generated beside it. On"
+        " PostgreSQL one of this, `CIMS_JWKS_URL` or `CIMS_OIDC_ISSUER` is required.",
+        read_by=(API, CLI),
+    )
+    jwks_url: str | None = setting(
+        None,
+        "The issuer's JSON Web Key Set: tokens are RS256, checked with its keys.",
+        read_by=(API,),
+    )
+    jwt_audience: str | None = setting(
+        None, "When set, a token's `aud` must equal it.", read_by=(API, CLI)
+    )
+    oidc_issuer: str | None = setting(
+        None,
+        "OpenID Connect sign-in for the web front end: the issuer, whose discovery document"
+        " gives the keys the API checks tokens with.",
+        read_by=(API,),
+    )
+    oidc_client_id: str = setting(
+        "cims-web", "The web front end's public client id at the OIDC issuer.", read_by=(API,)
+    )
+    dev_sign_in: bool | None = setting(
+        None,
+        "Development sign-in (`POST /v1/dev/token`, the demo sign-in page): anyone may mint a"
+        " token for any role. Unset: on for the embedded SQLite store with no token"
+        " configuration, off otherwise. `true` turns it on anywhere (said at start and in"
+        " `/readyz`); `false` turns it off.",
+        read_by=(API,),
+    )
+    jwt_issuer: str | None = setting(
+        None, "When set, a token's `iss` must equal it.", read_by=(API, CLI)
+    )
+    jwt_max_lifetime_seconds: int = setting(
+        12 * 3600,
+        "The longest lifetime (`exp - iat`) of a token accepted or minted.",
+        read_by=(API, CLI),
+        unit="seconds",
+    )
+    jwt_leeway_seconds: int = setting(
+        30, "Clock skew allowed on `exp`, `iat` and `nbf`.", read_by=(API,), unit="seconds"
+    )
+    max_token_bytes: int = setting(
+        8 * 1024, "Tokens longer than this are refused unread.", read_by=(API,), unit="bytes"
+    )
+    token_cache_size: int = setting(
+        4096, "Verified tokens kept until they expire.", read_by=(API,), unit="tokens"
+    )
+    jwks_timeout_seconds: float = setting(
+        2.0, "How long one fetch of the issuer's keys may take.", read_by=(API,), unit="seconds"
+    )
+    jwks_min_refresh_seconds: float = setting(
+        30.0,
+        "How often a token naming an unknown key may cause another fetch of the issuer's keys.",
+        read_by=(API,),
+        unit="seconds",
+    )
+    max_header_bytes: int = setting(
+        16 * 1024,
+        "Request headers beyond this in all are refused (431).",
+        read_by=(API,),
+        unit="bytes",
+    )
+    rate_limit_enabled: bool = setting(
+        True, "Whether requests are rate limited (429 with Retry-After).", read_by=(API,)
+    )
+    rate_limit_per_principal: str = setting(
+        "1000/second;20000/minute",
+        "Limits per authenticated principal, in the `limits` library's notation (`;` between"
+        " limits). Generous by default: they stop floods, not a busy front end.",
+        read_by=(API,),
+        unit="requests per period",
+    )
+    rate_limit_per_address: str = setting(
+        "200/second;6000/minute",
+        "Limits per client address for unauthenticated requests, as above.",
+        read_by=(API,),
+        unit="requests per period",
+    )
+    rate_limit_storage: str = setting(
+        "memory://",
+        "Where rate-limit counters are kept (`memory://`, or e.g. `redis://HOST` to share"
+        " them between API processes).",
+        read_by=(API,),
+    )
+    max_position_waiters: int = setting(
+        64,
+        "Read-your-writes (`?min_position=`) requests waiting at once, past which a 503.",
+        read_by=(API,),
+        unit="requests",
+    )
+    feed_secret: str = setting(
+        "development-feed-secret",
+        "The key the regulators' feeds pseudonymise clients with (32 bytes or more; required"
+        " on PostgreSQL).",
+        read_by=(API, WORKER, PUSHER, CLI),
+    )
+    run_projections_in_process: bool = setting(
+        True,
+        "Whether the API follows the log itself and keeps the read models up to date; `false`"
+        " when `cims projections run` workers do it.",
+        read_by=(API,),
+    )
+    read_your_writes_wait_seconds: float = setting(
+        2.0,
+        "How long a read asking for `?min_position=` waits for the read models.",
+        read_by=(API,),
+        unit="seconds",
+    )
+    max_body_bytes: int = setting(
+        1024 * 1024, "Request bodies beyond this are refused (413).", read_by=(API,), unit="bytes"
+    )
+    max_json_depth: int = setting(
+        32,
+        "JSON request bodies nested deeper than this are refused (400).",
+        read_by=(API,),
+        unit="levels",
+    )
+    checkpoint_every: int = setting(
+        1000,
+        "The follower records a signed ledger checkpoint each time this many events have been"
+        " logged; 0 for none.",
+        read_by=(API, WORKER),
+        unit="events",
+    )
+    checkpoint_key: str = setting(
+        "development-checkpoint-key",
+        "The key ledger checkpoints are signed and checked with (32 bytes or more; required"
+        " on PostgreSQL).",
+        read_by=(API, WORKER, PUSHER, CLI),
+    )
+    checkpoint_every_seconds: float = setting(
+        60.0,
+        "...and at least this often while the log grows (0: by count alone), so events removed"
+        " from the end of the log go unseen at most this long (docs/architecture.md).",
+        read_by=(API, WORKER),
+        unit="seconds",
+    )
+    checkpoint_witness_file: str | None = setting(
+        None,
+        "A witness outside the database: a file each signed checkpoint is appended to, as a"
+        " JSON line (replay/witness.py).",
+        read_by=(API, WORKER),
+    )
+    checkpoint_witness_url: str | None = setting(
+        None,
+        "A witness outside the database: a URL each signed checkpoint is POSTed to (https, or"
+        " http to loopback; no credentials in it).",
+        read_by=(API, WORKER),
+    )
+    department_organisations: list[str] = setting(
+        ["DFFH", "Department of Families, Fairness and Housing"],
+        "The department's own organisation(s), a JSON list: the roles that see every incident"
+        " (department officer, auditor, admin) come only with one of these; a token giving"
+        " such a role to any other organisation is refused.",
+        read_by=(API,),
+    )
+    document_max_bytes: int = setting(
+        256 * 1024 * 1024,
+        "The largest document kept (413 past it).",
+        read_by=(API,),
+        unit="bytes",
+    )
+    document_types: str = setting(
+        ",".join(
+            (
+                "application/pdf",
+                "application/msword",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "text/plain",
+                "image/jpeg",
+                "image/png",
+                "image/tiff",
+                "video/mp4",
+                "audio/mpeg",
+            )
+        ),
+        "The media types a document may have, as sniffed from its bytes, comma-separated (415"
+        " for any other).",
+        read_by=(API,),
+    )
+    document_spool_dir: str | None = setting(
+        None,
+        "Where uploads are spooled on their way in (the system's temporary folder when unset).",
+        read_by=(API,),
+    )
+    webhook_secret: str | None = setting(
+        None,
+        "The Standard Webhooks key shared with a regulator's receiver (`whsec_` + base64).",
+        read_by=(PUSHER,),
+    )
+    cors_origins: str = setting(
+        "",
+        "Browser origins allowed to call the API (CORS), comma-separated; none by default.",
+        read_by=(API,),
+    )
+    incident_cache_size: int = setting(
+        2000,
+        "How many incidents' decoded events each process keeps for deciding commands and"
+        " following the log; 0 keeps none.",
+        read_by=(API, WORKER, PUSHER, CLI),
+        unit="incidents",
+    )
+    group_commit_max_batch: int = setting(
+        64,
+        "How many commands arriving together may share one transaction (group commit); 1"
+        " turns it off.",
+        read_by=(API, CLI),
+        unit="commands",
+    )
+    ready_max_lag_seconds: float = setting(
+        30.0,
+        "`/readyz` answers 503 and `cims projections status` exits 1 when a read model has not"
+        " applied an event logged longer ago than this.",
+        read_by=(API, CLI),
+        unit="seconds",
+    )
+    log_format: Literal["json", "console"] = setting(
+        "json",
+        "How services log to stderr: one JSON object a line, or `console` for people.",
+        read_by=(API, WORKER, PUSHER),
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = setting(
+        "info", "The least severe log records written.", read_by=(API, WORKER, PUSHER)
+    )
 
-    # Browser origins allowed to call the API (CORS), comma-separated; none by default.
-    cors_origins: str = ""
+    def ledger_options(self) -> dict[str, str]:
+        """The ledger's own settings (`Ledger.from_url`'s `options`)."""
+        return {
+            "INCIDENT_CACHE_SIZE": str(self.incident_cache_size),
+            "GROUP_COMMIT_MAX_BATCH": str(self.group_commit_max_batch),
+        }
 
     def allowed_origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
@@ -159,53 +350,115 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def development_sign_in(settings: Settings) -> bool:
+    """Whether development sign-in (anyone may mint a token for any role) is on: as
+    `CIMS_DEV_SIGN_IN` says when it is set; else only on the embedded SQLite store with no
+    token configuration (no JWT secret, JWKS or OIDC issuer)."""
+    if settings.dev_sign_in is not None:
+        return settings.dev_sign_in
+    configured = settings.jwt_secret or settings.jwks_url or settings.oidc_issuer
+    return not configured and not is_postgres(settings.database_url)
+
+
+def require_token_configuration(settings: Settings) -> None:
+    """On PostgreSQL (production), tokens are checked with a configured key: refuse to start
+    with no `CIMS_JWT_SECRET`, `CIMS_JWKS_URL` or `CIMS_OIDC_ISSUER`, unless the operator has
+    turned development sign-in on explicitly. Development tokens are HS256, so development
+    sign-in beside an issuer's keys (which would refuse them) is refused too."""
+    configured = settings.jwt_secret or settings.jwks_url or settings.oidc_issuer
+    if is_postgres(settings.database_url) and not configured and not settings.dev_sign_in:
+        raise InsecureSecret(
+            "refusing to start: CIMS_JWT_SECRET, CIMS_JWKS_URL or CIMS_OIDC_ISSUER is not set"
+            " (tokens on PostgreSQL need one; CIMS_DEV_SIGN_IN=true opens development sign-in"
+            " instead)"
+        )
+    if settings.dev_sign_in and (settings.jwks_url or settings.oidc_issuer):
+        issuer = "CIMS_JWKS_URL" if settings.jwks_url else "CIMS_OIDC_ISSUER"
+        raise InsecureSecret(
+            f"refusing to start: CIMS_DEV_SIGN_IN=true mints tokens that {issuer}'s keys"
+            " would refuse; unset one of them"
+        )
+
+
 class ReminderSettings(BaseSettings):
     """Reminders by email (`cims reminders run`): the SMTP server and when notices go."""
 
     model_config = SettingsConfigDict(env_prefix="CIMS_", extra="ignore")
 
-    smtp_host: str | None = Field(
-        None, description="The SMTP server reminders are sent through; unset: none are sent."
+    smtp_host: str | None = setting(
+        None,
+        "The SMTP server reminders are sent through; unset: none are sent.",
+        read_by=(REMINDERS,),
     )
-    smtp_port: int = Field(587, ge=1, le=65535, description="Its port.")
-    smtp_starttls: bool = Field(
-        True, description="Upgrade the connection with STARTTLS (the certificate verified)."
+    smtp_port: int = setting(587, "The SMTP server's port.", read_by=(REMINDERS,), ge=1, le=65535)
+    smtp_starttls: bool = setting(
+        True,
+        "Upgrade the connection with STARTTLS (the certificate verified).",
+        read_by=(REMINDERS,),
     )
-    smtp_ca_file: str | None = Field(
-        None, description="A CA certificate (PEM) to trust for STARTTLS instead of the system's."
+    smtp_ca_file: str | None = setting(
+        None,
+        "A CA certificate (PEM) to trust for STARTTLS instead of the system's.",
+        read_by=(REMINDERS,),
     )
-    smtp_username: str | None = Field(None, description="Log in as this user, when set.")
-    smtp_password: str | None = Field(None, description="The SMTP password (with the user).")
-    smtp_from: str = Field(
-        "cims-reminders@localhost", description="The From address of every reminder."
+    smtp_username: str | None = setting(
+        None, "Log in to the SMTP server as this user, when set.", read_by=(REMINDERS,)
     )
-    smtp_timeout_seconds: float = Field(10.0, gt=0, description="One SMTP conversation, at most.")
-    reminder_lead_business_days: int = Field(
+    smtp_password: str | None = setting(
+        None, "The SMTP password (with the user).", read_by=(REMINDERS,)
+    )
+    smtp_from: str = setting(
+        "cims-reminders@localhost", "The From address of every reminder.", read_by=(REMINDERS,)
+    )
+    smtp_timeout_seconds: float = setting(
+        10.0, "One SMTP conversation, at most.", read_by=(REMINDERS,), unit="seconds", gt=0
+    )
+    reminder_lead_business_days: int = setting(
         1,
+        "A due-soon notice goes when an obligation falls due by close of business this many"
+        " business days ahead (0: today).",
+        read_by=(REMINDERS,),
+        unit="business days",
         ge=0,
         le=10,
-        description="A due-soon notice goes when an obligation falls due by close of business "
-        "this many business days ahead (0: today).",
     )
-    reminder_digest_time: time = Field(
-        time(7, 30), description="When the daily digest goes, Melbourne time, on business days."
+    reminder_digest_time: time = setting(
+        time(7, 30),
+        "When the daily digest goes, Melbourne time, on business days.",
+        read_by=(REMINDERS,),
+        unit="time of day",
     )
-    reminder_poll_seconds: float = Field(
-        30.0, gt=0, description="How often the reminder worker looks for what is owed."
-    )
-    reminder_retry_first_seconds: float = Field(
-        30.0, ge=0, description="The first wait before a failed delivery is tried again."
-    )
-    reminder_retry_max_seconds: float = Field(
-        3600.0, gt=0, description="The longest wait between tries (the wait doubles)."
-    )
-    reminder_lease_seconds: float = Field(
-        120.0,
+    reminder_poll_seconds: float = setting(
+        30.0,
+        "How often the reminder worker looks for what is owed.",
+        read_by=(REMINDERS,),
+        unit="seconds",
         gt=0,
-        description="How long a worker holds a notice it is sending; a worker that dies "
-        "leaves it to another after this.",
     )
-    public_url: str = Field(
+    reminder_retry_first_seconds: float = setting(
+        30.0,
+        "The first wait before a failed delivery is tried again.",
+        read_by=(REMINDERS,),
+        unit="seconds",
+        ge=0,
+    )
+    reminder_retry_max_seconds: float = setting(
+        3600.0,
+        "The longest wait between tries (the wait doubles).",
+        read_by=(REMINDERS,),
+        unit="seconds",
+        gt=0,
+    )
+    reminder_lease_seconds: float = setting(
+        120.0,
+        "How long a worker holds a notice it is sending; a worker that dies leaves it to"
+        " another after this.",
+        read_by=(REMINDERS,),
+        unit="seconds",
+        gt=0,
+    )
+    public_url: str = setting(
         "http://127.0.0.1:8000",
-        description="The web front end's address, for the link in each reminder.",
+        "The web front end's address, for the link in each reminder.",
+        read_by=(REMINDERS,),
     )

@@ -14,6 +14,9 @@ import typer
 import uvicorn
 
 from api.auth import mint_token
+from api.logs import configure as configure_logging
+from api.preflight import UnsafeStore, require_durable_store, require_safe_settings
+from api.settings import InsecureSecret, development_sign_in
 from cli import (
     backup,
     documents,
@@ -26,7 +29,7 @@ from cli import (
 )
 from cli.fairness import fairness
 from cli.group import CimsGroup
-from cli.output import CliError, note
+from cli.output import BadParameter, CliError, note
 from cli.settings import open_ledger, settings, store
 from cli.store import describe
 from cli.tls import tls_files
@@ -34,6 +37,7 @@ from demo.dataset import seed_demo
 from domain.values import Role
 from ledger.persistence import is_postgres
 from projections.db import Db
+from projections.regulator_feed import REGULATORS
 
 app = typer.Typer(
     cls=CimsGroup,
@@ -77,9 +81,23 @@ def serve(
     """Serve the HTTP API (OpenAPI at /docs); creates the store (or its schema) if missing.
 
     https: --ssl-certfile and --ssl-keyfile, or a TLS proxy named in --forwarded-allow-ips.
+
+    Refuses to start (one line naming the setting, exit 2) before anything is served: with a
+    missing, development or short secret on PostgreSQL, with no token configuration there
+    (`CIMS_JWT_SECRET`, `CIMS_JWKS_URL` or `CIMS_OIDC_ISSUER`), or when PostgreSQL could lose
+    an acknowledged command. Logs are JSON lines on stderr (`CIMS_LOG_FORMAT`).
     """
     certfile, keyfile = tls_files(ssl_certfile, ssl_keyfile)
+    config = settings()
+    try:
+        require_safe_settings(config)
+    except InsecureSecret as exc:
+        raise CliError(str(exc), exit_code=2) from None
     url = store(create=True)
+    try:
+        require_durable_store(url)
+    except UnsafeStore as exc:
+        raise CliError(str(exc), exit_code=2) from None
     if workers > 1 and not is_postgres(url):
         note("the embedded SQLite store is one process: using 1 worker")
         workers = 1
@@ -88,15 +106,22 @@ def serve(
             if next(ledger.incident_ids(), None) is None:
                 written = seed_demo(ledger, now=datetime.now(UTC))
                 note(f"demo: {written} incidents written")
+    if development_sign_in(config):
+        note(
+            "development sign-in is on: anyone who reaches this server may mint a token for"
+            " any role (POST /v1/dev/token); " + DEV_SIGN_IN_WHY[config.dev_sign_in is True]
+        )
     scheme = "https" if certfile else "http"
     note(f"CIMS Ledger on {scheme}://{host}:{port} (docs at /docs)")
+    configure_logging(config.log_format, config.log_level)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,  # configured above, and by each worker's `create_app`
+        access_log=False,  # the app writes its own request lines (api/logs.py)
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         ssl_certfile=certfile,
@@ -104,15 +129,44 @@ def serve(
     )
 
 
+DEV_SIGN_IN_WHY = {
+    True: "CIMS_DEV_SIGN_IN=true",
+    False: "the embedded store with no token configuration (CIMS_DEV_SIGN_IN=false turns it off)",
+}
+
+
 @app.command()
 def token(
     sub: Annotated[str, typer.Option(help="the user's id")],
     role: Annotated[Role, typer.Option(help="the user's role")],
-    org: Annotated[str, typer.Option(help="the user's organisation")],
+    org: Annotated[
+        str,
+        typer.Option(
+            help="the user's organisation; a regulator's is its feed's name: "
+            + " or ".join(REGULATORS)
+        ),
+    ],
     ttl: Annotated[int, typer.Option(help="minutes the token is valid", min=1)] = 480,
 ) -> None:
-    """Mint a development token signed with the configured (or generated) secret."""
+    """Mint a development token signed with the configured (or generated) secret.
+
+    A regulator (`--role regulator`) reads its own feed: its organisation
+    is `ssr` (the Social Services Regulator) or `ccyp` (the Commission for
+    Children and Young People). A token may live at most
+    CIMS_JWT_MAX_LIFETIME_SECONDS (12 hours by default)."""
     config = settings()
+    longest = config.jwt_max_lifetime_seconds
+    if ttl * 60 > longest:
+        raise BadParameter(
+            "--ttl",
+            f"{ttl} minutes is longer than a token may live: at most {longest // 60} minutes"
+            " (CIMS_JWT_MAX_LIFETIME_SECONDS)",
+        )
+    if role == Role.REGULATOR and org.lower() not in REGULATORS:
+        note(
+            f"note: a regulator's organisation names its feed ({' or '.join(REGULATORS)});"
+            f" with {org!r} this token reads no feed"
+        )
     note(f"store: {describe(config.database_url)}")
     if config.jwt_secret:
         note("signing with CIMS_JWT_SECRET")

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from api.schemas import ReportIn
 from cli.import_legacy import DEPARTMENT
-from cli.output import BadParameter, CliError, actor, literal
+from cli.output import AsJson, BadParameter, CliError, actor, literal, print_json
 from cli.projections import open_read_models
 from cli.settings import open_ledger
 from domain.errors import DomainError, PolicyViolation
@@ -56,6 +57,7 @@ def show(
     organisation: Annotated[str | None, typer.Option(help="the ref's organisation")] = None,
     window_days: Annotated[int | None, typer.Option(help="default: the policy's window")] = None,
     provider: Provider = None,
+    as_json: AsJson = False,
 ) -> None:
     """One client's incidents in time order (type, impact, stage, outcome) within a window."""
     if department_id is None and (client_ref is None or (organisation or provider) is None):
@@ -83,16 +85,29 @@ def show(
         )
     finally:
         models.close()
-    table = Table("became aware (Melbourne)", "organisation", "types", "impact", "stage", "outcome")
+    if as_json:
+        print_json({"window_days": days, "items": items})
+        return
+    # Readable at 80 columns: the fixed-width facts never wrap, the free text shares the rest.
+    table = Table(
+        Column("became aware", no_wrap=True),
+        Column("organisation", ratio=2),
+        Column("types", ratio=3),
+        Column("impact", no_wrap=True),
+        Column("stage, outcome", ratio=2),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        caption="became aware: Melbourne time",
+    )
     for i in items:
+        stage = str(i["stage"]).replace("_", " ") + (" (linked)" if i["linked_to_pattern"] else "")
         table.add_row(
             _when(i["became_aware_at"]),
             literal(i["organisation"]),
             literal(", ".join(i["types"] or i["legacy_types"])),
             # Spelt as `cims incidents list` spells them.
             str(i["impact"]).replace("_", "-"),
-            str(i["stage"]).replace("_", " ") + (" (linked)" if i["linked_to_pattern"] else ""),
-            ", ".join(i["outcome"]) or "—",
+            literal(stage + (f": {', '.join(i['outcome'])}" if i["outcome"] else "")),
         )
     console.print(f"{len(items)} incident(s) in the last {days} days")
     console.print(table)
@@ -103,7 +118,7 @@ def show(
 
 
 @app.command("suggestions")
-def suggestions(provider: Provider = None) -> None:
+def suggestions(provider: Provider = None, as_json: AsJson = False) -> None:
     """Possible patterns for a person to decide on (escalate or dismiss)."""
     models = open_read_models()
     try:
@@ -111,6 +126,9 @@ def suggestions(provider: Provider = None) -> None:
         found = models.pattern_suggestions(organisations=_scope(provider), now=datetime.now(UTC))
     finally:
         models.close()
+    if as_json:
+        print_json({"items": found})
+        return
     if not found:
         console.print("no possible patterns")
     for s in found:

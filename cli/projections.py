@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from api.logs import configure as configure_logging
 from api.settings import SERVICE_SECRETS, InsecureSecret, require_secrets, secret_bytes
-from cli.output import BadParameter, CliError, err, literal, note, out
+from cli.output import (
+    AsJson,
+    BadParameter,
+    CliError,
+    err,
+    literal,
+    melbourne_iso,
+    note,
+    out,
+    print_json,
+)
 from cli.settings import feed_secret, open_ledger, settings, store
-from projections.db import Db
+from projections.db import Db, parse_ts
 from projections.regulator_feed import REGULATORS
 from projections.regulator_feed import name as REGULATOR_FEED
 from projections.runner import RebuildOvertaken, RebuildRefused
 from projections.service import ReadModels
-from projections.webhooks import UnsafeTarget, WebhookPusher, require_feed, require_safe_url
+from projections.webhooks import (
+    MovedTarget,
+    UnsafeTarget,
+    WebhookPusher,
+    deliveries,
+    move,
+    require_feed,
+    require_safe_url,
+)
 from replay.auditor import Auditor
 from replay.witness import witness_from
 
@@ -86,6 +105,7 @@ def run(
     never twice). An unknown name exits 2 naming the read models.
     """
     refuse_known_secrets()
+    configure_logging(settings().log_format, settings().log_level)
     try:
         models = open_read_models(
             None if only is None else [n.strip() for n in only.split(",") if n.strip()],
@@ -127,8 +147,11 @@ def push(
 ) -> None:
     """Send a regulator's feed to its webhook from where the last delivery stopped.
 
-    Exit 0 when everything is delivered, 1 when the receiver refused (or redirected), 2 for a
-    feed, URL or secret it will not use. With --follow it runs until stopped."""
+    The regulator's cursor is one, whatever the URL: a URL other than the one its feed is
+    delivered to is refused (exit 2) until `cims projections move-webhook` moves it. Exit 0
+    when everything is delivered, 1 when the receiver refused (or redirected), 2 for a feed,
+    URL or secret it will not use. With --follow it runs until stopped, logging each delivery
+    and failure (JSON lines on stderr); `cims projections status` shows the failures."""
     try:
         require_feed(regulator)
         require_safe_url(url, allow_http_loopback=allow_http_loopback)
@@ -139,10 +162,16 @@ def push(
         require_secrets(settings().model_copy(update={"webhook_secret": secret}), "webhook_secret")
     except (UnsafeTarget, InsecureSecret) as exc:
         raise CliError(str(exc), exit_code=2) from None
+    configure_logging(settings().log_format, settings().log_level)
     # The pusher keeps the feed it sends up to date, and leaves the rest to the workers.
     models = open_read_models(only=[REGULATOR_FEED])
     try:
-        pusher = WebhookPusher(models, regulator, url, key, allow_http_loopback=allow_http_loopback)
+        try:
+            pusher = WebhookPusher(
+                models, regulator, url, key, allow_http_loopback=allow_http_loopback
+            )
+        except MovedTarget as exc:
+            raise CliError(str(exc), exit_code=2) from None
         if follow:
             console.print(f"pushing the {regulator} feed to {url} (Ctrl-C to stop)")
             pusher.follow(catch_up=models.catch_up)
@@ -204,37 +233,100 @@ def rebuild(
     note("rebuilt")
 
 
+@app.command("move-webhook")
+def move_webhook(
+    regulator: Annotated[str, typer.Argument(help=f"the feed: {', '.join(REGULATORS)}")],
+    url: Annotated[str, typer.Option(help="the regulator's new webhook (https)")],
+    allow_http_loopback: Annotated[
+        bool,
+        typer.Option("--allow-http-loopback", help="allow http:// to 127.0.0.1/::1/localhost"),
+    ] = False,
+) -> None:
+    """Deliver a regulator's feed to a new webhook URL from where delivery stopped.
+
+    The regulator's cursor is kept: the new URL receives only what the old one had not
+    accepted. Run it, then start the pusher with the new URL."""
+    try:
+        require_feed(regulator)
+        require_safe_url(url, allow_http_loopback=allow_http_loopback)
+    except UnsafeTarget as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    db = Db(store())
+    try:
+        cursor = move(db, regulator, url, allow_http_loopback=allow_http_loopback)
+    finally:
+        db.close()
+    note(f"the {regulator} feed now goes to {url}, from after cursor {cursor}")
+
+
 @app.command()
-def status() -> None:
-    """Position, lag and last error of each read model."""
+def status(as_json: AsJson = False) -> None:
+    """Position, lag and last error of each read model, and each regulator's webhook delivery.
+
+    Exit 1 (the compose health check) when a read model has stopped on an event it cannot
+    apply, or an event has waited for one longer than CIMS_READY_MAX_LAG_SECONDS; each reason
+    is a line on stderr naming the read model, its position and the error."""
+    allowed = settings().ready_max_lag_seconds
     models = open_read_models()
     try:
-        rows = models.status()
+        health = models.health(allowed)
+        sent = deliveries(models.db)
     finally:
         models.close()
-    table = Table("read model", "position", "lag", "error", "error at")
+    if as_json:
+        print_json({**health, "max_lag_seconds_allowed": allowed, "webhooks": sent})
+    else:
+        _status_tables(health["read_models"], sent)
+    for problem in health["problems"]:
+        note(f"not ready: {problem}")
+    if not health["ready"]:
+        raise typer.Exit(1)
+
+
+def _status_tables(rows: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+    table = Table("read model", "position", "lag", "waited (s)", "error")
     for r in rows:
+        error = f"at {r['error_position']}: {r['error']}" if r["error"] else ""
         table.add_row(
             literal(r["name"]),
             literal(r["position"]),
             literal(r["lag"]),
-            literal(r["error"] or ""),
-            literal(r["error_position"] or ""),
+            literal(f"{r['lag_seconds']:.0f}"),
+            literal(error),
         )
     out.print(table)
+    if not sent:
+        return
+    hooks = Table("feed", "webhook", "cursor", "failing", "failures", "last error")
+    for d in sent:
+        last = ""
+        if d["last_error"]:
+            last = f"{d['last_error']} ({melbourne_iso(parse_ts(d['last_failure_at']))})"
+        hooks.add_row(
+            literal(d["regulator"]),
+            literal(d["url"]),
+            literal(d["cursor"]),
+            literal(d["failures"]),
+            literal(d["failures_total"]),
+            literal(last),
+        )
+    out.print(hooks)
 
 
 @app.command()
-def verify() -> None:
+def verify(as_json: AsJson = False) -> None:
     """Rebuild into scratch tables and compare with the live ones; exit 1 on any difference."""
     models = open_read_models()
     try:
         differences = models.verify()
     finally:
         models.close()
-    for name, found in differences.items():
-        for line in found:
-            out.print(literal(f"{name}: {line}"), soft_wrap=True)
+    if as_json:
+        print_json({"equal": not differences, "differences": differences})
+    else:
+        for name, found in differences.items():
+            for line in found:
+                out.print(literal(f"{name}: {line}"), soft_wrap=True)
     if differences:
         raise typer.Exit(1)
     note("every read model equals its rebuild")

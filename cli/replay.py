@@ -8,7 +8,7 @@ argument (`--at`, `--version`, `A`, `B`), never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,6 +126,9 @@ def history(
             ),
             style="bold red",
         )
+    if out.width < WIDE:
+        _history_cards(found.events)
+        return
     table = Table(
         Column("pos", no_wrap=True, justify="right"),
         Column("v", no_wrap=True, justify="right"),
@@ -147,6 +150,28 @@ def history(
             literal(e.reason or ""),
         )
     out.print(table)
+
+
+# Narrower than this, a history is shown one event to a block rather than as a table, whose
+# six columns would wrap every cell into a tall, narrow column.
+WIDE = 120
+
+
+def _history_cards(events: Sequence[Any]) -> None:
+    """Each event as a short block: position, version and when; who; what; why."""
+    for e in events:
+        out.print(
+            literal(
+                f"#{e.position}  v{e.version}  {melbourne_iso(e.recorded_at, seconds=True)}"
+                " (Melbourne)"
+            ),
+            style="bold",
+        )
+        out.print(literal(f"  who:  {e.actor_id} ({e.actor_role})"))
+        out.print(literal(f"  what: {e.summary}{_happened(e.effective_at, e.recorded_late)}"))
+        if e.reason:
+            out.print(literal(f"  why:  {e.reason}"))
+        out.print()
 
 
 def _happened(effective_at: datetime | None, late: bool) -> str:

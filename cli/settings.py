@@ -29,7 +29,7 @@ def feed_secret() -> bytes:
 def open_ledger(url: str | None = None) -> Ledger:
     """The ledger on `url` (from `store()`), or, when none is given, on the configured store,
     named on stderr first (and created if missing) so no command opens a store unannounced."""
-    return Ledger.from_url(url or store(create=True))
+    return Ledger.from_url(url or store(create=True), settings().ledger_options())
 
 
 def checkpoint_key() -> bytes:

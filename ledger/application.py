@@ -218,8 +218,12 @@ class Ledger(Application[UUID]):
         )
 
     @classmethod
-    def from_url(cls, database_url: str | None = None) -> Ledger:
-        return cls(env=store_env(database_url or DEFAULT_DATABASE_URL))
+    def from_url(
+        cls, database_url: str | None = None, options: Mapping[str, str] | None = None
+    ) -> Ledger:
+        """The ledger on a store; `options` are its own settings (`INCIDENT_CACHE_SIZE`,
+        `GROUP_COMMIT_MAX_BATCH`: see `api.settings.Settings.ledger_options`)."""
+        return cls(env=store_env(database_url or DEFAULT_DATABASE_URL) | dict(options or {}))
 
     # ---- writing -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import multiprocessing
 import threading
 import time
@@ -39,6 +40,7 @@ from projections.base import Batch, Folds
 from projections.db import Db, Tx, ts
 
 Handler = Callable[[Tx, str, Batch], None]
+log = logging.getLogger("cims.projections")
 # The read models whose rows hold deadlines counted in business days.
 CALENDAR_MODELS = (incident_summary, obligations, procedural_fairness, statistics, reminders)
 LIVE = "rm_"
@@ -329,8 +331,19 @@ class Runner:
                     mine = read.after(position[model.name])
                     if not mine.events:
                         continue
+                    began = time.perf_counter()
                     if self._apply(model, LIVE, mine):
                         position[model.name] = notes[-1].id
+                        log.info(
+                            "batch applied",
+                            extra={
+                                "read_model": model.name,
+                                "first": mine.events[0][0],
+                                "last": mine.events[-1][0],
+                                "events": len(mine.events),
+                                "ms": round((time.perf_counter() - began) * 1000, 3),
+                            },
+                        )
                     else:
                         ready.remove(model)
 
@@ -451,6 +464,14 @@ class Runner:
 
     def _record_failure(self, model: Model, prefix: str, position: int, exc: Exception) -> None:
         self.failed_at[model.name] = time.monotonic()
+        log.error(
+            "read model failed",
+            extra={
+                "read_model": self._tracking_name(model, prefix),
+                "position": position,
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+            },
+        )
         with self.db.transaction() as tx:
             tx.execute(
                 "UPDATE rm_tracking SET error = ?, error_position = ?, updated_at = ?"

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
@@ -22,7 +23,7 @@ from projections import patterns as patterns_model
 from projections import procedural_fairness as fairness_model
 from projections import regulator_feed as feed_model
 from projections import statistics as statistics_model
-from projections.db import Db, Tx
+from projections.db import Db, Tx, parse_ts
 from projections.runner import Runner, chosen, models
 
 # The follower's reconnection to PostgreSQL: first wait, longest wait, and how often it polls
@@ -243,26 +244,71 @@ class ReadModels:
         for _ in listener.notifies(timeout=1.0, stop_after=1):
             pass
 
-    def status(self) -> list[dict[str, Any]]:
-        """Each read model, however followed: `name`; `position` (its tracking: every event up
-        to it is applied); `lag` (events in the log past it); `error` and `error_position` (the
-        error of the last event it failed to apply, and that event's position; `None` when it
-        is healthy: a failing model is retried every few seconds, and the others go on);
-        `rebuilding` (a rebuild holds it: followers leave it alone until the rebuild ends)."""
+    def status(self, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Each read model: `name`, `position`, `lag` (events logged past it), `lag_seconds`
+        (how long the oldest of those has waited, by `now`: since it was recorded, or since the
+        read model last applied a batch if that is later, as an event may carry an earlier
+        time than it was written at; 0 when none waits), and the `error` that stopped it with
+        its `error_position` (both null while it is healthy), and `rebuilding` (a rebuild holds it:
+        followers leave it alone until the rebuild ends)."""
+        now = now or datetime.now(UTC)
         head = self.runner.head()
         held = self.runner.rebuilding()
-        return [
-            {
-                "name": name,
-                "position": pos,
-                "lag": max(head - pos, 0),
-                "error": error,
-                "error_position": error_position,
-                "rebuilding": name in held,
+        with self.db.transaction(write=False) as tx:
+            applied: dict[str, str | None] = {
+                r[0]: r[1] for r in tx.execute("SELECT view, updated_at FROM rm_tracking")
             }
-            for name, (pos, error, error_position) in sorted(self.runner.positions().items())
-            if not name.startswith("rmv_")
-        ]
+        waiting: dict[tuple[int, str | None], float] = {}  # read models often share one
+        rows = []
+        for name, (pos, error, error_position) in sorted(self.runner.positions().items()):
+            if name.startswith("rmv_"):
+                continue
+            lag = max(head - pos, 0)
+            since = (pos, applied.get(name))
+            if lag and since not in waiting:
+                waiting[since] = self._waited(*since, now=now)
+            rows.append(
+                {
+                    "name": name,
+                    "position": pos,
+                    "lag": lag,
+                    "lag_seconds": waiting[since] if lag else 0.0,
+                    "error": error,
+                    "error_position": error_position,
+                    "rebuilding": name in held,
+                }
+            )
+        return rows
+
+    def _waited(self, position: int, applied_at: str | None, *, now: datetime) -> float:
+        notes = self.runner.ledger.recorder.select_notifications(start=position + 1, limit=1)
+        if not notes:
+            return 0.0
+        event: Any = self.runner.ledger.mapper.to_domain_event(notes[0])
+        began: datetime = event.timestamp
+        applied = parse_ts(applied_at)
+        if applied is not None:
+            began = max(began, applied)
+        return round(max((now - began).total_seconds(), 0.0), 3)
+
+    def health(self, max_lag_seconds: float, *, now: datetime | None = None) -> dict[str, Any]:
+        """`{ready, problems, read_models}`: not ready when a read model has stopped on an
+        event it cannot apply, or an event has waited for one longer than `max_lag_seconds`;
+        each problem is one sentence naming the read model, its position and the error or
+        the wait."""
+        rows = self.status(now=now)
+        problems = []
+        for r in rows:
+            if r["error"]:
+                problems.append(
+                    f"{r['name']} stopped at position {r['error_position']}: {r['error']}"
+                )
+            elif r["lag_seconds"] > max_lag_seconds:
+                problems.append(
+                    f"{r['name']} is {r['lag']} events behind at position {r['position']},"
+                    f" the oldest waiting {r['lag_seconds']:.0f} s (more than {max_lag_seconds:g})"
+                )
+        return {"ready": not problems, "problems": problems, "read_models": rows}
 
     def rebuild(
         self,

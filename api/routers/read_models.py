@@ -166,6 +166,13 @@ async def feed(
         raise Problem(404, "feed-not-found", "No such feed", f"feeds: {', '.join(REGULATORS)}")
     own = actor.role == Role.REGULATOR and actor.organisation.lower() == regulator
     if not own and actor.role != Role.ADMIN:
-        raise Problem(403, "forbidden", "Forbidden", "a regulator reads its own feed only")
+        raise Problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            f"the {regulator.value} feed is read by a regulator whose organisation is"
+            f" {regulator.value!r} (the regulators' organisations are"
+            f" {', '.join(map(repr, REGULATORS))}), or by an admin",
+        )
     items = await run_in_threadpool(svc.read_models.feed, regulator.value, after=start, limit=limit)
     return log_page(items, "cursor", start)

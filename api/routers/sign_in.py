@@ -2,8 +2,9 @@
 
 `GET /v1/sign-in` is public: it says whether development sign-in is on and, in production,
 which OpenID Connect issuer and client the browser signs in with (authorization code + PKCE).
-`POST /v1/dev/token` and `GET /v1/dev/identities` exist only when the app runs with the
-embedded development secret (no `CIMS_JWT_SECRET`, no `CIMS_JWKS_URL`, no `CIMS_OIDC_ISSUER`).
+`POST /v1/dev/token` and `GET /v1/dev/identities` exist only when development sign-in is on
+(`api.settings.development_sign_in`): on the embedded SQLite store with no `CIMS_JWT_SECRET`,
+`CIMS_JWKS_URL` or `CIMS_OIDC_ISSUER`, or where an operator sets `CIMS_DEV_SIGN_IN=true`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import mint_token
 from api.problems import error_responses
 from api.query import strict_query
-from api.settings import Settings
+from api.settings import Settings, development_sign_in
 from demo.dataset import demo_identities
 from domain.values import Role
 
 DEV_TOKEN_TTL = timedelta(hours=8)
-
-
-def development_sign_in(settings: Settings) -> bool:
-    """Development sign-in exists only with the generated, embedded secret."""
-    return not (settings.jwt_secret or settings.jwks_url or settings.oidc_issuer)
 
 
 class DevTokenIn(BaseModel):

@@ -26,6 +26,8 @@ SETTINGS = Settings(
     jwt_secret="fuzz-secret-" + "z" * 32,
     run_projections_in_process=False,
     read_your_writes_wait_seconds=0.01,
+    # No follower runs here, by design: /readyz would rightly say not ready (a 503).
+    ready_max_lag_seconds=10**9,
 )
 APP = create_app(SETTINGS)
 HEADERS = {
