@@ -418,6 +418,15 @@ RESPONSE_EXAMPLES: dict[str, dict[str, Any]] = {
         "overdue_now": 3,
         "overdue_rate": 0.1765,
         "ever_late_rate": 0.119,
+        "imported": {
+            "incidents": 120,
+            "by_type": {"Physical abuse": 31, "Injury": 89},
+            "by_impact": {"major": 17, "non_major": 103},
+            "by_organisation": {"Northside Community Services": 120},
+            "by_month": {"2019-07": 4, "2019-08": 6},
+            "open": 0,
+            "closed": 120,
+        },
     },
     "PatternView": {
         "client": {"client_ref": None, "organisation": None, "department_client_id": "1234567"},
@@ -511,13 +520,19 @@ RESPONSE_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 RESPONSE_EXAMPLES["Ready"] = {
     "status": "ready",
+    "problems": [],
+    "development_sign_in": False,
+    "max_lag_seconds": 0.0,
+    "max_lag_seconds_allowed": 30.0,
     "read_models": [
         {
             "name": "incident_summary",
             "position": 1291,
             "lag": 0,
+            "lag_seconds": 0.0,
             "error": None,
             "error_position": None,
+            "rebuilding": False,
         }
     ],
     "max_lag": 0,
@@ -525,3 +540,79 @@ RESPONSE_EXAMPLES["Ready"] = {
     "follower": {"state": "listening", "last_error": None, "seconds_since_caught_up": 0.4},
 }
 RESPONSE_EXAMPLES["SignInOut"] = {"development": False, "oidc": None}
+
+_SUBSCRIPTION = {
+    "id": "5b0c7c1e-8f0e-4a53-9d43-2f4c0f1f6d21",
+    "email": "mel.manager@northside.example",
+    "organisation": "Northside Community Services",
+    "subject": "mel.manager",
+    "scope": "worklist",
+    "since": "2025-03-03T22:15:00Z",
+}
+RESPONSE_EXAMPLES["SubscriptionOut"] = _SUBSCRIPTION
+RESPONSE_EXAMPLES["SubscriptionList"] = {"items": [_SUBSCRIPTION], "next_cursor": None}
+RESPONSE_EXAMPLES["EndedSubscription"] = {**_SUBSCRIPTION, "ended_at": "2025-03-20T01:00:00Z"}
+RESPONSE_EXAMPLES["SubscriptionLog"] = {
+    "items": [
+        {
+            "subscription_id": _SUBSCRIPTION["id"],
+            "action": "subscribed",
+            "email": _SUBSCRIPTION["email"],
+            "subject": "mel.manager",
+            "scope": "worklist",
+            "actor_id": "mel.manager",
+            "actor_role": "incident_manager",
+            "actor_organisation": "Northside Community Services",
+            "at": "2025-03-03T22:15:00.000000Z",
+        }
+    ],
+    "next_cursor": None,
+}
+RESPONSE_EXAMPLES["SentReminders"] = {
+    "items": [
+        {
+            "id": "9f2c4d1a0b7e6c35",
+            "threshold": "due_soon",
+            "incident_ids": [_INCIDENT],
+            "obligations": ["investigation_or_review"],
+            "queued_at": "2025-03-31T20:00:00.000000Z",
+            "status": "sent",
+            "sent_at": "2025-03-31T20:00:02.000000Z",
+            "subject": f"CIMS due soon: incident {_INCIDENT[:8]}",
+            "attempts": 1,
+        }
+    ],
+    "next_cursor": None,
+}
+_DOCUMENT_ID = "0c9b1c55-3f7e-4d8e-9d2e-6f1c2a7b8e90"
+RESPONSE_EXAMPLES["DocumentList"] = {
+    "id": _INCIDENT,
+    "items": [
+        {
+            "document_id": _DOCUMENT_ID,
+            "kind": "allegations_letter",
+            "kind_label": "Allegations letter",
+            "file_name": "allegations-letter-carer-1.pdf",
+            "media_type": "application/pdf",
+            "size": 48213,
+            "sha256": "3f1d0a9c6b2e4f7a8d5c1b0e9f2a4c6d8e0b1a3c5d7f9e1b2c4d6f8a0b2c4d6e",
+            "version": 6,
+            "supports_version": None,
+            "named_by_versions": [7],
+            "added_at": "2025-03-06T03:10:00Z",
+            "added_by": {
+                "id": "ivan.investigator",
+                "role": "investigator",
+                "organisation": "Northside Community Services",
+            },
+            "superseded": False,
+            "superseded_by": None,
+            "superseded_reason": None,
+            "href": f"/v1/incidents/{_INCIDENT}/documents/{_DOCUMENT_ID}",
+        }
+    ],
+    "may_add": True,
+    "kinds": [{"value": "allegations_letter", "label": "Allegations letter"}],
+    "max_bytes": 268435456,
+    "allowed_types": ["application/pdf", "image/jpeg"],
+}

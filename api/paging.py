@@ -107,14 +107,16 @@ def page_of(
     limit: int,
     *,
     field: str = "cursor",
+    descending: bool = False,
 ) -> tuple[list[T], str | None]:
-    """A keyset page of a list computed whole (`items` in ascending `key` order): the items
-    after the cursor's key, at most `limit`, and the next cursor (None on the last page)."""
+    """A keyset page of a list computed whole (`items` in ascending `key` order, or descending
+    with `descending`): the items after the cursor's key, at most `limit`, and the next cursor
+    (None on the last page)."""
     rest = list(items)
     if cursor is not None:
         after = _decode(cursor, field)
         try:
-            rest = [i for i in rest if key(i) > after]
+            rest = [i for i in rest if (key(i) < after if descending else key(i) > after)]
         except TypeError:  # a key of another shape than this list's
             raise bad_cursor(field) from None
     page = rest[:limit]

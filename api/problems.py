@@ -151,6 +151,11 @@ FIELD_RULES: dict[str, str] = {
     "patterns.client-required": "Name the client: `client_ref` or `department_client_id`.",
     "patterns.organisation-required": "A client ref belongs to one organisation: name it.",
     "legacy.columns-missing": "A legacy CSV's header names every required column.",
+    "schema.file-required": "A document is sent as a multipart part named `file`.",
+    "schema.one-file": "One file per upload.",
+    "schema.too-many-fields": "An upload has at most the form fields it documents.",
+    "schema.too-long": "A form field of an upload is within its length.",
+    "schema.utf8": "A form field of an upload is UTF-8 text.",
     "reminders.email-required": "Reminders go to an email address: give one, or sign in with a "
     "token that carries one.",
     "reminders.email-invalid": "The email address is a valid address (user@domain).",

@@ -9,15 +9,17 @@ are sent by `cims reminders run` (see README, "Reminders").
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
+from api import paging
 from api.deps import ActorDep, ServicesDep
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
@@ -64,6 +66,9 @@ def outbox_counts(reminders: Reminders) -> dict[str, int]:
     return {k: found[k] for k in ("pending", "sent", "failed", "cancelled", "retrying")}
 
 
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
+
+
 class NewSubscription(BaseModel):
     """A subscription to make for the caller."""
 
@@ -101,6 +106,9 @@ class EndedSubscription(SubscriptionOut):
 
 class SubscriptionList(BaseModel):
     items: list[SubscriptionOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor=` for the next page; null on the last."
+    )
 
 
 class SubscriptionLogEntry(BaseModel):
@@ -119,11 +127,15 @@ class SubscriptionLogEntry(BaseModel):
 
 class SubscriptionLog(BaseModel):
     items: list[SubscriptionLogEntry]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor=` for the next page; null on the last."
+    )
 
 
 class SentReminder(BaseModel):
     """A notice queued for the caller, and how its delivery went."""
 
+    id: str = Field(description="The notice's id (the same notice always has the same id).")
     threshold: Literal["due_soon", "overdue", "digest"]
     incident_ids: list[str]
     obligations: list[str]
@@ -139,6 +151,9 @@ class SentReminder(BaseModel):
 
 class SentReminders(BaseModel):
     items: list[SentReminder]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor=` for the next (older) page; null on the last."
+    )
 
 
 def _out(s: Subscription) -> dict[str, Any]:
@@ -208,17 +223,30 @@ async def subscribe(
     "/subscriptions",
     summary="List the caller's subscriptions (a manager: the organisation's).",
     response_model=SubscriptionList,
-    responses=error_responses(401, 403, 422, 429, 431, 503),
+    responses={200: {"headers": paging.LINK}, **error_responses(401, 403, 422, 429, 431, 503)},
 )
 async def subscriptions(
-    svc: ServicesDep, actor: ActorDep, reminders: RemindersDep
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    actor: ActorDep,
+    reminders: RemindersDep,
+    cursor: paging.Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
-    """The subscriptions in force: the caller's own, or, for an incident manager, every one of
-    their organisation's."""
+    """The subscriptions in force, oldest first: the caller's own, or, for an incident manager,
+    every one of their organisation's."""
     _require_subscriber(actor)
     found = await run_in_threadpool(reminders.subscriptions, actor.organisation)
     mine = actor.role in ORGANISATION_MANAGERS
-    return {"items": [_out(s) for s in found if mine or s.subject == actor.id]}
+    items = [_out(s) for s in found if mine or s.subject == actor.id]
+    page, next_cursor = paging.page_of(sorted(items, key=_by_since), _by_since, cursor, limit)
+    paging.link_next(request, response, next_cursor)
+    return {"items": page, "next_cursor": next_cursor}
+
+
+def _by_since(item: dict[str, Any]) -> list[Any]:
+    return [item["since"].isoformat(), item["id"]]
 
 
 @router.post(
@@ -264,40 +292,66 @@ async def end(
     "/subscriptions/log",
     summary="List every subscribing and ending in the caller's organisation.",
     response_model=SubscriptionLog,
-    responses=error_responses(401, 403, 422, 429, 431, 503),
+    responses={200: {"headers": paging.LINK}, **error_responses(401, 403, 422, 429, 431, 503)},
 )
 async def subscription_log(
-    svc: ServicesDep, actor: ActorDep, reminders: RemindersDep
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    actor: ActorDep,
+    reminders: RemindersDep,
+    cursor: paging.Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
-    """Who subscribed or ended which subscription, and when (incident managers only)."""
+    """Who subscribed or ended which subscription, and when, oldest first (incident managers
+    only)."""
     authz.require_role(actor, ORGANISATION_MANAGERS, "read the organisation's subscriptions")
     items = await run_in_threadpool(reminders.subscription_log, actor.organisation)
-    return {"items": items}
+    numbered = list(enumerate(items))
+    page, next_cursor = paging.page_of(numbered, lambda i: [i[0]], cursor, limit)
+    paging.link_next(request, response, next_cursor)
+    return {"items": [entry for _, entry in page], "next_cursor": next_cursor}
 
 
 @router.get(
     "/sent",
     summary="List the reminders queued for the caller, newest first.",
     response_model=SentReminders,
-    responses=error_responses(401, 403, 422, 429, 431, 503),
+    responses={200: {"headers": paging.LINK}, **error_responses(401, 403, 422, 429, 431, 503)},
 )
-async def sent(svc: ServicesDep, actor: ActorDep, reminders: RemindersDep) -> dict[str, Any]:
-    """What was (or is waiting to be) sent to the caller: each notice's threshold, the incidents
-    and obligations it was about, when it was queued and sent, and how delivery went."""
+async def sent(
+    request: Request,
+    response: Response,
+    svc: ServicesDep,
+    actor: ActorDep,
+    reminders: RemindersDep,
+    cursor: paging.Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """What was (or is waiting to be) sent to the caller, newest first: each notice's
+    threshold, the incidents and obligations it was about, when it was queued and sent, and
+    how delivery went (the latest 1,000)."""
     _require_subscriber(actor)
-    rows = await run_in_threadpool(reminders.sent_to, actor.organisation, actor.id)
-    return {
-        "items": [
-            {
-                "threshold": r["threshold"],
-                "incident_ids": [i["incident_id"] for i in r["items"]],
-                "obligations": [i["kind"] for i in r["items"]],
-                "queued_at": r["queued_at"],
-                "status": r["status"],
-                "sent_at": r["sent_at"],
-                "subject": r["subject"],
-                "attempts": r["attempts"],
-            }
-            for r in rows
-        ]
-    }
+    rows = await run_in_threadpool(reminders.sent_to, actor.organisation, actor.id, limit=1000)
+    items = [
+        {
+            "id": hashlib.sha256(r["key"].encode()).hexdigest()[:16],
+            "threshold": r["threshold"],
+            "incident_ids": [i["incident_id"] for i in r["items"]],
+            "obligations": [i["kind"] for i in r["items"]],
+            "queued_at": r["queued_at"],
+            "status": r["status"],
+            "sent_at": r["sent_at"],
+            "subject": r["subject"],
+            "attempts": r["attempts"],
+        }
+        for r in rows
+    ]
+    items.sort(key=_newest_first, reverse=True)
+    page, next_cursor = paging.page_of(items, _newest_first, cursor, limit, descending=True)
+    paging.link_next(request, response, next_cursor)
+    return {"items": page, "next_cursor": next_cursor}
+
+
+def _newest_first(item: dict[str, Any]) -> list[Any]:
+    return [item["queued_at"], item["id"]]

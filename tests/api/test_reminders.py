@@ -92,4 +92,4 @@ def test_a_manager_sees_and_ends_the_organisations_subscriptions_and_the_log_say
 
 def test_the_reminders_sent_are_listed_for_their_person(client: TestClient, auth: Auth) -> None:
     answer = client.get("/v1/reminders/sent", headers=auth())
-    assert answer.status_code == 200 and answer.json() == {"items": []}
+    assert answer.status_code == 200 and answer.json() == {"items": [], "next_cursor": None}
