@@ -107,14 +107,14 @@ _ENTRIES = (
     ),
     RuleEntry(
         "text.control-character",
-        "api",
+        "12",
         "Text every store keeps",
         "Text may hold tab and line breaks but no other control character (such as NUL,"
         " U+0000, or U+009B), which a store cannot keep or a screen would obey.",
     ),
     RuleEntry(
         "text.too-long",
-        "api",
+        "12",
         "Text no longer than a record's longest field",
         "No text in a record is longer than 50,000 characters (an account: the description, a"
         " plan, a report's summary); most fields are bounded tighter.",
