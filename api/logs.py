@@ -28,6 +28,23 @@ def _without_colours(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not the stream it was
+    when configured: a process (or a test) that swaps stderr is still written to, and a
+    follower thread that outlives a swapped stream never writes to a closed one."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure(log_format: str = "json", level: str = "info") -> None:
     """Route every log record of this process to stderr, rendered as `log_format` (`json`
     or `console`), from `level` up. Uvicorn's own loggers go the same way (its access log is
@@ -53,7 +70,7 @@ def configure(log_format: str = "json", level: str = "info") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
