@@ -229,7 +229,7 @@ def test_a_webhook_url_carrying_a_user_or_password_is_refused_and_never_stored_o
         WebhookPusher(read_models, "ssr", url, KEY, allow_http_loopback=True)
     WebhookPusher(read_models, "ssr", receiver.url, KEY, allow_http_loopback=True)
     with read_models.db.transaction() as tx:
-        stored = tx.execute("SELECT url FROM rm_webhook_delivery")
+        stored = tx.execute("SELECT url FROM rm_webhook_cursor")
     assert not any("S3cretPass" in row[0] or "@" in row[0] for row in stored)
 
 
