@@ -4,9 +4,20 @@ JavaScript and CSS a browser is sent, gzipped.
 Run on demand: `.venv/bin/python -m bench.bench_web [--incidents 100000] [--store postgres]`
 (a quick check: `--incidents 500`). Needs Chromium at /usr/bin/chromium. Prints a table and one
 JSON line. Aims (issue 13, issue 21): first rows under 1 s at 100k incidents with full
-histories (`--steps` events after each report), beside the worklist API call's own time; JS and
-CSS under 200 KB gzipped, and what the browser was actually sent (scripts, styles and
-`/openapi.json`, compressed by the server since issue 21).
+histories, beside the worklist API call's own time; JS and CSS under 200 KB gzipped, and what
+the browser was actually sent (scripts, styles and `/openapi.json`, compressed by the server
+since issue 21).
+
+Full histories (`--histories lifecycle`, the default): `--templates` incident histories are made
+through the domain by the demo's lifecycle (every incident type, stages 0 to 7: reported,
+consulted, notified, investigated, outcome, review, plan, closed; twenty organisations; reports
+spread over 600 days; see `bench.bench_scale`), and each of the N incidents is one of them
+re-keyed and re-hashed (its own id, client, subject and command ids), written through the
+ledger's own recorder in the order a live log has them (waves of incidents interleaved); every
+read model is then rebuilt from that log (`ReadModels.rebuild`), so the worklist, its possible
+patterns and the access log stand as a deployment's would. One client in ten recurs in the next
+incident, so the manager's possible patterns are not empty. `--histories synthetic` is the
+older, quicker set: each report followed by `--steps` recorded client voices.
 
 Time to first rows is measured in the browser, from navigation start to the first worklist row
 in the DOM, for an incident manager whose organisation has 1/20 of the incidents; "cold" is the
@@ -27,6 +38,7 @@ from typing import Any
 
 from api.web import WEB_ROOT
 from bench.bench_read_side import ORGS, seed
+from bench.bench_scale import Template, copy_of, interleaved, log, make_templates
 from bench.common import store_url
 
 CHROMIUM = "/usr/bin/chromium"
@@ -98,16 +110,48 @@ def measured_loads(url: str, token: str, loads: int = 6) -> list[dict[str, Any]]
     return found
 
 
+def seed_histories(ledger: Any, incidents: int, templates: list[Template]) -> tuple[int, list]:
+    """N incidents, each a re-keyed copy of a template's history, written through the ledger's
+    recorder in chunks of 1,000 incidents (their events interleaved as a live log has them).
+    Returns the events written and one incident id per chunk (for the sample check)."""
+    import random
+    from uuid import UUID
+
+    from eventsourcing.persistence import StoredEvent
+
+    rng = random.Random(21)
+    events, sampled = 0, []
+    for start in range(0, incidents, 1000):
+        copies = [
+            copy_of(templates[rng.randrange(len(templates))], n)[0]
+            for n in range(start, min(start + 1000, incidents))
+        ]
+        rows = [
+            StoredEvent(originator_id=UUID(i), originator_version=v, topic=t, state=s)
+            for i, v, t, s in interleaved(copies, 1000)
+        ]
+        for at in range(0, len(rows), 5000):
+            ledger.recorder.insert_events(rows[at : at + 5000])
+        events += len(rows)
+        sampled.append(UUID(copies[-1][0][0]))
+        if start % 20_000 == 0:
+            log(f"seeded {start + len(copies):,} incidents, {events:,} events")
+    return events, sampled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--histories", choices=["lifecycle", "synthetic"], default="lifecycle")
+    parser.add_argument("--templates", type=int, default=2000, help="lifecycle histories made")
     parser.add_argument(
         "--steps",
         type=int,
         default=10,
-        help="events after each report (full histories, not one event per incident)",
+        help="with --histories synthetic: client voices recorded after each report",
     )
+    parser.add_argument("--rebuild-workers", type=int, default=2)
     args = parser.parse_args()
 
     from api.auth import mint_token
@@ -115,14 +159,34 @@ def main() -> None:
     from api.settings import Settings
     from domain.values import Role
     from ledger.application import Ledger
+    from projections.service import ReadModels
+    from replay.auditor import Auditor
 
     with tempfile.TemporaryDirectory() as tmp:
         url = store_url(args.store) if args.store == "postgres" else f"sqlite:///{tmp}/cims.db"
         ledger = Ledger.from_url(url)
         began = time.perf_counter()
-        events = seed(ledger, args.incidents, args.steps)
-        ledger.close()
+        if args.histories == "synthetic":
+            events = seed(ledger, args.incidents, args.steps)
+            sampled = []
+        else:
+            templates = make_templates(args.templates)
+            log(f"{len(templates)} templates made")
+            events, sampled = seed_histories(ledger, args.incidents, templates)
         seeded = time.perf_counter() - began
+        # Every read model rebuilt from the log, as after a deployment's rebuild; then a
+        # sample of incidents folded and verified (the copies are real, chained histories).
+        began = time.perf_counter()
+        models = ReadModels.open(url, ledger, feed_secret=b"bench")
+        models.rebuild(progress=None, workers=args.rebuild_workers)
+        rebuilt = time.perf_counter() - began
+        log(f"{events:,} events rebuilt in {rebuilt:.0f} s")
+        auditor = Auditor(ledger, models.db)
+        for incident_id in sampled:
+            if not auditor.verify(incident_id).ok:
+                raise AssertionError(f"seeded incident {incident_id} fails verification")
+        models.close()
+        ledger.close()
         settings = Settings(database_url=url, jwt_secret=None, rate_limit_enabled=False)
         settings.secret_file().parent.mkdir(parents=True, exist_ok=True)
         app = create_app(settings)
@@ -137,7 +201,10 @@ def main() -> None:
         "incidents": args.incidents,
         "store": args.store,
         "events": events,
+        "histories": args.histories,
         "seed_s": round(seeded, 1),
+        "rebuild_s": round(rebuilt, 1),
+        "sample_verified": len(sampled),
         "first_rows_cold_ms": round(loads[0]["first_rows_ms"]),
         "first_rows_warm_ms": round(statistics.median(x["first_rows_ms"] for x in loads[1:])),
         "worklist_api_cold_ms": round(loads[0]["api_ms"] or 0),
