@@ -18,13 +18,13 @@ from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import deadlines, reads
+from api import deadlines, paging, reads
 from api import resources as out
 from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
 from api.next_actions import next_actions, obligations_out
-from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
+from api.paging import LINK, Cursor, DeprecatedAfter, Limit, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.responses import JSON
@@ -503,8 +503,7 @@ async def list_incidents(
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)
-    link_next(request, response, next_cursor)
-    return {"items": items, "next_cursor": next_cursor}
+    return paging.answer(request, response, items, next_cursor)
 
 
 def _cursor(cursor: str | None) -> str | None:
@@ -610,7 +609,7 @@ async def get_audit_trail(
     actor: ActorDep,
     response: Response,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
     after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
