@@ -35,11 +35,12 @@ from api.routers.incidents import (
     accepted_body,
     idempotent,
     read_models_at,
+    request_stamp,
 )
 from api.schemas import Body, ReportIn
 from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
 from domain.policy_table import policy_at
-from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role
 from ledger import patterns, spreadsheet
 from ledger.application import Accepted
 from ledger.legacy_import import Outcome as ImportOutcome
@@ -359,10 +360,9 @@ async def escalate(
     await _scope(svc, actor, "pattern-escalation")
 
     def run(key: CommandKey | None, _: None) -> Accepted:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
         return patterns.escalate(
             svc.ledger,
-            stamp=stamp,
+            stamp=request_stamp(svc, actor),
             key=key,
             pattern_of=body.pattern_of,
             reason=body.reason,
@@ -400,9 +400,12 @@ async def dismiss(
     await _scope(svc, actor, "pattern-dismissal")
 
     def run(key: CommandKey | None, _: None) -> Accepted:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
         accepted = patterns.dismiss(
-            svc.ledger, stamp=stamp, key=key, incident_ids=body.incident_ids, reason=body.reason
+            svc.ledger,
+            stamp=request_stamp(svc, actor),
+            key=key,
+            incident_ids=body.incident_ids,
+            reason=body.reason,
         )[1]
         return accepted[0]
 
