@@ -193,7 +193,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ledger = Ledger.from_url(settings.database_url, settings.ledger_options())
     clock = clock or (lambda: datetime.now(UTC))
     auditor = Auditor(ledger, db, clock=clock)
-    every = settings.checkpoint_every
     witness = witness_from(
         settings.checkpoint_key.encode(),
         settings.checkpoint_witness_file,
@@ -206,14 +205,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             db,
             ledger,
             feed_secret=settings.feed_secret.encode(),
-            on_caught_up=(
-                (
-                    lambda: auditor.checkpoint_if_due(
-                        every, every_seconds=settings.checkpoint_every_seconds, witness=witness
-                    )
-                )
-                if every > 0
-                else None
+            on_caught_up=auditor.checkpoints_when_caught_up(
+                settings.checkpoint_every,
+                every_seconds=settings.checkpoint_every_seconds,
+                witness=witness,
             ),
         ),
         auditor=auditor,

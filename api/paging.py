@@ -38,6 +38,7 @@ Cursor = Annotated[
         "(opaque); omit for the first page.",
     ),
 ]
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
 DeprecatedAfter = Annotated[
     str | None,
     Query(
@@ -121,6 +122,14 @@ def page_of(
             raise bad_cursor(field) from None
     page = rest[:limit]
     return page, _encode(key(page[-1])) if len(rest) > limit else None
+
+
+def answer(
+    request: Request, response: Response, items: list[Any], next_cursor: str | None
+) -> dict[str, Any]:
+    """A page of a list of what is there now: `items` and `next_cursor`, with its `Link`."""
+    link_next(request, response, next_cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:

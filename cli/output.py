@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
 from domain.policy_table import MELBOURNE
@@ -79,6 +80,13 @@ def literal(value: object) -> Text:
 def note(message: str) -> None:
     """A line for the person at the terminal (stderr), the message shown literally."""
     err.print(literal(message), soft_wrap=True)
+
+
+def progress(doing: str, counted: str) -> Progress:
+    """A progress bar on stderr: what is being done, the bar, and how many `counted` of all."""
+    return Progress(
+        TextColumn(doing), BarColumn(), MofNCompleteColumn(), TextColumn(counted), console=err
+    )
 
 
 def print_json(value: Any) -> None:

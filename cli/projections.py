@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from api.logs import configure as configure_logging
@@ -15,12 +14,12 @@ from cli.output import (
     AsJson,
     BadParameter,
     CliError,
-    err,
     literal,
     melbourne_iso,
     note,
     out,
     print_json,
+    progress,
 )
 from cli.settings import feed_secret, open_ledger, settings, store
 from projections.db import Db, parse_ts
@@ -54,7 +53,6 @@ def open_read_models(only: list[str] | None = None, *, create: bool = False) -> 
     ledger = open_ledger(url)
     auditor = Auditor(ledger, Db(url))
     config = settings()
-    every = config.checkpoint_every
     try:
         witness = witness_from(
             config.checkpoint_key.encode(),
@@ -67,14 +65,10 @@ def open_read_models(only: list[str] | None = None, *, create: bool = False) -> 
         Db(url),
         ledger,
         feed_secret=feed_secret(),
-        on_caught_up=(
-            (
-                lambda: auditor.checkpoint_if_due(
-                    every, every_seconds=config.checkpoint_every_seconds, witness=witness
-                )
-            )
-            if every > 0
-            else None
+        on_caught_up=auditor.checkpoints_when_caught_up(
+            config.checkpoint_every,
+            every_seconds=config.checkpoint_every_seconds,
+            witness=witness,
         ),
         only=only,
     )
@@ -213,17 +207,11 @@ def rebuild(
         known = [m.name for m in models.runner.models]
         if name is not None and name not in known:
             raise BadParameter("NAME", f"no read model {name!r}; one of: {', '.join(known)}")
-        with Progress(
-            TextColumn("rebuilding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("log positions"),
-            console=err,
-        ) as progress:
-            task = progress.add_task("rebuild", total=None)
+        with progress("rebuilding", "log positions") as bar:
+            task = bar.add_task("rebuild", total=None)
             models.rebuild(
                 name,
-                lambda done, total: progress.update(task, completed=done, total=total),
+                lambda done, total: bar.update(task, completed=done, total=total),
                 workers=workers,
             )
     except (RebuildRefused, RebuildOvertaken) as exc:

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich import box
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Column, Table
 
 from cli.access import log_read
@@ -26,12 +25,12 @@ from cli.output import (
     AsJson,
     BadParameter,
     CliError,
-    err,
     literal,
     melbourne_iso,
     note,
     out,
     print_json,
+    progress,
 )
 from cli.settings import checkpoint_key, database_url, open_ledger, settings, store
 from domain.errors import PolicyViolation
@@ -269,16 +268,10 @@ def verify(
     elsewhere = [_signed_checkpoint(p) for p in kept or []]
     with auditor() as reader:
         total = reader.rows.count()
-        with Progress(
-            TextColumn("verifying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("events"),
-            console=err,
-        ) as progress:
-            task = progress.add_task("verify", total=total)
-            everything = reader.verify_all(lambda n: progress.update(task, completed=n), elsewhere)
-            progress.update(task, completed=everything.events_checked)
+        with progress("verifying", "events") as bar:
+            task = bar.add_task("verify", total=total)
+            everything = reader.verify_all(lambda n: bar.update(task, completed=n), elsewhere)
+            bar.update(task, completed=everything.events_checked)
     print_json(everything.model_dump(mode="json"))
     if not everything.ok:
         raise typer.Exit(1)

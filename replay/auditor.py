@@ -95,3 +95,12 @@ class Auditor:
         if taken is not None and witness is not None:
             witness.send(taken)
         return taken
+
+    def checkpoints_when_caught_up(
+        self, every: int, *, every_seconds: float = 0, witness: Witness | None = None
+    ) -> Callable[[], object] | None:
+        """What a read-model follower calls each time it catches up: `checkpoint_if_due` with
+        these; None when `every` is 0 (no checkpoints)."""
+        if every <= 0:
+            return None
+        return lambda: self.checkpoint_if_due(every, every_seconds=every_seconds, witness=witness)

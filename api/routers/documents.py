@@ -12,7 +12,6 @@ browser renders or sniffs.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -40,13 +39,13 @@ from api.routers.incidents import (
     _expected_version,
     accepted_body,
     idempotent,
-    precondition_failed,
+    request_stamp,
+    stale_if_match,
 )
 from api.schemas import MAX_INT, CommandIn
-from domain.errors import VersionConflict
 from domain.incident import Incident
 from domain.rules.documents import KIND_WORDS
-from domain.values import Actor, DocumentKind, Stamp
+from domain.values import Actor, DocumentKind
 from ledger.application import Accepted
 from ledger.documents import RENDERED, Limits, Spool, Upload, allowed
 from ledger.receipts import CommandKey
@@ -288,14 +287,13 @@ async def add_document(
 
         def run(key: CommandKey | None, found: tuple[list[Incident.Event], Incident]) -> Accepted:
             history, state = found
-            stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
-            try:
+            with stale_if_match(body):
                 return svc.ledger.add_document(
                     incident_id,
                     upload,
                     body.kind,
                     expected_version=expected,
-                    stamp=stamp,
+                    stamp=request_stamp(svc, actor),
                     history=history,
                     state=state,
                     key=key,
@@ -303,10 +301,6 @@ async def add_document(
                     supersedes=body.supersedes,
                     reason=body.reason,
                 )
-            except VersionConflict as stale:
-                if body.expected_version is None:
-                    raise precondition_failed(stale) from None
-                raise
 
         def answer(accepted: Accepted) -> Stored:
             added = _new_document(accepted.event)

@@ -7,9 +7,10 @@ import base64
 import binascii
 import contextvars
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
@@ -18,13 +19,13 @@ from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import deadlines, reads
+from api import deadlines, paging, reads
 from api import resources as out
 from api.command_docs import TITLES, describe, describe_report, title
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import MAX_KEY_LENGTH, Stored, command_key, fingerprint, parse_key
 from api.next_actions import next_actions, obligations_out
-from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
+from api.paging import LINK, Cursor, DeprecatedAfter, Limit, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.responses import JSON
@@ -111,6 +112,14 @@ def accepted_body(accepted: Accepted) -> dict[str, Any]:
         "position": accepted.position,
         "event": {"type": type(accepted.event).__name__, **event},
     }
+
+
+def request_stamp(svc: Services, actor: Actor, effective_at: datetime | None = None) -> Stamp:
+    """Who acts and when (the app's clock), with a command id of its own: one per request (the
+    principal's `Idempotency-Key`, if any, travels beside it as `key`)."""
+    return Stamp(
+        actor=actor, now=svc.clock(), effective_at=effective_at, command_id=f"cmd-{uuid.uuid4()}"
+    )
 
 
 ACCESS_REFUSALS = frozenset({401, 403, 404})
@@ -205,8 +214,7 @@ async def report_incident(
     authz.require_role(actor, authz.REPORTERS, "report an incident")
 
     def run(key: CommandKey | None, _: None) -> Accepted:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
-        return svc.ledger.report(stamp=stamp, key=key, **body.command_args())
+        return svc.ledger.report(stamp=request_stamp(svc, actor), key=key, **body.command_args())
 
     def answer(accepted: Accepted) -> Stored:
         return Stored(
@@ -292,32 +300,19 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                 _require_linkable(svc, actor, other)
             return found
 
-        def stamp() -> Stamp:
-            return Stamp(
-                actor=actor,
-                now=svc.clock(),
-                effective_at=command.effective_at,
-                # One per request: the principal's key, if any, travels as `key`.
-                command_id=f"cmd-{uuid.uuid4()}",
-            )
-
         def run(key: CommandKey | None, found: tuple[list[Incident.Event], Incident]) -> Accepted:
             history, state = found
-            try:
+            with stale_if_match(command):
                 return svc.ledger.execute(
                     incident_id,
                     action.command,
                     expected_version=expected,
-                    stamp=stamp(),
+                    stamp=request_stamp(svc, actor, command.effective_at),
                     history=history,
                     state=state,
                     key=key,
                     **command.command_args(),
                 )
-            except VersionConflict as stale:
-                if command.expected_version is None:  # the version came from If-Match
-                    raise precondition_failed(stale) from None
-                raise
 
         def answer(accepted: Accepted) -> Stored:
             return Stored(200, accepted_body(accepted), {"ETag": f'"{accepted.version}"'})
@@ -336,7 +331,7 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
                 incident_id,
                 action.command,
                 expected_version=expected,
-                stamp=stamp(),
+                stamp=request_stamp(svc, actor, command.effective_at),
                 check=may_act,
                 key=key,
                 **command.command_args(),
@@ -359,6 +354,18 @@ def _command_endpoint(name: str, action: authz.Action) -> Callable[..., Awaitabl
     # Annotations are strings in this module; the body's model is local, so name it directly.
     endpoint.__annotations__["body"] = body_type
     return endpoint
+
+
+@contextmanager
+def stale_if_match(command: CommandIn) -> Iterator[None]:
+    """A stale version within: 412 (`precondition_failed`) when `If-Match` named it, else the
+    usual 409."""
+    try:
+        yield
+    except VersionConflict as stale:
+        if command.expected_version is None:  # the version came from If-Match
+            raise precondition_failed(stale) from None
+        raise
 
 
 def precondition_failed(stale: VersionConflict) -> Problem:
@@ -503,8 +510,7 @@ async def list_incidents(
     )
     await reads.log_listed(svc, actor, "list:incidents", items, "id")
     freshness(response, svc, reached)
-    link_next(request, response, next_cursor)
-    return {"items": items, "next_cursor": next_cursor}
+    return paging.answer(request, response, items, next_cursor)
 
 
 def _cursor(cursor: str | None) -> str | None:
@@ -610,7 +616,7 @@ async def get_audit_trail(
     actor: ActorDep,
     response: Response,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
     after: DeprecatedAfter = None,
 ) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from api import paging, reads
 from api import resources as out
 from api.deps import ActorDep, Services, ServicesDep
 from api.idempotency import Stored
-from api.paging import LINK, Cursor, DeprecatedAfter
+from api.paging import LINK, Cursor, DeprecatedAfter, Limit
 from api.problems import Problem, invalid
 from api.query import instant, strict_query
 from api.routers.incidents import (
@@ -35,11 +35,12 @@ from api.routers.incidents import (
     accepted_body,
     idempotent,
     read_models_at,
+    request_stamp,
 )
 from api.schemas import Body, ReportIn
 from domain.legacy_records import HeaderRefused, RowRefused, legacy_csv
 from domain.policy_table import policy_at
-from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role, Stamp
+from domain.values import DEPARTMENT_CLIENT_ID_PATTERN, Actor, Role
 from ledger import patterns, spreadsheet
 from ledger.application import Accepted
 from ledger.legacy_import import Outcome as ImportOutcome
@@ -230,7 +231,7 @@ async def client_incidents(
     ] = None,
     min_position: MinPosition = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """A client's incidents (type, impact, stage, outcome), oldest first by when the provider
     became aware, within `window_days` (default: the policy table's pattern window) up to
@@ -274,7 +275,6 @@ async def client_incidents(
     )
     await reads.log_listed(svc, actor, "list:pattern", page, "id")
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    paging.link_next(request, response, next_cursor)
     return {
         "client": {
             "client_ref": client_ref,
@@ -283,8 +283,7 @@ async def client_incidents(
         },
         "window": {"days": days, "since": high - timedelta(days=days), "until": high},
         "count": len(items),
-        "items": page,
-        "next_cursor": next_cursor,
+        **paging.answer(request, response, page, next_cursor),
     }
 
 
@@ -301,7 +300,7 @@ async def suggestions(
     response: Response,
     min_position: MinPosition = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """`possible_pattern` items: the policy table's count of current, unlinked, non-major
     incidents about one client within its window (both in the item), naming the incidents. A
@@ -319,8 +318,7 @@ async def suggestions(
     )
     await log_suggested(svc, actor, page)
     response.headers["X-Projection-Position"] = str(svc.read_models.position())
-    paging.link_next(request, response, next_cursor)
-    return {"items": page, "next_cursor": next_cursor}
+    return paging.answer(request, response, page, next_cursor)
 
 
 def _suggestion_key(suggestion: dict[str, Any]) -> list[Any]:
@@ -362,10 +360,9 @@ async def escalate(
     await _scope(svc, actor, "pattern-escalation")
 
     def run(key: CommandKey | None, _: None) -> Accepted:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
         return patterns.escalate(
             svc.ledger,
-            stamp=stamp,
+            stamp=request_stamp(svc, actor),
             key=key,
             pattern_of=body.pattern_of,
             reason=body.reason,
@@ -403,9 +400,12 @@ async def dismiss(
     await _scope(svc, actor, "pattern-dismissal")
 
     def run(key: CommandKey | None, _: None) -> Accepted:
-        stamp = Stamp(actor=actor, now=svc.clock(), command_id=f"cmd-{uuid.uuid4()}")
         accepted = patterns.dismiss(
-            svc.ledger, stamp=stamp, key=key, incident_ids=body.incident_ids, reason=body.reason
+            svc.ledger,
+            stamp=request_stamp(svc, actor),
+            key=key,
+            incident_ids=body.incident_ids,
+            reason=body.reason,
         )[1]
         return accepted[0]
 
@@ -512,7 +512,7 @@ async def unresolved(
     request: Request,
     response: Response,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many.")] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
     after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
@@ -532,8 +532,7 @@ async def unresolved(
     items = rows[:limit]
     await reads.log_listed(svc, actor, "list:unresolved-legacy-types", items, "id")
     next_cursor = items[-1]["id"] if len(rows) > limit else None
-    paging.link_next(request, response, next_cursor)
-    return {"items": items, "next_cursor": next_cursor, "next_after": next_cursor}
+    return {**paging.answer(request, response, items, next_cursor), "next_after": next_cursor}
 
 
 def _unresolved_after(text: str | None, field: str) -> str:

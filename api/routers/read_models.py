@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import authorisation as authz
-from api import deadlines, reads
+from api import deadlines, paging, reads
 from api import resources as out
 from api.deps import ActorDep, ServicesDep
-from api.paging import LINK, Cursor, DeprecatedAfter, link_next, log_page, position
+from api.paging import LINK, Cursor, DeprecatedAfter, Limit, log_page, position
 from api.problems import Problem, error_responses, invalid
 from api.query import strict_query
 from api.routers.incidents import (
@@ -60,7 +60,7 @@ async def worklist(
         Query(max_length=REF_MAX, description="Only obligations of incidents about this client."),
     ] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many items.")] = 100,
+    limit: Limit = 100,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Obligations of the incidents the caller's organisation sees, soonest due first (so
@@ -87,12 +87,9 @@ async def worklist(
         raise invalid("cursor", "schema.cursor", "cursor is not valid") from None
     await reads.log_listed(svc, actor, "list:obligations", items, "incident_id")
     freshness(response, svc, reached)
-    link_next(request, response, next_cursor)
     now = svc.clock()
-    found: dict[str, Any] = {
-        "items": [deadlines.annotate(i, now) for i in items],
-        "next_cursor": next_cursor,
-    }
+    annotated = [deadlines.annotate(i, now) for i in items]
+    found = paging.answer(request, response, annotated, next_cursor)
     if actor.role in (Role.INCIDENT_MANAGER, Role.DEPARTMENT_OFFICER) and cursor is None:
         # A suggestion for a person to decide on (GET /v1/patterns/suggestions), not a deadline.
         found["possible_patterns"] = await run_in_threadpool(
@@ -126,7 +123,7 @@ async def access_log(
         str | None, Query(max_length=100, description="Only reads of this incident (a UUID).")
     ] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="At most this many entries.")] = 100,
+    limit: Limit = 100,
     after: DeprecatedAfter = None,
 ) -> dict[str, Any]:
     """Auditors and department officers only. In the order logged, a log that grows

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -64,9 +64,6 @@ def outbox_counts(reminders: Reminders) -> dict[str, int]:
     (`retrying`), for the metrics."""
     found = reminders.status()
     return {k: found[k] for k in ("pending", "sent", "failed", "cancelled", "retrying")}
-
-
-Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
 
 
 class NewSubscription(BaseModel):
@@ -232,7 +229,7 @@ async def subscriptions(
     actor: ActorDep,
     reminders: RemindersDep,
     cursor: paging.Cursor = None,
-    limit: Limit = 100,
+    limit: paging.Limit = 100,
 ) -> dict[str, Any]:
     """The subscriptions in force, oldest first: the caller's own, or, for an incident manager,
     every one of their organisation's."""
@@ -241,8 +238,7 @@ async def subscriptions(
     mine = actor.role in ORGANISATION_MANAGERS
     items = [_out(s) for s in found if mine or s.subject == actor.id]
     page, next_cursor = paging.page_of(sorted(items, key=_by_since), _by_since, cursor, limit)
-    paging.link_next(request, response, next_cursor)
-    return {"items": page, "next_cursor": next_cursor}
+    return paging.answer(request, response, page, next_cursor)
 
 
 def _by_since(item: dict[str, Any]) -> list[Any]:
@@ -301,7 +297,7 @@ async def subscription_log(
     actor: ActorDep,
     reminders: RemindersDep,
     cursor: paging.Cursor = None,
-    limit: Limit = 100,
+    limit: paging.Limit = 100,
 ) -> dict[str, Any]:
     """Who subscribed or ended which subscription, and when, oldest first (incident managers
     only)."""
@@ -309,8 +305,7 @@ async def subscription_log(
     items = await run_in_threadpool(reminders.subscription_log, actor.organisation)
     numbered = list(enumerate(items))
     page, next_cursor = paging.page_of(numbered, lambda i: [i[0]], cursor, limit)
-    paging.link_next(request, response, next_cursor)
-    return {"items": [entry for _, entry in page], "next_cursor": next_cursor}
+    return paging.answer(request, response, [entry for _, entry in page], next_cursor)
 
 
 @router.get(
@@ -326,7 +321,7 @@ async def sent(
     actor: ActorDep,
     reminders: RemindersDep,
     cursor: paging.Cursor = None,
-    limit: Limit = 100,
+    limit: paging.Limit = 100,
 ) -> dict[str, Any]:
     """What was (or is waiting to be) sent to the caller, newest first: each notice's
     threshold, the incidents and obligations it was about, when it was queued and sent, and
@@ -349,8 +344,7 @@ async def sent(
     ]
     items.sort(key=_newest_first, reverse=True)
     page, next_cursor = paging.page_of(items, _newest_first, cursor, limit, descending=True)
-    paging.link_next(request, response, next_cursor)
-    return {"items": page, "next_cursor": next_cursor}
+    return paging.answer(request, response, page, next_cursor)
 
 
 def _newest_first(item: dict[str, Any]) -> list[Any]:

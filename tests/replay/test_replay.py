@@ -23,7 +23,7 @@ from ledger.application import Ledger, fold
 from projections.db import Db
 from replay import bundle_check
 from replay.auditor import Auditor
-from replay.checkpoint import load_signed, sign
+from replay.checkpoint import Checkpoint, load_signed, sign
 from tests.factories import CARER, START, LedgerStory, T, investigate_to_outcome
 
 pytestmark = pytest.mark.store
@@ -290,6 +290,19 @@ def test_checkpoints_carry_on_from_the_last_and_are_taken_when_due(
     sql(auditor, "DELETE FROM ledger_checkpoints", [])
     assert fresh.checkpoint().digest == second.digest  # incremental == from scratch
     assert auditor.verify_all().ok
+
+
+def test_a_follower_takes_checkpoints_when_caught_up_only_when_they_are_asked_for(
+    ledger: Ledger, auditor: Auditor
+) -> None:
+    investigated(ledger)
+
+    assert auditor.checkpoints_when_caught_up(0) is None
+    caught_up = auditor.checkpoints_when_caught_up(6)
+    assert caught_up is not None
+    taken = caught_up()
+
+    assert isinstance(taken, Checkpoint) and taken.event_count == 7
 
 
 def test_a_signed_checkpoint_kept_elsewhere_catches_deletion_of_the_stored_ones(
