@@ -40,6 +40,9 @@ def tables(p: str) -> list[str]:
             is_current INTEGER NOT NULL, legacy_id TEXT, version INTEGER NOT NULL)""",
         f"CREATE INDEX IF NOT EXISTS {p}pattern_incidents_aware ON {p}pattern_incidents"
         " (impact, became_aware_at)",
+        # A provider's candidates for possible patterns (see `suggestions`).
+        f"CREATE INDEX IF NOT EXISTS {p}pattern_incidents_org_aware ON {p}pattern_incidents"
+        " (organisation, impact, became_aware_at)",
         f"CREATE INDEX IF NOT EXISTS {p}pattern_incidents_unresolved ON {p}pattern_incidents"
         " (unresolved, organisation)",
         f"""CREATE TABLE IF NOT EXISTS {p}pattern_clients (
@@ -222,13 +225,17 @@ def suggestions(tx: Tx, *, organisations: set[str] | None, now: datetime) -> lis
     other provider existed."""
     policy = policy_at(now)
     since = ts(now - timedelta(days=policy.pattern_window_days))
-    rows = tx.execute(
-        f"SELECT {_COLUMNS} FROM rm_pattern_incidents WHERE impact = ? AND became_aware_at >= ?"
-        " AND is_current = 1 AND linked_to IS NULL",
-        [Impact.NON_MAJOR.value, since],
+    # The candidates, chosen in SQL (the provider's own only, off an index): a page of the
+    # worklist asks this, so its cost must follow one provider's incidents, not everyone's.
+    candidates = (
+        "c.impact = ? AND c.became_aware_at >= ? AND c.is_current = 1 AND c.linked_to IS NULL"
     )
+    params: list[Any] = [Impact.NON_MAJOR.value, since]
     if organisations is not None:
-        rows = [r for r in rows if r[1] in organisations]
+        chosen = sorted(organisations)
+        candidates += f" AND c.organisation IN ({_in(chosen)})"
+        params += chosen
+    rows = tx.execute(f"SELECT {_COLUMNS} FROM rm_pattern_incidents c WHERE {candidates}", params)
     by_id = {r[0]: r for r in rows}
     items = [
         PatternItem(
@@ -241,7 +248,9 @@ def suggestions(tx: Tx, *, organisations: set[str] | None, now: datetime) -> lis
         )
         for r in rows
     ]
-    found = suggest(items, now=now, policy=policy, dismissed=_dismissed(tx, organisations, by_id))
+    found = suggest(
+        items, now=now, policy=policy, dismissed=_dismissed(tx, organisations, candidates, params)
+    )
     return [
         {
             "kind": "possible_pattern",
@@ -258,28 +267,17 @@ def suggestions(tx: Tx, *, organisations: set[str] | None, now: datetime) -> lis
 
 
 def _dismissed(
-    tx: Tx, organisations: set[str] | None, candidates: dict[str, Any]
+    tx: Tx, organisations: set[str] | None, candidates: str, params: list[Any]
 ) -> list[frozenset[UUID]]:
-    if not candidates:
-        return []
-    names = sorted(candidates)
-    dismissal_ids = sorted(
-        {
-            r[0]
-            for r in tx.execute(
-                "SELECT dismissal_id FROM rm_pattern_dismissals"
-                f" WHERE incident_id IN ({_in(names)})",
-                names,
-            )
-        }
-    )
-    if not dismissal_ids:
-        return []
+    """The incident sets of every dismissal that named one of the candidates (`candidates`, a
+    condition on `rm_pattern_incidents` aliased `c`, with its `params`), asked in one query
+    whatever their number (no list of ids bound one by one, which a database caps)."""
     members = tx.execute(
         "SELECT d.dismissal_id, d.incident_id, i.organisation FROM rm_pattern_dismissals d"
         " JOIN rm_pattern_incidents i ON i.incident_id = d.incident_id"
-        f" WHERE d.dismissal_id IN ({_in(dismissal_ids)})",
-        dismissal_ids,
+        " WHERE d.dismissal_id IN (SELECT n.dismissal_id FROM rm_pattern_dismissals n"
+        f" JOIN rm_pattern_incidents c ON c.incident_id = n.incident_id WHERE {candidates})",
+        params,
     )
     sets: dict[str, set[UUID]] = {}
     foreign: set[str] = set()
@@ -294,12 +292,15 @@ def _dismissed(
 def unresolved(
     tx: Tx, *, organisations: set[str] | None, limit: int = 100, after: str = ""
 ) -> list[dict[str, Any]]:
-    """Imported records with a split legacy type still to be resolved, by incident id."""
-    rows = tx.execute(
-        f"SELECT {_COLUMNS} FROM rm_pattern_incidents WHERE unresolved <> '[]'"
-        " AND incident_id > ? ORDER BY incident_id",
-        [after],
-    )
+    """Imported records with a split legacy type still to be resolved, by incident id: at most
+    `limit`, after `after`, chosen and limited in SQL (never every provider's rows read)."""
+    where, params = "unresolved <> '[]' AND incident_id > ?", [after]
     if organisations is not None:
-        rows = [r for r in rows if r[1] in organisations]
-    return [_item(r) for r in rows[:limit]]
+        chosen = sorted(organisations)
+        where += f" AND organisation IN ({_in(chosen)})"
+        params += chosen
+    rows = tx.execute(
+        f"SELECT {_COLUMNS} FROM rm_pattern_incidents WHERE {where} ORDER BY incident_id LIMIT ?",
+        [*params, limit],
+    )
+    return [_item(r) for r in rows]

@@ -116,3 +116,41 @@ def test_by_month_runs_over_every_month_zero_where_none_were_reported(
         year, month = int(a[:4]), int(a[5:])
         assert b == (f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}")
     assert 0 in months.values() and sum(months.values()) == 7
+
+
+def test_suggestions_and_unresolved_hold_at_any_number_of_candidates(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    """Possible patterns over 70,000 candidate incidents (past SQLite's 32,766 and psycopg's
+    65,535 bound parameters): the candidates and their dismissals are chosen in SQL, never
+    bound id by id; a provider's answer and its unresolved imports come from its own rows."""
+    from uuid import uuid4
+
+    from projections import patterns as model
+    from projections.db import ts
+
+    now = START + timedelta(days=30)
+    aware = ts(START + timedelta(days=1))
+    rows = []
+    for n in range(70_000):
+        # Northside: two clients of three incidents each; the rest: one client per three.
+        org = "Northside" if n < 6 else f"Provider {n // 3 % 50}"
+        client = f"client-{n // 3}"
+        rows.append(
+            (str(uuid4()), org, aware, aware, '["physical_abuse"]', "[]",
+             '["assault"]' if n < 6 else "[]", "[]", Impact.NON_MAJOR.value, "reported", "[]",
+             None, "[]", f'["{client}"]', "[]", 1, None, 1)
+        )  # fmt: skip
+    dismissal = str(uuid4())
+    with read_models.db.transaction() as tx:
+        tx.insert("rm_pattern_incidents", rows, model._COLUMNS)
+        tx.insert("rm_pattern_dismissals", [(dismissal, r[0]) for r in rows[3:6]])
+    with read_models.db.transaction(write=False) as tx:
+        everyone = model.suggestions(tx, organisations=None, now=now)
+        northside = model.suggestions(tx, organisations={"Northside"}, now=now)
+        unresolved = model.unresolved(tx, organisations={"Northside"}, limit=4)
+    # Every client of three incidents is a possible pattern, but Northside's dismissed one.
+    assert len(everyone) == 70_000 // 3 - 1
+    assert [set(s["incident_ids"]) for s in northside] == [{r[0] for r in rows[:3]}]
+    assert {i["organisation"] for s in northside for i in s["incidents"]} == {"Northside"}
+    assert len(unresolved) == 4 and {u["organisation"] for u in unresolved} == {"Northside"}
