@@ -35,6 +35,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from api.web import WEB_ROOT
 from bench.bench_read_side import ORGS, seed
@@ -110,12 +111,13 @@ def measured_loads(url: str, token: str, loads: int = 6) -> list[dict[str, Any]]
     return found
 
 
-def seed_histories(ledger: Any, incidents: int, templates: list[Template]) -> tuple[int, list]:
+def seed_histories(
+    ledger: Any, incidents: int, templates: list[Template]
+) -> tuple[int, list[UUID]]:
     """N incidents, each a re-keyed copy of a template's history, written through the ledger's
     recorder in chunks of 1,000 incidents (their events interleaved as a live log has them).
     Returns the events written and one incident id per chunk (for the sample check)."""
     import random
-    from uuid import UUID
 
     from eventsourcing.persistence import StoredEvent
 
@@ -168,7 +170,7 @@ def main() -> None:
         began = time.perf_counter()
         if args.histories == "synthetic":
             events = seed(ledger, args.incidents, args.steps)
-            sampled = []
+            sampled: list[UUID] = []
         else:
             templates = make_templates(args.templates)
             log(f"{len(templates)} templates made")
