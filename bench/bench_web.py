@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import secrets
 import statistics
 import tempfile
 import threading
@@ -196,7 +197,10 @@ def main() -> None:
         first_checkpoint = time.perf_counter() - began
         models.close()
         ledger.close()
-        settings = Settings(database_url=url, jwt_secret=None, rate_limit_enabled=False)
+        # A signing secret of its own: tokens on PostgreSQL need one (development sign-in is
+        # only for the embedded store).
+        secret = secrets.token_urlsafe(32)
+        settings = Settings(database_url=url, jwt_secret=secret, rate_limit_enabled=False)
         settings.secret_file().parent.mkdir(parents=True, exist_ok=True)
         app = create_app(settings)
         base, server = serve(app)
