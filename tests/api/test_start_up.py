@@ -26,7 +26,10 @@ NO_TOKENS = "CIMS_JWT_SECRET, CIMS_JWKS_URL or CIMS_OIDC_ISSUER is not set"
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    # In the test's own folder: development sign-in on PostgreSQL keeps its generated secret
+    # in the working folder, which must be neither the checkout nor another test's.
+    monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("CIMS_"):
             monkeypatch.delenv(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +17,11 @@ STRONG = {"CIMS_FEED_SECRET": "f" * 32, "CIMS_CHECKPOINT_KEY": "c" * 32}
 
 
 @pytest.fixture
-def cims(database_url: str) -> Cims:
-    """`cims(*args)` on the test's store; `env=` adds variables (COLUMNS, …)."""
+def cims(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cims:
+    """`cims(*args)` on the test's store; `env=` adds variables (COLUMNS, …). It runs in the
+    test's own folder: what `cims` keeps in the working folder (on PostgreSQL, the development
+    secret that `cims token` makes) is the test's, not the checkout's nor another test's."""
+    monkeypatch.chdir(tmp_path)
 
     def run(*args: str, env: dict[str, Any] | None = None) -> Result:
         return CliRunner().invoke(

@@ -3,6 +3,7 @@ restart, failover or idle kill) is reconnected with backoff, the log polled mean
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -90,3 +91,21 @@ def test_while_it_cannot_reconnect_the_follower_polls_and_says_it_is_reconnectin
     monkeypatch.setattr(read_models, "_listen", listen)
     eventually(lambda: read_models.follower.report()["state"] == "listening", timeout=40)
     assert read_models.listener_pid != first
+
+
+def test_stopping_the_follower_ends_its_wait_for_news_at_once(
+    ledger: Ledger, read_models: ReadModels
+) -> None:
+    # On PostgreSQL the follower waits on its LISTEN connection (a second at a time), on SQLite
+    # on a poll; either way a stop (every API and CLI shutdown) must not wait for that to end.
+    read_models.start()
+    assert read_models.wait_for(report_more(ledger, 1), timeout=10)
+    state = "listening" if read_models.db.postgres else "polling"
+    eventually(lambda: read_models.follower.report()["state"] == state)
+    caught_up = threading.Event()
+    read_models.on_caught_up = caught_up.set
+    assert caught_up.wait(timeout=10)  # the follower now begins a wait for news
+    began = time.monotonic()
+    read_models.stop()
+    assert time.monotonic() - began < 0.5
+    assert read_models.follower.report()["state"] == "stopped"

@@ -15,6 +15,7 @@ from api.main import create_app
 from api.settings import Settings
 from domain.values import Role
 from tests.api.conftest import OWN, report_body
+from tests.conftest import IN_CI
 from tests.reliability.throwaway_postgres import ThrowawayPostgres, binaries
 
 
@@ -22,6 +23,8 @@ from tests.reliability.throwaway_postgres import ThrowawayPostgres, binaries
 def cluster() -> Iterator[ThrowawayPostgres]:
     found = binaries()
     if found is None:
+        if IN_CI:
+            pytest.fail("CI=true and no local PostgreSQL binaries for a throwaway cluster")
         pytest.skip("no local PostgreSQL binaries to start a throwaway cluster")
     pg = ThrowawayPostgres(found)
     pg.start()
