@@ -31,6 +31,11 @@ def test_a_draft_is_one_persons_and_goes_at_sign_out(page: Page) -> None:
     client = page.get_by_role("group", name="Client 1")
     client.get_by_label("Reference", exact=True).fill("client-secret-41")
     page.get_by_label("Description").fill("Confidential: what the client disclosed.")
+    # The draft is written just after the form redraws: reloading sooner would test the
+    # browser's frame timing, not the draft (a failure seen in a full run).
+    page.wait_for_function(
+        "() => (localStorage.getItem('cims.draft.report') || '').includes('Confidential')"
+    )
     page.reload()  # kept for the same person
     expect(page.get_by_role("status").filter(has_text="draft was restored")).to_be_visible()
     expect(page.get_by_label("Description")).to_have_value(re.compile("Confidential"))
