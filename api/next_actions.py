@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api import authorisation as authz
-from api.command_docs import title
+from api.command_docs import event_of, title
 from domain import next_steps
 from domain.incident import Incident
 from domain.obligations import Obligation
@@ -66,6 +66,11 @@ def obligations_out(obligations: Sequence[Obligation]) -> list[dict[str, Any]]:
     ]
 
 
+def _records(command: str) -> str | None:
+    event = event_of(command)
+    return event.__name__ if event is not None else None
+
+
 def next_actions(
     actor: Actor, incident: Incident, obligations: Sequence[Obligation]
 ) -> list[dict[str, Any]]:
@@ -89,6 +94,7 @@ def next_actions(
                 "schema": action.body.__name__,
                 "meets": [k for k in open_kinds if name in met_by(k)],
                 "leaves_late": next_steps.leaves_late(action.command, obligations),
+                "records": _records(action.command),
             }
         )
     return found

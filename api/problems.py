@@ -148,8 +148,10 @@ FIELD_RULES: dict[str, str] = {
     "replay.one-of-at-or-version": "Give `at=` or `version=`, not both or neither.",
     "replay.out-of-range": "The instant or version lies outside the incident's history.",
     "read.position-beyond-head": "`min_position` is at most the head of the ledger's log.",
-    "patterns.client-required": "Name the client: `client_ref` or `department_client_id`.",
-    "patterns.organisation-required": "A client ref belongs to one organisation: name it.",
+    "patterns.client-required": "Name the client: the provider's client reference or the "
+    "department client ID.",
+    "patterns.organisation-required": "A provider's client reference belongs to one "
+    "organisation: name it.",
     "legacy.columns-missing": "A legacy CSV's header names every required column.",
     "schema.file-required": "A document is sent as a multipart part named `file`.",
     "schema.one-file": "One file per upload.",

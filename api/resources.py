@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.incident import Stage
 from domain.obligations import Status, Unit
+from domain.procedural_fairness import Verdict
 from domain.values import (
     AllegationOutcome,
     CareContext,
@@ -128,6 +129,11 @@ class NextAction(BaseModel):
         description="Owed obligations (by `kind`) that issuing this command now would leave "
         "late: an Aboriginal consultation still owed before the decision it records (policy "
         "§1, §8) falls due at that moment. Warn before sending.",
+    )
+    records: str | None = Field(
+        default=None,
+        description="The event it records (as the incident's record and history name it), so a "
+        "front end can show when the step was last taken; null if it records none directly.",
     )
 
 
@@ -550,10 +556,7 @@ class Worklist(Resource):
 
 class FairnessCheck(Resource):
     check: str = Field(description="Which procedural-fairness check (policy §8).")
-    verdict: str = Field(
-        description="`pass`, `fail`, `warn`, `pending`, `met_late_with_extension` or "
-        "`not_applicable`."
-    )
+    verdict: Verdict = Field(description="How the check stands.")
     evidence_versions: list[int] = Field(description="The versions of the events relied on.")
     evidence_events: list[str] = Field(
         default_factory=list, description="The types of those events, in the same order."

@@ -119,7 +119,7 @@ class ReportIn(Body):
     guardians: list[Guardian] = Field(
         default_factory=list,
         max_length=50,
-        description="each client's guardian or parent with parental responsibility, if known",
+        description="Each client's guardian or parent with parental responsibility, if known.",
     )
 
     def command_args(self) -> dict[str, Any]:
@@ -151,8 +151,8 @@ class ReportIn(Body):
 # A step that rests on a document names it (`POST /v1/incidents/{id}/documents` added it).
 DocumentField = Field(
     default=None,
-    description="the document on this incident's record this step rests on (its letter, "
-    "report or decision), if it is there",
+    description="The document on this incident's record this step rests on (its letter, "
+    "report or decision), if it is there.",
 )
 
 
@@ -162,7 +162,8 @@ class CommandIn(Body):
     # Strict: `true` or "1" is not a version.
     expected_version: StrictInt | None = Field(default=None, ge=0, le=MAX_INT)
     effective_at: UtcDatetime | None = Field(
-        default=None, description="when it happened in the world, where that differs"
+        default=None,
+        description="When it happened in the world, where that differs from when it is recorded.",
     )
 
     def command_args(self) -> dict[str, Any]:
@@ -186,7 +187,8 @@ class WithdrawIn(Reasoned):
     """Withdraw a report: after an out-of-scope assessment, or as a duplicate of another."""
 
     duplicate_of: UUID | None = Field(
-        default=None, description="the incident this report duplicates (visible to you)"
+        default=None,
+        description="The incident this report duplicates (one you can see), by its id.",
     )
 
     def related_incidents(self) -> list[UUID]:
@@ -311,7 +313,7 @@ class IncidentReviewIn(CommandIn):
     contributing_factors: Text = Long
     recommendations: list[Recommendation] = Field(default_factory=list, max_length=200)
     no_recommendations_reason: Text | None = Field(
-        default=None, max_length=TEXT_MAX, description="why the review makes no recommendations"
+        default=None, max_length=TEXT_MAX, description="Why the review makes no recommendations."
     )
     document_id: UUID | None = DocumentField
 
@@ -404,6 +406,6 @@ class ResolveLegacyTypeIn(Reasoned):
     """Resolve a split legacy type (Injury, Self-harm/attempted suicide) to a current type."""
 
     legacy_label: Text = Field(
-        min_length=1, max_length=2_000, description="The split legacy type, e.g. `Injury`."
+        min_length=1, max_length=2_000, description="The split legacy type, for example Injury."
     )
     incident_type: IncidentType = Field(description="The current type a person chose for it.")

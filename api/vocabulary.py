@@ -198,6 +198,14 @@ ENUMS: dict[str, dict[str, str]] = {
         "calendar_days": "Calendar days, to the same Melbourne time of day.",
         "when_the_decision_is_recorded": "No later than the decision it informs is recorded.",
     },
+    "Verdict": {
+        "pass": "Met.",
+        "fail": "Not met.",
+        "warn": "Needs a look: the detail says why.",
+        "pending": "Pending: a step it rests on is still to come.",
+        "met_late_with_extension": "Met late, within an extension.",
+        "not_applicable": "Not applicable to this incident.",
+    },
     "ObligationKind": {
         "incident_report": "The CIMS report itself, within 3 business days (policy §6).",
         "regulator_short_form": "The regulator's short form by the next business day "
@@ -315,6 +323,7 @@ FIELDS: dict[str, str] = {
     "kind": "Which kind.",
     "NotificationIn.kind": "Who was notified.",
     "EvidenceIn.kind": "What kind of evidence it is.",
+    "EvidenceIn.description": "What the evidence is and what it shows.",
     "FollowUpIn.kind": "How the incident will be followed up.",
     "recipient": "Who was told.",
     "reference": "A reference number given by the recipient (e.g. a police report number).",
@@ -326,12 +335,13 @@ FIELDS: dict[str, str] = {
     "decision": "The department's decision on the report.",
     "investigator_ref": "Who is appointed to investigate (not the reporter, a subject or "
     "their line manager).",
-    "investigator": "The investigator as `{organisation, subject}` (one of another "
-    "organisation); or give `investigator_ref`.",
-    "reviewer_ref": "The outcome reviewer, a subject (token `sub`) of your organisation; or "
-    "give `reviewer`.",
-    "reviewer": "The outcome reviewer as `{organisation, subject}`; or give `reviewer_ref`.",
-    "subject": "Who, as the `sub` of the token they sign in with.",
+    "investigator": "An investigator of another organisation: their organisation and the name "
+    "they sign in with. Or name one of your organisation instead.",
+    "reviewer_ref": "The outcome reviewer of your organisation, by the name they sign in with. "
+    "Or name one of another organisation instead.",
+    "reviewer": "An outcome reviewer of another organisation: their organisation and the name "
+    "they sign in with.",
+    "subject": "The name they sign in with.",
     "independence_declared": "The investigator declares they are independent of the incident.",
     "declaration": "The investigator's declaration of independence, in words.",
     "plan": "The plan, in words.",
@@ -361,8 +371,8 @@ FIELDS: dict[str, str] = {
     "approved_by": "Who approved the extension.",
     "recommendation_id": "The recommendation actioned.",
     "action": "What was done about it.",
-    "not_required": "Obligations marked not required at closing, each with why (only "
-    "`response_plan`, `carer_support_plan` and `recommendations_actioned` may be).",
+    "not_required": "Obligations marked not required at closing, each with why (only the "
+    "response plan, the carer support plans and the recommendations' actioning may be).",
     "corrected_version": "The version of the event being corrected.",
     "ref": "An identifier the provider uses for the person (not their name).",
     "aboriginal": "Whether the client is Aboriginal (consultation applies).",
@@ -493,7 +503,7 @@ FIELDS: dict[str, str] = {
     "SubscriptionLogEntry.subscription_id": "The subscription subscribed or ended.",
     "SubscriptionLogEntry.email": "The subscription's address.",
     "SubscriptionLogEntry.scope": "What the subscription covers (`worklist` or `named`).",
-    "document_id": "A document on the incident's record (as `GET .../documents` lists it).",
+    "document_id": "A document on the incident's record.",
     "sha256": "The SHA-256 of the document's bytes, in hex (its event carries it).",
     "file_name": "The document's file name as it was added.",
     "supports_version": "The step (incident version) the document supports, if one.",
@@ -546,4 +556,11 @@ LABELS: dict[str, str] = {
     "Recommendation.id": "Number",
     "Recommendation.text": "Recommendation",
     "AllegationOutcomeIn.incident_type": "Incident type",
+    "document_id": "Document",
+    "file_name": "File name",
+    "media_type": "File type",
+    "size": "Size in bytes",
+    "sha256": "Fingerprint (SHA-256)",
+    "supports_version": "Step it supports (version)",
+    "corrected_version": "Step being corrected (version)",
 }

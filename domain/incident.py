@@ -441,8 +441,10 @@ class Incident(Aggregate):
         responsibility.require_not_the_reporter(
             details.other_provider, stamp.actor.organisation, "details.other_provider"
         )
-        for guardian in guardians:
-            fairness.require_known_client(guardian.client_ref, {c.ref for c in clients})
+        for n, guardian in enumerate(guardians):
+            fairness.require_known_client(
+                guardian.client_ref, {c.ref for c in clients}, field=f"guardians.{n}.client_ref"
+            )
         between = details.occurred_between
         scope.require_times_in_order(
             details.occurred_at,
@@ -973,7 +975,9 @@ class Incident(Aggregate):
         outcome_review.require_variation_matches_result(result, varied_outcomes)
         self._require_after(stamp, "the review decision", STEP_REVIEW_REQUESTED, STEP_REVIEWER)
         if varied_outcomes:
-            fairness.require_outcome_per_allegation(varied_outcomes, self.subjects, self.types)
+            fairness.require_outcome_per_allegation(
+                varied_outcomes, self.subjects, self.types, field="varied_outcomes"
+            )
         document_rules.require_document_for_step(
             "decide_outcome_review", document_id, self.documents
         )

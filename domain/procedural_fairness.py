@@ -210,7 +210,7 @@ def _served_before_outcome(
         return Check(check=name, verdict=Verdict.NOT_APPLICABLE, detail="no subject of allegation")
     versions = tuple(sorted(served_at[s] for s in subjects if s in served_at))
     how = "; ".join(
-        f"{s}: {i.service[s].method} at {melbourne(i.service[s].served_at)}"
+        f"{s}: {_method_words(i.service[s].method)} at {melbourne(i.service[s].served_at)}"
         for s in subjects
         if s in i.service
     )
@@ -377,19 +377,30 @@ def _aboriginal_consultation(
             check=name,
             verdict=Verdict.FAIL,
             evidence_versions=tuple(consulted),
-            detail="decision without prior consultation at stage: " + ", ".join(missed),
+            detail="decided without consulting first: " + ", ".join(map(_decision, missed)),
         )
     waiting = [_stage(o) for o in stages if not o.settled]
     return Check(
         check=name,
         verdict=Verdict.PENDING if waiting else Verdict.PASS,
         evidence_versions=tuple(consulted),
-        detail=f"consultation owed at stage: {', '.join(waiting)}" if waiting else "",
+        detail=f"consultation owed before {', '.join(map(_decision, waiting))}" if waiting else "",
     )
 
 
 def _stage(o: Obligation) -> str:
     return o.kind.removeprefix("aboriginal_consultation_")
+
+
+def _decision(stage: str) -> str:
+    """A consultation stage as the decision it comes before: "follow_up" is "the follow-up"."""
+    return "the " + stage.replace("_", "-")
+
+
+def _method_words(method: str) -> str:
+    """How allegations were served, in words ("letter_by_post" is "letter by post"); a legacy
+    record's free text as it was written."""
+    return method if method.startswith("legacy") else method.replace("_", " ")
 
 
 def _outcome_communicated(

@@ -127,7 +127,8 @@ def summarise(e: Any) -> str:
                 if isinstance(e, i.InvestigationReportSubmitted)
                 else "Incident review"
             )
-            return f"{kind} with {len(e.recommendations)} recommendation(s)"
+            n = len(e.recommendations)
+            return f"{kind} with {n} recommendation{'' if n == 1 else 's'}"
         case i.OutcomeCommunicated():
             return f"Outcome communicated to {_said(e.recipient)} {e.recipient_ref}" + (
                 " in writing" if e.in_writing else ""

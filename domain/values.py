@@ -164,7 +164,7 @@ class Client(Value):
         default=None,
         pattern=DEPARTMENT_CLIENT_ID_PATTERN,
         max_length=10,
-        description="the department's client identifier: 6 to 10 digits",
+        description="The department's client identifier: 6 to 10 digits.",
     )
 
 

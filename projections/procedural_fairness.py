@@ -17,8 +17,9 @@ name = "procedural_fairness"
 # The follow-ups a checklist is kept for: investigations and, since issue 20, incident reviews.
 CHECKED = (*INVESTIGATIONS, FollowUpKind.INCIDENT_REVIEW)
 # Bumped when the rows' derivation changes with the same tables: the digest changes, so a
-# running deployment rebuilds the model on start (2: incident reviews, dates as well as order).
-DERIVATION = 2
+# running deployment rebuilds the model on start (2: incident reviews, dates as well as order;
+# 3: how a subject was served and the decision a consultation is owed before, in words).
+DERIVATION = 3
 
 
 def tables(p: str) -> list[str]:

@@ -66,19 +66,20 @@ _ENTRIES = (
         "report.occurrence-required",
         "6",
         "When it happened is given",
-        "Give occurred_at, or occurred_between for a historical disclosure.",
+        "Say when it happened: the moment, or for a historical disclosure the period it "
+        "happened in.",
     ),
     RuleEntry(
         "report.occurrence-ambiguous",
         "6",
         "One occurrence time only",
-        "Give occurred_at or occurred_between, not both.",
+        "Give the moment it happened or the period it happened in, not both.",
     ),
     RuleEntry(
         "report.period-reversed",
         "6",
         "The period is in order",
-        "occurred_between starts before it ends.",
+        "The period it happened in starts before it ends.",
     ),
     RuleEntry(
         "report.aware-before-occurred",
@@ -373,7 +374,8 @@ _ENTRIES = (
         "consultation.stage-required",
         "2",
         "Consultation stage",
-        "Name the key stage of the consultation: report, follow_up, outcome or closure.",
+        "Name the decision the consultation came before: the report, the follow-up, the "
+        "outcome or the closure.",
     ),
     RuleEntry(
         "consultation.consulted-required",
@@ -479,7 +481,7 @@ _ENTRIES = (
         "recommendation.id-repeated",
         "11",
         "Recommendation ids are unique",
-        "Each recommendation has an id not used before on this incident, so its actioning "
+        "Each recommendation has a number not used before on this incident, so its actioning "
         "can be tracked.",
     ),
     RuleEntry(
@@ -566,8 +568,8 @@ _ENTRIES = (
         "appointment.appointee-required",
         "8",
         "Name the appointee once",
-        "Name the appointee either by subject (`*_ref`, of your organisation) or as "
-        "`{organisation, subject}`, not both and not neither.",
+        "Name the appointee once: someone of your organisation, or someone of another "
+        "organisation with that organisation; not both, and not neither.",
     ),
     RuleEntry(
         "appointment.self-appointment",
@@ -636,8 +638,9 @@ _ENTRIES = (
         "pattern.different-clients",
         "5",
         "One client",
-        "The incidents of a pattern are about one client: the same ref or department client "
-        "identifier within an organisation, the department identifier across organisations.",
+        "The incidents of a pattern are about one client: the same reference or department "
+        "client identifier within an organisation, the department identifier across "
+        "organisations.",
     ),
     RuleEntry(
         "pattern.across-providers-department-only",

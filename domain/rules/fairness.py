@@ -168,29 +168,32 @@ def require_outcome_per_allegation(
     outcomes: Collection[AllegationOutcome],
     subjects: Collection[SubjectOfAllegation],
     types: Collection[IncidentType],
+    field: str = "outcomes",
 ) -> None:
     """Each finding is on an allegation of this incident, and every subject has a finding."""
     known = {s.ref for s in subjects}
     # With no subject of allegation identified (e.g. an unexplained injury), findings name none.
     allowed: set[Ref | None] = set(known) if known else {None}
-    for o in outcomes:
+    for n, o in enumerate(outcomes):
         if o.subject_ref not in allowed or o.incident_type not in types:
+            # The finding's own field: the subject named, else the incident type.
+            wrong = "subject_ref" if o.subject_ref not in allowed else "incident_type"
             raise PolicyViolation(
                 "investigation.outcome-unknown-allegation",
                 f"no allegation of {o.incident_type} against {o.subject_ref or 'no one'} here",
-                field="outcomes",
+                field=f"{field}.{n}.{wrong}",
             )
     keys = [(o.subject_ref, o.incident_type) for o in outcomes]
     if len(set(keys)) != len(keys):
         raise PolicyViolation(
-            "investigation.outcome-repeated", "an allegation has two findings", field="outcomes"
+            "investigation.outcome-repeated", "an allegation has two findings", field=field
         )
     missing = sorted(known - {o.subject_ref for o in outcomes})
     if not outcomes or missing:
         raise PolicyViolation(
             "investigation.outcome-missing",
             "record a finding for every subject of allegation: " + (", ".join(missing) or "none"),
-            field="outcomes",
+            field=field,
         )
 
 
@@ -305,11 +308,13 @@ def require_voice_of_known_client(client_ref: Ref, clients: Collection[Ref]) -> 
         )
 
 
-def require_known_client(client_ref: Ref, clients: Collection[Ref]) -> None:
+def require_known_client(
+    client_ref: Ref, clients: Collection[Ref], field: str = "client_ref"
+) -> None:
     """A guardian is recorded for a client named on the incident."""
     if client_ref not in clients:
         raise PolicyViolation(
             "guardian.unknown-client",
             f"{client_ref} is not a client on this incident",
-            field="client_ref",
+            field=field,
         )

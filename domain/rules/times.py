@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from domain.calendar import business_days_after
 from domain.errors import PolicyViolation
-from domain.policy_table import PolicyNumbers
+from domain.policy_table import MELBOURNE, PolicyNumbers
 
 # Every view shows instants in Australia/Melbourne time and as ISO text with a four-digit year:
 # anything outside these bounds (e.g. 9999-12-31T23:00Z, which is year 10000 in Melbourne) is not
@@ -49,10 +49,16 @@ def require_displayable(moment: datetime | date, field: str) -> None:
 
 
 def require_not_in_future(
-    moment: datetime, *, now: datetime, policy: PolicyNumbers, field: str
+    moment: datetime | date, *, now: datetime, policy: PolicyNumbers, field: str
 ) -> None:
-    """Nothing is recorded as having happened after it was recorded (beyond the clock skew)."""
-    if moment > now + timedelta(seconds=policy.clock_skew_seconds):
+    """Nothing is recorded as having happened after it was recorded (beyond the clock skew); a
+    day (a date of birth, an endorsement's day) no later than today in Melbourne."""
+    latest = now + timedelta(seconds=policy.clock_skew_seconds)
+    if isinstance(moment, datetime):
+        late = moment > latest
+    else:
+        late = moment > latest.astimezone(MELBOURNE).date()
+    if late:
         raise PolicyViolation(
             "time.effective-in-future", f"{field} lies in the future", field=field
         )
@@ -87,7 +93,7 @@ def require_honest_times(
     for field, moment in found:
         require_displayable(moment, field)
     for field, moment in found:
-        if isinstance(moment, datetime) and field.rsplit(".", 1)[-1] not in FORWARD_LOOKING:
+        if field.rsplit(".", 1)[-1] not in FORWARD_LOOKING:
             require_not_in_future(moment, now=now, policy=policy, field=field)
     if effective_at is not None and became_aware_at is not None:
         require_not_before_aware(effective_at, became_aware_at=became_aware_at)
@@ -103,7 +109,8 @@ def recorded_late(effective_at: datetime, recorded_at: datetime, policy: PolicyN
 
 
 def instants(value: Any, path: str = "") -> Iterator[tuple[str, datetime | date]]:
-    """Every date and instant inside a command's arguments, with its dotted field path."""
+    """Every date and instant inside a command's arguments, with its dotted field path (a list
+    item by its index, "clients.0.date_of_birth", as a request's own field errors name it)."""
     if isinstance(value, datetime | date):
         yield path, value
     elif isinstance(value, BaseModel):
@@ -114,4 +121,4 @@ def instants(value: Any, path: str = "") -> Iterator[tuple[str, datetime | date]
             yield from instants(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple | set | frozenset):
         for n, item in enumerate(value):
-            yield from instants(item, f"{path}[{n}]")
+            yield from instants(item, f"{path}.{n}" if path else str(n))

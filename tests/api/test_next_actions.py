@@ -95,6 +95,7 @@ def test_each_caller_is_offered_what_its_role_and_the_stage_allow(
         "schema": "NotificationIn",
         "meets": ["police_contact"],
         "leaves_late": [],
+        "records": "NotificationRecorded",  # the event: a front end shows when it was last taken
     }
 
 

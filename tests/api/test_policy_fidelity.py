@@ -290,7 +290,7 @@ def test_aboriginal_consultation_is_owed_at_each_decision_by_named_stage(
 
     assert flow.obligation("aboriginal_consultation_follow_up")["status"] == "overdue"
     check = flow.checks()["acsass_or_acco_consulted"]
-    assert check["verdict"] == "fail" and "follow_up" in check["detail"]
+    assert check["verdict"] == "fail" and "the follow-up" in check["detail"]
     flow.ok("aboriginal-consultations", body="acsass", stage="follow_up", consulted="ACSASS")
     assert flow.obligation("aboriginal_consultation_follow_up")["status"] == "met_late"
 

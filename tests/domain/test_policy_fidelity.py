@@ -104,7 +104,7 @@ def test_the_incident_shows_how_and_when_each_subject_was_served() -> None:
     checks = {c.check: c for c in procedural_fairness(story.events, now=story.now)}
     served = checks["allegations_served_in_writing_before_outcome"]
     assert served.evidence_events == ("AllegationsServed",)
-    assert served.detail == "carer-1: letter_by_post at 2025-03-04T15:00:00+11:00"
+    assert served.detail == "carer-1: letter by post at 2025-03-04T15:00:00+11:00"
 
 
 def test_free_text_service_stored_before_the_enumeration_still_loads_as_legacy() -> None:
@@ -430,7 +430,7 @@ def test_a_follow_up_decided_without_consultation_makes_it_overdue_and_fails_the
         for c in procedural_fairness(story.events, now=story.now)
         if c.check == "acsass_or_acco_consulted"
     )
-    assert check.verdict is Verdict.FAIL and "follow_up" in check.detail
+    assert check.verdict is Verdict.FAIL and "the follow-up" in check.detail
 
 
 def test_consultation_before_the_decision_meets_the_stage() -> None:
@@ -523,8 +523,10 @@ def test_a_guardian_is_recorded_on_the_report_and_only_they_request_a_review() -
     )
     story.do("request_outcome_review", requester="guardian", requester_ref="mum", grounds=grounds)
     with pytest.raises(PolicyViolation) as unknown:
-        reported(guardians=[mum.model_copy(update={"client_ref": "stranger"})])
+        reported(guardians=[mum, mum.model_copy(update={"ref": "dad", "client_ref": "stranger"})])
     assert unknown.value.rule_id == "guardian.unknown-client"
+    # Named at the report's own field: the second guardian's client, not a top-level one.
+    assert unknown.value.field == "guardians.1.client_ref"
 
 
 # ---- 9. the fairness checklist judges what a reviewer would -------------------------------------

@@ -565,3 +565,15 @@ def test_every_rule_id_the_domain_defines_is_exercised_by_a_test() -> None:
     tests = "".join(p.read_text() for p in test_files)
     untested = sorted(r for r in defined if f'"{r}"' not in tests)
     assert not untested, f"rule ids with no test: {untested}"
+
+
+def test_a_finding_on_no_allegation_here_is_refused_at_that_findings_own_field() -> None:
+    story = responded()
+
+    with pytest.raises(PolicyViolation) as wrong_type:
+        story.do("record_outcome", outcomes=[outcome(), outcome(incident_type=T.SEXUAL_ABUSE)])
+    with pytest.raises(PolicyViolation) as wrong_subject:
+        story.do("record_outcome", outcomes=[outcome(subject="stranger")])
+
+    assert wrong_type.value.field == "outcomes.1.incident_type"
+    assert wrong_subject.value.field == "outcomes.0.subject_ref"

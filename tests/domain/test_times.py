@@ -9,7 +9,7 @@ import pytest
 
 from domain.errors import PolicyViolation
 from domain.obligations import Status
-from domain.policy_table import policy_at
+from domain.policy_table import MELBOURNE, policy_at
 from domain.procedural_fairness import procedural_fairness
 from domain.rules.times import instants, recorded_late, require_honest_times
 from domain.values import Client, DetailsChange, OccurredBetween, Stamp
@@ -106,6 +106,24 @@ def test_a_deadline_may_lie_in_the_future_but_a_fact_may_not() -> None:
     assert refused({"changes": later}) == "time.effective-in-future"
 
 
+def test_a_day_after_today_in_melbourne_is_refused_like_any_future_fact() -> None:
+    # A client "born" in 2030 was accepted: a date is a fact as an instant is.
+    melbourne_today = START.astimezone(MELBOURNE).date()
+    tomorrow = Client(ref="c", aboriginal=False, date_of_birth=melbourne_today + timedelta(1))
+    with pytest.raises(PolicyViolation) as caught:
+        require_honest_times(
+            {"clients": [tomorrow]},
+            effective_at=None,
+            now=START,
+            became_aware_at=AWARE,
+            policy=POLICY,
+        )
+    assert caught.value.rule_id == "time.effective-in-future"
+    assert caught.value.field == "clients.0.date_of_birth"  # the request's own path
+    today = Client(ref="c", aboriginal=False, date_of_birth=melbourne_today)
+    accepted({"clients": [today], "endorsed_on": melbourne_today})
+
+
 def test_every_instant_in_nested_arguments_is_found_with_its_path() -> None:
     change = DetailsChange(
         occurred_between=OccurredBetween(start=AWARE, end=START),
@@ -115,7 +133,7 @@ def test_every_instant_in_nested_arguments_is_found_with_its_path() -> None:
     assert found == {
         "changes.occurred_between.start": AWARE,
         "changes.occurred_between.end": START,
-        "changes.clients[0].date_of_birth": date(2010, 1, 1),
+        "changes.clients.0.date_of_birth": date(2010, 1, 1),
     }
 
 

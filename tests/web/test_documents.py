@@ -112,7 +112,7 @@ def test_an_investigator_adds_the_letter_and_report_a_reviewer_opens_them_an_aud
     accessible(page, "documents-add")
     documents.get_by_role("button", name="Add the document").click()
     expect(page.get_by_role("status").filter(has_text="Document added")).to_be_visible()
-    expect(documents.get_by_role("button", name="letter.pdf")).to_be_visible()
+    expect(documents.get_by_role("button", name="letter.pdf", exact=True)).to_be_visible()
 
     # The report, dropped on the box, supporting the investigator's appointment.
     documents.get_by_label("Kind of document").select_option(label="Investigation report")
@@ -133,7 +133,7 @@ def test_an_investigator_adds_the_letter_and_report_a_reviewer_opens_them_an_aud
     )
     expect(documents.get_by_text("Chosen: report.pdf")).to_be_visible()
     documents.get_by_role("button", name="Add the document").click()
-    expect(documents.get_by_role("button", name="report.pdf")).to_be_visible()
+    expect(documents.get_by_role("button", name="report.pdf", exact=True)).to_be_visible()
     assert sent == ["xhr", "xhr"]  # sent with XMLHttpRequest, which reports upload progress
     # Beside the step it supports.
     timeline = page.get_by_role("region", name="Timeline")
@@ -175,7 +175,9 @@ def test_an_investigator_adds_the_letter_and_report_a_reviewer_opens_them_an_aud
     sign_in(other_page, "Auditor", "DFFH")
     other_page.goto(f"/#/incidents/{incident}")
     listed = other_page.get_by_role("region", name="Documents")
-    expect(listed.get_by_role("button", name="report.pdf")).to_be_visible(timeout=15_000)
+    expect(listed.get_by_role("button", name="report.pdf", exact=True)).to_be_visible(
+        timeout=15_000
+    )
     expect(listed.get_by_role("button", name="Add the document")).to_have_count(0)  # reads only
     other_page.goto(f"/#/incidents/{incident}/audit")
     with other_page.expect_download() as download:

@@ -176,7 +176,7 @@ def test_manager_works_an_aboriginal_clients_incident_in_the_policys_words(page:
     # Deciding the follow-up while the consultation before it is owed warns first.
     form = command(page, "Determine the follow-up")
     expect(form.get_by_role("note")).to_contain_text("leaves a step late")
-    expect(form.get_by_role("note")).to_contain_text("Aboriginal consultation follow up")
+    expect(form.get_by_role("note")).to_contain_text("Aboriginal consultation follow-up")
     form.get_by_role("button", name="Cancel").click()
     form = command(page, "consultation")
     form.get_by_label("Body consulted").select_option("acsass")

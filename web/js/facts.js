@@ -1,7 +1,7 @@
 // What was recorded, field by field, in words: no field names, no null, no JSON (the incident's
 // timeline, the auditor's differences).
 import { html } from './html.js';
-import { fieldWords, melbourne, melbourneDay, valueWords } from './format.js';
+import { keyWords, melbourne, melbourneDay, valueWords } from './format.js';
 
 // What an entry recorded, field by field, in words (no field names, no null, no JSON).
 export const skipped = (v) => v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)
@@ -29,5 +29,5 @@ export function Fact({ v }) {
 export function Facts({ data }) {
   const rows = Object.entries(data || {}).filter(([, v]) => !skipped(v));
   if (!rows.length) return null;
-  return html`<dl class="facts">${rows.map(([k, v]) => html`<div><dt>${fieldWords(k)}</dt><dd><${Fact} v=${v} /></dd></div>`)}</dl>`;
+  return html`<dl class="facts">${rows.map(([k, v]) => html`<div><dt>${keyWords(k)}</dt><dd><${Fact} v=${v} /></dd></div>`)}</dl>`;
 }

@@ -40,7 +40,10 @@ const words = (name) => humanise(String(name).replace(/(^|_)ref$/, '$1reference'
 const autoTitle = (name) => String(name).split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 const label = (name, s) => (s?.title && typeof name === 'string' && s.title !== autoTitle(name) && s.title !== s.refName ? s.title : words(name));
 // An enum's schema description lists every value for /docs ("- `cso`: …"): not a hint.
-const ownHint = (s) => (s.description ? String(s.description).split(/(^|\n)- `/)[0].trim() : '');
+const ownHint = (s) => {
+  const said = s.description ? String(s.description).split(/(^|\n)- `/)[0].trim().replace(/\.$/, '') : '';
+  return said.charAt(0).toUpperCase() + said.slice(1);
+};
 // One item of a list, from the item model's title: "SubjectOfAllegation" → "subject of allegation".
 const itemName = (item, listName) => (item.title && /^[A-Z][A-Za-z]+$/.test(item.title)
   ? item.title.replace(/In$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
@@ -249,14 +252,15 @@ function field(ctx, path, schema, required) {
       <label for=${id}>${text}</label></div>${hint}`);
   }
   const picks = typeof name === 'string' ? ctx.choices[name] : null;
-  if (picks && (s.type === 'string' || isEnum(s))) {
+  if (picks && (s.type === 'string' || s.type === 'integer' || isEnum(s))) {
     // Someone (or something) already on the incident: picked, not typed.
     const none = nullable && !required ? 'None' : 'Choose…';
     return group('', html`<label for=${id}>${text}${optional}</label>${hint}${error}
       <select id=${id} aria-describedby=${describedBy} aria-invalid=${messages.length ? 'true' : undefined}
         onChange=${(e) => change(e.target.value)}>
         <option value="" selected=${blank(value)}>${none}</option>
-        ${picks.map((o) => html`<option value=${o.value} selected=${value === o.value}>${o.label}</option>`)}
+        ${picks.map((o) => html`<option value=${o.value} selected=${!blank(value) && String(value) === String(o.value)}>${o.label}</option>`)}
+        ${!blank(value) && !picks.some((o) => String(o.value) === String(value)) ? html`<option value=${value} selected>${value}</option>` : null}
       </select>`);
   }
   if (picks && s.type === 'array') {

@@ -55,6 +55,7 @@ export function optionLabel(value, schema) {
 let vocabulary = {};
 let byValue = {};
 let labels = {};
+let fields = new Set();
 /** Remember the OpenAPI document's enum descriptions and field labels (api/vocabulary.py), so
  * pages can say what a recorded value or field means. */
 export function learnVocabulary(doc) {
@@ -73,6 +74,15 @@ export function learnVocabulary(doc) {
   // A value or field meaning one thing wherever it appears reads as that; others as words.
   for (const [v, said] of Object.entries(seen)) if (said.size === 1) [byValue[v]] = [...said];
   for (const [n, said] of Object.entries(named)) if (said.size === 1 && [...said][0]) [labels[n]] = [...said];
+  fields = new Set(Object.keys(named));
+}
+/** A key of a recorded value in words: a field's name as a form labels it; a record's own key
+ * (a person's reference "soa-15", "the outcome", "recommendation R1") as it is written. */
+export function keyWords(key) {
+  const k = String(key);
+  if (fields.has(k)) return fieldWords(k);
+  if (/^[a-z0-9]+(_[a-z0-9]+)+$/.test(k)) return humanise(k);
+  return /\s/.test(k) ? k.charAt(0).toUpperCase() + k.slice(1) : k;
 }
 /** A recorded enum value in words, whichever enum it is of (when that is unambiguous). */
 export function valueWords(value) {
@@ -93,7 +103,8 @@ const ACRONYMS = /\b(cso|cp|acac|acco|ccyp|ssr|acsass|rcs|soa|dffh|id|cctv)\b/g;
 
 export function humanise(name) {
   const words = String(name ?? '').replace(/[_-]+/g, ' ').trim().replace(ACRONYMS, (w) => w.toUpperCase())
-    .replace(/\bnon /g, 'non-').replace(/\baboriginal\b/g, 'Aboriginal');
+    .replace(/\bnon /g, 'non-').replace(/\baboriginal\b/g, 'Aboriginal')
+    .replace(/\b(follow) up\b/gi, '$1-up'); // the noun: "the follow-up", never "follow up"
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

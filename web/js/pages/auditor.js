@@ -3,19 +3,27 @@
 // the audit bundle — all from the event store through /v1.
 import { html, useEffect, useState } from '../html.js';
 import { download, explain, get, openapi } from '../api.js';
-import { fieldWords, fromMelbourneInput, humanise, learnVocabulary, melbourne, toMelbourneInput, whyNotMelbourneInput, withMelbourneTimes } from '../format.js';
-import { Fact } from '../facts.js';
+import { fromMelbourneInput, keyWords, humanise, learnVocabulary, melbourne, toMelbourneInput, whyNotMelbourneInput, withMelbourneTimes } from '../format.js';
+import { Fact, skipped } from '../facts.js';
+
+/** A changed field's dotted path in words: the state's own fields as a form labels them, a
+ * record's keys (a person's reference, "the follow-up determination") as they are. */
+export function fieldPath(field) {
+  const said = String(field).split('.').filter((p) => !/^\d+$/.test(p))
+    .map(keyWords).join(': ');
+  return said.charAt(0).toUpperCase() + said.slice(1);
+}
 
 function AsOf({ found }) {
   const s = found.state;
   return html`<div aria-live="polite">
     <p>As it stood at version <strong>${found.version}</strong>, ${melbourne(found.as_of)} (policy ${found.policy_version}):
       stage <strong>${humanise(s.stage || (s.closed ? 'closed' : ''))}</strong>, ${(s.types || []).join(', ')}, ${humanise(s.impact)}.</p>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="Obligations as they stood"><table class="table">
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Obligations as they stood"><table class="table cards">
       <caption>Obligations at version ${found.version}</caption>
       <thead><tr><th scope="col">Obligation</th><th scope="col">Due (Melbourne)</th><th scope="col">Status then</th><th scope="col">Met</th></tr></thead>
-      <tbody>${found.obligations.map((o) => html`<tr><th scope="row">${humanise(o.kind)}</th><td>${melbourne(o.due)}</td>
-        <td><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span></td><td>${o.met_at ? melbourne(o.met_at) : '—'}</td></tr>`)}</tbody></table></div></div>`;
+      <tbody>${found.obligations.map((o) => html`<tr><th scope="row">${humanise(o.kind)}</th><td data-label="Due">${melbourne(o.due)}</td>
+        <td data-label="Status then"><span class=${`tag tag-${o.status}`}>${humanise(o.status)}</span></td><td data-label="Met">${o.met_at ? melbourne(o.met_at) : '—'}</td></tr>`)}</tbody></table></div></div>`;
 }
 
 export function Auditor({ id }) {
@@ -55,6 +63,8 @@ export function Auditor({ id }) {
     get(`/v1/incidents/${id}/diff`, pair).then((d) => { setDiff(d); setErrors([]); }).catch(fail);
   };
   const event = events.find((x) => x.version === (found?.version ?? version));
+  // A group whose parts changed is listed part by part; the group's own row says nothing.
+  const changed = (diff?.changes || []).filter((c) => !(skipped(c.before) && skipped(c.after)));
   return html`<h1 tabindex="-1">Audit <span class="caption">incident ${id.slice(0, 8)}</span></h1>
     <p><a href=${`#/incidents/${id}`}>Back to the incident</a></p>
     ${errors.length ? html`<div class="error-summary" role="alert"><h2>There is a problem</h2><ul>${errors.map((e) => html`<li>${e.message}</li>`)}</ul></div>` : null}
@@ -75,9 +85,9 @@ export function Auditor({ id }) {
         <div class="form-group"><label for="diff-a">From version</label><input id="diff-a" inputmode="numeric" class="short" value=${pair.a} onInput=${(e) => setPair({ ...pair, a: e.target.value })} /></div>
         <div class="form-group"><label for="diff-b">To version</label><input id="diff-b" inputmode="numeric" class="short" value=${pair.b} onInput=${(e) => setPair({ ...pair, b: e.target.value })} /></div>
         <button type="submit" class="button secondary">Compare</button></form>
-      ${diff ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Differences"><table class="table"><caption>From version ${diff.from_version} to ${diff.to_version}: ${diff.changes.length} changes</caption>
+      ${diff ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Differences"><table class="table cards"><caption>From version ${diff.from_version} to ${diff.to_version}: ${changed.length} change${changed.length === 1 ? '' : 's'}</caption>
         <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
-        <tbody>${diff.changes.map((c) => html`<tr><th scope="row">${String(c.field).split('.').filter((p) => !/^\d+$/.test(p)).map(fieldWords).join(': ')}</th>
+        <tbody>${changed.map((c) => html`<tr><th scope="row">${fieldPath(c.field)}</th>
           <td data-label="Before"><${Fact} v=${c.before} /></td><td data-label="After"><${Fact} v=${c.after} /></td></tr>`)}</tbody></table></div>` : null}</section>
     <section class="panel" aria-labelledby="h-verify"><h2 id="h-verify">Integrity</h2>
       <div class="button-group"><button type="button" class="button secondary" onClick=${() => get(`/v1/incidents/${id}/verify`).then(setVerified).catch(fail)}>Verify the hash chain</button>

@@ -37,6 +37,15 @@ function BarChart({ title, counts, horizontal = false }) {
 
 const percent = (x) => (x == null ? '—' : `${(x * 100).toFixed(1)}%`);
 
+const MONTH = new Intl.DateTimeFormat('en-AU', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+/** Counts by month ("2026-10") keyed as a person reads a month ("Oct 2026"). */
+export function byMonthInWords(counts) {
+  return Object.fromEntries(Object.entries(counts || {}).map(([k, v]) => {
+    const m = /^(\d{4})-(\d{2})$/.exec(k);
+    return [m ? MONTH.format(new Date(Date.UTC(+m[1], +m[2] - 1, 1))) : k, v];
+  }));
+}
+
 export function Department() {
   const [stats, setStats] = useState(null);
   const [error, setError] = useState(null);
@@ -58,8 +67,8 @@ export function Department() {
       ${Object.entries(stats.by_organisation || {}).map(([k, v]) => html`<tr><th scope="row">Organisation: ${k}</th><td>${v}</td></tr>`)}
     </tbody></table></div>
     <div class="charts">
-      <${BarChart} title="Incidents by month reported" counts=${stats.by_month || {}} />
-      ${stats.imported && stats.imported.incidents ? html`<${BarChart} title="Imported from the old system by month reported" counts=${stats.imported.by_month || {}} />` : null}
+      <${BarChart} title="Incidents by month reported" counts=${byMonthInWords(stats.by_month)} />
+      ${stats.imported && stats.imported.incidents ? html`<${BarChart} title="Imported from the old system by month reported" counts=${byMonthInWords(stats.imported.by_month)} />` : null}
       <${BarChart} title="Incidents by type" counts=${stats.by_type || {}} horizontal=${true} />
       <${BarChart} title="Incidents by organisation" counts=${stats.by_organisation || {}} horizontal=${true} />
       <${BarChart} title="Open incidents: on time and overdue" counts=${{ 'On time': Math.max(0, (stats.open || 0) - (stats.overdue_now || 0)), Overdue: stats.overdue_now || 0 }} horizontal=${true} />

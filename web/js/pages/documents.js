@@ -25,7 +25,8 @@ function open(d) {
 }
 
 function OpenButton({ d, label }) {
-  return html`<button type="button" class="link-button" onClick=${() => open(d)}>${label || `Open ${d.file_name}`}</button>`;
+  // On paper the document's name is printed where the screen offers a button to open it.
+  return html`<button type="button" class="link-button" onClick=${() => open(d)}>${label || `Open ${d.file_name}`}</button><span class="print-only">${d.file_name}</span>`;
 }
 
 /** The documents that support the step at `version`, or that it names: shown beside it. */
@@ -45,14 +46,15 @@ export function FairnessDocuments({ docs }) {
   return html`<ul class="document-links">${current.map((d) => html`<li><${OpenButton} d=${d} label=${`Open the ${d.kind_label} (${d.file_name})`} /></li>`)}</ul>`;
 }
 
-function List({ docs, trail }) {
+function List({ docs, trail, onSupersede }) {
   if (!docs.items.length) return html`<p>No documents are on the record.</p>`;
   const step = (v) => trail.find((t) => t.version === v);
   return html`<ul class="documents">${docs.items.map((d) => html`<li class=${d.superseded ? 'document superseded' : 'document'}>
-    <p><strong>${d.kind_label}</strong>: <${OpenButton} d=${d} label=${d.file_name} /> <span class="hint">${bytes(d.size)}</span>
+    <p><strong>${d.kind_label.charAt(0).toUpperCase()}${d.kind_label.slice(1)}</strong>: <${OpenButton} d=${d} label=${d.file_name} /> <span class="hint">${bytes(d.size)}</span>
       ${d.superseded ? html` <span class="tag">Superseded</span>` : null}</p>
     <p class="hint">Added ${melbourne(d.added_at)} by ${d.added_by.id} (${humanise(d.added_by.role).toLowerCase()}, ${d.added_by.organisation}), version ${d.version}${d.supports_version ? `; supports version ${d.supports_version}${step(d.supports_version) ? `: ${step(d.supports_version).summary}` : ''}` : ''}</p>
-    ${d.superseded ? html`<p class="hint">Superseded${d.superseded_reason ? `: ${d.superseded_reason}` : ''}</p>` : null}</li>`)}</ul>`;
+    ${d.superseded ? html`<p class="hint">Superseded${d.superseded_reason ? `: ${d.superseded_reason}` : ''}</p>` : null}
+    ${onSupersede && !d.superseded ? html`<button type="button" class="button secondary small" aria-label=${`Mark superseded: ${d.kind_label}, ${d.file_name}`} onClick=${() => onSupersede(d)}>Mark superseded</button>` : null}</li>`)}</ul>`;
 }
 
 function AddDocument({ id, incident, docs, trail, onAdded }) {
@@ -89,7 +91,7 @@ function AddDocument({ id, incident, docs, trail, onAdded }) {
   };
   const drop = (e) => { e.preventDefault(); setOver(false); chosen(e.dataTransfer?.files); };
   const fieldError = (name) => errors.filter((x) => x.field === name).map((x) => x.message).join('. ');
-  return html`<form class="panel" aria-labelledby="h-add-document" onSubmit=${submit} noValidate>
+  return html`<form class="panel no-print" aria-labelledby="h-add-document" onSubmit=${submit} noValidate>
     <h3 id="h-add-document">Add a document</h3>
     <${ErrorSummary} errors=${errors} />
     <div class=${`form-group ${fieldError('kind') ? 'form-group-error' : ''}`}><label for="f-kind">Kind of document</label>
@@ -113,9 +115,9 @@ function AddDocument({ id, incident, docs, trail, onAdded }) {
 }
 
 /** The incident page's documents section. */
-export function DocumentsPanel({ id, incident, docs, trail, onAdded }) {
+export function DocumentsPanel({ id, incident, docs, trail, onAdded, onSupersede }) {
   return html`<section aria-labelledby="h-documents"><h2 id="h-documents">Documents</h2>
-    <${List} docs=${docs} trail=${trail} />
+    <${List} docs=${docs} trail=${trail} onSupersede=${onSupersede} />
     ${docs.may_add ? html`<${AddDocument} id=${id} incident=${incident} docs=${docs} trail=${trail} onAdded=${onAdded} />` : null}
   </section>`;
 }

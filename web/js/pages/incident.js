@@ -6,7 +6,7 @@ import { html, useEffect, useRef, useState } from '../html.js';
 import { ApiError, command, explain, get, newKey, openapi, session } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, placed, resolve, toBody, validate } from '../form.js';
 import {
-  deadline, humanise, learnVocabulary, melbourne, melbourneDay, term, withMelbourneTimes,
+  deadline, humanise, learnVocabulary, melbourne, melbourneDay, term, toMelbourneInput, withMelbourneTimes,
 } from '../format.js';
 import { Facts } from '../facts.js';
 import { DocumentLinks, DocumentsPanel, FairnessDocuments, useDocuments } from './documents.js';
@@ -32,6 +32,15 @@ function actionsOf(incident, doc, id) {
 
 const list = (items) => (items.length ? items.join('; ') : '—');
 
+/** What the access log says was read, in words: "list:incidents" is the incidents as a list,
+ * "command:add-document" a read made to check a step. */
+export function whatWasRead(what) {
+  const [kind, rest] = String(what).split(':');
+  if (rest && kind === 'list') return `${humanise(rest)} (in a list)`;
+  if (rest && kind === 'command') return `${humanise(rest)} (checked for a step)`;
+  return humanise(what);
+}
+
 function Summary({ incident }) {
   const d = incident.details || {};
   const stages = incident.consulted_stages || [];
@@ -43,8 +52,24 @@ function Summary({ incident }) {
   const findings = (incident.outcomes || []).map((o) => `${o.subject_ref || 'No subject of allegation identified'}, ${o.incident_type}: ${term('Finding', o.finding)}${o.rationale ? `. Rationale: ${o.rationale}` : ''}`);
   const actioned = new Set(incident.actioned || []);
   const recommendations = (incident.recommendations || []).map((r) => `${r.id}: ${r.text} (${actioned.has(r.id) ? 'actioned' : 'not yet actioned'})`);
+  // How and when each subject was served (a legacy record's own words, as it was written).
+  const served = (incident.served || []).map((ref) => {
+    const how = (incident.service || {})[ref];
+    if (!how) return ref;
+    const method = String(how.method || '').startsWith('legacy') ? String(how.method).replace(/^legacy:\s*/, '') : term('ServiceMethod', how.method).replace(/ \(.*\)$/, '').toLowerCase();
+    return `${ref}: ${method}, ${melbourne(how.served_at)}`;
+  });
+  const responded = (incident.responded || []).map((ref) => ((incident.responded_at || {})[ref] ? `${ref} (${melbourne(incident.responded_at[ref])})` : ref));
+  const told = (incident.communicated || []).map((c) => `${c.ref} (${term('Recipient', c.recipient).toLowerCase()})`);
+  const pending = incident.review_pending;
+  const review = pending ? `Asked for by ${pending.ref} (${term('Requester', pending.requester).replace(/ \(.*\)$/, '').toLowerCase()}); not yet decided${incident.reviews_decided ? `. Decided before: ${incident.reviews_decided}` : ''}`
+    : incident.reviews_decided ? `${incident.reviews_decided} decided (see the timeline)` : '—';
+  const scope = incident.in_scope === true ? 'In CIMS scope' : incident.in_scope === false ? `Out of CIMS scope: ${term('ScopeExclusion', incident.exclusion)}` : '—';
+  const short = (other) => html`<a href=${`#/incidents/${other}`}>incident ${String(other).slice(0, 8)}</a>`;
+  const links = (ids) => (ids.length ? ids.map((other, i) => html`${i ? ', ' : ''}${short(other)}`) : '—');
+  const imported = incident.imported;
   const rows = [
-    ['Incident', incident.id], ['Organisation', incident.reporting_organisation],
+    ['Incident', incident.id], ['Organisation', incident.reporting_organisation], ['Reported by', incident.reporter_id || '—'],
     ['Types', (incident.types || []).join(', ')], ['Impact', humanise(incident.impact)],
     ['Stage', humanise(incident.stage)], ['Version', String(incident.version)],
     ['Reported', melbourne(incident.reported_at)], ['Became aware', melbourne(d.became_aware_at)],
@@ -60,10 +85,26 @@ function Summary({ incident }) {
     ['Follow-up', incident.follow_up ? term('FollowUpKind', incident.follow_up) : '—'],
     ['Notifications', list(notified)], ['Aboriginal consultations', list(consulted)],
     ['Investigation plan', incident.plan_recorded ? 'Recorded (see the timeline)' : '—'],
-    ['Allegations served on', list(incident.served || [])], ['Subjects who responded', list(incident.responded || [])],
+    ['Scope', scope], ['Withdrawn', incident.withdrawn ? (incident.withdrawal ? term('WithdrawalCategory', incident.withdrawal) : 'Yes') : '—'],
+    ['Department review', incident.department_review ? term('ReviewDecision', incident.department_review) : '—'],
+    ["Client's voice", incident.client_voices ? `Recorded ${incident.client_voices === 1 ? 'once' : `${incident.client_voices} times`} (see the timeline)` : '—'],
+    ['Allegations served', list(served)], ['Subjects who responded', list(responded)],
     ['Evidence', incident.evidence_count ? `${incident.evidence_count} item${incident.evidence_count === 1 ? '' : 's'} (see the timeline)` : '—'],
     ['Sufficient-evidence rationale', incident.sufficient_evidence_rationale || '—'],
     ['Findings', list(findings)], ['Recommendations', list(recommendations)],
+    ['Told the outcome', list(told)], ['Outcome review', review],
+    ['Outcome reviewer', incident.outcome_reviewer ? `${incident.outcome_reviewer.subject} (${incident.outcome_reviewer.organisation})` : '—'],
+    ['Response plan', incident.response_plan_recorded ? 'Recorded (see the timeline)' : '—'],
+    ['Carer support plans', list(incident.carer_support_plans || [])],
+    ['Deadlines extended', list(Object.entries(incident.extensions || {}).map(([kind, due]) => `${humanise(kind)}, to ${melbourne(due)}`))],
+    ['Corrections', list((incident.corrections || []).map((v) => `version ${v} corrected`))],
+    ['RCS investigation report', incident.rcs_endorsed ? 'Endorsed by the Integrity team' : '—'],
+    ['Escalated from', links(incident.pattern_of || [])],
+    ['Escalated as a pattern of harm', incident.linked_to_pattern ? short(incident.linked_to_pattern) : '—'],
+    ['Possible pattern dismissed', (incident.pattern_dismissals || []).length ? `${incident.pattern_dismissals.length === 1 ? 'Once' : `${incident.pattern_dismissals.length} times`} (see the timeline)` : '—'],
+    ['Imported from', imported ? `${imported.source_system}, record ${imported.legacy_id}` : '—'],
+    ['Legacy types', list(incident.legacy_types || [])],
+    ['Legacy types to resolve', list(incident.unresolved_legacy_types || [])],
   ];
   // Only what is recorded: a step not yet taken has no row (the obligations say what is owed).
   const recorded = rows.filter(([, v]) => v !== '—' && v !== '' && v != null);
@@ -107,7 +148,7 @@ function Obligations({ id, items, step, actions, onOpen }) {
 }
 
 // People and things already on the incident, to pick rather than type (form.js `choices`).
-function choicesFor(incident) {
+function choicesFor(incident, docs = { items: [] }, trail = [], value = {}) {
   const clients = (incident.clients || []).map((c) => ({ value: c.ref, label: `${c.ref} (client)` }));
   const subjects = (incident.subjects || []).map((x) => ({ value: x.ref, label: `${x.ref} (subject of allegation)` }));
   const guardians = (incident.guardians || []).map((g) => ({ value: g.ref, label: `${g.ref} (guardian of ${g.client_ref})` }));
@@ -115,7 +156,16 @@ function choicesFor(incident) {
   const done = new Set(incident.actioned || []);
   const recommendations = (incident.recommendations || []).filter((r) => !done.has(r.id)).map((r) => ({ value: r.id, label: `${r.id}: ${r.text}` }));
   const people = [...clients, ...guardians, ...subjects];
-  const found = { client_ref: clients, subject_ref: subjects, subject_refs: subjects, recipient_ref: people, requester_ref: people, carer_ref: carers, recommendation_id: recommendations };
+  // A document a step rests on, from those on the record; an earlier step, from the timeline.
+  const documents = docs.items.filter((d) => !d.superseded).map((d) => ({ value: d.document_id, label: `${d.kind_label.charAt(0).toUpperCase()}${d.kind_label.slice(1)}: ${d.file_name} (version ${d.version})` }));
+  const steps = trail.map((t) => ({ value: String(t.version), label: `Version ${t.version}: ${t.summary || humanise(t.type || t.event_type)}` }));
+  // Who was told, or who asks, among the people of the kind chosen beside it.
+  const ofKind = { client: clients, guardian: guardians, subject_of_allegation: subjects };
+  const found = {
+    client_ref: clients, subject_ref: subjects, subject_refs: subjects, carer_ref: carers, recommendation_id: recommendations,
+    recipient_ref: ofKind[value?.recipient] || people, requester_ref: ofKind[value?.requester] || people,
+    document_id: documents, corrected_version: steps,
+  };
   return Object.fromEntries(Object.entries(found).filter(([, v]) => v.length));
 }
 
@@ -124,22 +174,54 @@ function choicesFor(incident) {
 const STAGE_OF = { aboriginal_consultation_follow_up: 'follow_up', aboriginal_consultation_outcome: 'outcome', aboriginal_consultation_closure: 'closure' };
 const NOTICE_OF = { police_contact: 'police', regulator_short_form: 'regulator_short_form', integrity_advice: 'integrity_team', ccyp_notice: 'ccyp', ccyp_details: 'ccyp_details' };
 
+const day = (iso) => (iso ? `${+iso.slice(8, 10)}/${+iso.slice(5, 7)}/${iso.slice(0, 4)}` : '');
+
+/** The incident's facts as the amend and correction forms show them to be edited. */
+function recordedFacts(incident) {
+  const d = incident.details || {};
+  return {
+    occurred_at: toMelbourneInput(d.occurred_at),
+    occurred_between: d.occurred_between ? [toMelbourneInput(d.occurred_between.start), toMelbourneInput(d.occurred_between.end)] : ['', ''],
+    became_aware_at: toMelbourneInput(d.became_aware_at),
+    location: d.location ?? '', description: d.description ?? '', immediate_actions: d.immediate_actions ?? '', other_provider: d.other_provider ?? '',
+    clients: (incident.clients || []).map((c) => ({ ref: c.ref, aboriginal: !!c.aboriginal, date_of_birth: day(c.date_of_birth), department_client_id: c.department_client_id ?? '' })),
+    subjects_of_allegation: (incident.subjects || []).map((x) => ({ ref: x.ref, role: x.role, line_manager_ref: x.line_manager_ref ?? '' })),
+  };
+}
+
+/** What a form sends: of the facts it started from (`changes`), only those changed. */
+function changedOnly(body, start) {
+  if (!body.changes || !start.changes) return body;
+  const changes = Object.fromEntries(Object.entries(body.changes)
+    .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(start.changes[k])));
+  return { ...body, changes };
+}
+
 /** A command form's first value: the incident's current classification (a reclassification
  * starts from it), and what the step it was opened for needs. */
 function startingValue(schema, components, incident, step) {
   const value = initial(schema, components);
   const props = resolve(schema, components)[0].properties || {};
   for (const k of ['types', 'impact', 'regulator_category']) if (k in props && incident[k] != null) value[k] = structuredClone(incident[k]);
+  // Amending or correcting the facts starts from them as they stand: a list (the clients, the
+  // subjects) is replaced whole, so it must start with everyone already on it.
+  if (props.changes && value.changes) {
+    const shown = recordedFacts(incident);
+    for (const k of Object.keys(value.changes)) if (k in shown) value.changes[k] = shown[k];
+  }
   if (step && 'obligation_kind' in props) value.obligation_kind = step;
   if (step && 'stage' in props && STAGE_OF[step]) value.stage = STAGE_OF[step];
   if (step && 'kind' in props && NOTICE_OF[step] && (resolve(props.kind, components)[0].enum || []).includes(NOTICE_OF[step])) value.kind = NOTICE_OF[step];
   return value;
 }
 
-function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
+function CommandForm({ action, doc, incident, step, preset, docs, trail, onDone, onCancel }) {
   const components = doc.components.schemas;
   const schema = components[action.schema];
-  const [value, setValue] = useState(() => startingValue(schema, components, incident, step));
+  // What the button that opened the form already said (the document to supersede).
+  const fixed = preset?.value || {};
+  const [start] = useState(() => ({ ...startingValue(schema, components, incident, step), ...fixed }));
+  const [value, setValue] = useState(start);
   const open = new Set((incident.obligations || []).filter((o) => ['open', 'overdue'].includes(o.status)).map((o) => o.kind));
   const only = { incident_type: incident.types || [], obligation_kind: [...open] };
   const late = (action.leaves_late || []).map((k) => (incident.obligations || []).find((o) => o.kind === k)).filter(Boolean);
@@ -151,7 +233,8 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
   const send = async (version) => {
     setBusy(true);
     try {
-      const accepted = await command(action.href, toBody(schema, value, components), { version, key: newKey() });
+      const body = changedOnly(toBody(schema, value, components), toBody(schema, start, components));
+      const accepted = await command(action.href, body, { version, key: newKey() });
       onDone(accepted);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 409 || err.status === 412)) {
@@ -168,11 +251,10 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
     setErrors(found);
     if (!found.length) send(conflict ? conflict.now.version : incident.version);
   };
-  // Escape closes the form, as Cancel does.
-  const onKey = (e) => { if (e.key === 'Escape') { e.preventDefault(); onCancel(); } };
-  return html`<section class="panel no-print" aria-labelledby="command-title" onKeyDown=${onKey}>
+  return html`<section class="panel no-print" aria-labelledby="command-title">
     <h2 id="command-title" tabindex="-1" ref=${heading}>${action.title}</h2>
     ${action.meets?.length ? html`<p class="hint">Meets: ${action.meets.map(humanise).join(', ')}</p>` : null}
+    ${preset?.said ? html`<p>${preset.said}</p>` : null}
     ${late.length ? html`<div class="warning" role="note"><h3>Recording this now leaves a step late</h3>
       <ul>${late.map((o) => html`<li>${humanise(o.kind)} (${deadline(o)}) is owed before this decision: recording it now makes it overdue. Record the consultation first if you can.</li>`)}</ul></div>` : null}
     <${ErrorSummary} errors=${errors} />
@@ -182,7 +264,7 @@ function CommandForm({ action, doc, incident, step, onDone, onCancel }) {
       <p>Check your entry still makes sense, then submit it again on version ${conflict.now.version}.</p></div>` : null}
     <form onSubmit=${submit} noValidate>
       <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors}
-        choices=${choicesFor(incident)} only=${only} />
+        choices=${choicesFor(incident, docs, trail, value)} only=${only} omit=${Object.keys(fixed)} />
       <div class="button-group">
         <button type="submit" class="button" disabled=${busy}>${conflict ? `Submit again on version ${conflict.now.version}` : action.title}</button>
         <button type="button" class="button secondary" onClick=${onCancel}>Cancel<span class="visually-hidden"> (or press Escape)</span></button>
@@ -206,12 +288,14 @@ function Timeline({ items, docs }) {
   })}</ol>`;
 }
 
-const VERDICT = { pass: ['✓', 'Met'], fail: ['✗', 'Not met'], pending: ['…', 'Pending'], met_late_with_extension: ['✓', 'Met late, with an extension'], not_applicable: ['–', 'Not applicable'] };
+// Each verdict's mark (what it says is the API vocabulary's `Verdict`).
+const MARK = { pass: '✓', fail: '✗', pending: '…', warn: '!', met_late_with_extension: '✓', not_applicable: '–' };
 
 function Fairness({ id, checks }) {
   if (!checks.length) return html`<p>No procedural-fairness checks apply to this incident yet.</p>`;
   return html`<ul class="checklist">${checks.map((c) => {
-    const [mark, said] = VERDICT[c.verdict] || ['?', humanise(c.verdict)];
+    const mark = MARK[c.verdict] || '?';
+    const said = term('Verdict', c.verdict).replace(/:.*$/, '');
     return html`<li class=${`check-${c.verdict}`}>
       <span class="check-mark" aria-hidden="true">${mark}</span>
       <span><strong>${humanise(c.check)}</strong>: ${said}${c.detail ? ` — ${withMelbourneTimes(c.detail)}` : ''}${c.evidence_versions?.length
@@ -227,13 +311,25 @@ function doneBy(action, obligations) {
   return mine.find((o) => o.met_by_version)?.met_by_version ?? null;
 }
 
+// The last version at which the step an action records was taken (the API's `records`), if it
+// was: a step that may be taken again (another client's voice, another notice) says so.
+function lastRecorded(action, trail) {
+  if (!action.records) return null;
+  const taken = trail.filter((t) => (t.type || t.event_type) === action.records);
+  return taken.length ? taken[taken.length - 1].version : null;
+}
+
+// Actions offered beside what they act on rather than in the list (a document is superseded
+// from the document's own entry).
+const ELSEWHERE = new Set(['supersede-document']);
+
 export function IncidentPage({ id, step, who }) {
   const [incident, setIncident] = useState(null);
   const [doc, setDoc] = useState(null);
   const [trail, setTrail] = useState([]);
   const [checks, setChecks] = useState([]);
   const [reads, setReads] = useState(null);
-  const [open, setOpenState] = useState(null); // {action, step}
+  const [open, setOpenState] = useState(null); // {action, step, preset}
   const [notice, setNotice] = useState(null);
   const [error, setError] = useState(null);
   const noticeBox = useRef(null);
@@ -264,23 +360,37 @@ export function IncidentPage({ id, step, who }) {
   };
   // Opening a form clears the last confirmation (it was about another step) and remembers
   // where focus was, to return it there when the form is closed.
-  const setOpen = (action, kind = null) => {
+  // Whether a form is open now, as a key pressed the moment it opens finds it (state is read
+  // on the next render).
+  const formOpen = useRef(false);
+  const setOpen = (action, kind = null, preset = null) => {
     opener.current = document.activeElement;
     setNotice(null);
-    setOpenState(action ? { action, step: kind } : null);
+    formOpen.current = !!action;
+    setOpenState(action ? { action, step: kind, preset } : null);
   };
   const close = () => {
+    formOpen.current = false;
     setOpenState(null);
     const back = opener.current;
     setTimeout(() => (back?.isConnected ? back : document.getElementById('h-actions'))?.focus(), 0);
   };
+  // Escape closes the open form, as Cancel does, wherever focus is on the page: pressed before
+  // focus has reached a form just opened, it still closes it.
+  const closeNow = useRef(close);
+  closeNow.current = close;
+  useEffect(() => {
+    const onKey = (e) => { if (e.key === 'Escape' && formOpen.current) { e.preventDefault(); closeNow.current(); } };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
   useEffect(() => {
     load().then(([inc, d]) => {
       if (!inc || !step) return;
       const wanted = inc.obligations.find((o) => o.kind === step);
       const actions = actionsOf(inc, d, id);
       const by = (wanted?.met_by || []).map((c) => actions.find((a) => a.command === c)).find(Boolean);
-      if (by && ['open', 'overdue'].includes(wanted.status)) setOpenState({ action: by, step });
+      if (by && ['open', 'overdue'].includes(wanted.status)) { formOpen.current = true; setOpenState({ action: by, step }); }
     });
   }, [id, step]);
   // A confirmation is brought into view and focused, so it is seen and heard.
@@ -290,9 +400,12 @@ export function IncidentPage({ id, step, who }) {
   if (error) return html`<h1 tabindex="-1">Incident</h1><div class="error-summary" role="alert"><h2>There is a problem</h2><p>${error}</p></div>`;
   if (!incident || !doc) return html`<h1 tabindex="-1">Incident</h1><p role="status">Loading…</p>`;
   const actions = actionsOf(incident, doc, id);
+  const listed = actions.filter((a) => !ELSEWHERE.has(a.command));
+  const supersede = actions.find((a) => a.command === 'supersede-document');
   const obligations = incident.obligations || [];
   const done = (accepted) => {
     setNotice(`${open.action.title}: recorded as version ${accepted.version}.`);
+    formOpen.current = false;
     setOpenState(null);
     load(accepted.position);
   };
@@ -305,21 +418,25 @@ export function IncidentPage({ id, step, who }) {
       ${auditor ? html` <a class="no-print" href=${`#/incidents/${id}/audit`}>Open the auditor's view</a>` : null}</div>
     <div class="two-col"><section aria-labelledby="h-summary"><h2 id="h-summary">Details</h2><${Summary} incident=${incident} /></section>
     <section aria-labelledby="h-actions" class="no-print"><h2 id="h-actions" tabindex="-1">What you can do next</h2>
-      ${actions.length ? html`<ul class="actions">${actions.map((a) => {
+      ${listed.length ? html`<ul class="actions">${listed.map((a) => {
         const did = doneBy(a, obligations);
+        const last = did ? null : lastRecorded(a, trail);
         return html`<li><button type="button" class="button secondary"
-        aria-expanded=${open?.action.command === a.command ? 'true' : 'false'} onClick=${() => setOpen(a)}>${a.title}${did ? html`<span class="visually-hidden"> (already done)</span>` : null}</button>
-        ${did ? html`<span class="done-mark">Done: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, did)}>version ${did}</a></span>` : null}</li>`;
+        aria-expanded=${open?.action.command === a.command ? 'true' : 'false'} onClick=${() => setOpen(a)}>${a.title}${did ? html`<span class="visually-hidden"> (already done)</span>` : last ? html`<span class="visually-hidden"> (last recorded at version ${last})</span>` : null}</button>
+        ${did ? html`<span class="done-mark">Done: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, did)}>version ${did}</a></span>`
+          : last ? html`<span class="done-mark">Last recorded: <a href=${`#/incidents/${id}`} onClick=${(e) => showVersion(e, last)}>version ${last}</a></span>` : null}</li>`;
       })}</ul>`
         : html`<p>Nothing for you to do on this incident now.</p>`}</section></div>
-    ${open ? html`<${CommandForm} key=${`${open.action.command}-${open.step}`} action=${open.action} step=${open.step} doc=${doc} incident=${incident} onDone=${done} onCancel=${close} />` : null}
+    ${open ? html`<${CommandForm} key=${`${open.action.command}-${open.step}-${open.preset?.value?.document_id || ''}`} action=${open.action} step=${open.step} preset=${open.preset}
+      docs=${docs} trail=${trail} doc=${doc} incident=${incident} onDone=${done} onCancel=${close} />` : null}
     <section aria-labelledby="h-obligations"><h2 id="h-obligations">Obligations</h2>
       <${Obligations} id=${id} items=${obligations} step=${step} actions=${actions} onOpen=${setOpen} /></section>
     <section aria-labelledby="h-fairness"><h2 id="h-fairness">Procedural fairness</h2><${Fairness} id=${id} checks=${checks} />
       <${FairnessDocuments} docs=${docs} /></section>
-    <${DocumentsPanel} id=${id} incident=${incident} docs=${docs} trail=${trail} onAdded=${(accepted) => { setNotice(`Document added: recorded as version ${accepted.version}.`); load(accepted.position); }} />
+    <${DocumentsPanel} id=${id} incident=${incident} docs=${docs} trail=${trail} onAdded=${(accepted) => { setNotice(`Document added: recorded as version ${accepted.version}.`); load(accepted.position); }}
+      onSupersede=${supersede ? (d) => setOpen(supersede, null, { value: { document_id: d.document_id }, said: `Document: ${d.kind_label}, ${d.file_name} (added at version ${d.version})` }) : null} />
     <section aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2><${Timeline} items=${trail} docs=${docs} /></section>
     ${reads ? html`<section aria-labelledby="h-reads"><h2 id="h-reads">Audit trail: who read this record</h2>
-      <div class="table-wrap" tabindex="0" role="region" aria-label="Record reads"><table class="table"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
-      <tbody>${reads.map((r) => html`<tr><td>${melbourne(r.at)}</td><td>${r.actor_id} (${humanise(r.actor_role).toLowerCase()}, ${r.actor_organisation})</td><td>${humanise(r.what)}</td></tr>`)}</tbody></table></div></section>` : null}`;
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Record reads"><table class="table cards"><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th></tr></thead>
+      <tbody>${reads.map((r) => html`<tr><td data-label="When">${melbourne(r.at)}</td><td data-label="Who">${r.actor_id} (${humanise(r.actor_role).toLowerCase()}, ${r.actor_organisation})</td><td data-label="What">${whatWasRead(r.what)}</td></tr>`)}</tbody></table></div></section>` : null}`;
 }

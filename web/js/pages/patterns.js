@@ -6,6 +6,7 @@ import { command, explain, get, openapi, post } from '../api.js';
 import { ErrorSummary, SchemaFields, initial, placed, toBody, validate } from '../form.js';
 import { humanise, learnVocabulary, melbourne } from '../format.js';
 import { navigate } from '../nav.js';
+import { clientChoices } from './report.js';
 
 function IncidentRows({ items, caption }) {
   return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${caption}><table class="table cards">
@@ -61,7 +62,7 @@ function Decide({ suggestion, doc, mode, onDone, onCancel }) {
     <${ErrorSummary} errors=${errors} />
     <form onSubmit=${submit} noValidate>
       <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors}
-        omit=${['pattern_of', 'incident_ids']} />
+        omit=${['pattern_of', 'incident_ids']} choices=${clientChoices(value)} />
       <div class="button-group"><button type="submit" class="button" disabled=${busy}>${title}</button>
         <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button></div>
     </form></section>`;

@@ -9,6 +9,12 @@ import { navigate } from '../nav.js';
 
 const DRAFT = 'report';
 
+/** The clients entered above, to pick a guardian's client from (once there is one to pick). */
+export function clientChoices(value) {
+  const refs = [...new Set((value?.clients || []).map((c) => String(c?.ref || '').trim()).filter(Boolean))];
+  return refs.length ? { client_ref: refs.map((ref) => ({ value: ref, label: ref })) } : {};
+}
+
 export function Report() {
   const [doc, setDoc] = useState(null);
   const [value, setValue] = useState(null);
@@ -16,14 +22,23 @@ export function Report() {
   const [errors, setErrors] = useState([]);
   const [busy, setBusy] = useState(false);
   const [restored, setRestored] = useState(false);
+  // A form nothing was entered in is no draft: it is neither kept nor said to be restored.
+  const empty = (v, d) => JSON.stringify(v) === JSON.stringify(initial(d.components.schemas.ReportIn, d.components.schemas));
   useEffect(() => {
     openapi().then((d) => {
       setDoc(d);
       const draft = loadDraft(DRAFT, session.identity);
-      if (draft?.value) { setValue(draft.value); setKey(draft.key || null); setRestored(true); } else setValue(initial(d.components.schemas.ReportIn, d.components.schemas));
+      if (draft?.value && !empty(draft.value, d)) { setValue(draft.value); setKey(draft.key || null); setRestored(true); } else setValue(initial(d.components.schemas.ReportIn, d.components.schemas));
     }).catch((e) => setErrors([{ field: null, message: e.message }]));
   }, []);
-  useEffect(() => { if (value) saveDraft(DRAFT, session.identity, { value, key }); }, [value, key]);
+  // Kept as it is typed (not after the next paint): a reload straight after typing keeps it.
+  const persist = (v, k) => {
+    if (!v || !doc) return;
+    if (empty(v, doc) && !k) removeDraft(DRAFT);
+    else saveDraft(DRAFT, session.identity, { value: v, key: k });
+  };
+  const change = (v) => { setValue(v); persist(v, key); };
+  useEffect(() => { persist(value, key); }, [key]);
   if (!doc || !value) return html`<h1 tabindex="-1">Report an incident</h1><${ErrorSummary} errors=${errors} /><p role="status">Loading the form…</p>`;
   const components = doc.components.schemas;
   const schema = components.ReportIn;
@@ -60,7 +75,8 @@ export function Report() {
     ${restored ? html`<div class="inset" role="status">Your draft was restored from this browser.</div>` : null}
     <p class="lede">Report what happened as soon as you can. Your draft is kept in this browser, for you alone, until you send it, sign out or leave it for ${DRAFT_HOURS} hours.</p>
     <form onSubmit=${submit} noValidate>
-      <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${setValue} errors=${errors} />
+      <${SchemaFields} schema=${schema} components=${components} value=${value} onChange=${change} errors=${errors}
+        choices=${clientChoices(value)} />
       <div class="button-group">
         <button type="submit" class="button" disabled=${busy}>Send report</button>
         <button type="button" class="button secondary" onClick=${discard}>Discard draft</button>
