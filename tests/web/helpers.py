@@ -44,3 +44,56 @@ def screenshots(page: Page, name: str) -> None:
 
 def row_with(page: Page, text: str | re.Pattern[str]) -> Any:
     return page.get_by_role("row").filter(has_text=text)
+
+
+def under_investigation(store: str, organisation: str) -> str:
+    """A new incident of `organisation` in `store`, reported now by its incident manager: a
+    carer is the subject, police notified, an investigation decided and its investigator
+    (`investigator@<organisation>`) appointed; nothing yet served. Returns its id."""
+    from datetime import UTC, datetime, timedelta
+
+    from domain.values import Actor, Impact, Role, Stamp
+    from ledger.application import Ledger
+    from tests.factories import CARER, LedgerStory, T
+
+    manager = Actor(
+        id=f"manager@{organisation}", role=Role.INCIDENT_MANAGER, organisation=organisation
+    )
+    ledger = Ledger.from_url(store)
+    # Now, not a fixed past day: the demo store is shared, and other journeys rely on its
+    # oldest incidents being the demo's.
+    now = datetime.now(UTC)
+    try:
+        story = LedgerStory.report(
+            ledger,
+            actor=manager,
+            now=now,
+            became_aware_at=now - timedelta(hours=2),
+            occurred_at=now - timedelta(hours=3),
+            types=[T.PHYSICAL_ABUSE],
+            impact=Impact.MAJOR,
+            subjects_of_allegation=[CARER],
+        )
+        for command, args in (
+            ("record_notification", {"kind": "police", "recipient": "Victoria Police"}),
+            ("determine_follow_up", {"kind": "investigation", "reason": "abuse by a carer"}),
+            (
+                "appoint_investigator",
+                {
+                    "investigator_ref": f"investigator@{organisation}",
+                    "independence_declared": True,
+                    "declaration": "No part in the client's care.",
+                },
+            ),
+        ):
+            accepted = ledger.execute(
+                story.incident_id,
+                command,
+                expected_version=story.version,
+                stamp=Stamp(actor=manager, now=now),
+                **args,
+            )
+            story.version = accepted.version
+        return str(story.incident_id)
+    finally:
+        ledger.close()

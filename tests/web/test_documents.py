@@ -9,21 +9,15 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from domain.values import Actor, Impact, Role, Stamp
-from ledger.application import Ledger
-from tests.factories import CARER, LedgerStory, T
 from tests.web.conftest import WIDE
-from tests.web.helpers import accessible, sign_in
+from tests.web.helpers import accessible, sign_in, under_investigation
 
 WESTGATE = "Westgate Disability Services"
-MANAGER = Actor(id=f"manager@{WESTGATE}", role=Role.INCIDENT_MANAGER, organisation=WESTGATE)
-INVESTIGATOR = f"investigator@{WESTGATE}"
 LETTER = b"%PDF-1.7\n% the allegations letter\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 REPORT = b"%PDF-1.7\n% the investigation report\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
@@ -31,44 +25,7 @@ REPORT = b"%PDF-1.7\n% the investigation report\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 @pytest.fixture
 def incident(demo_store: str) -> str:
     """A Westgate incident under investigation, its investigator appointed."""
-    ledger = Ledger.from_url(demo_store)
-    # Now, not a fixed past day: the demo store is shared, and other journeys rely on its
-    # oldest incidents being the demo's.
-    now = datetime.now(UTC)
-    try:
-        story = LedgerStory.report(
-            ledger,
-            actor=MANAGER,
-            now=now,
-            became_aware_at=now - timedelta(hours=2),
-            occurred_at=now - timedelta(hours=3),
-            types=[T.PHYSICAL_ABUSE],
-            impact=Impact.MAJOR,
-            subjects_of_allegation=[CARER],
-        )
-        for command, args in (
-            ("record_notification", {"kind": "police", "recipient": "Victoria Police"}),
-            ("determine_follow_up", {"kind": "investigation", "reason": "abuse by a carer"}),
-            (
-                "appoint_investigator",
-                {
-                    "investigator_ref": INVESTIGATOR,
-                    "independence_declared": True,
-                    "declaration": "No part in the client's care.",
-                },
-            ),
-        ):
-            accepted = ledger.execute(
-                story.incident_id,
-                command,
-                expected_version=story.version,
-                stamp=Stamp(actor=MANAGER, now=now),
-                **args,
-            )
-            story.version = accepted.version
-        return str(story.incident_id)
-    finally:
-        ledger.close()
+    return under_investigation(demo_store, WESTGATE)
 
 
 @pytest.fixture

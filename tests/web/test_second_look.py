@@ -14,17 +14,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from domain.values import Actor, Impact, Role, Stamp
-from ledger.application import Ledger
-from tests.factories import CARER, LedgerStory, T
 from tests.web.conftest import NARROW, WIDE
-from tests.web.helpers import accessible, sign_in
+from tests.web.helpers import accessible, sign_in, under_investigation
 from tests.web.test_practice import DEVELOPER_WORDS, command, confirmed, report_through_the_api
 
 NORTHSIDE = "Northside Community Services"
 EASTSIDE = "Eastside Housing"
-MANAGER = Actor(id=f"manager@{NORTHSIDE}", role=Role.INCIDENT_MANAGER, organisation=NORTHSIDE)
-INVESTIGATOR = f"investigator@{NORTHSIDE}"
 STILL = b"%PDF-1.7\n% a still from the hallway camera\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 LETTER = b"%PDF-1.7\n% the letter first sent\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
@@ -33,42 +28,7 @@ LETTER = b"%PDF-1.7\n% the letter first sent\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 def investigation(demo_store: str) -> str:
     """A Northside incident under investigation: a carer is the subject, the investigator is
     appointed, and nothing is yet served."""
-    ledger = Ledger.from_url(demo_store)
-    now = datetime.now(UTC)
-    try:
-        story = LedgerStory.report(
-            ledger,
-            actor=MANAGER,
-            now=now,
-            became_aware_at=now - timedelta(hours=2),
-            occurred_at=now - timedelta(hours=3),
-            types=[T.PHYSICAL_ABUSE],
-            impact=Impact.MAJOR,
-            subjects_of_allegation=[CARER],
-        )
-        for name, args in (
-            ("record_notification", {"kind": "police", "recipient": "Victoria Police"}),
-            ("determine_follow_up", {"kind": "investigation", "reason": "abuse by a carer"}),
-            (
-                "appoint_investigator",
-                {
-                    "investigator_ref": INVESTIGATOR,
-                    "independence_declared": True,
-                    "declaration": "No part in the client's care.",
-                },
-            ),
-        ):
-            accepted = ledger.execute(
-                story.incident_id,
-                name,
-                expected_version=story.version,
-                stamp=Stamp(actor=MANAGER, now=now),
-                **args,
-            )
-            story.version = accepted.version
-        return str(story.incident_id)
-    finally:
-        ledger.close()
+    return under_investigation(demo_store, NORTHSIDE)
 
 
 def token(page: Page) -> str:
