@@ -97,3 +97,31 @@ def under_investigation(store: str, organisation: str) -> str:
         return str(story.incident_id)
     finally:
         ledger.close()
+
+
+def fill_report_form(
+    page: Page,
+    *,
+    program: str,
+    care_context: str,
+    client: str,
+    incident_type: str,
+    impact: str,
+    occurred_at: str,
+    became_aware_at: str,
+    location: str,
+    description: str,
+    regulator_category: str,
+) -> None:
+    """Fill the report form's required fields as a person does: options by their values, the
+    incident type by its label, times as typed in Melbourne time."""
+    page.get_by_label("Program").select_option(program)
+    page.get_by_label("Care context").select_option(care_context)
+    page.get_by_role("group", name="Client 1").get_by_label("Reference", exact=True).fill(client)
+    page.get_by_role("checkbox", name=incident_type, exact=True).check()
+    page.get_by_label("Impact").select_option(impact)
+    page.get_by_label("Occurred at").fill(occurred_at)
+    page.get_by_label("Became aware at").fill(became_aware_at)
+    page.get_by_label("Location").fill(location)
+    page.get_by_label("Description").fill(description)
+    page.get_by_label("Regulator category").select_option(regulator_category)

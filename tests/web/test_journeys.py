@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.web.helpers import accessible, sign_in
+from tests.web.helpers import accessible, fill_report_form, sign_in
 
 NORTHSIDE = "Northside Community Services"
 WESTGATE = "Westgate Disability Services"
@@ -35,23 +35,23 @@ def open_command(page: Page, title: re.Pattern[str]) -> Locator:
 
 
 def fill_report(page: Page, *, impact: str) -> None:
-    page.get_by_label("Program").select_option("cso")
-    page.get_by_label("Care context").select_option("cso_placement")
-    client = page.get_by_role("group", name="Client 1")
-    client.get_by_label("Reference", exact=True).fill("client-web-1")
-    page.get_by_role("checkbox", name="Physical abuse", exact=True).check()
-    page.get_by_label("Impact").select_option(impact)
-    page.get_by_label("Occurred at").fill("30/11/2026 08:40")
-    page.get_by_label("Became aware at").fill("30/11/2026 9:15 am")
-    page.get_by_label("Location").fill("Residential unit, lounge")
-    page.get_by_label("Description").fill(
-        "Staff member <script>alert(1)</script> pushed the client."
+    fill_report_form(
+        page,
+        program="cso",
+        care_context="cso_placement",
+        client="client-web-1",
+        incident_type="Physical abuse",
+        impact=impact,
+        occurred_at="30/11/2026 08:40",
+        became_aware_at="30/11/2026 9:15 am",
+        location="Residential unit, lounge",
+        description="Staff member <script>alert(1)</script> pushed the client.",
+        regulator_category="notifiable",
     )
     page.get_by_role("button", name="Add a subject of allegation").click()
     subject = page.get_by_role("group", name="Subject of allegation 1")
     subject.get_by_label("Reference", exact=True).fill("staff-77")
     subject.get_by_label("Role").select_option("staff")
-    page.get_by_label("Regulator category").select_option("notifiable")
 
 
 def test_reporter_sees_the_mandatory_major_refusal_at_the_impact_field(page: Page) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.web.helpers import accessible, sign_in
+from tests.web.helpers import accessible, fill_report_form, sign_in
 
 NORTHSIDE = "Northside Community Services"
 WESTGATE = "Westgate Disability Services"
@@ -224,16 +224,19 @@ def test_manager_works_an_aboriginal_clients_incident_in_the_policys_words(page:
 
 def test_a_future_became_aware_is_refused_at_its_field(page: Page) -> None:
     sign_in(page, "Practitioner (reporter)", WESTGATE)
-    page.get_by_label("Program").select_option("cso")
-    page.get_by_label("Care context").select_option("cso_placement")
-    page.get_by_role("group", name="Client 1").get_by_label("Reference", exact=True).fill("c-9")
-    page.get_by_role("checkbox", name="Neglect", exact=True).check()
-    page.get_by_label("Impact").select_option("non_major")
-    page.get_by_label("Occurred at").fill("30/11/2026 08:40")
-    page.get_by_label("Became aware at").fill("1/1/2036 9:15")
-    page.get_by_label("Location").fill("Day program")
-    page.get_by_label("Description").fill("Lunch not provided.")
-    page.get_by_label("Regulator category").select_option("none")
+    fill_report_form(
+        page,
+        program="cso",
+        care_context="cso_placement",
+        client="c-9",
+        incident_type="Neglect",
+        impact="non_major",
+        occurred_at="30/11/2026 08:40",
+        became_aware_at="1/1/2036 9:15",
+        location="Day program",
+        description="Lunch not provided.",
+        regulator_category="none",
+    )
     # Adding a subject puts focus in the new subject's first field; removing it, on the list.
     page.get_by_role("button", name="Add a subject of allegation").click()
     subject = page.get_by_role("group", name="Subject of allegation 1")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import NARROW, WIDE
-from tests.web.helpers import accessible, sign_in, under_investigation
+from tests.web.helpers import accessible, fill_report_form, sign_in, under_investigation
 from tests.web.test_practice import DEVELOPER_WORDS, command, confirmed, report_through_the_api
 
 NORTHSIDE = "Northside Community Services"
@@ -190,17 +190,20 @@ def test_a_guardians_client_is_picked_and_a_nested_refusal_lands_at_its_field(
     page: Page,
 ) -> None:
     sign_in(page, "Practitioner (reporter)", EASTSIDE)
-    page.get_by_label("Program").select_option("housing")
-    page.get_by_label("Care context").select_option("other")
+    fill_report_form(
+        page,
+        program="housing",
+        care_context="other",
+        client="client-e7",
+        incident_type="Neglect",
+        impact="non_major",
+        occurred_at="30/11/2026 08:40",
+        became_aware_at="30/11/2026 09:15",
+        location="Unit 7",
+        description="No heating for two days.",
+        regulator_category="none",
+    )
     client = page.get_by_role("group", name="Client 1")
-    client.get_by_label("Reference", exact=True).fill("client-e7")
-    page.get_by_role("checkbox", name="Neglect", exact=True).check()
-    page.get_by_label("Impact").select_option("non_major")
-    page.get_by_label("Occurred at").fill("30/11/2026 08:40")
-    page.get_by_label("Became aware at").fill("30/11/2026 09:15")
-    page.get_by_label("Location").fill("Unit 7")
-    page.get_by_label("Description").fill("No heating for two days.")
-    page.get_by_label("Regulator category").select_option("none")
     page.get_by_role("button", name="Add a guardian").click()
     guardian = page.get_by_role("group", name="Guardian 1")
     guardian.get_by_label("Reference", exact=True).fill("aunt-e7")
